@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Daybook",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "daybook", targets: ["daybook"]),
+        .library(name: "Daybook", targets: ["Daybook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "PostgresReplication",
+            dependencies: ["CLibPQ"]
+        ),
+        .target(name: "PgOutput"),
+        .target(name: "Windowing"),
+        .target(
+            name: "Daybook",
+            dependencies: [
+                "PostgresReplication",
+                "PgOutput",
+                "Windowing",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("migrations")]
+        ),
+        .executableTarget(
+            name: "daybook",
+            dependencies: [
+                "Daybook",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
+        .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
+        .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,72 @@
+import PostgresReplication
+import Windowing
+
+/// Encodes a checkpoint's parts as the JSON arrays the sink's set-based statements read
+/// with `jsonb_to_recordset`: one parameter per statement, however many rows.
+enum CheckpointPayload {
+    static func tables(_ batch: ChangeBatch) -> String {
+        var json = "["
+        for (id, delta) in batch.tables {
+            if json.count > 1 { json.append(",") }
+            json.append("{\"ws\":\(id.windowStart.microsecondsSinceEpoch),\"t\":")
+            JSONText.appendString(id.table, to: &json)
+            json.append(
+                ",\"i\":\(delta.inserts),\"u\":\(delta.updates),\"d\":\(delta.deletes),\"tr\":\(delta.truncates)"
+                    + ",\"tx\":\(delta.transactions),\"f\":\(delta.firstChange.microsecondsSinceEpoch)"
+                    + ",\"l\":\(delta.lastChange.microsecondsSinceEpoch)}")
+        }
+        json.append("]")
+        return json
+    }
+
+    static func keys(_ batch: ChangeBatch) -> String {
+        var json = "["
+        json.reserveCapacity(batch.keys.count * 96)
+        var first = true
+        for (id, delta) in batch.keys {
+            if !first { json.append(",") }
+            first = false
+            json.append("{\"ws\":\(id.windowStart.microsecondsSinceEpoch),\"t\":")
+            JSONText.appendString(id.table, to: &json)
+            json.append(",\"k\":")
+            json.append(id.key)
+            json.append(",\"o\":\"")
+            for operation in delta.ops { json.append(operation.letter) }
+            json.append(
+                "\",\"f\":\(delta.firstChange.microsecondsSinceEpoch),\"l\":\(delta.lastChange.microsecondsSinceEpoch)}")
+        }
+        json.append("]")
+        return json
+    }
+
+    static func late(_ batch: ChangeBatch) -> String {
+        var json = "["
+        for (index, change) in batch.late.enumerated() {
+            if index > 0 { json.append(",") }
+            json.append(
+                "{\"ws\":\(change.window.start.microsecondsSinceEpoch),\"we\":\(change.window.end.microsecondsSinceEpoch),\"t\":")
+            JSONText.appendString(change.table, to: &json)
+            json.append(",\"k\":\(change.key ?? "null"),\"o\":\"\(change.operation.letter)\"")
+            json.append(
+                ",\"ct\":\(change.commitTime.microsecondsSinceEpoch),\"lsn\":\"\(formatLSN(change.lsn))\",\"x\":\(change.xid)}")
+        }
+        json.append("]")
+        return json
+    }
+
+    static func opened(_ windows: [Window], grace: Duration) -> String {
+        "["
+            + windows.map {
+                "{\"ws\":\($0.start.microsecondsSinceEpoch),\"we\":\($0.end.microsecondsSinceEpoch),"
+                    + "\"c\":\(($0.end + grace).microsecondsSinceEpoch)}"
+            }.joined(separator: ",") + "]"
+    }
+
+    static func closed(_ closures: [WindowClosure]) -> String {
+        "["
+            + closures.map {
+                "{\"ws\":\($0.window.start.microsecondsSinceEpoch),\"r\":\"\($0.reason.rawValue)\","
+                    + "\"st\":\($0.streamTime.microsecondsSinceEpoch)}"
+            }.joined(separator: ",") + "]"
+    }
+}

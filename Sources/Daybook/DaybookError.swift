@@ -1,0 +1,92 @@
+import PostgresReplication
+
+/// An error shown to the operator: what went wrong, and what to do about it.
+///
+/// Every message fits on one line, names the fix, and never contains a password or a
+/// connection string. `isRetryable` separates faults worth waiting out (a dropped
+/// connection) from ones that need a person (a missing slot).
+public struct DaybookError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
+            case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+        public static let configuration = Code(.configuration)
+        public static let connection = Code(.connection)
+        public static let authentication = Code(.authentication)
+        public static let notLogical = Code(.notLogical)
+        public static let slotMissing = Code(.slotMissing)
+        public static let slotInUse = Code(.slotInUse)
+        public static let slotInvalid = Code(.slotInvalid)
+        public static let publicationMissing = Code(.publicationMissing)
+        public static let sinkNotMigrated = Code(.sinkNotMigrated)
+        public static let sinkNewer = Code(.sinkNewer)
+        public static let sinkConflict = Code(.sinkConflict)
+        public static let heartbeatMissing = Code(.heartbeatMissing)
+        public static let malformedStream = Code(.malformedStream)
+        public static let query = Code(.query)
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+    /// Whether waiting and trying again may help (the service does so with backoff).
+    public let isRetryable: Bool
+
+    public init(_ code: Code, _ message: String, retryable: Bool = false) {
+        self.code = code
+        self.message = message
+        self.isRetryable = retryable
+    }
+
+    public var description: String { message }
+
+    /// Exit status for the command line: 2 for configuration mistakes, 3 for connection
+    /// problems, 4 for missing setup, 1 for everything else.
+    public var exitCode: Int32 {
+        switch code {
+        case .configuration: 2
+        case .connection, .authentication: 3
+        case .notLogical, .slotMissing, .publicationMissing, .sinkNotMigrated, .heartbeatMissing: 4
+        default: 1
+        }
+    }
+
+    /// Turns a libpq error into advice. `role` says which database it was ("source", "sink").
+    public static func from(_ error: PostgresError, role: String) -> DaybookError {
+        let text = error.message
+        if error.code == .connection {
+            if text.contains("password authentication failed") || text.contains("no password supplied") {
+                return DaybookError(
+                    .authentication,
+                    "cannot log in to the \(role) database: \(text) — check the user and password "
+                        + "(PGPASSWORD, ~/.pgpass or the connection string)")
+            }
+            if text.contains("does not exist") && text.contains("database") {
+                return DaybookError(.connection, "cannot connect to the \(role) database: \(text) — check the database name")
+            }
+            return DaybookError(
+                .connection,
+                "cannot reach the \(role) database: \(text) — check that PostgreSQL is running and the host and port "
+                    + "(--database / --sink, or PGHOST and PGPORT)", retryable: true)
+        }
+        switch error.sqlState {
+        case "55006":
+            return DaybookError(
+                .slotInUse, "\(text) — another consumer (perhaps another daybook run) is using the slot; stop it first",
+                retryable: true)
+        case "42501":
+            return DaybookError(
+                .query, "permission denied in the \(role) database: \(text) — see the README's section on roles")
+        case "57P01", "57P02", "57P03", "08006", "08003", "08000":
+            return DaybookError(.connection, "the \(role) database went away: \(text)", retryable: true)
+        default:
+            if error.code == .replication {
+                return DaybookError(.connection, "the replication stream stopped: \(text)", retryable: true)
+            }
+            return DaybookError(.query, "the \(role) database refused a statement: \(error.description)")
+        }
+    }
+}

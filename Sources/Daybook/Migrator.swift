@@ -1,0 +1,115 @@
+import Foundation
+import PostgresReplication
+
+/// Applies the SQL files in `migrations/` to the sink, in order, each once.
+///
+/// Each file runs in its own transaction together with its row in
+/// `daybook.schema_migrations`, under an advisory lock, so concurrent or repeated runs are
+/// harmless.
+public struct Migrator: Sendable {
+    public struct Migration: Sendable {
+        public var version: Int
+        public var name: String
+        public var sql: String
+    }
+
+    public let migrations: [Migration]
+
+    /// The newest schema version this build knows.
+    public var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Loads migrations from `directory`, or from the copy bundled with the executable.
+    public init(directory: URL? = nil) throws(DaybookError) {
+        let folder: URL
+        if let directory {
+            folder = directory
+        } else if let environment = ProcessInfo.processInfo.environment["DAYBOOK_MIGRATIONS"], !environment.isEmpty {
+            folder = URL(fileURLWithPath: environment)
+        } else if let bundled = Bundle.module.url(forResource: "migrations", withExtension: nil) {
+            folder = bundled
+        } else {
+            throw DaybookError(.configuration, "cannot find the migrations folder; set DAYBOOK_MIGRATIONS to the repository's migrations/")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        } catch {
+            throw DaybookError(.configuration, "cannot read migrations from \(folder.path): \(error.localizedDescription)")
+        }
+        var migrations: [Migration] = []
+        for name in names {
+            guard let version = Int(name.prefix { $0.isNumber }) else { continue }
+            guard let sql = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else {
+                throw DaybookError(.configuration, "cannot read migration \(name)")
+            }
+            migrations.append(Migration(version: version, name: name, sql: sql))
+        }
+        self.migrations = migrations
+    }
+
+    /// The sink's current schema version (0 when never migrated).
+    public static func currentVersion(of connection: PostgresConnection) throws(PostgresError) -> Int {
+        let exists = try connection.query("SELECT to_regclass('daybook.schema_migrations') IS NOT NULL").scalar == "t"
+        guard exists else { return 0 }
+        return Int(try connection.query("SELECT coalesce(max(version), 0) FROM daybook.schema_migrations").scalar ?? "0") ?? 0
+    }
+
+    /// Applies what is missing.
+    /// - Returns: the names of the migrations applied now.
+    @discardableResult
+    public func apply(to connection: PostgresConnection) throws(DaybookError) -> [String] {
+        do {
+            try connection.simpleQuery("SELECT pg_advisory_lock(hashtext('daybook.migrate'))")
+            defer { _ = try? connection.simpleQuery("SELECT pg_advisory_unlock(hashtext('daybook.migrate'))") }
+            try connection.simpleQuery(
+                """
+                CREATE SCHEMA IF NOT EXISTS daybook;
+                CREATE TABLE IF NOT EXISTS daybook.schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+                """)
+            let current = try Self.currentVersion(of: connection)
+            if current > latestVersion {
+                throw DaybookError(
+                    .sinkNewer,
+                    "the sink's schema is version \(current), newer than this daybook (\(latestVersion)); upgrade daybook")
+            }
+            var applied: [String] = []
+            for migration in migrations where migration.version > current {
+                try connection.simpleQuery("BEGIN")
+                do {
+                    try connection.simpleQuery(migration.sql)
+                    try connection.query(
+                        "INSERT INTO daybook.schema_migrations (version, name) VALUES ($1, $2)",
+                        [String(migration.version), migration.name])
+                    try connection.simpleQuery("COMMIT")
+                } catch {
+                    _ = try? connection.simpleQuery("ROLLBACK")
+                    throw DaybookError(.query, "migration \(migration.name) failed: \(error.description)")
+                }
+                applied.append(migration.name)
+            }
+            return applied
+        } catch let error as DaybookError {
+            throw error
+        } catch let error as PostgresError {
+            throw DaybookError.from(error, role: "sink")
+        } catch {
+            throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    /// Fails with advice unless the sink is at exactly this build's version.
+    public func requireCurrent(_ connection: PostgresConnection) throws(DaybookError) {
+        let version: Int
+        do { version = try Self.currentVersion(of: connection) } catch { throw DaybookError.from(error, role: "sink") }
+        if version < latestVersion {
+            throw DaybookError(
+                .sinkNotMigrated,
+                "the sink database has Daybook schema version \(version), this daybook needs \(latestVersion): run `daybook migrate` first")
+        }
+        if version > latestVersion {
+            throw DaybookError(
+                .sinkNewer, "the sink's schema is version \(version), newer than this daybook (\(latestVersion)); upgrade daybook")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import PgOutput
+import PostgresReplication
+import Windowing
+
+/// The I/O shell around ``ChangeProcessor``: reads the slot, writes checkpoints to the sink,
+/// confirms the slot only up to what the sink committed, and reconnects after faults.
+///
+/// It blocks its thread (libpq), so ``DaybookService`` runs it on a dedicated one.
+public final class ReplicationPipeline {
+    public let configuration: RunConfiguration
+    private let logger: Logger
+    private let stop: StopSignal
+
+    public init(configuration: RunConfiguration, logger: Logger, stop: StopSignal) {
+        self.configuration = configuration
+        self.logger = logger
+        self.stop = stop
+    }
+
+    /// Runs until stopped (or caught up, with `untilCaughtUp`).
+    ///
+    /// Faults before the stream first starts are configuration problems and end the run with
+    /// their advice; after that, dropped connections are retried with backoff, each time
+    /// resuming from the sink's checkpoint.
+    public func run() throws(DaybookError) {
+        var started = false
+        var attempt = 0
+        while !stop.isStopped {
+            do {
+                try runSession(onStreaming: {
+                    started = true
+                    attempt = 0
+                })
+                return
+            } catch let error as DaybookError {
+                guard started, error.isRetryable else { throw error }
+                attempt += 1
+                let delay = min(30.0, 0.5 * pow(2.0, Double(min(attempt, 6))))
+                logger.warning(
+                    "connection lost; reconnecting", metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
+                sleep(seconds: delay)
+            } catch {
+                throw DaybookError(.query, "\(error)")
+            }
+        }
+    }
+
+    private func sleep(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !stop.isStopped, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    private func connect(_ string: ConnectionString, role: String, replication: Bool = false) throws(DaybookError) -> PostgresConnection {
+        do { return try PostgresConnection(string, replication: replication) } catch {
+            throw DaybookError.from(error, role: role)
+        }
+    }
+
+    /// One connected session: from loading the checkpoint to a stop or a fault.
+    private func runSession(onStreaming: () -> Void) throws {
+        let slot = configuration.slot
+        let sinkConnection = try connect(configuration.sink, role: "sink")
+        try Migrator().requireCurrent(sinkConnection)
+        let sink = Sink(connection: sinkConnection, slot: slot, settings: configuration.windows)
+        let state: SinkState
+        do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
+        try configuration.windows.checkCompatible(with: state, slot: slot)
+
+        let catalog = try connect(configuration.source, role: "source")
+        let stream: ReplicationStream
+        let identity: ReplicationStream.SystemIdentity
+        do {
+            stream = try ReplicationStream(configuration.source)
+            try SourcePreflight.check(stream.connection, slot: slot, publications: configuration.publications)
+            identity = try stream.identifySystem()
+        } catch let error as PostgresError {
+            throw DaybookError.from(error, role: "source")
+        }
+        logger.info(
+            "resuming from checkpoint",
+            metadata: [
+                LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(state.lsn))",
+                LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
+                LogKey.source: "\(stream.connection.safeDescription)", LogKey.sink: "\(sinkConnection.safeDescription)",
+            ])
+
+        var processor = ChangeProcessor(
+            engine: configuration.windows.engine(resuming: state), committedLSN: state.lsn,
+            settings: configuration.processor)
+        processor.closeDueAtStartup()
+        var session = StreamSession(
+            processor: processor, sink: sink, stream: stream, catalog: catalog, logger: logger,
+            configuration: configuration, caughtUpTarget: configuration.untilCaughtUp ? identity.walPosition : nil)
+        try session.checkpointIfDue(force: true)
+
+        do {
+            try stream.start(slot: slot, at: state.lsn, publications: configuration.publications)
+        } catch {
+            throw DaybookError.from(error, role: "source")
+        }
+        onStreaming()
+        try session.pump(until: stop)
+    }
+}

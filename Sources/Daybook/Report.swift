@@ -1,0 +1,138 @@
+import PostgresReplication
+
+/// `daybook report`: final per-table (and, with keys, per-key) window results from the sink.
+public enum Report {
+    public struct Request: Sendable {
+        /// A day (`2026-11-24`, `yesterday`, `today`) in the report's time zone.
+        public var date: String?
+        /// Start of the range (inclusive), a date or timestamp in the report's time zone.
+        public var from: String?
+        /// End of the range (exclusive).
+        public var to: String?
+        /// Per-key rows instead of per-table rows.
+        public var keys = false
+        /// Also show windows that are still open (their figures may still change).
+        public var includeOpen = false
+        /// Only this slot's results; nil for the union of all slots.
+        public var slot: String?
+        /// IANA time zone for dates and printed times; nil: the slot's configured zone, else UTC.
+        public var timeZone: String?
+
+        public init() {}
+    }
+
+    private static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
+    private static let changeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM"
+
+    public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> ReportTable {
+        do {
+            let zone = try timeZone(for: request, connection)
+            do {
+                try connection.query("SELECT set_config('TimeZone', $1, false)", [zone])
+            } catch {
+                throw DaybookError(.configuration, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
+            }
+            let range = try resolveRange(request, connection)
+            let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
+            let result = try connection.query(request.keys ? keysSQL(request) : tablesSQL(request), parameters)
+            return ReportTable(columns: columns(request), rows: result.rows)
+        } catch let error as DaybookError {
+            throw error
+        } catch let error as PostgresError {
+            throw DaybookError.from(error, role: "sink")
+        } catch {
+            throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    private static func timeZone(for request: Request, _ connection: PostgresConnection) throws(PostgresError) -> String {
+        if let zone = request.timeZone { return zone }
+        let stored = try connection.query(
+            "SELECT time_zone FROM daybook.checkpoint WHERE $1::text IS NULL OR slot_name = $1 ORDER BY slot_name LIMIT 1",
+            [request.slot])
+        return stored.scalar ?? "UTC"
+    }
+
+    /// Turns --date or --from/--to into timestamps, letting PostgreSQL parse them in the
+    /// session's time zone (so `yesterday` and DST days mean what they say).
+    private static func resolveRange(_ request: Request, _ connection: PostgresConnection) throws(DaybookError) -> (from: String, to: String) {
+        do {
+            if let date = request.date {
+                let row = try connection.query(
+                    "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text", [date]
+                ).rows.first
+                return (row?[0] ?? "-infinity", row?[1] ?? "infinity")
+            }
+            let row = try connection.query(
+                "SELECT coalesce($1::timestamptz, '-infinity')::text, coalesce($2::timestamptz, 'infinity')::text",
+                [request.from, request.to]
+            ).rows.first
+            return (row?[0] ?? "-infinity", row?[1] ?? "infinity")
+        } catch {
+            let given = [request.date, request.from, request.to].compactMap { $0 }.joined(separator: ", ")
+            throw DaybookError(
+                .configuration, "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp")
+        }
+    }
+
+    private static func columns(_ request: Request) -> [ReportTable.Column] {
+        var columns: [ReportTable.Column] = [
+            .init(name: "window_start", kind: .text), .init(name: "window_end", kind: .text),
+            .init(name: "table", kind: .text),
+        ]
+        if request.keys {
+            columns += [
+                .init(name: "key", kind: .json), .init(name: "ops", kind: .text),
+                .init(name: "first_change_at", kind: .text), .init(name: "last_change_at", kind: .text),
+                .init(name: "net", kind: .text),
+            ]
+        } else {
+            columns += ["inserts", "updates", "deletes", "truncates", "transactions", "keys"].map {
+                .init(name: $0, kind: .number)
+            }
+            columns += [
+                .init(name: "first_change_at", kind: .text), .init(name: "last_change_at", kind: .text),
+                .init(name: "late", kind: .number),
+            ]
+        }
+        if request.includeOpen { columns.append(.init(name: "status", kind: .text)) }
+        return columns
+    }
+
+    private static func statusColumn(_ request: Request) -> String { request.includeOpen ? ", w.status" : "" }
+
+    private static func tablesSQL(_ request: Request) -> String {
+        """
+        SELECT to_char(t.window_start, '\(windowFormat)'), to_char(t.window_end, '\(windowFormat)'), t.table_name,
+               sum(t.inserts), sum(t.updates), sum(t.deletes), sum(t.truncates), sum(t.transactions),
+               sum(coalesce(t.keys, (SELECT count(*) FROM daybook.key_windows k
+                                      WHERE k.slot_name = t.slot_name AND k.window_start = t.window_start
+                                        AND k.table_name = t.table_name))),
+               to_char(min(t.first_change_at), '\(changeFormat)'), to_char(max(t.last_change_at), '\(changeFormat)'),
+               sum((SELECT count(*) FROM daybook.late_changes l
+                     WHERE l.slot_name = t.slot_name AND l.window_start = t.window_start
+                       AND l.table_name = t.table_name))\(request.includeOpen ? ", min(w.status)" : "")
+          FROM daybook.table_windows t
+          JOIN daybook.windows w USING (slot_name, window_start)
+         WHERE ($1::text IS NULL OR t.slot_name = $1)
+           AND t.window_start >= $2::timestamptz AND t.window_start < $3::timestamptz
+           AND ($4::boolean OR w.status = 'closed')
+         GROUP BY t.window_start, t.window_end, t.table_name
+         ORDER BY t.window_start, t.table_name
+        """
+    }
+
+    private static func keysSQL(_ request: Request) -> String {
+        """
+        SELECT to_char(k.window_start, '\(windowFormat)'), to_char(k.window_end, '\(windowFormat)'), k.table_name,
+               k.key::text, k.ops, to_char(k.first_change_at, '\(changeFormat)'),
+               to_char(k.last_change_at, '\(changeFormat)'), daybook.net_effect(k.ops)\(statusColumn(request))
+          FROM daybook.key_windows k
+          JOIN daybook.windows w USING (slot_name, window_start)
+         WHERE ($1::text IS NULL OR k.slot_name = $1)
+           AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
+           AND ($4::boolean OR w.status = 'closed')
+         ORDER BY k.window_start, k.table_name, k.first_change_at, k.key::text
+        """
+    }
+}

@@ -1,0 +1,46 @@
+import Logging
+import PostgresReplication
+
+/// Everything `daybook run` needs, already validated.
+public struct RunConfiguration: Sendable {
+    /// The database whose changes are summarised (replication connections go here).
+    public var source: ConnectionString
+    /// The database that holds the results; often the same as `source`.
+    public var sink: ConnectionString
+    public var slot: String
+    public var publications: [String]
+    public var windows: WindowSettings
+    /// Longest time a processed transaction waits before it is checkpointed.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// A checkpoint is written once this many changes are pending (at a transaction boundary).
+    public var maxBatchChanges = 50_000
+    /// How often a status update is sent to the server even when nothing happens.
+    public var statusInterval: Duration = .seconds(10)
+    /// Stop once everything the server had written when the run started is in the sink.
+    public var untilCaughtUp = false
+    public var processor = ChangeProcessor.Settings()
+
+    public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowSettings) {
+        self.source = source
+        self.sink = sink
+        self.slot = slot
+        self.publications = publications
+        self.windows = windows
+    }
+}
+
+/// Log metadata keys, in one place so that dashboards can rely on them.
+enum LogKey {
+    static let slot = "daybook.slot"
+    static let lsn = "daybook.lsn"
+    static let windowStart = "daybook.window_start"
+    static let windowEnd = "daybook.window_end"
+    static let reason = "daybook.closed_by"
+    static let changes = "daybook.changes"
+    static let transactions = "daybook.transactions"
+    static let streamTime = "daybook.stream_time"
+    static let error = "daybook.error"
+    static let attempt = "daybook.attempt"
+    static let source = "daybook.source"
+    static let sink = "daybook.sink"
+}

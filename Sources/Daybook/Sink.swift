@@ -1,0 +1,118 @@
+import PostgresReplication
+import Windowing
+
+/// The PostgreSQL database that holds Daybook's results, open-window state and checkpoint.
+///
+/// One ``write(_:)`` is one transaction: deltas, late changes, opened and closed windows and
+/// the new checkpoint commit together or not at all. Every statement is set-based over one
+/// JSON parameter, so a checkpoint costs a handful of round trips however many keys changed.
+public final class Sink {
+    public let connection: PostgresConnection
+    public let slot: String
+    public let settings: WindowSettings
+    /// The checkpoint LSN this writer expects to find; a different one means another writer.
+    private var expectedLSN: UInt64?
+
+    public init(connection: PostgresConnection, slot: String, settings: WindowSettings) {
+        self.connection = connection
+        self.slot = slot
+        self.settings = settings
+    }
+
+    /// Reads the checkpoint and open windows for this slot.
+    public func loadState() throws(PostgresError) -> SinkState {
+        let checkpoint = try connection.query(
+            """
+            SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone
+              FROM daybook.checkpoint WHERE slot_name = $1
+            """, [slot])
+        let windows = try connection.query(
+            """
+            SELECT daybook.to_micros(window_start), daybook.to_micros(window_end)
+              FROM daybook.windows WHERE slot_name = $1 AND status = 'open' ORDER BY window_start
+            """, [slot])
+        let open = windows.rows.compactMap { row -> Window? in
+            guard let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) }) else { return nil }
+            return Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end))
+        }
+        guard let row = checkpoint.rows.first else {
+            expectedLSN = nil
+            return SinkState(lsn: 0, streamTime: nil, windowLength: nil, timeZone: nil, openWindows: open)
+        }
+        let lsn = row[0].flatMap(parseLSN) ?? 0
+        expectedLSN = lsn
+        return SinkState(
+            lsn: lsn, streamTime: row[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
+            windowLength: row[2], timeZone: row[3], openWindows: open)
+    }
+
+    /// Writes one checkpoint in one transaction.
+    public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
+        do {
+            try connection.simpleQuery("BEGIN")
+            do {
+                try fence()
+                try writeBody(checkpoint)
+                try connection.simpleQuery("COMMIT")
+                expectedLSN = checkpoint.lsn
+            } catch {
+                _ = try? connection.simpleQuery("ROLLBACK")
+                throw error
+            }
+        } catch let error as DaybookError {
+            throw error
+        } catch let error as PostgresError {
+            var converted = DaybookError.from(error, role: "sink")
+            if !converted.isRetryable, error.code == .connection {
+                converted = DaybookError(.connection, converted.message, retryable: true)
+            }
+            throw converted
+        } catch {
+            throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    /// Locks this slot's checkpoint row and checks nobody else moved it since we read it.
+    private func fence() throws {
+        let current = try connection.query("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 FOR UPDATE", [slot])
+        let found = current.scalar.flatMap(parseLSN)
+        guard found == expectedLSN else {
+            throw DaybookError(
+                .sinkConflict,
+                "the sink's checkpoint for slot \(slot) moved underneath this process (another daybook writing the same "
+                    + "slot?); stopping without writing", retryable: true)
+        }
+    }
+
+    private func writeBody(_ checkpoint: Checkpoint) throws {
+        if !checkpoint.opened.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO daybook.windows (slot_name, window_start, window_end, closes_at)
+                SELECT $1, daybook.from_micros(x.ws), daybook.from_micros(x.we), daybook.from_micros(x.c)
+                  FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, we bigint, c bigint)
+                ON CONFLICT (slot_name, window_start) DO NOTHING
+                """, [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)])
+        }
+        if !checkpoint.batch.tables.isEmpty {
+            try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(checkpoint.batch)])
+        }
+        if !checkpoint.batch.keys.isEmpty {
+            try connection.query(SinkSQL.upsertKeys, [slot, CheckpointPayload.keys(checkpoint.batch)])
+        }
+        if !checkpoint.batch.late.isEmpty {
+            try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(checkpoint.batch)])
+        }
+        if !checkpoint.closed.isEmpty {
+            let closed = CheckpointPayload.closed(checkpoint.closed)
+            try connection.query(SinkSQL.countKeysOfClosing, [slot, closed])
+            try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
+        }
+        try connection.query(
+            SinkSQL.saveCheckpoint,
+            [
+                slot, formatLSN(checkpoint.lsn), checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
+                settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
+            ])
+    }
+}

@@ -1,0 +1,79 @@
+/// The sink's set-based statements. `$1` is always the slot name; `$2` a JSON array built by
+/// ``CheckpointPayload``.
+enum SinkSQL {
+    static let upsertTables = """
+        INSERT INTO daybook.table_windows AS t
+               (slot_name, window_start, window_end, table_name, inserts, updates, deletes, truncates, transactions,
+                first_change_at, last_change_at)
+        SELECT $1, w.window_start, w.window_end, x.t, x.i, x.u, x.d, x.tr, x.tx,
+               daybook.from_micros(x.f), daybook.from_micros(x.l)
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text, i bigint, u bigint, d bigint, tr bigint, tx bigint,
+                                                  f bigint, l bigint)
+          JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws)
+        ON CONFLICT (slot_name, window_start, table_name) DO UPDATE SET
+               inserts = t.inserts + excluded.inserts,
+               updates = t.updates + excluded.updates,
+               deletes = t.deletes + excluded.deletes,
+               truncates = t.truncates + excluded.truncates,
+               transactions = t.transactions + excluded.transactions,
+               first_change_at = least(t.first_change_at, excluded.first_change_at),
+               last_change_at = greatest(t.last_change_at, excluded.last_change_at)
+        """
+
+    static let upsertKeys = """
+        INSERT INTO daybook.key_windows AS k
+               (slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at)
+        SELECT $1, w.window_start, w.window_end, x.t, x.k, x.o, daybook.from_micros(x.f), daybook.from_micros(x.l)
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text, k jsonb, o text, f bigint, l bigint)
+          JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws)
+        ON CONFLICT (slot_name, window_start, table_name, key) DO UPDATE SET
+               ops = k.ops || excluded.ops,
+               first_change_at = least(k.first_change_at, excluded.first_change_at),
+               last_change_at = greatest(k.last_change_at, excluded.last_change_at)
+        """
+
+    static let insertLate = """
+        INSERT INTO daybook.late_changes
+               (slot_name, window_start, window_end, table_name, key, op, commit_time, commit_lsn, xid)
+        SELECT $1, daybook.from_micros(x.ws), daybook.from_micros(x.we), x.t, x.k, x.o, daybook.from_micros(x.ct),
+               x.lsn::pg_lsn, x.x
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, we bigint, t text, k jsonb, o text, ct bigint, lsn text,
+                                                  x bigint)
+        """
+
+    /// Freezes the distinct-key count of each table in the windows about to close.
+    static let countKeysOfClosing = """
+        UPDATE daybook.table_windows t
+           SET keys = (SELECT count(*) FROM daybook.key_windows k
+                        WHERE k.slot_name = t.slot_name AND k.window_start = t.window_start
+                          AND k.table_name = t.table_name)
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint)
+         WHERE t.slot_name = $1 AND t.window_start = daybook.from_micros(x.ws)
+        """
+
+    /// Closes windows and announces each one; NOTIFY is delivered only if the transaction commits.
+    static let closeWindows = """
+        WITH closing AS (
+            UPDATE daybook.windows w
+               SET status = 'closed', closed_at = now(), closed_by = x.r,
+                   close_stream_time = daybook.from_micros(x.st), close_lsn = $3::pg_lsn
+              FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, r text, st bigint)
+             WHERE w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws) AND w.status = 'open'
+         RETURNING w.slot_name, w.window_start, w.window_end, w.closed_by
+        )
+        SELECT pg_notify('daybook_window_closed', json_build_object(
+                   'slot', c.slot_name, 'window_start', c.window_start, 'window_end', c.window_end,
+                   'closed_by', c.closed_by,
+                   'tables', (SELECT count(*) FROM daybook.table_windows t
+                               WHERE t.slot_name = c.slot_name AND t.window_start = c.window_start))::text)
+          FROM closing c
+        """
+
+    static let saveCheckpoint = """
+        INSERT INTO daybook.checkpoint AS c (slot_name, lsn, stream_time, window_length, grace, time_zone, updated_at)
+        VALUES ($1, $2::pg_lsn, daybook.from_micros($3::bigint), $4, $5::interval, $6, now())
+        ON CONFLICT (slot_name) DO UPDATE SET
+               lsn = excluded.lsn, stream_time = excluded.stream_time, window_length = excluded.window_length,
+               grace = excluded.grace, time_zone = excluded.time_zone, updated_at = now()
+        """
+}

@@ -1,0 +1,14 @@
+import Windowing
+
+/// What the sink knows about one slot's stream: the resume point and the window state that
+/// a restart continues from.
+public struct SinkState: Sendable {
+    /// Commit end LSN of the last transaction in the sink (0 before the first checkpoint).
+    public var lsn: UInt64
+    public var streamTime: Timestamp?
+    public var windowLength: String?
+    public var timeZone: String?
+    public var openWindows: [Window]
+
+    public static let empty = SinkState(lsn: 0, streamTime: nil, windowLength: nil, timeZone: nil, openWindows: [])
+}

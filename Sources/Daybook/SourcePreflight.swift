@@ -1,0 +1,65 @@
+import PostgresReplication
+
+/// Checks the source before streaming, so that a missing slot or publication is a one-line
+/// error with the fix instead of a failure deep inside the stream.
+enum SourcePreflight {
+    static func check(_ connection: PostgresConnection, slot: String, publications: [String]) throws(DaybookError) {
+        do {
+            let walLevel = try connection.simpleQuery("SHOW wal_level").scalar ?? ""
+            guard walLevel == "logical" else {
+                throw DaybookError(
+                    .notLogical,
+                    "the source server has wal_level=\(walLevel); set wal_level = logical in postgresql.conf and restart PostgreSQL")
+            }
+            let slots = try connection.simpleQuery(
+                "SELECT plugin, database, wal_status FROM pg_replication_slots WHERE slot_name = "
+                    + connection.quoteLiteral(slot))
+            guard let row = slots.rows.first else {
+                throw DaybookError(
+                    .slotMissing, "replication slot \(slot) does not exist: run `daybook setup --slot \(slot)` first")
+            }
+            let database = try connection.simpleQuery("SELECT current_database()").scalar
+            if row[0] != "pgoutput" || row[1] != database {
+                throw DaybookError(
+                    .slotMissing,
+                    "replication slot \(slot) is not a pgoutput slot of database \(database ?? "?") "
+                        + "(plugin \(row[0] ?? "none"), database \(row[1] ?? "none")): choose another --slot")
+            }
+            if row[2] == "lost" {
+                throw DaybookError(
+                    .slotInvalid,
+                    "replication slot \(slot) was invalidated (its WAL was removed, max_slot_wal_keep_size): changes since "
+                        + "the last checkpoint are gone; drop and recreate it with `daybook setup` and accept the gap")
+            }
+            for publication in publications {
+                let found = try connection.simpleQuery(
+                    "SELECT 1 FROM pg_publication WHERE pubname = " + connection.quoteLiteral(publication))
+                if found.rows.isEmpty {
+                    throw DaybookError(
+                        .publicationMissing,
+                        "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first")
+                }
+            }
+        } catch let error as DaybookError {
+            throw error
+        } catch let error as PostgresError {
+            throw DaybookError.from(error, role: "source")
+        } catch {
+            throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    /// The primary key columns of a table, in key order; nil when it has none.
+    static func primaryKey(of oid: UInt32, on connection: PostgresConnection) throws(PostgresError) -> [String]? {
+        let result = try connection.query(
+            """
+            SELECT a.attname FROM pg_index i
+              JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indrelid = $1::oid AND i.indisprimary
+             ORDER BY k.position
+            """, [String(oid)])
+        let names = result.rows.compactMap { $0[0] }
+        return names.isEmpty ? nil : names
+    }
+}

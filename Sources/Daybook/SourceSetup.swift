@@ -1,0 +1,101 @@
+import PostgresReplication
+
+/// `daybook setup`: the heartbeat table, the publication and the slot, in the source database.
+public enum SourceSetup {
+    public struct Options: Sendable {
+        public var slot: String
+        public var publication: String
+        /// Publish every table in these schemas (PostgreSQL 15 `TABLES IN SCHEMA`).
+        public var schemas: [String]
+        /// Or publish exactly these tables (`schema.table` or `table`).
+        public var tables: [String]
+
+        public init(slot: String, publication: String, schemas: [String], tables: [String]) {
+            self.slot = slot
+            self.publication = publication
+            self.schemas = schemas
+            self.tables = tables
+        }
+    }
+
+    /// What setup did and what it noticed, one line each, for the operator.
+    public static func run(on connection: PostgresConnection, options: Options) throws(DaybookError) -> [String] {
+        do {
+            var notes: [String] = []
+            let walLevel = try connection.query("SELECT current_setting('wal_level')").scalar ?? ""
+            guard walLevel == "logical" else {
+                throw DaybookError(
+                    .notLogical,
+                    "the source server has wal_level=\(walLevel); set wal_level = logical in postgresql.conf and restart PostgreSQL")
+            }
+            try connection.simpleQuery(Heartbeat.createTableSQL)
+            let heartbeat = "daybook.heartbeat"
+            let exists = try connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [options.publication])
+            let quotedPublication = connection.quoteIdentifier(options.publication)
+            if exists.rows.isEmpty {
+                let target: String
+                if !options.tables.isEmpty {
+                    let tables = options.tables.map { qualified($0, connection) } + [heartbeat]
+                    target = "TABLE " + tables.joined(separator: ", ")
+                } else {
+                    let schemas = (options.schemas.isEmpty ? ["public"] : options.schemas).map(connection.quoteIdentifier)
+                    target = "TABLES IN SCHEMA " + schemas.joined(separator: ", ") + ", TABLE \(heartbeat)"
+                }
+                try connection.simpleQuery("CREATE PUBLICATION \(quotedPublication) FOR \(target)")
+                notes.append("created publication \(options.publication)")
+            } else {
+                notes.append("publication \(options.publication) already exists; left as it is")
+                let hasHeartbeat = try connection.query(
+                    "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
+                    [options.publication])
+                if hasHeartbeat.rows.isEmpty {
+                    try connection.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(heartbeat)")
+                    notes.append("added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream")
+                }
+            }
+            let slot = try connection.query(
+                "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
+            if let row = slot.rows.first {
+                if row[0] != "pgoutput" {
+                    throw DaybookError(
+                        .configuration, "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot")
+                }
+                notes.append("replication slot \(options.slot) already exists; left as it is")
+            } else {
+                let created = try connection.query(
+                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot])
+                notes.append("created replication slot \(options.slot) at \(created.scalar ?? "?")")
+            }
+            for table in try tablesWithoutKey(connection, publication: options.publication) {
+                notes.append(
+                    "warning: \(table) has no primary key and REPLICA IDENTITY DEFAULT: its UPDATE and DELETE statements "
+                        + "will fail while it is published; run ALTER TABLE \(table) REPLICA IDENTITY FULL")
+            }
+            return notes
+        } catch let error as DaybookError {
+            throw error
+        } catch let error as PostgresError {
+            throw DaybookError.from(error, role: "source")
+        } catch {
+            throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    private static func qualified(_ name: String, _ connection: PostgresConnection) -> String {
+        name.split(separator: ".", maxSplits: 1).map { connection.quoteIdentifier(String($0)) }.joined(separator: ".")
+    }
+
+    private static func tablesWithoutKey(_ connection: PostgresConnection, publication: String) throws(PostgresError) -> [String] {
+        try connection.query(
+            """
+            SELECT format('%I.%I', p.schemaname, p.tablename)
+              FROM pg_publication_tables p
+              JOIN pg_class c ON c.relname = p.tablename
+              JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = p.schemaname
+             WHERE p.pubname = $1 AND c.relreplident = 'd'
+               AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
+             ORDER BY 1
+            """, [publication]
+        ).rows.compactMap { $0[0] }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import PgOutput
+import PostgresReplication
+import Windowing
+
+/// The read–process–checkpoint–confirm loop of one connected session.
+struct StreamSession {
+    var processor: ChangeProcessor
+    let sink: Sink
+    let stream: ReplicationStream
+    let catalog: PostgresConnection
+    let logger: Logger
+    let configuration: RunConfiguration
+    /// With `--until-caught-up`: the server's WAL position when the run started.
+    let caughtUpTarget: UInt64?
+
+    /// Highest LSN seen in any frame, reported as the "write" position.
+    private var receivedLSN: UInt64 = 0
+    /// Latest keepalive WAL end.
+    private var serverWALEnd: UInt64 = 0
+    /// What the slot has been told is flushed.
+    private var confirmedLSN: UInt64 = 0
+    private var firstPendingAt: ContinuousClock.Instant?
+    private var nextStatusAt = ContinuousClock.now
+
+    init(
+        processor: ChangeProcessor, sink: Sink, stream: ReplicationStream, catalog: PostgresConnection, logger: Logger,
+        configuration: RunConfiguration, caughtUpTarget: UInt64?
+    ) {
+        self.processor = processor
+        self.sink = sink
+        self.stream = stream
+        self.catalog = catalog
+        self.logger = logger
+        self.configuration = configuration
+        self.caughtUpTarget = caughtUpTarget
+        self.confirmedLSN = processor.committedLSN
+    }
+
+    mutating func pump(until stop: StopSignal) throws {
+        while true {
+            if stop.isStopped {
+                try checkpointIfDue(force: true)
+                try sendStatus()
+                return
+            }
+            if let target = caughtUpTarget, !processor.inTransaction,
+                max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd) >= target
+            {
+                try checkpointIfDue(force: true)
+                try sendStatus()
+                logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(processor.committedLSN))"])
+                return
+            }
+            let now = ContinuousClock.now
+            var wait = max(.milliseconds(1), nextStatusAt - now)
+            if let firstPendingAt { wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now)) }
+            if caughtUpTarget != nil { wait = min(wait, .milliseconds(200)) }
+            let frame: ReplicationFrame?
+            do { frame = try stream.read(timeout: min(wait, .milliseconds(500))) } catch {
+                throw DaybookError.from(error, role: "source")
+            }
+            if let frame { try handle(frame) }
+            try checkpointIfDue(force: false)
+            if ContinuousClock.now >= nextStatusAt {
+                try sendStatus(requestReply: caughtUpTarget != nil)
+            }
+        }
+    }
+
+    private mutating func handle(_ frame: ReplicationFrame) throws {
+        switch frame {
+        case .keepalive(let walEnd, _, let replyRequested):
+            serverWALEnd = max(serverWALEnd, walEnd)
+            receivedLSN = max(receivedLSN, walEnd)
+            if replyRequested { try sendStatus() }
+        case .xLogData(let walStart, _, _, let payload):
+            receivedLSN = max(receivedLSN, walStart)
+            let message: PgOutputMessage
+            do { message = try PgOutputDecoder.decode(payload) } catch {
+                throw DaybookError(
+                    .malformedStream,
+                    "cannot decode the replication stream near LSN \(formatLSN(walStart)): \(error); nothing after the "
+                        + "last checkpoint was confirmed — report this with the server version")
+            }
+            if case .relation(let relation) = message {
+                let primaryKey: [String]?
+                do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
+                    throw DaybookError.from(error, role: "source")
+                }
+                if primaryKey == nil && relation.replicaIdentity != .full
+                    && relation.qualifiedName != configuration.processor.heartbeatTable
+                {
+                    logger.warning(
+                        "table has no primary key; counting it per table only",
+                        metadata: ["daybook.table": "\(relation.qualifiedName)"])
+                }
+                processor.register(relation, primaryKey: primaryKey)
+                return
+            }
+            do { try processor.process(message) } catch {
+                throw DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
+            }
+            if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
+        }
+    }
+
+    /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
+    /// long enough. Never inside a source transaction.
+    mutating func checkpointIfDue(force: Bool) throws {
+        guard !processor.inTransaction, processor.hasPendingCheckpoint else { return }
+        let due =
+            force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
+            || (firstPendingAt.map { ContinuousClock.now - $0 >= configuration.checkpointInterval } ?? false)
+        guard due, let checkpoint = processor.takeCheckpoint() else { return }
+        try sink.write(checkpoint)
+        processor.checkpointCommitted(lsn: checkpoint.lsn)
+        firstPendingAt = nil
+        for closure in checkpoint.closed {
+            logger.info(
+                "window closed",
+                metadata: [
+                    LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
+                    LogKey.reason: "\(closure.reason.rawValue)",
+                ])
+        }
+        logger.debug(
+            "checkpoint committed",
+            metadata: [
+                LogKey.lsn: "\(formatLSN(checkpoint.lsn))", LogKey.changes: "\(checkpoint.batch.changeCount)",
+                LogKey.transactions: "\(checkpoint.transactions)",
+            ])
+        try sendStatus()
+    }
+
+    /// Tells the server how far the sink has committed. When nothing is pending, the slot may
+    /// move up to the server's WAL end: everything before it has been seen and is in the sink.
+    private mutating func sendStatus(requestReply: Bool = false) throws {
+        var flush = processor.committedLSN
+        if !processor.inTransaction, !processor.hasPendingCheckpoint { flush = max(flush, serverWALEnd) }
+        confirmedLSN = max(confirmedLSN, flush)
+        let clientTime = Timestamp(Date()).microsecondsSinceEpoch - postgresEpochOffsetMicroseconds
+        let status = StandbyStatusUpdate(
+            write: max(receivedLSN, confirmedLSN), flush: confirmedLSN, apply: confirmedLSN, clientTime: clientTime,
+            replyRequested: requestReply)
+        do { try stream.send(status) } catch { throw DaybookError.from(error, role: "source") }
+        nextStatusAt = .now + (caughtUpTarget != nil ? .milliseconds(200) : configuration.statusInterval)
+    }
+}

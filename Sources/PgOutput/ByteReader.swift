@@ -1,0 +1,80 @@
+/// A bounds-checked, big-endian cursor over one message's bytes.
+///
+/// Every read checks the remaining length first and throws instead of trapping, because the
+/// bytes come from the network and a long-running service must survive any of them.
+struct ByteReader {
+    let bytes: [UInt8]
+    private(set) var offset: Int
+    let end: Int
+
+    init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = min(max(offset, 0), bytes.count)
+        self.end = bytes.count
+    }
+
+    var remaining: Int { end - offset }
+    var isAtEnd: Bool { offset >= end }
+
+    private func need(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) {
+        guard count >= 0, remaining >= count else {
+            throw PgOutputDecodingError(.truncated, field: field, offset: offset)
+        }
+    }
+
+    mutating func readUInt8(_ field: StaticString) throws(PgOutputDecodingError) -> UInt8 {
+        try need(1, field)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func readUInt16(_ field: StaticString) throws(PgOutputDecodingError) -> UInt16 {
+        try need(2, field)
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    mutating func readUInt32(_ field: StaticString) throws(PgOutputDecodingError) -> UInt32 {
+        try need(4, field)
+        var value: UInt32 = 0
+        for index in offset..<(offset + 4) { value = value << 8 | UInt32(bytes[index]) }
+        offset += 4
+        return value
+    }
+
+    mutating func readUInt64(_ field: StaticString) throws(PgOutputDecodingError) -> UInt64 {
+        try need(8, field)
+        var value: UInt64 = 0
+        for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
+        offset += 8
+        return value
+    }
+
+    mutating func readInt32(_ field: StaticString) throws(PgOutputDecodingError) -> Int32 {
+        Int32(bitPattern: try readUInt32(field))
+    }
+
+    mutating func readInt64(_ field: StaticString) throws(PgOutputDecodingError) -> Int64 {
+        Int64(bitPattern: try readUInt64(field))
+    }
+
+    /// Reads a NUL-terminated string; invalid UTF-8 is repaired rather than rejected, since
+    /// identifiers are only shown to people and must never stop the stream.
+    mutating func readCString(_ field: StaticString) throws(PgOutputDecodingError) -> String {
+        var index = offset
+        while index < end, bytes[index] != 0 { index += 1 }
+        guard index < end else {
+            throw PgOutputDecodingError(.unterminatedString, field: field, offset: offset)
+        }
+        let value = String(decoding: bytes[offset..<index], as: UTF8.self)
+        offset = index + 1
+        return value
+    }
+
+    /// Returns the next `count` bytes as a slice sharing the message's storage (no copy).
+    mutating func readSlice(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) -> ArraySlice<UInt8> {
+        try need(count, field)
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+}

@@ -1,0 +1,180 @@
+/// Decodes pgoutput protocol version 1 messages from bytes. Pure: no I/O, no state.
+///
+/// Every field is bounds-checked; any malformed input ends in a ``PgOutputDecodingError``
+/// that names the message type, the field and the byte offset, and never in a trap.
+public enum PgOutputDecoder {
+    /// Decodes one message (the payload of one XLogData frame).
+    public static func decode(_ bytes: [UInt8]) throws(PgOutputDecodingError) -> PgOutputMessage {
+        guard let type = bytes.first else {
+            throw PgOutputDecodingError(.empty, field: "type", offset: 0)
+        }
+        var reader = ByteReader(bytes, offset: 1)
+        do throws(PgOutputDecodingError) {
+            let message = try decodeBody(type: type, reader: &reader)
+            guard reader.isAtEnd else {
+                throw PgOutputDecodingError(.trailingBytes, field: "end", offset: reader.offset)
+            }
+            return message
+        } catch var error {
+            error.messageType = type
+            throw error
+        }
+    }
+
+    private static func decodeBody(
+        type: UInt8, reader: inout ByteReader
+    ) throws(PgOutputDecodingError) -> PgOutputMessage {
+        switch type {
+        case UInt8(ascii: "B"):
+            return .begin(
+                Begin(
+                    finalLSN: LSN(try reader.readUInt64("final_lsn")),
+                    commitTime: try reader.readInt64("commit_time"),
+                    xid: try reader.readUInt32("xid")))
+        case UInt8(ascii: "C"):
+            return .commit(
+                Commit(
+                    flags: try reader.readUInt8("flags"),
+                    commitLSN: LSN(try reader.readUInt64("commit_lsn")),
+                    endLSN: LSN(try reader.readUInt64("end_lsn")),
+                    commitTime: try reader.readInt64("commit_time")))
+        case UInt8(ascii: "O"):
+            return .origin(
+                Origin(commitLSN: LSN(try reader.readUInt64("origin_lsn")), name: try reader.readCString("origin_name")))
+        case UInt8(ascii: "R"):
+            return .relation(try decodeRelation(&reader))
+        case UInt8(ascii: "Y"):
+            return .type(
+                TypeInfo(
+                    oid: try reader.readUInt32("type_oid"),
+                    namespace: try reader.readCString("type_namespace"),
+                    name: try reader.readCString("type_name")))
+        case UInt8(ascii: "I"):
+            let oid = try reader.readUInt32("relation_oid")
+            try expectMarker(UInt8(ascii: "N"), &reader)
+            return .insert(Insert(relationOID: oid, new: try decodeTuple(&reader)))
+        case UInt8(ascii: "U"):
+            return .update(try decodeUpdate(&reader))
+        case UInt8(ascii: "D"):
+            let oid = try reader.readUInt32("relation_oid")
+            let kind = try decodeOldKind(&reader)
+            return .delete(Delete(relationOID: oid, oldKind: kind, old: try decodeTuple(&reader)))
+        case UInt8(ascii: "T"):
+            return .truncate(try decodeTruncate(&reader))
+        case UInt8(ascii: "M"):
+            let flags = try reader.readUInt8("flags")
+            let lsn = LSN(try reader.readUInt64("message_lsn"))
+            let prefix = try reader.readCString("prefix")
+            let length = try reader.readInt32("content_length")
+            guard length >= 0 else {
+                throw PgOutputDecodingError(.invalidLength, field: "content_length", offset: reader.offset - 4)
+            }
+            let content = try reader.readSlice(Int(length), "content")
+            return .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content))
+        default:
+            throw PgOutputDecodingError(.unknownMessageType, field: "type", offset: 0)
+        }
+    }
+
+    private static func decodeRelation(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> Relation {
+        let oid = try reader.readUInt32("relation_oid")
+        let namespace = try reader.readCString("namespace")
+        let name = try reader.readCString("relation_name")
+        let identity = ReplicaIdentity(rawValue: try reader.readUInt8("replica_identity"))
+        let count = try readCount(&reader, field: "column_count", minimumBytesEach: 10)
+        var columns: [Relation.Column] = []
+        columns.reserveCapacity(count)
+        for _ in 0..<count {
+            columns.append(
+                Relation.Column(
+                    flags: try reader.readUInt8("column_flags"),
+                    name: try reader.readCString("column_name"),
+                    typeOID: try reader.readUInt32("column_type_oid"),
+                    typeModifier: try reader.readInt32("column_type_modifier")))
+        }
+        return Relation(oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns)
+    }
+
+    private static func decodeUpdate(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> Update {
+        let oid = try reader.readUInt32("relation_oid")
+        let markerOffset = reader.offset
+        let marker = try reader.readUInt8("tuple_marker")
+        switch marker {
+        case UInt8(ascii: "N"):
+            return Update(relationOID: oid, oldKind: nil, old: nil, new: try decodeTuple(&reader))
+        case UInt8(ascii: "K"), UInt8(ascii: "O"):
+            let old = try decodeTuple(&reader)
+            try expectMarker(UInt8(ascii: "N"), &reader)
+            let kind: OldTupleKind = marker == UInt8(ascii: "K") ? .key : .full
+            return Update(relationOID: oid, oldKind: kind, old: old, new: try decodeTuple(&reader))
+        default:
+            throw PgOutputDecodingError(.unknownTupleMarker, field: "tuple_marker", offset: markerOffset)
+        }
+    }
+
+    private static func decodeOldKind(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> OldTupleKind {
+        let markerOffset = reader.offset
+        switch try reader.readUInt8("tuple_marker") {
+        case UInt8(ascii: "K"): return .key
+        case UInt8(ascii: "O"): return .full
+        default: throw PgOutputDecodingError(.unknownTupleMarker, field: "tuple_marker", offset: markerOffset)
+        }
+    }
+
+    private static func decodeTruncate(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> Truncate {
+        let countOffset = reader.offset
+        let count = try reader.readInt32("relation_count")
+        let options = try reader.readUInt8("options")
+        guard count >= 0, Int(count) <= reader.remaining / 4 else {
+            throw PgOutputDecodingError(.invalidLength, field: "relation_count", offset: countOffset)
+        }
+        var oids: [UInt32] = []
+        oids.reserveCapacity(Int(count))
+        for _ in 0..<count { oids.append(try reader.readUInt32("relation_oid")) }
+        return Truncate(options: options, relationOIDs: oids)
+    }
+
+    private static func expectMarker(_ expected: UInt8, _ reader: inout ByteReader) throws(PgOutputDecodingError) {
+        let markerOffset = reader.offset
+        guard try reader.readUInt8("tuple_marker") == expected else {
+            throw PgOutputDecodingError(.unknownTupleMarker, field: "tuple_marker", offset: markerOffset)
+        }
+    }
+
+    /// Reads an Int16 count and rejects counts that the remaining bytes cannot possibly hold,
+    /// so a corrupt count never triggers a huge allocation.
+    private static func readCount(
+        _ reader: inout ByteReader, field: StaticString, minimumBytesEach: Int
+    ) throws(PgOutputDecodingError) -> Int {
+        let countOffset = reader.offset
+        let count = Int(Int16(bitPattern: try reader.readUInt16(field)))
+        guard count >= 0, count <= reader.remaining / minimumBytesEach else {
+            throw PgOutputDecodingError(.invalidLength, field: field, offset: countOffset)
+        }
+        return count
+    }
+
+    static func decodeTuple(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> TupleData {
+        let count = try readCount(&reader, field: "tuple_column_count", minimumBytesEach: 1)
+        var columns: [TupleColumn] = []
+        columns.reserveCapacity(count)
+        for _ in 0..<count {
+            let kindOffset = reader.offset
+            switch try reader.readUInt8("column_kind") {
+            case UInt8(ascii: "n"): columns.append(.null)
+            case UInt8(ascii: "u"): columns.append(.unchangedToast)
+            case let kind where kind == UInt8(ascii: "t") || kind == UInt8(ascii: "b"):
+                let lengthOffset = reader.offset
+                let length = try reader.readInt32("column_length")
+                guard length >= 0 else {
+                    throw PgOutputDecodingError(.invalidLength, field: "column_length", offset: lengthOffset)
+                }
+                let value = try reader.readSlice(Int(length), "column_value")
+                columns.append(kind == UInt8(ascii: "t") ? .text(value) : .binary(value))
+            default:
+                throw PgOutputDecodingError(.unknownColumnKind, field: "column_kind", offset: kindOffset)
+            }
+        }
+        return TupleData(columns: columns)
+    }
+}

@@ -1,0 +1,81 @@
+/// One CopyData message of the streaming replication protocol, server to client.
+///
+/// Pure: parsed from bytes with every length checked, so a corrupt frame is an error, not a
+/// crash.
+public enum ReplicationFrame: Hashable, Sendable {
+    /// `w`: one pgoutput message. The header LSNs are not resume points (they are 0 for
+    /// auxiliary messages); resume from Commit `end_lsn`.
+    case xLogData(walStart: UInt64, walEnd: UInt64, sendTime: Int64, payload: [UInt8])
+    /// `k`: the server's WAL end; `replyRequested` asks for a status update now.
+    case keepalive(walEnd: UInt64, sendTime: Int64, replyRequested: Bool)
+
+    /// Parses one CopyData payload.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) -> ReplicationFrame {
+        guard let type = bytes.first else {
+            throw PostgresError(.protocolViolation, message: "empty CopyData message on the replication stream")
+        }
+        switch type {
+        case UInt8(ascii: "w"):
+            guard bytes.count >= 25 else {
+                throw PostgresError(.protocolViolation, message: "XLogData frame of \(bytes.count) bytes is shorter than its 25-byte header")
+            }
+            return .xLogData(
+                walStart: bigEndianUInt64(bytes, at: 1), walEnd: bigEndianUInt64(bytes, at: 9),
+                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17)), payload: Array(bytes[25...]))
+        case UInt8(ascii: "k"):
+            guard bytes.count >= 18 else {
+                throw PostgresError(.protocolViolation, message: "keepalive frame of \(bytes.count) bytes is shorter than 18 bytes")
+            }
+            return .keepalive(
+                walEnd: bigEndianUInt64(bytes, at: 1), sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
+                replyRequested: bytes[17] != 0)
+        default:
+            throw PostgresError(.protocolViolation, message: "unknown replication frame type \(type)")
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(PostgresError) -> ReplicationFrame {
+        let result: Result<ReplicationFrame, PostgresError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(PostgresError) in try parse(buffer) }
+        }
+        return try result.get()
+    }
+}
+
+/// The client's standby status update (`r`), the only way to move the slot forward.
+public struct StandbyStatusUpdate: Hashable, Sendable {
+    /// Highest LSN received.
+    public var write: UInt64
+    /// Highest LSN durably processed: the server may discard WAL before it. Only ever the
+    /// end LSN of a transaction the sink has committed.
+    public var flush: UInt64
+    public var apply: UInt64
+    /// Client clock, microseconds since 2000-01-01.
+    public var clientTime: Int64
+    public var replyRequested: Bool
+
+    public init(write: UInt64, flush: UInt64, apply: UInt64, clientTime: Int64, replyRequested: Bool = false) {
+        self.write = write
+        self.flush = flush
+        self.apply = apply
+        self.clientTime = clientTime
+        self.replyRequested = replyRequested
+    }
+
+    /// The 34 bytes sent in CopyData.
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "r")]
+        bytes.reserveCapacity(34)
+        for value in [write, flush, apply, UInt64(bitPattern: clientTime)] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        bytes.append(replyRequested ? 1 : 0)
+        return bytes
+    }
+}
+
+private func bigEndianUInt64(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+    var value: UInt64 = 0
+    for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
+    return value
+}

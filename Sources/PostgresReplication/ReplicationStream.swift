@@ -1,0 +1,145 @@
+import CLibPQ
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A logical replication connection: identify, start streaming from a slot, read frames,
+/// send status updates.
+///
+/// Reading uses libpq in non-blocking mode and `poll` on its socket with a timeout, so the
+/// owner can send status updates on time while the stream is idle. Like
+/// ``PostgresConnection`` it blocks its thread and has one owner.
+public final class ReplicationStream {
+    public let connection: PostgresConnection
+    private var streaming = false
+
+    public struct SystemIdentity: Sendable {
+        public var systemID: String
+        public var timeline: Int
+        /// The server's current WAL flush position.
+        public var walPosition: UInt64
+        public var database: String?
+    }
+
+    public init(_ connectionString: ConnectionString, applicationName: String = "daybook") throws(PostgresError) {
+        connection = try PostgresConnection(connectionString, replication: true, applicationName: applicationName)
+    }
+
+    /// `IDENTIFY_SYSTEM`: who the server is and where its WAL ends now.
+    public func identifySystem() throws(PostgresError) -> SystemIdentity {
+        let result = try connection.simpleQuery("IDENTIFY_SYSTEM")
+        guard let row = result.rows.first, row.count >= 4, let position = row[2].flatMap(parseLSN) else {
+            throw PostgresError(.protocolViolation, message: "IDENTIFY_SYSTEM returned an unexpected row")
+        }
+        return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, walPosition: position, database: row[3])
+    }
+
+    /// `START_REPLICATION SLOT … LOGICAL …` with pgoutput protocol version 1.
+    ///
+    /// The server starts at the later of `startLSN` and the slot's confirmed position.
+    public func start(
+        slot: String, at startLSN: UInt64, publications: [String], messages: Bool = false
+    ) throws(PostgresError) {
+        let names = publications.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: ",")
+        var options = ["proto_version '1'", "publication_names \(connection.quoteLiteral(names))"]
+        if messages { options.append("messages 'true'") }
+        let command = "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
+            + options.joined(separator: ", ") + ")"
+        try connection.simpleQuery(command)
+        guard PQsetnonblocking(connection.connection, 1) == 0 else {
+            throw PostgresError(.replication, message: "could not switch the replication connection to non-blocking mode")
+        }
+        streaming = true
+    }
+
+    /// Reads the next frame, waiting at most `timeout`.
+    ///
+    /// - Returns: nil when nothing arrived in time.
+    /// - Throws: ``PostgresError`` when the stream ends or breaks (the server's error message
+    ///   included, e.g. a slot invalidated or a terminated walsender).
+    public func read(timeout: Duration) throws(PostgresError) -> ReplicationFrame? {
+        let conn = connection.connection
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(conn, &buffer, 1)
+            if length > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                return try ReplicationFrame.parse(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+            }
+            if length == -1 { throw streamEnded() }
+            if length == -2 {
+                throw PostgresError(.replication, message: String(cString: PQerrorMessage(conn)))
+            }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return nil }
+            let milliseconds = Int32(clamping: max(1, remaining.wholeMilliseconds))
+            var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready < 0 && errno != EINTR {
+                throw PostgresError(.replication, message: "poll failed on the replication socket (errno \(errno))")
+            }
+            if ready > 0, PQconsumeInput(conn) == 0 {
+                throw PostgresError(.replication, message: String(cString: PQerrorMessage(conn)))
+            }
+        }
+    }
+
+    /// Sends a standby status update and flushes it to the socket.
+    public func send(_ status: StandbyStatusUpdate) throws(PostgresError) {
+        let conn = connection.connection
+        let bytes = status.encoded
+        let queued = bytes.withUnsafeBufferPointer { pointer in
+            pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) }
+        }
+        guard queued == 1 else {
+            throw PostgresError(.replication, message: "could not send a status update: " + String(cString: PQerrorMessage(conn)))
+        }
+        var flushed = PQflush(conn)
+        while flushed == 1 {
+            var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLOUT), revents: 0)
+            _ = poll(&descriptor, 1, 1000)
+            flushed = PQflush(conn)
+        }
+        if flushed == -1 {
+            throw PostgresError(.replication, message: "could not flush a status update: " + String(cString: PQerrorMessage(conn)))
+        }
+    }
+
+    private func streamEnded() -> PostgresError {
+        streaming = false
+        var lastError: PostgresError?
+        while let result = PQgetResult(connection.connection) {
+            let status = PQresultStatus(result)
+            if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
+                let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                lastError = PostgresError(.replication, message: String(cString: PQresultErrorMessage(result)), sqlState: sqlState)
+            }
+            PQclear(result)
+        }
+        return lastError ?? PostgresError(.replication, message: "the server ended the replication stream")
+    }
+}
+
+/// Formats an LSN as PostgreSQL writes it, `HI/LO` in hex.
+public func formatLSN(_ value: UInt64) -> String {
+    String(value >> 32, radix: 16, uppercase: true) + "/" + String(value & 0xFFFF_FFFF, radix: 16, uppercase: true)
+}
+
+/// Parses PostgreSQL's `HI/LO` LSN text.
+public func parseLSN(_ text: String) -> UInt64? {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
+        high <= 0xFFFF_FFFF, low <= 0xFFFF_FFFF
+    else { return nil }
+    return high << 32 | low
+}
+
+extension Duration {
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

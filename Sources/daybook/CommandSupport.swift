@@ -1,0 +1,44 @@
+import ArgumentParser
+import Daybook
+import Foundation
+import Logging
+import PostgresReplication
+
+/// Runs a command body, turning a ``DaybookError`` into one line on stderr and its exit code.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as DaybookError {
+        printError(error.message)
+        throw ExitCode(error.exitCode)
+    }
+}
+
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as DaybookError {
+        printError(error.message)
+        throw ExitCode(error.exitCode)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("daybook: error: \(message)\n".utf8))
+}
+
+/// Opens an ordinary connection, with advice on failure.
+func connect(_ string: ConnectionString, role: String) throws -> PostgresConnection {
+    do { return try PostgresConnection(string) } catch { throw DaybookError.from(error, role: role) }
+}
+
+func bootstrapLogging(level: String) throws {
+    guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+        throw ValidationError("--log-level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+    }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import PostgresReplication
+
+/// Where the source and sink databases are, and which slot and publication to use.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Source database: a libpq connection string or URI (default: $DAYBOOK_DATABASE, then PG* variables).",
+            valueName: "conninfo"))
+    var database: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Sink database for results and checkpoints (default: $DAYBOOK_SINK, then the source database).",
+            valueName: "conninfo"))
+    var sink: String?
+
+    @Option(name: .long, help: "Replication slot name (lower-case letters, digits, underscores).")
+    var slot: String = "daybook"
+
+    var source: ConnectionString {
+        ConnectionString(database ?? ProcessInfo.processInfo.environment["DAYBOOK_DATABASE"] ?? "")
+    }
+
+    var sinkConnection: ConnectionString {
+        if let sink { return ConnectionString(sink) }
+        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_SINK"], !environment.isEmpty {
+            return ConnectionString(environment)
+        }
+        return source
+    }
+
+    func validate() throws {
+        guard !slot.isEmpty, slot.count <= 63,
+            slot.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else {
+            throw ValidationError("--slot '\(slot)' is not a valid slot name: use lower-case letters, digits and underscores")
+        }
+        if let problem = source.syntaxError() {
+            throw ValidationError("--database is not a valid connection string: \(problem)")
+        }
+        if let problem = sinkConnection.syntaxError() {
+            throw ValidationError("--sink is not a valid connection string: \(problem)")
+        }
+    }
+}
+
+/// Logging options shared by the long-running commands.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+}

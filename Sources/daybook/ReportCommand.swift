@@ -1,0 +1,73 @@
+import ArgumentParser
+import Daybook
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print final window results: per table, or per key with --keys.",
+        discussion: """
+            Only closed windows appear (their results are final) unless --include-open. Dates are read in the \
+            slot's time zone (or --time-zone). JSON output is one object per line.
+
+            Per table: window_start, window_end, table, inserts, updates, deletes, truncates, transactions, \
+            keys (distinct keys changed), first_change_at, last_change_at, late (changes that arrived after \
+            the window closed; kept in daybook.late_changes, never merged).
+            Per key: window_start, window_end, table, key, ops (I, U, D in commit order), first_change_at, \
+            last_change_at, net (created, updated, deleted, created then deleted, deleted then recreated).
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .long, help: "One day: YYYY-MM-DD, yesterday or today.")
+    var date: String?
+
+    @Option(name: .long, help: "Windows starting at or after this date or timestamp.")
+    var from: String?
+
+    @Option(name: .long, help: "Windows starting before this date or timestamp.")
+    var to: String?
+
+    @Option(name: .long, help: "Output format: text, json or csv.")
+    var format: ReportFormat = .text
+
+    @Flag(name: .long, help: "Per-key rows instead of per-table rows.")
+    var keys = false
+
+    @Flag(name: .long, help: "Include windows that are still open (their figures may still change).")
+    var includeOpen = false
+
+    @Flag(name: .long, help: "The union of all slots writing to this sink, instead of --slot only.")
+    var allSlots = false
+
+    @Option(name: .long, help: "IANA time zone for dates and times (default: the slot's).")
+    var timeZone: String?
+
+    func validate() throws {
+        if date != nil && (from != nil || to != nil) {
+            throw ValidationError("give --date, or --from/--to, not both")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let sink = try connect(connection.sinkConnection, role: "sink")
+            try Migrator().requireCurrent(sink)
+            var request = Report.Request()
+            request.date = date
+            request.from = from
+            request.to = to
+            request.keys = keys
+            request.includeOpen = includeOpen
+            request.slot = allSlots ? nil : connection.slot
+            request.timeZone = timeZone
+            let table = try Report.fetch(request, from: sink)
+            if table.rows.isEmpty && format == .text {
+                print(includeOpen ? "no windows in that range" : "no closed windows in that range (try --include-open)")
+                return
+            }
+            print(format.render(table), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Daybook
+import Foundation
+import Logging
+import ServiceLifecycle
+import Windowing
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Stream changes from the slot into daily windows and write each window's final results.",
+        discussion: """
+            A window [start, start + length) closes once stream time (the latest commit time seen, heartbeats \
+            included) reaches its end plus --grace; its results are then final and written once. Changes that \
+            arrive for a closed window are recorded as late, never merged. Results, open-window state and the \
+            checkpoint are written in one transaction, and the slot is confirmed only after it commits: a \
+            crash at any moment neither loses nor doubles a change. On start, the persisted stream time closes \
+            whatever is already due. SIGTERM or SIGINT writes a last checkpoint and exits.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Publication(s) to stream.")
+    var publication: [String] = ["daybook"]
+
+    @Option(name: .long, help: "Window length: whole days (1d), or a length that divides a day (2s, 15m, 1h).")
+    var window: String = "1d"
+
+    @Option(name: .long, help: "How long after a window's end late changes are still merged (e.g. 30m).")
+    var grace: String = "30m"
+
+    @Option(name: .long, help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin).")
+    var timeZone: String = "UTC"
+
+    @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 1s).")
+    var checkpointEvery: String = "1s"
+
+    @Option(name: .long, help: "Checkpoint once this many changes are pending.")
+    var batchSize: Int = 50_000
+
+    @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
+    var untilCaughtUp = false
+
+    func validate() throws {
+        _ = try settings()
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        _ = try parseSeconds(checkpointEvery, option: "--checkpoint-every")
+    }
+
+    private func parseSeconds(_ text: String, option: String) throws -> Int64 {
+        do { return try DurationText.seconds(text) } catch { throw ValidationError("\(option): \(error)") }
+    }
+
+    private func settings() throws -> WindowSettings {
+        let length: WindowLength
+        do { length = try WindowLength(seconds: try parseSeconds(window, option: "--window")) } catch let error as WindowLength.InvalidLength {
+            throw ValidationError("--window: \(error)")
+        }
+        let graceSeconds = try parseSeconds(grace, option: "--grace")
+        guard let settings = WindowSettings(length: length, grace: .seconds(graceSeconds), timeZoneName: timeZone) else {
+            throw ValidationError("--time-zone '\(timeZone)' is not an IANA time zone (for example UTC, Europe/Berlin)")
+        }
+        return settings
+    }
+
+    func run() async throws {
+        try bootstrapLogging(level: logging.logLevel)
+        var configuration = RunConfiguration(
+            source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
+            publications: publication, windows: try settings())
+        configuration.checkpointInterval = .seconds(try parseSeconds(checkpointEvery, option: "--checkpoint-every"))
+        configuration.maxBatchChanges = batchSize
+        configuration.untilCaughtUp = untilCaughtUp
+        let logger = Logger(label: "daybook")
+        let service = DaybookService(configuration: configuration, logger: logger)
+        try await reportingErrors {
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
+    }
+}
