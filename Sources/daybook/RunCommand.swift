@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin).")
     var timeZone: String = "UTC"
 
-    @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 1s).")
+    @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 500ms, 1s).")
     var checkpointEvery: String = "1s"
 
     @Option(name: .long, help: "Checkpoint once this many changes are pending.")
@@ -45,7 +45,17 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try settings()
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
-        _ = try parseSeconds(checkpointEvery, option: "--checkpoint-every")
+        _ = try checkpointInterval()
+    }
+
+    private func checkpointInterval() throws -> Duration {
+        do {
+            let interval = try DurationText.duration(checkpointEvery)
+            guard interval > .zero else { throw ValidationError("--checkpoint-every must be longer than 0") }
+            return interval
+        } catch let error as DurationText.InvalidDuration {
+            throw ValidationError("--checkpoint-every: \(error)")
+        }
     }
 
     private func parseSeconds(_ text: String, option: String) throws -> Int64 {
@@ -69,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         var configuration = RunConfiguration(
             source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
             publications: publication, windows: try settings())
-        configuration.checkpointInterval = .seconds(try parseSeconds(checkpointEvery, option: "--checkpoint-every"))
+        configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.untilCaughtUp = untilCaughtUp
         let logger = Logger(label: "daybook")
