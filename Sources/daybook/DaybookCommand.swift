@@ -18,7 +18,8 @@ struct DaybookCommand: AsyncParsableCommand {
             leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASSWORD, as for psql. --sink (or \
             DAYBOOK_SINK) defaults to the same database.
 
-            Exit status: 0 success, 2 bad arguments or configuration, 3 cannot connect or log in, 4 setup \
+            Exit status: 0 success, 64 invalid arguments, 2 configuration conflicts (e.g. a different --window \
+            than the slot was summarised with), 3 cannot connect or log in, 4 setup \
             missing (slot, publication, migrations, wal_level), 1 anything else.
             """,
         subcommands: [
