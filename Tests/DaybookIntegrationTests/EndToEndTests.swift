@@ -56,12 +56,22 @@ struct EndToEndTests {
             "SELECT count(*) FROM daybook.windows WHERE status = 'open' AND window_end > $1::timestamptz", [lastChange])
         #expect(openAfterQuiet == "1", "the last window must wait for a heartbeat")
 
+        let listener = try PostgresConnection(ConnectionString(database.connectionString))
+        try listener.simpleQuery("LISTEN daybook_window_closed")
         try waitUntil("heartbeats close every window", log: service) {
             _ = try DaybookProcess.run(["heartbeat", "--quiet", "--slot", database.name], environment: environment)
             return try IndependentCount.unclosedWindows(sql, windowSeconds: 2) == 0
         }
         let lastClosedBy = try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1")
         #expect(lastClosedBy == "heartbeat")
+        var notifications: [String] = []
+        while let notification = listener.nextNotification() {
+            #expect(notification.channel == "daybook_window_closed")
+            notifications.append(notification.payload)
+        }
+        #expect(notifications.count >= 1)
+        #expect(notifications.last?.contains("\"closed_by\" : \"heartbeat\"") == true, "\(notifications)")
+        #expect(!service.stderr.contains("daybook-test-password"), "the log must not show the password")
 
         #expect(try IndependentCount.tableMismatches(sql, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(sql, windowSeconds: 2) == [])
