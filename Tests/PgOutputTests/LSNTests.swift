@@ -1,0 +1,60 @@
+import PgOutput
+import Testing
+
+/// The `HI/LO` text form PostgreSQL uses for `pg_lsn`.
+struct LSNTests {
+    @Test func parsesAndPrintsTheTextForm() throws {
+        let lsn = try #require(LSN("16/B374D848"))
+        #expect(lsn.rawValue == 0x16_B374_D848)
+        #expect(lsn.description == "16/B374D848")
+    }
+
+    @Test(arguments: [
+        ("0/0", UInt64(0)),
+        ("0/1", 1),
+        ("1/0", 0x1_0000_0000),
+        ("16/b374d848", 0x16_B374_D848),
+        ("00000016/0000ABCD", 0x16_0000_ABCD),
+        ("FFFFFFFF/FFFFFFFF", UInt64.max),
+    ])
+    func parses(text: String, rawValue: UInt64) {
+        #expect(LSN(text) == LSN(rawValue))
+    }
+
+    @Test(arguments: [
+        (UInt64(0), "0/0"),
+        (0x1_0000_0000, "1/0"),
+        (0xAB_0000_00CD, "AB/CD"),
+        (UInt64.max, "FFFFFFFF/FFFFFFFF"),
+    ])
+    func printsUpperCaseWithoutPadding(rawValue: UInt64, text: String) {
+        #expect(LSN(rawValue).description == text)
+        #expect(LSN(text) == LSN(rawValue))
+    }
+
+    @Test(arguments: [
+        "", "/", "0", "16B374D848", "16/", "/B374D848", "16/B374D848/0", "16//B374D848", "G/0", "0/0x1",
+        "123456789/0", "0/123456789", " 16/B374D848", "16/B374D848 ", "16 /B374D848", "16/B374D848\n", "1,6/0",
+        "١/٠",
+    ])
+    func rejectsInvalidText(text: String) {
+        #expect(LSN(text) == nil)
+    }
+
+    /// PostgreSQL's `pg_lsn` input accepts hex digits only, while Swift's integer parsing also
+    /// accepts a leading sign: a regression test for that.
+    @Test(arguments: ["+1/0", "0/+1", "-0/0", "0/-0", "+0/+0"])
+    func rejectsSignedHalves(text: String) {
+        #expect(LSN(text) == nil)
+    }
+
+    @Test func ordersByPosition() {
+        #expect(LSN(0xFF) < LSN(0x1_0000_0000))
+        #expect(LSN.zero < LSN(1))
+        #expect(
+            [LSN("1/0"), LSN("0/FFFFFFFF"), LSN("0/0")].compactMap { $0 }.sorted() == [
+                LSN(0), LSN(0xFFFF_FFFF), LSN(0x1_0000_0000),
+            ])
+        #expect(LSN(rawValue: 5) == LSN(5))
+    }
+}
