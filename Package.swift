@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
+        .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "Windowing"]),
         .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication"]),
     ],
     swiftLanguageModes: [.v6]

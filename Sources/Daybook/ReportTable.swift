@@ -4,6 +4,10 @@ public struct ReportTable: Sendable {
         public enum Kind: Sendable { case text, number, json }
         public var name: String
         public var kind: Kind
+        public init(name: String, kind: Kind) {
+            self.name = name
+            self.kind = kind
+        }
     }
 
     public var columns: [Column]

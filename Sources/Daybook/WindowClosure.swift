@@ -15,4 +15,10 @@ public struct WindowClosure: Hashable, Sendable {
     public var window: Window
     public var reason: CloseReason
     public var streamTime: Timestamp
+
+    public init(window: Window, reason: CloseReason, streamTime: Timestamp) {
+        self.window = window
+        self.reason = reason
+        self.streamTime = streamTime
+    }
 }
