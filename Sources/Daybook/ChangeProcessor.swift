@@ -6,7 +6,8 @@ import Windowing
 ///
 /// It assembles transactions (Begin … Commit), skips those already in the sink (commit LSN
 /// below the checkpoint), keys each change, places it in its window or records it as late,
-/// and moves stream time at each commit. Heartbeat transactions move stream time only.
+/// and moves stream time at each commit. Heartbeat transactions move stream time only;
+/// transactions with neither counted changes nor a heartbeat are ignored entirely.
 public struct ChangeProcessor: Sendable {
     /// Tables and message prefixes with a special meaning.
     public struct Settings: Sendable {
@@ -205,6 +206,11 @@ public struct ChangeProcessor: Sendable {
             skippedTransactions += 1
             return
         }
+        // A transaction with nothing counted and no heartbeat (only the sink's own tables, or
+        // other applications' messages) is invisible: it must not move stream time, or a sink
+        // inside a published database would drive its own clock. The slot still moves past
+        // it when the stream is idle.
+        guard transaction.hasData || transaction.sawHeartbeat else { return }
         let reason: CloseReason = !transaction.hasData && transaction.sawHeartbeat ? .heartbeat : .data
         let commitTime = Timestamp(microsecondsSinceEpoch: commit.commitTime + postgresEpochOffsetMicroseconds)
         closed += engine.advance(to: commitTime).map { WindowClosure(window: $0, reason: reason, streamTime: commitTime) }

@@ -82,6 +82,9 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
                 .query, "permission denied in the \(role) database: \(text) — see the README's section on roles")
         case "57P01", "57P02", "57P03", "08006", "08003", "08000":
             return DaybookError(.connection, "the \(role) database went away: \(text)", retryable: true)
+        case let state? where state.hasPrefix("40") || state.hasPrefix("53") || state == "55P03" || state == "57014":
+            // Deadlocks, serialization failures, lock timeouts, cancels, full disks: worth waiting out.
+            return DaybookError(.query, "the \(role) database could not finish a statement: \(error.description)", retryable: true)
         default:
             if error.code == .replication {
                 return DaybookError(.connection, "the replication stream stopped: \(text)", retryable: true)

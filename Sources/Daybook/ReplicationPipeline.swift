@@ -64,9 +64,6 @@ public final class ReplicationPipeline {
         let sinkConnection = try connect(configuration.sink, role: "sink")
         try Migrator().requireCurrent(sinkConnection)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: configuration.windows)
-        let state: SinkState
-        do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
-        try configuration.windows.checkCompatible(with: state, slot: slot)
 
         let catalog = try connect(configuration.source, role: "source")
         let stream: ReplicationStream
@@ -78,6 +75,10 @@ public final class ReplicationPipeline {
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
         }
+        // Only now, with the source checked, is anything written to the sink.
+        let state: SinkState
+        do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
+        try configuration.windows.checkCompatible(with: state, slot: slot)
         logger.info(
             "resuming from checkpoint",
             metadata: [
@@ -96,11 +97,13 @@ public final class ReplicationPipeline {
         try session.checkpointIfDue(force: true)
 
         do {
-            try stream.start(slot: slot, at: state.lsn, publications: configuration.publications)
+            try stream.start(slot: slot, at: state.lsn, publications: configuration.publications, messages: true)
         } catch {
             throw DaybookError.from(error, role: "source")
         }
         onStreaming()
+        session.isStreaming = true
+        defer { stream.finish() }
         try session.pump(until: stop)
     }
 }

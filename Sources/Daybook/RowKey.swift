@@ -3,21 +3,22 @@ import PgOutput
 /// Builds a row's key, the canonical JSON object `{"column": "text value", …}` of its key
 /// columns in column order.
 ///
-/// The key columns are the table's primary key when it has one, else its replica identity
-/// columns (every column under `REPLICA IDENTITY FULL`). Values are PostgreSQL's text form;
-/// NULL is JSON null.
+/// The key columns are the table's replica identity columns: the primary key under
+/// `DEFAULT`, the index's columns under `USING INDEX`. Under `FULL` every column is flagged,
+/// so the primary key is used when the table has one, else the whole row. Values are
+/// PostgreSQL's text form; NULL is JSON null.
 struct KeyShape: Hashable, Sendable {
     /// Positions of the key columns in the Relation's column list.
     let positions: [Int]
     /// The key columns' names, already JSON-quoted.
     let quotedNames: [String]
 
-    /// A shape from explicit column names (the primary key), falling back to the replica
-    /// identity flags when the relation lacks any of them. Under `REPLICA IDENTITY NOTHING`
-    /// a table has no key: it is counted per table only.
+    /// A shape from the relation's replica identity flags; under `FULL`, from `primaryKey`
+    /// when given and present. Under `REPLICA IDENTITY NOTHING` a table has no key: it is
+    /// counted per table only.
     init(relation: Relation, primaryKey: [String]?) {
         var positions: [Int] = []
-        if let primaryKey, !primaryKey.isEmpty {
+        if relation.replicaIdentity == .full, let primaryKey, !primaryKey.isEmpty {
             positions = primaryKey.compactMap { name in relation.columns.firstIndex { $0.name == name } }
             if positions.count != primaryKey.count { positions = [] }
         }

@@ -19,8 +19,14 @@ public final class Sink {
         self.settings = settings
     }
 
-    /// Reads the checkpoint and open windows for this slot.
+    /// Reads the checkpoint and open windows for this slot, creating the checkpoint row on
+    /// first use so that the write fence has a row to lock from the very first checkpoint.
     public func loadState() throws(PostgresError) -> SinkState {
+        try connection.query(
+            """
+            INSERT INTO daybook.checkpoint (slot_name, lsn, window_length, grace, time_zone)
+            VALUES ($1, '0/0', $2, $3::interval, $4) ON CONFLICT (slot_name) DO NOTHING
+            """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         let checkpoint = try connection.query(
             """
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone
@@ -31,19 +37,20 @@ public final class Sink {
             SELECT daybook.to_micros(window_start), daybook.to_micros(window_end)
               FROM daybook.windows WHERE slot_name = $1 AND status = 'open' ORDER BY window_start
             """, [slot])
+        let closedThrough = try connection.query(
+            "SELECT daybook.to_micros(max(window_end)) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'",
+            [slot]
+        ).scalar.flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) }
         let open = windows.rows.compactMap { row -> Window? in
             guard let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) }) else { return nil }
             return Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end))
         }
-        guard let row = checkpoint.rows.first else {
-            expectedLSN = nil
-            return SinkState(lsn: 0, streamTime: nil, windowLength: nil, timeZone: nil, openWindows: open)
-        }
-        let lsn = row[0].flatMap(parseLSN) ?? 0
+        let row = checkpoint.rows.first
+        let lsn = row?[0].flatMap(parseLSN) ?? 0
         expectedLSN = lsn
         return SinkState(
-            lsn: lsn, streamTime: row[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            windowLength: row[2], timeZone: row[3], openWindows: open)
+            lsn: lsn, streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
+            windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough)
     }
 
     /// Writes one checkpoint in one transaction.
@@ -80,7 +87,7 @@ public final class Sink {
             throw DaybookError(
                 .sinkConflict,
                 "the sink's checkpoint for slot \(slot) moved underneath this process (another daybook writing the same "
-                    + "slot?); stopping without writing", retryable: true)
+                    + "slot?); stopping without writing")
         }
     }
 

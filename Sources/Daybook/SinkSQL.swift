@@ -20,12 +20,21 @@ enum SinkSQL {
                last_change_at = greatest(t.last_change_at, excluded.last_change_at)
         """
 
+    /// Keys are grouped first: two spellings of one key (for example different column order
+    /// after a table's key changed mid-batch) are one jsonb value, and ON CONFLICT may touch a
+    /// row only once per statement. Operations keep their batch order.
     static let upsertKeys = """
+        WITH x AS (
+            SELECT r.*, e.n
+              FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, n),
+                   jsonb_to_record(e.v) AS r(ws bigint, t text, k jsonb, o text, f bigint, l bigint)
+        ), g AS (
+            SELECT ws, t, k, string_agg(o, '' ORDER BY n) AS o, min(f) AS f, max(l) AS l FROM x GROUP BY ws, t, k
+        )
         INSERT INTO daybook.key_windows AS k
                (slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at)
-        SELECT $1, w.window_start, w.window_end, x.t, x.k, x.o, daybook.from_micros(x.f), daybook.from_micros(x.l)
-          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text, k jsonb, o text, f bigint, l bigint)
-          JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws)
+        SELECT $1, w.window_start, w.window_end, g.t, g.k, g.o, daybook.from_micros(g.f), daybook.from_micros(g.l)
+          FROM g JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(g.ws)
         ON CONFLICT (slot_name, window_start, table_name, key) DO UPDATE SET
                ops = k.ops || excluded.ops,
                first_change_at = least(k.first_change_at, excluded.first_change_at),

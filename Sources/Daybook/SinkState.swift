@@ -9,6 +9,6 @@ public struct SinkState: Sendable {
     public var windowLength: String?
     public var timeZone: String?
     public var openWindows: [Window]
-
-    public static let empty = SinkState(lsn: 0, streamTime: nil, windowLength: nil, timeZone: nil, openWindows: [])
+    /// The latest end of a closed window: windows ending at or before it stay closed.
+    public var closedThrough: Timestamp?
 }

@@ -15,6 +15,8 @@ struct StreamSession {
     /// With `--until-caught-up`: the server's WAL position when the run started.
     let caughtUpTarget: UInt64?
 
+    /// Set once START_REPLICATION succeeded: status updates exist only inside COPY.
+    var isStreaming = false
     /// Highest LSN seen in any frame, reported as the "write" position.
     private var receivedLSN: UInt64 = 0
     /// Latest keepalive WAL end.
@@ -55,7 +57,9 @@ struct StreamSession {
             }
             let now = ContinuousClock.now
             var wait = max(.milliseconds(1), nextStatusAt - now)
-            if let firstPendingAt { wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now)) }
+            if let firstPendingAt, !processor.inTransaction {
+                wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now))
+            }
             if caughtUpTarget != nil { wait = min(wait, .milliseconds(200)) }
             let frame: ReplicationFrame?
             do { frame = try stream.read(timeout: min(wait, .milliseconds(500))) } catch {
@@ -137,6 +141,7 @@ struct StreamSession {
     /// Tells the server how far the sink has committed. When nothing is pending, the slot may
     /// move up to the server's WAL end: everything before it has been seen and is in the sink.
     private mutating func sendStatus(requestReply: Bool = false) throws {
+        guard isStreaming else { return }
         var flush = processor.committedLSN
         if !processor.inTransaction, !processor.hasPendingCheckpoint { flush = max(flush, serverWALEnd) }
         confirmedLSN = max(confirmedLSN, flush)

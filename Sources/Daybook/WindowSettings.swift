@@ -22,7 +22,7 @@ public struct WindowSettings: Sendable {
     public func engine(resuming state: SinkState) -> WindowingEngine {
         WindowingEngine(
             calendar: WindowCalendar(length: length, timeZone: timeZone), grace: grace, streamTime: state.streamTime,
-            openWindows: state.openWindows)
+            openWindows: state.openWindows, closedThrough: state.closedThrough)
     }
 
     /// Refuses to continue a stream whose windows were cut differently: mixing window lengths

@@ -12,22 +12,26 @@ public struct ConnectionString: Sendable, CustomStringConvertible {
 
     public var description: String { "<connection string>" }
 
+    /// Whether libpq reads this as a connection string or URI rather than a bare database name.
+    private var isConnectionString: Bool {
+        value.contains("=") || value.hasPrefix("postgresql://") || value.hasPrefix("postgres://")
+    }
+
     /// Checks the syntax with libpq's own parser, so a typo is reported before connecting.
-    /// - Returns: nil when valid, else libpq's message (which never includes a password).
+    ///
+    /// libpq's own message quotes the offending text, which may be a password, so it is
+    /// never shown; a bare database name (`app`) is valid, as for `psql`.
+    /// - Returns: nil when valid, else a message that repeats nothing of the string.
     public func syntaxError() -> String? {
-        guard !value.isEmpty else { return nil }
+        guard isConnectionString else { return nil }
         var errorMessage: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(value, &errorMessage) else {
-            defer { if let errorMessage { PQfreemem(errorMessage) } }
-            return errorMessage.map { String(cString: $0).trimmingNewlines() } ?? "invalid connection string"
+        let options = PQconninfoParse(value, &errorMessage)
+        if let errorMessage { PQfreemem(errorMessage) }
+        guard let options else {
+            return "libpq cannot parse it as key=value pairs or a postgresql:// URI "
+                + "(check quoting, spaces around '=', and percent-encoding in URIs)"
         }
         PQconninfoFree(options)
         return nil
-    }
-}
-
-extension String {
-    func trimmingNewlines() -> String {
-        split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

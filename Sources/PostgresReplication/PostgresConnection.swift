@@ -20,8 +20,10 @@ public final class PostgresConnection {
     public init(
         _ connectionString: ConnectionString, replication: Bool = false, applicationName: String = "daybook"
     ) throws(PostgresError) {
-        var keywords = ["dbname", "fallback_application_name"]
-        var values = [connectionString.value, applicationName]
+        // Later entries override earlier ones, so the connection string can override the
+        // default timeout, and replication=database always wins.
+        var keywords = ["connect_timeout", "dbname", "fallback_application_name"]
+        var values = ["10", connectionString.value, applicationName]
         if replication {
             keywords.append("replication")
             values.append("database")

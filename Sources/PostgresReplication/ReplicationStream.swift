@@ -43,7 +43,9 @@ public final class ReplicationStream {
         slot: String, at startLSN: UInt64, publications: [String], messages: Bool = false
     ) throws(PostgresError) {
         let names = publications.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: ",")
-        var options = ["proto_version '1'", "publication_names \(connection.quoteLiteral(names))"]
+        // Replication commands take standard SQL literals only (no E'' escapes).
+        let literal = "'" + names.replacingAll("'", with: "''") + "'"
+        var options = ["proto_version '1'", "publication_names \(literal)"]
         if messages { options.append("messages 'true'") }
         let command = "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
             + options.joined(separator: ", ") + ")"
@@ -73,17 +75,22 @@ public final class ReplicationStream {
             if length == -2 {
                 throw PostgresError(.replication, message: String(cString: PQerrorMessage(conn)))
             }
+            // Always look at the socket, even with no time left: in non-blocking mode libpq
+            // reads only in PQconsumeInput, so skipping it would spin without progress.
             let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero { return nil }
-            let milliseconds = Int32(clamping: max(1, remaining.wholeMilliseconds))
+            let milliseconds = Int32(clamping: max(0, remaining.wholeMilliseconds))
             var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0 && errno != EINTR {
                 throw PostgresError(.replication, message: "poll failed on the replication socket (errno \(errno))")
             }
-            if ready > 0, PQconsumeInput(conn) == 0 {
-                throw PostgresError(.replication, message: String(cString: PQerrorMessage(conn)))
+            if ready > 0 {
+                if PQconsumeInput(conn) == 0 {
+                    throw PostgresError(.replication, message: String(cString: PQerrorMessage(conn)))
+                }
+                continue
             }
+            if remaining <= .zero { return nil }
         }
     }
 
@@ -98,7 +105,11 @@ public final class ReplicationStream {
             throw PostgresError(.replication, message: "could not send a status update: " + String(cString: PQerrorMessage(conn)))
         }
         var flushed = PQflush(conn)
+        let deadline = ContinuousClock.now + .seconds(30)
         while flushed == 1 {
+            guard ContinuousClock.now < deadline else {
+                throw PostgresError(.replication, message: "could not send a status update for 30 seconds")
+            }
             var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLOUT), revents: 0)
             _ = poll(&descriptor, 1, 1000)
             flushed = PQflush(conn)
@@ -108,11 +119,29 @@ public final class ReplicationStream {
         }
     }
 
+    /// Ends COPY politely (CopyDone), so the server logs a clean disconnect. Errors are
+    /// ignored: the connection is being closed anyway.
+    public func finish() {
+        guard streaming else { return }
+        streaming = false
+        _ = PQputCopyEnd(connection.connection, nil)
+        _ = PQflush(connection.connection)
+    }
+
     private func streamEnded() -> PostgresError {
         streaming = false
         var lastError: PostgresError?
-        while let result = PQgetResult(connection.connection) {
+        var remainingResults = 16
+        while remainingResults > 0, let result = PQgetResult(connection.connection) {
+            remainingResults -= 1
             let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                // The server ended its side of COPY; end ours so libpq can finish the command.
+                PQclear(result)
+                _ = PQputCopyEnd(connection.connection, nil)
+                _ = PQflush(connection.connection)
+                continue
+            }
             if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
                 let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
                 lastError = PostgresError(.replication, message: String(cString: PQresultErrorMessage(result)), sqlState: sqlState)

@@ -45,11 +45,26 @@ public struct TableWindowID: Hashable, Sendable {
     }
 }
 
+/// Identifies a key in a window. Keys compare by their UTF-8 bytes, as PostgreSQL compares
+/// them, not by Swift's canonical equivalence (which would merge NFC and NFD spellings of
+/// two distinct rows).
 public struct KeyWindowID: Hashable, Sendable {
     public var windowStart: Timestamp
     public var table: String
     /// The key in its canonical text form (Daybook uses a JSON object of column to value).
     public var key: String
+
+    public static func == (lhs: KeyWindowID, rhs: KeyWindowID) -> Bool {
+        lhs.windowStart == rhs.windowStart && lhs.table.utf8.elementsEqual(rhs.table.utf8)
+            && lhs.key.utf8.elementsEqual(rhs.key.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(windowStart)
+        for byte in table.utf8 { hasher.combine(byte) }
+        hasher.combine(0xFF as UInt8)
+        for byte in key.utf8 { hasher.combine(byte) }
+    }
     public init(windowStart: Timestamp, table: String, key: String) {
         self.windowStart = windowStart
         self.table = table

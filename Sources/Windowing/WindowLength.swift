@@ -22,7 +22,9 @@ public struct WindowLength: Hashable, Sendable, CustomStringConvertible {
 
     public static func days(_ count: Int) -> WindowLength { WindowLength(kind: .days(max(count, 1))) }
 
-    public init(kind: Kind) { self.kind = kind }
+    /// Only the validating initialisers build lengths, so a zero or negative length (which
+    /// would divide by zero in ``WindowCalendar``) cannot exist.
+    private init(kind: Kind) { self.kind = kind }
 
     /// Builds a length from a number of seconds, choosing days when it is a whole number of them.
     public init(seconds: Int64) throws(InvalidLength) {

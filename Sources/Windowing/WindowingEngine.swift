@@ -11,6 +11,10 @@ public struct WindowingEngine: Sendable {
     public private(set) var streamTime: Timestamp?
     /// Windows that have received events and are not yet closed, by start.
     public private(set) var openWindows: [Timestamp: Window]
+    /// The latest end of any window closed so far. Every window ending at or before it is
+    /// closed, whatever the grace period is now: a longer grace after a restart must never
+    /// reopen a window whose results were already emitted.
+    public private(set) var closedThrough: Timestamp?
 
     /// Where an event belongs.
     public enum Placement: Hashable, Sendable {
@@ -23,10 +27,18 @@ public struct WindowingEngine: Sendable {
     /// - Parameters:
     ///   - streamTime: the persisted stream time, so a restart resumes where it left off.
     ///   - openWindows: the persisted open windows.
-    public init(calendar: WindowCalendar, grace: Duration, streamTime: Timestamp? = nil, openWindows: [Window] = []) {
+    ///   - closedThrough: the latest end of a window already closed (persisted).
+    ///
+    /// After building an engine from persisted state, call ``closeDue()`` first: windows that
+    /// are due at the persisted stream time close there.
+    public init(
+        calendar: WindowCalendar, grace: Duration, streamTime: Timestamp? = nil, openWindows: [Window] = [],
+        closedThrough: Timestamp? = nil
+    ) {
         self.calendar = calendar
         self.grace = grace
         self.streamTime = streamTime
+        self.closedThrough = closedThrough
         self.openWindows = Dictionary(openWindows.map { ($0.start, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -35,6 +47,7 @@ public struct WindowingEngine: Sendable {
 
     /// Whether `window` is closed at the current stream time.
     public func isClosed(_ window: Window) -> Bool {
+        if let closedThrough, window.end <= closedThrough { return true }
         guard let streamTime else { return false }
         return streamTime >= closeTime(of: window)
     }
@@ -64,7 +77,10 @@ public struct WindowingEngine: Sendable {
     public mutating func closeDue() -> [Window] {
         guard let streamTime else { return [] }
         let due = openWindows.values.filter { streamTime >= closeTime(of: $0) }.sorted()
-        for window in due { openWindows[window.start] = nil }
+        for window in due {
+            openWindows[window.start] = nil
+            closedThrough = max(closedThrough ?? window.end, window.end)
+        }
         return due
     }
 

@@ -24,6 +24,21 @@ struct BadInputTests {
         #expect(try database.scalar("SELECT count(*) FROM daybook.checkpoint") == "0")
     }
 
+    @Test func aDifferentWindowThanTheSlotWasSummarisedWithIsRefused() throws {
+        let database = try TestDatabase("rewindow")
+        try Workload.prepare(database)
+        let environment = ["DAYBOOK_DATABASE": database.connectionString]
+        try database.execute("INSERT INTO app.accounts VALUES (1, 1)")
+        let first = try DaybookProcess.run(
+            ["run", "--slot", database.name, "--window", "2s", "--until-caught-up"], environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try DaybookProcess.run(
+            ["run", "--slot", database.name, "--window", "1d", "--until-caught-up"], environment: environment)
+        #expect(second.status == 2)
+        #expect(errorLine(second).contains("keep --window 2s, or use a new slot"), "\(second.stderr)")
+        #expect(try database.scalar("SELECT window_length FROM daybook.checkpoint") == "2s")
+    }
+
     @Test func wrongPasswordIsReportedWithoutThePassword() throws {
         let database = try TestDatabase("badpw")
         let wrong = database.connectionString.replacingOccurrences(

@@ -56,6 +56,17 @@ struct RestartTests {
             try database.scalar("SELECT closed_by FROM daybook.windows") == "startup"
         }
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(service.process.isRunning, "the service keeps running after closing at start-up: \(service.stderr.suffix(2000))")
+        // A longer grace again must not reopen the closed window: a change for it is late.
+        #expect(service.stop() == 0)
+        service = try DaybookProcess(longGrace, environment: environment)
+        let windowStart = try #require(try database.scalar("SELECT window_start::text FROM daybook.windows"))
+        try waitUntil("the service streams again", log: service) {
+            try database.scalar(
+                "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'daybook' AND state = 'streaming'") == "1"
+        }
+        #expect(try database.scalar("SELECT status FROM daybook.windows WHERE window_start = $1::timestamptz", [windowStart]) == "closed")
         _ = service.stop()
     }
 }

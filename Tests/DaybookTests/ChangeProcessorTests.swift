@@ -185,15 +185,31 @@ struct ChangeProcessorTests {
         #expect(checkpoint.batch.tables[TableWindowID(windowStart: at(1_000_000), table: "app.nothing")]?.inserts == 1)
     }
 
-    @Test func changesToTheSinkSchemaAreIgnored() throws {
+    @Test func replicaIdentityUsingIndexKeysByTheIndexColumns() throws {
+        var processor = makeProcessor()
+        let users = Relation(
+            oid: 50, namespace: "app", name: "users", replicaIdentity: .index,
+            columns: [
+                .init(flags: 0, name: "id", typeOID: 23, typeModifier: -1),
+                .init(flags: 1, name: "email", typeOID: 25, typeModifier: -1),
+            ])
+        processor.register(users, primaryKey: ["id"])
+        try transaction(&processor, lsn: 100, at: 1_000_001, [.delete(Delete(relationOID: 50, oldKind: .key, old: row(nil, "a@x")))])
+        let taken = processor.takeCheckpoint()
+        let checkpoint = try #require(taken)
+        #expect(checkpoint.batch.keys.keys.map(\.key) == [#"{"email":"a@x"}"#])
+    }
+
+    @Test func transactionsWithNothingCountedAreInvisible() throws {
         var processor = makeProcessor()
         let sinkTable = Relation(oid: 40, namespace: "daybook", name: "key_windows", replicaIdentity: .default, columns: accounts.columns)
         processor.register(sinkTable, primaryKey: ["id"])
         try transaction(&processor, lsn: 100, at: 1_000_001, [.insert(Insert(relationOID: 40, new: row("1", "1")))])
-        let taken = processor.takeCheckpoint()
-        let checkpoint = try #require(taken)
-        #expect(checkpoint.batch.isEmpty)
-        #expect(checkpoint.opened.isEmpty)
+        try transaction(&processor, lsn: 200, at: 1_000_002, [
+            .message(LogicalMessage(transactional: true, lsn: LSN(190), prefix: "someone.else", content: []))
+        ])
+        #expect(processor.engine.streamTime == nil, "neither moves stream time")
+        #expect(!processor.hasPendingCheckpoint)
     }
 
     @Test func outOfOrderMessagesAreTypedErrors() throws {
