@@ -14,7 +14,7 @@ public struct ChangeProcessor: Sendable {
         /// `schema.name` of the heartbeat table; its updates only move stream time.
         public var heartbeatTable = "daybook.heartbeat"
         /// Prefix of `pg_logical_emit_message` heartbeats.
-        public var heartbeatMessagePrefix = "daybook.heartbeat"
+        public var heartbeatMessagePrefix = Heartbeat.messagePrefix
         /// Changes to tables in this schema (the sink's own) are never counted, so a sink in
         /// the source database cannot feed back into itself.
         public var sinkSchema = "daybook"
@@ -49,10 +49,15 @@ public struct ChangeProcessor: Sendable {
     private var pendingTransactions = 0
     /// Transactions skipped because the sink already had them (replays after a crash).
     public private(set) var skippedTransactions = 0
+    /// Commit time of the latest heartbeat seen in the stream.
+    public private(set) var lastHeartbeat: Timestamp?
 
-    public init(engine: WindowingEngine, committedLSN: UInt64, settings: Settings = Settings()) {
+    public init(
+        engine: WindowingEngine, committedLSN: UInt64, lastHeartbeat: Timestamp? = nil, settings: Settings = Settings()
+    ) {
         self.engine = engine
         self.committedLSN = committedLSN
+        self.lastHeartbeat = lastHeartbeat
         self.settings = settings
     }
 
@@ -128,7 +133,7 @@ public struct ChangeProcessor: Sendable {
         guard hasPendingCheckpoint, current == nil else { return nil }
         let checkpoint = Checkpoint(
             batch: batch, opened: opened, closed: closed, lsn: pendingLSN ?? committedLSN,
-            streamTime: engine.streamTime, transactions: pendingTransactions)
+            streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions)
         batch.reset()
         opened.removeAll()
         closed.removeAll()
@@ -211,6 +216,7 @@ public struct ChangeProcessor: Sendable {
         // inside a published database would drive its own clock. The slot still moves past
         // it when the stream is idle.
         guard transaction.hasData || transaction.sawHeartbeat else { return }
+        if transaction.sawHeartbeat { lastHeartbeat = max(lastHeartbeat ?? transaction.commitTime, transaction.commitTime) }
         let reason: CloseReason = !transaction.hasData && transaction.sawHeartbeat ? .heartbeat : .data
         let commitTime = Timestamp(microsecondsSinceEpoch: commit.commitTime + postgresEpochOffsetMicroseconds)
         closed += engine.advance(to: commitTime).map { WindowClosure(window: $0, reason: reason, streamTime: commitTime) }

@@ -13,6 +13,8 @@ public struct Checkpoint: Sendable {
     /// Commit end LSN of the last source transaction included.
     public var lsn: UInt64
     public var streamTime: Timestamp?
+    /// Commit time of the latest heartbeat seen in the stream.
+    public var lastHeartbeat: Timestamp?
     /// Source transactions folded in.
     public var transactions: Int
 }

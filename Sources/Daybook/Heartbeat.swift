@@ -1,11 +1,21 @@
 import PostgresReplication
 
-/// The fake update: one row in `daybook.heartbeat`, updated in its own transaction.
+/// The fake update that moves stream time on a quiet database.
 ///
-/// The update travels through the replication stream like any change, and its commit time
-/// moves stream time forward, so windows close on a quiet database. It never appears in a
-/// summary.
+/// A heartbeat is a tiny transaction that travels through the replication stream like any
+/// change; its commit time moves stream time forward, so windows close when nothing else is
+/// written. It never appears in a summary. Two ways to make one:
+/// - ``Method/table``: update the one row of `daybook.heartbeat` (the table must be published);
+/// - ``Method/message``: `pg_logical_emit_message(true, 'daybook.heartbeat', …)`, which churns
+///   no table and needs no publication (Daybook always streams with `messages 'true'`).
 public enum Heartbeat {
+    public enum Method: String, CaseIterable, Sendable {
+        case table, message
+    }
+
+    /// Prefix of heartbeat messages; the stream ignores other prefixes.
+    public static let messagePrefix = "daybook.heartbeat"
+
     static let createTableSQL = """
         CREATE SCHEMA IF NOT EXISTS daybook;
         CREATE TABLE IF NOT EXISTS daybook.heartbeat (
@@ -16,29 +26,78 @@ public enum Heartbeat {
         INSERT INTO daybook.heartbeat (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
         """
 
-    /// Updates the heartbeat row.
-    /// - Returns: the beat count and its time, as the database recorded them.
+    /// What one heartbeat wrote.
+    public struct Beat: Sendable {
+        /// The table's beat count (table method only).
+        public var count: Int?
+        /// The time or LSN the database reported.
+        public var detail: String
+    }
+
+    /// Checks that a heartbeat can reach Daybook, then makes one in its own transaction.
+    ///
+    /// - Parameter publication: the publication the table must belong to (table method).
     @discardableResult
-    public static func beat(on connection: PostgresConnection) throws(DaybookError) -> (beats: Int, at: String) {
+    public static func beat(on connection: PostgresConnection, via method: Method = .table, publication: String)
+        throws(DaybookError) -> Beat
+    {
         do {
-            let result = try connection.query(
-                """
-                UPDATE daybook.heartbeat SET beat_at = clock_timestamp(), beats = beats + 1 WHERE id = 1
-                RETURNING beats, beat_at::text
-                """)
-            guard let row = result.rows.first else {
-                throw DaybookError(.heartbeatMissing, "the heartbeat row is missing: run `daybook setup` to recreate it")
+            try check(connection, via: method, publication: publication)
+            // A heartbeat that is not flushed cannot be decoded yet; `heartbeat && run
+            // --until-caught-up` must see it even where the server commits asynchronously.
+            try connection.simpleQuery("SET synchronous_commit = on")
+            switch method {
+            case .table:
+                let row = try connection.query(
+                    """
+                    UPDATE daybook.heartbeat SET beat_at = clock_timestamp(), beats = beats + 1 WHERE id = 1
+                    RETURNING beats, beat_at::text
+                    """
+                ).rows.first
+                guard let row else {
+                    throw DaybookError(.heartbeatMissing, "the heartbeat row is missing: run `daybook setup` to recreate it")
+                }
+                return Beat(count: Int(row[0] ?? ""), detail: "at \(row[1] ?? "?")")
+            case .message:
+                let lsn = try connection.query(
+                    "SELECT pg_logical_emit_message(true, $1, clock_timestamp()::text)::text", [messagePrefix]
+                ).scalar
+                return Beat(count: nil, detail: "message at LSN \(lsn ?? "?")")
             }
-            return (Int(row[0] ?? "") ?? 0, row[1] ?? "")
         } catch let error as DaybookError {
             throw error
         } catch let error as PostgresError {
-            if error.sqlState == "42P01" || error.sqlState == "3F000" {
-                throw DaybookError(.heartbeatMissing, "there is no daybook.heartbeat table in this database: run `daybook setup` first")
-            }
             throw DaybookError.from(error, role: "source")
         } catch {
             throw DaybookError(.query, "\(error)")
+        }
+    }
+
+    /// The reasons a heartbeat would be written but never seen, each with its fix.
+    private static func check(_ connection: PostgresConnection, via method: Method, publication: String) throws {
+        let walLevel = try connection.query("SELECT current_setting('wal_level')").scalar ?? ""
+        guard walLevel == "logical" else {
+            throw DaybookError(
+                .notLogical,
+                "the server has wal_level=\(walLevel), so no heartbeat can reach Daybook: set wal_level = logical in "
+                    + "postgresql.conf and restart PostgreSQL")
+        }
+        guard method == .table else { return }
+        guard try connection.query("SELECT to_regclass('daybook.heartbeat') IS NOT NULL").scalar == "t" else {
+            throw DaybookError(.heartbeatMissing, "there is no daybook.heartbeat table in this database: run `daybook setup` first")
+        }
+        guard try !connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]).rows.isEmpty else {
+            throw DaybookError(
+                .publicationMissing, "publication \(publication) does not exist: run `daybook setup --publication \(publication)`")
+        }
+        let published = try connection.query(
+            "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
+            [publication])
+        guard !published.rows.isEmpty else {
+            throw DaybookError(
+                .heartbeatMissing,
+                "daybook.heartbeat is not in publication \(publication), so its updates never reach Daybook: run "
+                    + "`daybook setup --publication \(publication)` (or ALTER PUBLICATION \(publication) ADD TABLE daybook.heartbeat)")
         }
     }
 }

@@ -89,11 +89,22 @@ public final class ReplicationPipeline {
 
         var processor = ChangeProcessor(
             engine: configuration.windows.engine(resuming: state), committedLSN: state.lsn,
-            settings: configuration.processor)
+            lastHeartbeat: state.lastHeartbeat, settings: configuration.processor)
         processor.closeDueAtStartup()
+        var caughtUpTarget: UInt64?
+        if configuration.untilCaughtUp {
+            // The insert position, not IDENTIFY_SYSTEM's flush position: commits made with
+            // synchronous_commit = off just before the run must be included too.
+            do {
+                let insert = try catalog.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap(parseLSN)
+                caughtUpTarget = max(insert ?? identity.walPosition, identity.walPosition)
+            } catch {
+                throw DaybookError.from(error, role: "source")
+            }
+        }
         var session = StreamSession(
             processor: processor, sink: sink, stream: stream, catalog: catalog, logger: logger,
-            configuration: configuration, caughtUpTarget: configuration.untilCaughtUp ? identity.walPosition : nil)
+            configuration: configuration, caughtUpTarget: caughtUpTarget)
         try session.checkpointIfDue(force: true)
 
         do {

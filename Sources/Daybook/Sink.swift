@@ -29,7 +29,8 @@ public final class Sink {
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         let checkpoint = try connection.query(
             """
-            SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone
+            SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
+                   daybook.to_micros(last_heartbeat_at)
               FROM daybook.checkpoint WHERE slot_name = $1
             """, [slot])
         let windows = try connection.query(
@@ -50,7 +51,8 @@ public final class Sink {
         expectedLSN = lsn
         return SinkState(
             lsn: lsn, streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough)
+            windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough,
+            lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) })
     }
 
     /// Writes one checkpoint in one transaction.
@@ -120,6 +122,7 @@ public final class Sink {
             [
                 slot, formatLSN(checkpoint.lsn), checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
+                checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) },
             ])
     }
 }

@@ -11,4 +11,6 @@ public struct SinkState: Sendable {
     public var openWindows: [Window]
     /// The latest end of a closed window: windows ending at or before it stay closed.
     public var closedThrough: Timestamp?
+    /// Commit time of the latest heartbeat the stream carried.
+    public var lastHeartbeat: Timestamp?
 }

@@ -1,30 +1,55 @@
 import PostgresReplication
 
 /// `daybook status`: the slot, the checkpoint, the open windows and when each will close,
-/// and the last heartbeat — what an operator asks when yesterday's summary is not there yet.
-public enum StatusReport {
+/// and the heartbeats — what an operator asks when yesterday's summary is not there yet.
+public struct StatusReport: Sendable {
+    /// How often heartbeats are expected; older than twice this is a warning.
+    public var heartbeatInterval: Duration = .seconds(300)
+    /// Retained WAL above this many bytes is a warning.
+    public var maxRetainedWAL: Int64 = 1 << 30
+    /// The publication that must carry `daybook.heartbeat`.
+    public var publication = "daybook"
+    public var slot: String
+
+    public init(slot: String) { self.slot = slot }
+
     private static let format = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
 
-    /// Collects the status as readable lines. The source connection is optional, so that a
-    /// sink-only view still works when the source is down (its part then says why).
-    public static func lines(
-        source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection, slot: String
-    ) throws(DaybookError) -> [String] {
+    /// Collects the status as readable lines, warnings last. The source connection is
+    /// optional, so that the sink's view still works when the source is down.
+    public func lines(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> [String] {
         do {
             var lines: [String] = []
+            var warnings: [String] = []
+            let format = Self.format
             let checkpoint = try sink.query(
                 """
                 SELECT lsn::text, to_char(stream_time, '\(format)'), to_char(updated_at, '\(format)'),
-                       window_length, grace::text, time_zone
+                       window_length, grace::text, time_zone, to_char(last_heartbeat_at, '\(format)'),
+                       date_trunc('second', now() - last_heartbeat_at)::text,
+                       extract(epoch FROM now() - last_heartbeat_at) > $2::float8
                   FROM daybook.checkpoint WHERE slot_name = $1
-                """, [slot]
+                """, [slot, String(Double(heartbeatInterval.components.seconds) * 2)]
             ).rows.first
             if let zone = checkpoint?[5] { try sink.query("SELECT set_config('TimeZone', $1, false)", [zone]) }
-            lines += try slotLines(source, slot: slot)
+            lines += try slotLines(source, warnings: &warnings)
             if let checkpoint {
                 lines.append(
                     "checkpoint: LSN \(checkpoint[0] ?? "?"), written \(checkpoint[2] ?? "?"); stream time \(checkpoint[1] ?? "none")")
                 lines.append("windows: \(checkpoint[3] ?? "?") in \(checkpoint[5] ?? "?"), grace \(checkpoint[4] ?? "?")")
+                if let at = checkpoint[6] {
+                    lines.append("last heartbeat in the stream: \(at) (\(checkpoint[7] ?? "?") ago)")
+                    if checkpoint[8] == "t" {
+                        warnings.append(
+                            "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
+                                + "\(heartbeatInterval)): check cron (cron/daybook.crontab), or run with --heartbeat-every")
+                    }
+                } else {
+                    lines.append("last heartbeat in the stream: none yet")
+                    warnings.append(
+                        "warning: no heartbeat has reached the stream yet: install cron/daybook.crontab, or run with "
+                            + "--heartbeat-every, or quiet days will not close")
+                }
             } else {
                 lines.append("checkpoint: none yet for slot \(slot) (daybook run has not committed anything)")
             }
@@ -48,7 +73,7 @@ public enum StatusReport {
                 """, [slot]
             ).rows.first
             lines.append("closed windows: \(closed?[0] ?? "0")" + (closed?[1].map { ", the last ending \($0)" } ?? ""))
-            return lines
+            return lines + warnings
         } catch let error as DaybookError {
             throw error
         } catch let error as PostgresError {
@@ -58,25 +83,35 @@ public enum StatusReport {
         }
     }
 
-    private static func slotLines(_ source: Result<PostgresConnection, DaybookError>, slot: String) throws -> [String] {
+    private func slotLines(_ source: Result<PostgresConnection, DaybookError>, warnings: inout [String]) throws -> [String] {
         let connection: PostgresConnection
         switch source {
         case .success(let value): connection = value
         case .failure(let error): return ["source: unavailable (\(error.message))"]
         }
+        let format = Self.format
         var lines: [String] = []
         let row = try connection.query(
             """
             SELECT active, active_pid::text, confirmed_flush_lsn::text, wal_status,
-                   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))
+                   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)),
+                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > $2::numeric
               FROM pg_replication_slots WHERE slot_name = $1
-            """, [slot]
+            """, [slot, String(maxRetainedWAL)]
         ).rows.first
         if let row {
             let activity = row[0] == "t" ? "active (pid \(row[1] ?? "?"))" : "inactive"
             lines.append(
                 "slot \(slot): \(activity), confirmed up to \(row[2] ?? "?"), retaining \(row[4] ?? "?") of WAL, "
                     + "wal_status \(row[3] ?? "?")")
+            if row[5] == "t" {
+                warnings.append(
+                    "warning: slot \(slot) retains \(row[4] ?? "?") of WAL; is `daybook run` running and keeping up? "
+                        + "(a slot nobody reads keeps WAL forever)")
+            }
+            if row[3] == "lost" {
+                warnings.append("warning: slot \(slot) was invalidated (wal_status lost): recreate it with `daybook setup`")
+            }
         } else {
             lines.append("slot \(slot): missing — run `daybook setup --slot \(slot)`")
         }
@@ -87,9 +122,17 @@ public enum StatusReport {
             """
         ).rows.first
         if let beat, let at = beat[0] {
-            lines.append("last heartbeat: \(at) (\(beat[1] ?? "?") ago, \(beat[2] ?? "0") in all)")
+            lines.append("heartbeat table: last written \(at) (\(beat[1] ?? "?") ago, \(beat[2] ?? "0") in all)")
+            let published = try connection.query(
+                "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
+                [publication])
+            if published.rows.isEmpty {
+                warnings.append(
+                    "warning: daybook.heartbeat is not in publication \(publication), so table heartbeats never arrive: "
+                        + "run `daybook setup --publication \(publication)`")
+            }
         } else {
-            lines.append("last heartbeat: none (no daybook.heartbeat table: run `daybook setup`)")
+            lines.append("heartbeat table: none (run `daybook setup`, or use `daybook heartbeat --via message`)")
         }
         return lines
     }

@@ -21,6 +21,8 @@ struct StreamSession {
     private var receivedLSN: UInt64 = 0
     /// Latest keepalive WAL end.
     private var serverWALEnd: UInt64 = 0
+    /// Keepalives in a row with the same WAL end and no data between them.
+    private var idleKeepalives = 0
     /// What the slot has been told is flushed.
     private var confirmedLSN: UInt64 = 0
     private var firstPendingAt: ContinuousClock.Instant?
@@ -47,9 +49,7 @@ struct StreamSession {
                 try sendStatus()
                 return
             }
-            if let target = caughtUpTarget, !processor.inTransaction,
-                max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd) >= target
-            {
+            if let target = caughtUpTarget, !processor.inTransaction, isCaughtUp(to: target) {
                 try checkpointIfDue(force: true)
                 try sendStatus()
                 logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(processor.committedLSN))"])
@@ -76,10 +76,12 @@ struct StreamSession {
     private mutating func handle(_ frame: ReplicationFrame) throws {
         switch frame {
         case .keepalive(let walEnd, _, let replyRequested):
+            idleKeepalives = walEnd == serverWALEnd ? idleKeepalives + 1 : 0
             serverWALEnd = max(serverWALEnd, walEnd)
             receivedLSN = max(receivedLSN, walEnd)
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _, let payload):
+            idleKeepalives = 0
             receivedLSN = max(receivedLSN, walStart)
             let message: PgOutputMessage
             do { message = try PgOutputDecoder.decode(payload) } catch {
@@ -108,6 +110,17 @@ struct StreamSession {
             }
             if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
         }
+    }
+
+    /// Whether everything up to `target` has been received. The server reports the end of
+    /// the last record it decoded, which can stop just short of an insert position that
+    /// lies past a page header; an idle stream (three identical keepalives, no data) within
+    /// one WAL page of the target counts as caught up too, so a quiet server never hangs a
+    /// catch-up run.
+    private func isCaughtUp(to target: UInt64) -> Bool {
+        let reached = max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd)
+        if reached >= target { return true }
+        return idleKeepalives >= 3 && serverWALEnd > 0 && target - serverWALEnd <= 8192
     }
 
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited

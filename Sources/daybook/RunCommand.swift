@@ -42,10 +42,28 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
+    @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
+    var heartbeatEvery: String?
+
+    @Option(name: .long, help: "How --heartbeat-every makes its heartbeat: table or message.")
+    var heartbeatVia: Heartbeat.Method = .table
+
     func validate() throws {
         _ = try settings()
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
         _ = try checkpointInterval()
+        _ = try heartbeatInterval()
+    }
+
+    private func heartbeatInterval() throws -> Duration? {
+        guard let heartbeatEvery else { return nil }
+        do {
+            let interval = try DurationText.duration(heartbeatEvery)
+            guard interval >= .milliseconds(100) else { throw ValidationError("--heartbeat-every must be at least 100ms") }
+            return interval
+        } catch let error as DurationText.InvalidDuration {
+            throw ValidationError("--heartbeat-every: \(error)")
+        }
     }
 
     private func checkpointInterval() throws -> Duration {
@@ -84,10 +102,20 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilCaughtUp = untilCaughtUp
         let logger = Logger(label: "daybook")
         let service = DaybookService(configuration: configuration, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let interval = try heartbeatInterval() {
+            services.append(
+                .init(
+                    service: HeartbeatService(
+                        source: connection.source, interval: interval, method: heartbeatVia,
+                        publication: publication.first ?? "daybook", logger: logger)))
+        }
         try await reportingErrors {
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
