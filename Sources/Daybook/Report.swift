@@ -11,6 +11,8 @@ public enum Report {
         public var to: String?
         /// Per-key rows instead of per-table rows.
         public var keys = false
+        /// Per-key rows, only the N keys with the most operations per table and window.
+        public var top: Int?
         /// Also show windows that are still open (their figures may still change).
         public var includeOpen = false
         /// Only this slot's results; nil for the union of all slots.
@@ -21,10 +23,18 @@ public enum Report {
         public init() {}
     }
 
-    private static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
+    static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
     private static let changeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM"
 
-    public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> ReportTable {
+    /// A report's rows, and what a reader should know about the rows that are not there yet.
+    public struct Output: Sendable {
+        public var table: ReportTable
+        /// Set when the asked-for range is not final yet: when it will close, and whether
+        /// heartbeats are arriving.
+        public var notice: String?
+    }
+
+    public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
         do {
             let zone = try timeZone(for: request, connection)
             do {
@@ -34,8 +44,10 @@ public enum Report {
             }
             let range = try resolveRange(request, connection)
             let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
-            let result = try connection.query(request.keys ? keysSQL(request) : tablesSQL(request), parameters)
-            return ReportTable(columns: columns(request), rows: result.rows)
+            let perKey = request.keys || request.top != nil
+            let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
+            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: range, connection)
+            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice)
         } catch let error as DaybookError {
             throw error
         } catch let error as PostgresError {
@@ -80,7 +92,7 @@ public enum Report {
             .init(name: "window_start", kind: .text), .init(name: "window_end", kind: .text),
             .init(name: "table", kind: .text),
         ]
-        if request.keys {
+        if request.keys || request.top != nil {
             columns += [
                 .init(name: "key", kind: .json), .init(name: "ops", kind: .text),
                 .init(name: "first_change_at", kind: .text), .init(name: "last_change_at", kind: .text),
@@ -98,8 +110,6 @@ public enum Report {
         if request.includeOpen { columns.append(.init(name: "status", kind: .text)) }
         return columns
     }
-
-    private static func statusColumn(_ request: Request) -> String { request.includeOpen ? ", w.status" : "" }
 
     private static func tablesSQL(_ request: Request) -> String {
         """
@@ -123,16 +133,26 @@ public enum Report {
     }
 
     private static func keysSQL(_ request: Request) -> String {
-        """
-        SELECT to_char(k.window_start, '\(windowFormat)'), to_char(k.window_end, '\(windowFormat)'), k.table_name,
-               k.key::text, k.ops, to_char(k.first_change_at, '\(changeFormat)'),
-               to_char(k.last_change_at, '\(changeFormat)'), daybook.net_effect(k.ops)\(statusColumn(request))
-          FROM daybook.key_windows k
-          JOIN daybook.windows w USING (slot_name, window_start)
-         WHERE ($1::text IS NULL OR k.slot_name = $1)
-           AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
-           AND ($4::boolean OR w.status = 'closed')
-         ORDER BY k.window_start, k.table_name, k.first_change_at, k.key::text
-        """
+        let topFilter = request.top.map { "WHERE rank <= \(max($0, 0))" } ?? ""
+        return """
+            SELECT ws, we, table_name, key, ops, first_change_at, last_change_at, net\(request.includeOpen ? ", status" : "")
+              FROM (
+                SELECT to_char(k.window_start, '\(windowFormat)') AS ws, to_char(k.window_end, '\(windowFormat)') AS we,
+                       k.table_name, k.key::text AS key, k.ops,
+                       to_char(k.first_change_at, '\(changeFormat)') AS first_change_at,
+                       to_char(k.last_change_at, '\(changeFormat)') AS last_change_at,
+                       daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at,
+                       row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name
+                                          ORDER BY length(k.ops) DESC, k.key::text) AS rank
+                  FROM daybook.key_windows k
+                  JOIN daybook.windows w USING (slot_name, window_start)
+                 WHERE ($1::text IS NULL OR k.slot_name = $1)
+                   AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
+                   AND ($4::boolean OR w.status = 'closed')
+              ) ranked
+             \(topFilter)
+             ORDER BY window_start, table_name, \(request.top != nil ? "rank" : "first_at, key")
+            """
     }
+
 }

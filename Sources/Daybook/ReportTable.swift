@@ -30,7 +30,11 @@ public struct ReportTable: Sendable {
 
 /// Output formats of `daybook report`; all carry the same facts.
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case text, json, csv
+    case text, json, csv, markdown
+
+    /// Whether the format is for people (notices go with it) rather than for programs
+    /// (notices go to stderr, so the output stays parseable).
+    public var isForPeople: Bool { self == .text || self == .markdown }
 
     /// Renders `table`: JSON is one object per line, CSV has a header row, text is aligned.
     public func render(_ table: ReportTable) -> String {
@@ -38,7 +42,18 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .json: Self.json(table)
         case .csv: Self.csv(table)
         case .text: Self.text(table)
+        case .markdown: Self.markdown(table)
         }
+    }
+
+    private static func markdown(_ table: ReportTable) -> String {
+        func cell(_ value: String?) -> String {
+            (value ?? "").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+        var output = "| " + table.columns.map(\.name).joined(separator: " | ") + " |\n"
+        output += "|" + table.columns.map { $0.kind == .number ? " ---: |" : " --- |" }.joined() + "\n"
+        for row in table.rows { output += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
+        return output
     }
 
     private static func json(_ table: ReportTable) -> String {
@@ -93,6 +108,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+
     fileprivate func trimmingTrailingSpaces() -> String {
         var copy = self
         while copy.last == " " { copy.removeLast() }

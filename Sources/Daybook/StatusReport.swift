@@ -42,7 +42,7 @@ public struct StatusReport: Sendable {
                     if checkpoint[8] == "t" {
                         warnings.append(
                             "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
-                                + "\(heartbeatInterval)): check cron (cron/daybook.crontab), or run with --heartbeat-every")
+                                + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every")
                     }
                 } else {
                     lines.append("last heartbeat in the stream: none yet")

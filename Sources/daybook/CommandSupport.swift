@@ -23,8 +23,8 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data("daybook: error: \(message)\n".utf8))
+func printError(_ message: String, prefix: String = "daybook: error") {
+    FileHandle.standardError.write(Data("\(prefix): \(message)\n".utf8))
 }
 
 /// Opens an ordinary connection, with advice on failure.

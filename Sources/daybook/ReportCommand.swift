@@ -9,7 +9,9 @@ struct ReportCommand: ParsableCommand {
         abstract: "Print final window results: per table, or per key with --keys.",
         discussion: """
             Only closed windows appear (their results are final) unless --include-open. Dates are read in the \
-            slot's time zone (or --time-zone). JSON output is one object per line.
+            slot's time zone (or --time-zone). JSON output is one object per line. When the asked-for day is \
+            not closed yet, a note says when it will close and whether heartbeats are arriving (after the \
+            table for text and markdown, on stderr for json and csv).
 
             Per table: window_start, window_end, table, inserts, updates, deletes, truncates, transactions, \
             keys (distinct keys changed), first_change_at, last_change_at, late (changes that arrived after \
@@ -29,11 +31,14 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Windows starting before this date or timestamp.")
     var to: String?
 
-    @Option(name: .long, help: "Output format: text, json or csv.")
+    @Option(name: .long, help: "Output format: text, json, csv or markdown.")
     var format: ReportFormat = .text
 
     @Flag(name: .long, help: "Per-key rows instead of per-table rows.")
     var keys = false
+
+    @Option(name: .long, help: "Per-key rows, only the N most-changed keys of each table and window.")
+    var top: Int?
 
     @Flag(name: .long, help: "Include windows that are still open (their figures may still change).")
     var includeOpen = false
@@ -48,6 +53,7 @@ struct ReportCommand: ParsableCommand {
         if date != nil && (from != nil || to != nil) {
             throw ValidationError("give --date, or --from/--to, not both")
         }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
     }
 
     func run() throws {
@@ -59,15 +65,19 @@ struct ReportCommand: ParsableCommand {
             request.from = from
             request.to = to
             request.keys = keys
+            request.top = top
             request.includeOpen = includeOpen
             request.slot = allSlots ? nil : connection.slot
             request.timeZone = timeZone
-            let table = try Report.fetch(request, from: sink)
-            if table.rows.isEmpty && format == .text {
-                print(includeOpen ? "no windows in that range" : "no closed windows in that range (try --include-open)")
-                return
+            let output = try Report.fetch(request, from: sink)
+            if output.table.rows.isEmpty && format.isForPeople {
+                print(includeOpen ? "no windows in that range" : "no closed windows in that range")
+            } else {
+                print(format.render(output.table), terminator: "")
             }
-            print(format.render(table), terminator: "")
+            if let notice = output.notice {
+                if format.isForPeople { print("\nnote: \(notice)") } else { printError(notice, prefix: "daybook: note") }
+            }
         }
     }
 }
