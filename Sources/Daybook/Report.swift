@@ -32,6 +32,8 @@ public enum Report {
         /// Set when the asked-for range is not final yet: when it will close, and whether
         /// heartbeats are arriving.
         public var notice: String?
+        /// The asked-for day as `YYYY-MM-DD` in the report's time zone (with `date`).
+        public var day: String?
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
@@ -46,8 +48,8 @@ public enum Report {
             let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
             let perKey = request.keys || request.top != nil
             let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
-            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: range, connection)
-            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice)
+            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection)
+            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
         } catch let error as DaybookError {
             throw error
         } catch let error as PostgresError {
@@ -67,19 +69,21 @@ public enum Report {
 
     /// Turns --date or --from/--to into timestamps, letting PostgreSQL parse them in the
     /// session's time zone (so `yesterday` and DST days mean what they say).
-    private static func resolveRange(_ request: Request, _ connection: PostgresConnection) throws(DaybookError) -> (from: String, to: String) {
+    private static func resolveRange(_ request: Request, _ connection: PostgresConnection) throws(DaybookError) -> (
+        from: String, to: String, day: String?
+    ) {
         do {
             if let date = request.date {
                 let row = try connection.query(
-                    "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text", [date]
+                    "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text, ($1::date)::text", [date]
                 ).rows.first
-                return (row?[0] ?? "-infinity", row?[1] ?? "infinity")
+                return (row?[0] ?? "-infinity", row?[1] ?? "infinity", row?[2])
             }
             let row = try connection.query(
                 "SELECT coalesce($1::timestamptz, '-infinity')::text, coalesce($2::timestamptz, 'infinity')::text",
                 [request.from, request.to]
             ).rows.first
-            return (row?[0] ?? "-infinity", row?[1] ?? "infinity")
+            return (row?[0] ?? "-infinity", row?[1] ?? "infinity", nil)
         } catch {
             let given = [request.date, request.from, request.to].compactMap { $0 }.joined(separator: ", ")
             throw DaybookError(

@@ -32,6 +32,16 @@ public struct ReportTable: Sendable {
 public enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, csv, markdown
 
+    /// The file name extension for saved reports.
+    public var fileExtension: String {
+        switch self {
+        case .text: "txt"
+        case .json: "jsonl"
+        case .csv: "csv"
+        case .markdown: "md"
+        }
+    }
+
     /// Whether the format is for people (notices go with it) rather than for programs
     /// (notices go to stderr, so the output stays parseable).
     public var isForPeople: Bool { self == .text || self == .markdown }

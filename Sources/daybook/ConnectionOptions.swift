@@ -18,8 +18,17 @@ struct ConnectionOptions: ParsableArguments {
             valueName: "conninfo"))
     var sink: String?
 
-    @Option(name: .long, help: "Replication slot name (lower-case letters, digits, underscores).")
-    var slot: String = "daybook"
+    @Option(
+        name: [.customLong("slot")],
+        help: "Replication slot name: lower-case letters, digits, underscores (default: $DAYBOOK_SLOT, then daybook).")
+    var slotOption: String?
+
+    /// The slot, from --slot, then DAYBOOK_SLOT (handy in a crontab), then `daybook`.
+    var slot: String {
+        if let slotOption { return slotOption }
+        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_SLOT"], !environment.isEmpty { return environment }
+        return "daybook"
+    }
 
     var source: ConnectionString {
         ConnectionString(database ?? ProcessInfo.processInfo.environment["DAYBOOK_DATABASE"] ?? "")
@@ -37,7 +46,7 @@ struct ConnectionOptions: ParsableArguments {
         guard !slot.isEmpty, slot.count <= 63,
             slot.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
         else {
-            throw ValidationError("--slot '\(slot)' is not a valid slot name: use lower-case letters, digits and underscores")
+            throw ValidationError("slot '\(slot)' is not a valid slot name: use lower-case letters, digits and underscores")
         }
         if let problem = source.syntaxError() {
             throw ValidationError("--database is not a valid connection string: \(problem)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daybook
+import Foundation
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -49,11 +50,34 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "IANA time zone for dates and times (default: the slot's).")
     var timeZone: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also save the report as DIR/daybook-<day>.<txt|jsonl|csv|md> (with --date), for cron.", valueName: "dir"))
+    var saveDir: String?
+
     func validate() throws {
         if date != nil && (from != nil || to != nil) {
             throw ValidationError("give --date, or --from/--to, not both")
         }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if saveDir != nil && date == nil { throw ValidationError("--save-dir names the file by --date; give --date too") }
+    }
+
+    /// Writes the report next to its final name first, then renames it: a reader never sees
+    /// half a report.
+    private func save(_ text: String, directory: String, name: String) throws {
+        let folder = URL(fileURLWithPath: directory, isDirectory: true)
+        let target = folder.appendingPathComponent(name)
+        let partial = folder.appendingPathComponent(".\(name).partial")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: partial)
+            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
+            try FileManager.default.moveItem(at: partial, to: target)
+        } catch {
+            throw DaybookError(.configuration, "cannot save the report to \(target.path): \(error.localizedDescription)")
+        }
     }
 
     func run() throws {
@@ -70,13 +94,17 @@ struct ReportCommand: ParsableCommand {
             request.slot = allSlots ? nil : connection.slot
             request.timeZone = timeZone
             let output = try Report.fetch(request, from: sink)
+            var text: String
             if output.table.rows.isEmpty && format.isForPeople {
-                print(includeOpen ? "no windows in that range" : "no closed windows in that range")
+                text = includeOpen ? "no windows in that range\n" : "no closed windows in that range\n"
             } else {
-                print(format.render(output.table), terminator: "")
+                text = format.render(output.table)
             }
-            if let notice = output.notice {
-                if format.isForPeople { print("\nnote: \(notice)") } else { printError(notice, prefix: "daybook: note") }
+            if let notice = output.notice, format.isForPeople { text += "\nnote: \(notice)\n" }
+            print(text, terminator: "")
+            if let notice = output.notice, !format.isForPeople { printError(notice, prefix: "daybook: note") }
+            if let saveDir, let day = output.day {
+                try save(text, directory: saveDir, name: "daybook-\(day).\(format.fileExtension)")
             }
         }
     }

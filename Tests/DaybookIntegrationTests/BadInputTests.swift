@@ -68,6 +68,9 @@ struct BadInputTests {
 
     @Test func badArgumentsAreRefusedBeforeConnecting() throws {
         let environment = ["DAYBOOK_DATABASE": "host=127.0.0.1 port=1 dbname=none connect_timeout=1"]
+        let fromEnvironment = try DaybookProcess.run(["status"], environment: environment.merging(["DAYBOOK_SLOT": "Bad-Slot"]) { $1 })
+        #expect(fromEnvironment.status == 64)
+        #expect(fromEnvironment.stderr.contains("slot 'Bad-Slot' is not a valid slot name"))
         let cases: [([String], String)] = [
             (["run", "--time-zone", "Mars/Olympus_Mons"], "is not an IANA time zone"),
             (["run", "--window", "5x"], "is not a duration"),
