@@ -54,11 +54,16 @@ public enum SourceSetup {
                 }
             }
             let slot = try connection.query(
-                "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
+                "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
             if let row = slot.rows.first {
                 if row[0] != "pgoutput" {
                     throw DaybookError(
                         .configuration, "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot")
+                }
+                if row[1] != row[2] {
+                    throw DaybookError(
+                        .configuration,
+                        "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot")
                 }
                 notes.append("replication slot \(options.slot) already exists; left as it is")
             } else {
