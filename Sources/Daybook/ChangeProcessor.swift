@@ -83,6 +83,19 @@ public struct ChangeProcessor: Sendable {
     /// The cached relation for an OID, if its Relation message has been seen.
     public func relation(_ oid: UInt32) -> Relation? { relations[oid] }
 
+    /// Moves stream time to the server's clock while the stream is idle and fully caught up
+    /// (the opt-in idle watermark). Only between transactions with nothing pending, so the
+    /// watermark never overtakes data that was already received.
+    ///
+    /// - Returns: whether any window closed.
+    @discardableResult
+    public mutating func advanceIdle(to serverTime: Timestamp) -> Bool {
+        guard current == nil, !hasPendingCheckpoint else { return false }
+        let closures = engine.advance(to: serverTime)
+        closed += closures.map { WindowClosure(window: $0, reason: .idle, streamTime: serverTime) }
+        return !closures.isEmpty
+    }
+
     /// Closes every window already due at the persisted stream time (service start-up).
     public mutating func closeDueAtStartup() {
         guard let streamTime = engine.streamTime else { return }

@@ -18,6 +18,8 @@ public struct RunConfiguration: Sendable {
     public var statusInterval: Duration = .seconds(10)
     /// Stop once everything the server had written when the run started is in the sink.
     public var untilCaughtUp = false
+    /// Let the server's clock move stream time while the stream is fully caught up.
+    public var idleWatermark = false
     public var processor = ChangeProcessor.Settings()
 
     public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowSettings) {

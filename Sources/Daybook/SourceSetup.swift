@@ -28,6 +28,20 @@ public enum SourceSetup {
                     .notLogical,
                     "the source server has wal_level=\(walLevel); set wal_level = logical in postgresql.conf and restart PostgreSQL")
             }
+            let slot = try connection.query(
+                "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
+            let existingSlot = slot.rows.first
+            if let row = existingSlot {
+                if row[0] != "pgoutput" {
+                    throw DaybookError(
+                        .configuration, "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot")
+                }
+                if row[1] != row[2] {
+                    throw DaybookError(
+                        .configuration,
+                        "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot")
+                }
+            }
             try connection.simpleQuery(Heartbeat.createTableSQL)
             let heartbeat = "daybook.heartbeat"
             let exists = try connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [options.publication])
@@ -53,18 +67,7 @@ public enum SourceSetup {
                     notes.append("added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream")
                 }
             }
-            let slot = try connection.query(
-                "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
-            if let row = slot.rows.first {
-                if row[0] != "pgoutput" {
-                    throw DaybookError(
-                        .configuration, "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot")
-                }
-                if row[1] != row[2] {
-                    throw DaybookError(
-                        .configuration,
-                        "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot")
-                }
+            if existingSlot != nil {
                 notes.append("replication slot \(options.slot) already exists; left as it is")
             } else {
                 let created = try connection.query(

@@ -60,7 +60,7 @@ struct StreamSession {
             if let firstPendingAt, !processor.inTransaction {
                 wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now))
             }
-            if caughtUpTarget != nil { wait = min(wait, .milliseconds(200)) }
+            if caughtUpTarget != nil || configuration.idleWatermark { wait = min(wait, .milliseconds(200)) }
             let frame: ReplicationFrame?
             do { frame = try stream.read(timeout: min(wait, .milliseconds(500))) } catch {
                 throw DaybookError.from(error, role: "source")
@@ -68,17 +68,23 @@ struct StreamSession {
             if let frame { try handle(frame) }
             try checkpointIfDue(force: false)
             if ContinuousClock.now >= nextStatusAt {
-                try sendStatus(requestReply: caughtUpTarget != nil)
+                try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
             }
         }
     }
 
     private mutating func handle(_ frame: ReplicationFrame) throws {
         switch frame {
-        case .keepalive(let walEnd, _, let replyRequested):
+        case .keepalive(let walEnd, let sendTime, let replyRequested):
             idleKeepalives = walEnd == serverWALEnd ? idleKeepalives + 1 : 0
             serverWALEnd = max(serverWALEnd, walEnd)
             receivedLSN = max(receivedLSN, walEnd)
+            // Two keepalives with the same WAL end and no data between them: the server had
+            // nothing to send, so its clock may stand in for stream time (opt-in).
+            if configuration.idleWatermark, idleKeepalives >= 1 {
+                processor.advanceIdle(
+                    to: Timestamp(microsecondsSinceEpoch: sendTime + postgresEpochOffsetMicroseconds))
+            }
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _, let payload):
             idleKeepalives = 0
@@ -163,6 +169,8 @@ struct StreamSession {
             write: max(receivedLSN, confirmedLSN), flush: confirmedLSN, apply: confirmedLSN, clientTime: clientTime,
             replyRequested: requestReply)
         do { try stream.send(status) } catch { throw DaybookError.from(error, role: "source") }
-        nextStatusAt = .now + (caughtUpTarget != nil ? .milliseconds(200) : configuration.statusInterval)
+        let interval: Duration =
+            caughtUpTarget != nil ? .milliseconds(200) : configuration.idleWatermark ? .milliseconds(500) : configuration.statusInterval
+        nextStatusAt = .now + interval
     }
 }

@@ -8,6 +8,8 @@ public enum CloseReason: String, Sendable {
     case heartbeat
     /// The persisted stream time, when the service started.
     case startup
+    /// The server's clock while the stream was fully caught up (`--idle-watermark`).
+    case idle
 }
 
 /// A window that closed, and why: written to the sink with the checkpoint that closes it.

@@ -42,6 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
+    @Flag(
+        name: .long,
+        help: "Let the server's clock move stream time while the stream is fully caught up (closes windows with no writes).")
+    var idleWatermark = false
+
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
     var heartbeatEvery: String?
 
@@ -100,6 +105,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.untilCaughtUp = untilCaughtUp
+        configuration.idleWatermark = idleWatermark
         let logger = Logger(label: "daybook")
         let service = DaybookService(configuration: configuration, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
