@@ -19,8 +19,9 @@ final class TestDatabase {
         return value
     }
 
-    init(_ label: String) throws {
-        let server = try Self.serverConnectionString()
+    /// - Parameter server: another server's connection string (default: DAYBOOK_TEST_DATABASE).
+    init(_ label: String, server: String? = nil) throws {
+        let server = try server ?? Self.serverConnectionString()
         admin = try PostgresConnection(ConnectionString(server))
         name = "dbk_\(label)_\(UInt32.random(in: 0...UInt32.max))"
         try admin.simpleQuery("CREATE DATABASE \(name)")
