@@ -26,12 +26,18 @@ struct QuietDatabaseTests {
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1") == "heartbeat")
-        // Closing waits for nothing but the next heartbeat: well under a few intervals late.
+        // Closing waits for nothing but the next heartbeat: the heartbeat that closed each
+        // window committed within about one interval (500ms) of the window's close time. Twice
+        // the interval leaves room for a loaded machine's timer jitter.
         let lateness = try #require(
             try database.scalar(
-                "SELECT extract(epoch FROM max(closed_at - closes_at)) FROM daybook.windows WHERE closed_by = 'heartbeat'"
+                """
+                SELECT extract(epoch FROM max(close_stream_time - closes_at)) FROM daybook.windows
+                 WHERE closed_by = 'heartbeat'
+                """
             ).flatMap(Double.init))
-        #expect(lateness < 5, "a heartbeat-closed window closed \(lateness)s after it was due")
+        print("service heartbeats via \(method): the closing heartbeat came \(lateness)s after the close time at most")
+        #expect(lateness <= 1.0, "a heartbeat-closed window waited \(lateness)s of stream time past its close time")
         #expect(try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name LIKE 'daybook.%'") == "0")
         #expect(try database.scalar("SELECT last_heartbeat_at IS NOT NULL FROM daybook.checkpoint") == "t")
     }
