@@ -41,7 +41,7 @@ public enum Heartbeat {
     public static func beat(on connection: PostgresConnection, via method: Method = .table, publication: String)
         throws(DaybookError) -> Beat
     {
-        do {
+        try DaybookError.mapping(role: "source") {
             try check(connection, via: method, publication: publication)
             // A heartbeat that is not flushed cannot be decoded yet; `heartbeat && run
             // --until-caught-up` must see it even where the server commits asynchronously.
@@ -64,24 +64,12 @@ public enum Heartbeat {
                 ).scalar
                 return Beat(count: nil, detail: "message at LSN \(lsn ?? "?")")
             }
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "source")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 
     /// The reasons a heartbeat would be written but never seen, each with its fix.
     private static func check(_ connection: PostgresConnection, via method: Method, publication: String) throws {
-        let walLevel = try connection.query("SELECT current_setting('wal_level')").scalar ?? ""
-        guard walLevel == "logical" else {
-            throw DaybookError(
-                .notLogical,
-                "the server has wal_level=\(walLevel), so no heartbeat can reach Daybook: set wal_level = logical in "
-                    + "postgresql.conf and restart PostgreSQL")
-        }
+        try SourceChecks.requireLogicalDecoding(connection, consequence: ", so no heartbeat can reach Daybook")
         guard method == .table else { return }
         guard try connection.query("SELECT to_regclass('daybook.heartbeat') IS NOT NULL").scalar == "t" else {
             throw DaybookError(.heartbeatMissing, "there is no daybook.heartbeat table in this database: run `daybook setup` first")

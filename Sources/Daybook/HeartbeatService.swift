@@ -45,16 +45,13 @@ public struct HeartbeatService: Service, CustomStringConvertible {
         let publication = publication
         let result: Result<Heartbeat.Beat, DaybookError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                do {
-                    let connection = try PostgresConnection(source, applicationName: "daybook-heartbeat")
-                    continuation.resume(returning: .success(try Heartbeat.beat(on: connection, via: method, publication: publication)))
-                } catch let error as DaybookError {
-                    continuation.resume(returning: .failure(error))
-                } catch let error as PostgresError {
-                    continuation.resume(returning: .failure(DaybookError.from(error, role: "source")))
-                } catch {
-                    continuation.resume(returning: .failure(DaybookError(.query, "\(error)")))
-                }
+                continuation.resume(
+                    returning: Result { () throws(DaybookError) in
+                        try DaybookError.mapping(role: "source") {
+                            let connection = try PostgresConnection(source, applicationName: "daybook-heartbeat")
+                            return try Heartbeat.beat(on: connection, via: method, publication: publication)
+                        }
+                    })
             }
         }
         switch result {

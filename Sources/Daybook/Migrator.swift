@@ -58,7 +58,7 @@ public struct Migrator: Sendable {
     /// - Returns: the names of the migrations applied now.
     @discardableResult
     public func apply(to connection: PostgresConnection) throws(DaybookError) -> [String] {
-        do {
+        try DaybookError.mapping(role: "sink") {
             try connection.simpleQuery("SELECT pg_advisory_lock(hashtext('daybook.migrate'))")
             defer { _ = try? connection.simpleQuery("SELECT pg_advisory_unlock(hashtext('daybook.migrate'))") }
             try connection.simpleQuery(
@@ -84,17 +84,11 @@ public struct Migrator: Sendable {
                     try connection.simpleQuery("COMMIT")
                 } catch {
                     _ = try? connection.simpleQuery("ROLLBACK")
-                    throw DaybookError(.query, "migration \(migration.name) failed: \(error.description)")
+                    throw DaybookError(.query, "migration \(migration.name) failed: \(error)")
                 }
                 applied.append(migration.name)
             }
             return applied
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "sink")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 

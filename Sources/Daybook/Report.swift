@@ -37,7 +37,7 @@ public enum Report {
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
-        do {
+        try DaybookError.mapping(role: "sink") {
             let zone = try timeZone(for: request, connection)
             do {
                 try connection.query("SELECT set_config('TimeZone', $1, false)", [zone])
@@ -50,12 +50,6 @@ public enum Report {
             let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
             let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection)
             return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "sink")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 

@@ -4,13 +4,8 @@ import PostgresReplication
 /// error with the fix instead of a failure deep inside the stream.
 enum SourcePreflight {
     static func check(_ connection: PostgresConnection, slot: String, publications: [String]) throws(DaybookError) {
-        do {
-            let walLevel = try connection.simpleQuery("SHOW wal_level").scalar ?? ""
-            guard walLevel == "logical" else {
-                throw DaybookError(
-                    .notLogical,
-                    "the source server has wal_level=\(walLevel); set wal_level = logical in postgresql.conf and restart PostgreSQL")
-            }
+        try DaybookError.mapping(role: "source") {
+            try SourceChecks.requireLogicalDecoding(connection)
             let slots = try connection.simpleQuery(
                 "SELECT plugin, database, wal_status FROM pg_replication_slots WHERE slot_name = "
                     + connection.quoteLiteral(slot))
@@ -40,12 +35,6 @@ enum SourcePreflight {
                         "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first")
                 }
             }
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "source")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 

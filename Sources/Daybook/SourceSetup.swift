@@ -20,14 +20,9 @@ public enum SourceSetup {
 
     /// What setup did and what it noticed, one line each, for the operator.
     public static func run(on connection: PostgresConnection, options: Options) throws(DaybookError) -> [String] {
-        do {
+        try DaybookError.mapping(role: "source") {
             var notes: [String] = []
-            let walLevel = try connection.query("SELECT current_setting('wal_level')").scalar ?? ""
-            guard walLevel == "logical" else {
-                throw DaybookError(
-                    .notLogical,
-                    "the source server has wal_level=\(walLevel); set wal_level = logical in postgresql.conf and restart PostgreSQL")
-            }
+            try SourceChecks.requireLogicalDecoding(connection)
             let slot = try connection.query(
                 "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
             let existingSlot = slot.rows.first
@@ -80,12 +75,6 @@ public enum SourceSetup {
                         + "will fail while it is published; run ALTER TABLE \(table) REPLICA IDENTITY FULL")
             }
             return notes
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "source")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 

@@ -18,7 +18,7 @@ public struct StatusReport: Sendable {
     /// Collects the status as readable lines, warnings last. The source connection is
     /// optional, so that the sink's view still works when the source is down.
     public func lines(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> [String] {
-        do {
+        try DaybookError.mapping(role: "sink") {
             var lines: [String] = []
             var warnings: [String] = []
             let format = Self.format
@@ -74,12 +74,6 @@ public struct StatusReport: Sendable {
             ).rows.first
             lines.append("closed windows: \(closed?[0] ?? "0")" + (closed?[1].map { ", the last ending \($0)" } ?? ""))
             return lines + warnings
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "sink")
-        } catch {
-            throw DaybookError(.query, "\(error)")
         }
     }
 
