@@ -15,7 +15,12 @@ public struct Migrator: Sendable {
 
     public let migrations: [Migration]
 
-    /// The newest schema version this build knows.
+    /// The schema version this build reads and writes. Bump it with each new file in
+    /// `migrations/` (a unit test checks that they agree). It is a constant so that `run`,
+    /// `report` and `status` can check the sink without reading the migration files.
+    public static let schemaVersion = 3
+
+    /// The newest version among the migration files found.
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
     /// Loads migrations from `directory`, or from the copy bundled with the executable.
@@ -93,7 +98,8 @@ public struct Migrator: Sendable {
     }
 
     /// Fails with advice unless the sink is at exactly this build's version.
-    public func requireCurrent(_ connection: PostgresConnection) throws(DaybookError) {
+    public static func requireCurrent(_ connection: PostgresConnection) throws(DaybookError) {
+        let latestVersion = schemaVersion
         let version: Int
         do { version = try Self.currentVersion(of: connection) } catch { throw DaybookError.from(error, role: "sink") }
         if version < latestVersion {

@@ -62,7 +62,7 @@ public final class ReplicationPipeline {
     private func runSession(onStreaming: () -> Void) throws {
         let slot = configuration.slot
         let sinkConnection = try connect(configuration.sink, role: "sink")
-        try Migrator().requireCurrent(sinkConnection)
+        try Migrator.requireCurrent(sinkConnection)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: configuration.windows)
 
         let catalog = try connect(configuration.source, role: "source")

@@ -1,0 +1,18 @@
+import Daybook
+import Foundation
+import Testing
+
+struct MigratorTests {
+    /// The bundled migration files are numbered 1...n without gaps, and n is the version the
+    /// code checks the sink against.
+    @Test func bundledMigrationsMatchTheSchemaVersion() throws {
+        let migrator = try Migrator()
+        #expect(migrator.migrations.map(\.version) == Array(1...Migrator.schemaVersion))
+        #expect(migrator.latestVersion == Migrator.schemaVersion)
+        #expect(migrator.migrations.allSatisfy { !$0.sql.isEmpty })
+    }
+
+    @Test func aMissingFolderIsAClearError() {
+        #expect(throws: DaybookError.self) { try Migrator(directory: URL(fileURLWithPath: "/nonexistent/migrations")) }
+    }
+}
