@@ -44,11 +44,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Shared by the integration tests and the fault run: the daybook child process, the
+        // audited workload and the independent count.
+        .target(name: "DaybookTestSupport", dependencies: ["PostgresReplication"]),
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
         .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "Windowing"]),
-        .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication"]),
+        .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

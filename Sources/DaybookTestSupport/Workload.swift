@@ -1,9 +1,10 @@
 import Foundation
 import PostgresReplication
 
-/// Tables of every key shape the tests need, audited by ``IndependentCount``.
-enum Workload {
-    static let schemaSQL = """
+/// Tables of every key shape the tests and the fault run need, audited by
+/// ``IndependentCount``, and a random transaction over them.
+public enum Workload {
+    public static let schemaSQL = """
         CREATE SCHEMA app;
         CREATE TABLE app.accounts (id integer PRIMARY KEY, balance integer NOT NULL);
         CREATE TABLE app.pairs (a integer, b text, v integer, PRIMARY KEY (a, b));
@@ -15,38 +16,36 @@ enum Workload {
         CREATE TABLE app.scratch (id integer PRIMARY KEY);
         """
 
-    static let keyColumns: [(String, [String])] = [
+    public static let keyColumns: [(String, [String])] = [
         ("app.accounts", ["id"]), ("app.pairs", ["a", "b"]), ("app.tags", ["name"]), ("app.docs", ["id"]),
         ("app.nopk", ["a", "b"]), ("app.scratch", ["id"]),
     ]
 
-    /// Creates the tables, the audit triggers, Daybook's sink schema, publication and slot.
-    static func prepare(_ database: TestDatabase) throws {
-        try database.execute(IndependentCount.installSQL)
-        try database.execute(schemaSQL)
+    /// Creates the tables and their audit triggers in the source, the sink schema, and the
+    /// publication and slot.
+    ///
+    /// - Parameters:
+    ///   - source: an open connection to the source database.
+    ///   - environment: the variables `daybook` needs (DAYBOOK_DATABASE, DAYBOOK_SINK).
+    public static func prepare(source: PostgresConnection, environment: [String: String], slot: String) throws {
+        try source.simpleQuery(IndependentCount.installSQL)
+        try source.simpleQuery(schemaSQL)
         for (table, columns) in keyColumns {
-            try database.execute(IndependentCount.auditSQL(table: table, keyColumns: columns))
+            try source.simpleQuery(IndependentCount.auditSQL(table: table, keyColumns: columns))
         }
-        let environment = ["DAYBOOK_DATABASE": database.connectionString]
         let migrate = try DaybookProcess.run(["migrate"], environment: environment)
-        guard migrate.status == 0 else { throw WorkloadError(message: "migrate failed: \(migrate.stderr)") }
-        let setup = try DaybookProcess.run(
-            ["setup", "--slot", database.name, "--schemas", "app"], environment: environment)
-        guard setup.status == 0 else { throw WorkloadError(message: "setup failed: \(setup.stderr)") }
+        guard migrate.status == 0 else { throw SupportError("migrate failed: \(migrate.stderr)") }
+        let setup = try DaybookProcess.run(["setup", "--slot", slot, "--schemas", "app"], environment: environment)
+        guard setup.status == 0 else { throw SupportError("setup failed: \(setup.stderr)") }
     }
 
-    /// The arguments of a `daybook run` with short windows for this database.
-    static func runArguments(_ database: TestDatabase, extra: [String] = []) -> [String] {
-        ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms",
-         "--log-level", "debug"] + extra
-    }
-
-    /// One random transaction over the tables, for load tests. Deterministic for a seed.
-    static func randomTransaction(_ connection: PostgresConnection, random: inout SeededRandom) throws {
+    /// One random transaction over the tables (a tenth of them roll back). Deterministic for
+    /// a seed.
+    public static func randomTransaction(_ connection: PostgresConnection, random: inout SeededRandom) throws {
         try connection.simpleQuery("BEGIN")
         for _ in 0..<Int(random.next(below: 5) + 1) {
             let id = random.next(below: 200)
-            switch random.next(below: 6) {
+            switch random.next(below: 7) {
             case 0, 1:
                 try connection.query(
                     "INSERT INTO app.accounts VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET balance = app.accounts.balance + 1",
@@ -60,6 +59,12 @@ enum Workload {
             case 4:
                 try connection.query(
                     "INSERT INTO app.tags VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = app.tags.n + 1", ["t\(id % 50)"])
+            case 5:
+                try connection.query(
+                    """
+                    INSERT INTO app.docs VALUES (md5($1)::uuid, $2, NULL)
+                    ON CONFLICT (id) DO UPDATE SET title = excluded.title
+                    """, [String(id % 30), "title \(random.next(below: 1000))"])
             default:
                 try connection.query("INSERT INTO app.nopk VALUES ($1, $2)", [String(id), "r\(random.next(below: 1000))"])
             }
@@ -68,21 +73,16 @@ enum Workload {
     }
 }
 
-struct WorkloadError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
 /// A small deterministic generator (SplitMix64), so a failing run can be replayed.
-struct SeededRandom {
+public struct SeededRandom: Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func next(below bound: UInt64) -> UInt64 { next() % bound }
+    public mutating func next(below bound: UInt64) -> UInt64 { next() % bound }
 }

@@ -1,0 +1,124 @@
+import PgOutput
+
+/// The invariants of ``PgOutputDecoder/decode(_:)`` on arbitrary bytes.
+///
+/// A message that decodes must survive the test encoder (`Tests/PgOutputTests/PgOutputTestEncoder.swift`,
+/// compiled into the fuzzer unchanged) and decode to an equal value; its encoding must be a
+/// fixed point; and since every pgoutput message is self-delimiting, no strict prefix of it may
+/// decode and one byte more must be reported as trailing. A message that does not decode must
+/// fail with an error that names its type and an offset inside the input.
+enum MessageChecks {
+    private static let knownTypes = Set("BCORYIUDTM".utf8)
+
+    static func check(_ bytes: [UInt8]) {
+        let message: PgOutputMessage
+        do {
+            message = try PgOutputDecoder.decode(bytes)
+        } catch {
+            checkError(error, bytes)
+            return
+        }
+        invariant(knownTypes.contains(bytes[0]), "decoded a message of unknown type", bytes)
+        checkShape(message, bytes)
+        checkRoundTrip(message, bytes)
+        checkSelfDelimiting(bytes)
+    }
+
+    private static func checkError(_ error: PgOutputDecodingError, _ bytes: [UInt8]) {
+        invariant((error.code == .empty) == bytes.isEmpty, "code \(error.code) for \(bytes.count) bytes", bytes)
+        invariant(error.messageType == bytes.first, "error names type \(String(describing: error.messageType))", bytes)
+        invariant((0...bytes.count).contains(error.offset), "error offset \(error.offset) outside the input", bytes)
+        invariant(!error.field.isEmpty && !error.description.isEmpty, "error without field or description", bytes)
+        if let type = bytes.first {
+            invariant(
+                (error.code == .unknownMessageType) == !knownTypes.contains(type),
+                "code \(error.code) for type byte \(type)", bytes)
+        }
+        if error.code == .trailingBytes {
+            invariant(error.offset < bytes.count, "trailing bytes reported at the end", bytes)
+        }
+    }
+
+    /// Structural facts the decoded value must show, whatever the bytes were.
+    private static func checkShape(_ message: PgOutputMessage, _ bytes: [UInt8]) {
+        switch message {
+        case .relation(let relation):
+            invariant(relation.columns.count <= Int(Int16.max), "more columns than an Int16 counts", bytes)
+            invariant(relation.qualifiedName.hasSuffix("." + relation.name), "qualifiedName without the name", bytes)
+            _ = relation.replicaIdentity.description
+        case .insert(let insert):
+            checkTuple(insert.new, bytes)
+        case .update(let update):
+            invariant((update.oldKind == nil) == (update.old == nil), "old kind and old tuple disagree", bytes)
+            update.old.map { checkTuple($0, bytes) }
+            checkTuple(update.new, bytes)
+        case .delete(let delete):
+            checkTuple(delete.old, bytes)
+        case .truncate(let truncate):
+            invariant(bytes.count == 6 + 4 * truncate.relationOIDs.count, "truncate size disagrees with its count", bytes)
+        case .message(let logical):
+            checkShares(logical.content, bytes)
+        case .begin, .commit, .origin, .type:
+            break
+        }
+    }
+
+    private static func checkTuple(_ tuple: TupleData, _ bytes: [UInt8]) {
+        invariant(tuple.columns.count <= Int(Int16.max), "more tuple columns than an Int16 counts", bytes)
+        for column in tuple.columns {
+            switch column {
+            case .text(let value):
+                checkShares(value, bytes)
+                invariant(column.text != nil, "text column without text", bytes)
+            case .binary(let value):
+                checkShares(value, bytes)
+            case .null, .unchangedToast:
+                invariant(column.text == nil, "text for a NULL or unchanged column", bytes)
+            }
+        }
+    }
+
+    /// Values are documented to share the message's storage: their indices must lie inside the
+    /// input and hold exactly the value's bytes.
+    private static func checkShares(_ value: ArraySlice<UInt8>, _ bytes: [UInt8]) {
+        invariant(
+            value.startIndex >= 1 && value.endIndex <= bytes.count && bytes[value.indices].elementsEqual(value),
+            "value at \(value.startIndex)..<\(value.endIndex) is not the input's bytes there", bytes)
+    }
+
+    private static func checkRoundTrip(_ message: PgOutputMessage, _ bytes: [UInt8]) {
+        let encoded = PgOutputTestEncoder.encode(message)
+        let again: PgOutputMessage
+        do {
+            again = try PgOutputDecoder.decode(encoded)
+        } catch {
+            violated("the re-encoded message does not decode: \(error)", bytes)
+        }
+        invariant(again == message, "decode(encode(m)) differs from m", bytes)
+        invariant(again.hashValue == message.hashValue, "equal messages hash differently", bytes)
+        invariant(PgOutputTestEncoder.encode(again) == encoded, "encoding is not a fixed point", bytes)
+    }
+
+    /// A strict prefix must fail as too short, and one extra byte must be reported as trailing.
+    private static func checkSelfDelimiting(_ bytes: [UInt8]) {
+        for length in Set([0, 1, bytes.count / 2, bytes.count - 1]) where length < bytes.count {
+            let prefix = Array(bytes.prefix(length))
+            do {
+                _ = try PgOutputDecoder.decode(prefix)
+                violated("the first \(length) bytes of a message decode too", bytes)
+            } catch {
+                invariant(
+                    [.empty, .truncated, .unterminatedString, .invalidLength].contains(error.code),
+                    "a \(length)-byte prefix fails with \(error.code)", bytes)
+            }
+        }
+        do {
+            _ = try PgOutputDecoder.decode(bytes + [0])
+            violated("a message with one more byte decodes", bytes)
+        } catch {
+            invariant(
+                error.code == .trailingBytes && error.offset == bytes.count,
+                "one more byte gives \(error) instead of trailing bytes at \(bytes.count)", bytes)
+        }
+    }
+}
