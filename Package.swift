@@ -47,6 +47,14 @@ let package = Package(
         // Shared by the integration tests and the fault run: the daybook child process, the
         // audited workload and the independent count.
         .target(name: "DaybookTestSupport", dependencies: ["PostgresReplication"]),
+        .executableTarget(
+            name: "daybook-fault-run",
+            dependencies: [
+                "DaybookTestSupport", "PostgresReplication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/DaybookFaultRun"
+        ),
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
