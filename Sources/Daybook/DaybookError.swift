@@ -10,6 +10,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
+            case permission
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -27,6 +28,8 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         public static let heartbeatMissing = Code(.heartbeatMissing)
         public static let malformedStream = Code(.malformedStream)
         public static let query = Code(.query)
+        /// The role may log in but lacks a right it needs (REPLICATION, a privilege).
+        public static let permission = Code(.permission)
         public var description: String { base.rawValue }
     }
 
@@ -44,12 +47,15 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     /// Exit status for the command line: 2 for configuration mistakes, 3 for connection
-    /// problems, 4 for missing setup, 1 for everything else.
+    /// problems, 4 for setup an operator must fix (slot, publication, schema, privileges),
+    /// 1 for everything else.
     public var exitCode: Int32 {
         switch code {
         case .configuration: 2
         case .connection, .authentication: 3
-        case .notLogical, .slotMissing, .publicationMissing, .sinkNotMigrated, .heartbeatMissing: 4
+        case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
+            .heartbeatMissing, .permission:
+            4
         default: 1
         }
     }
@@ -63,6 +69,12 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
                     .authentication,
                     "cannot log in to the \(role) database: \(text) — check the user and password "
                         + "(PGPASSWORD, ~/.pgpass or the connection string)")
+            }
+            if text.contains("must be superuser or replication role") || text.contains("permission denied to start WAL sender") {
+                return DaybookError(
+                    .permission,
+                    "the \(role) role may not stream changes: \(text) — give it the REPLICATION attribute "
+                        + "(ALTER ROLE … REPLICATION) or connect as a role that has it")
             }
             if text.contains("does not exist") && text.contains("database") {
                 return DaybookError(.connection, "cannot connect to the \(role) database: \(text) — check the database name")
@@ -79,7 +91,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
                 retryable: true)
         case "42501":
             return DaybookError(
-                .query, "permission denied in the \(role) database: \(text) — see the README's section on roles")
+                .permission, "permission denied in the \(role) database: \(text) — see the README's section on roles")
         case "57P01", "57P02", "57P03", "08006", "08003", "08000":
             return DaybookError(.connection, "the \(role) database went away: \(text)", retryable: true)
         case let state? where state.hasPrefix("40") || state.hasPrefix("53") || state == "55P03" || state == "57014":
