@@ -68,7 +68,11 @@ public struct Migrator: Sendable {
             defer { _ = try? connection.simpleQuery("SELECT pg_advisory_unlock(hashtext('daybook.migrate'))") }
             try connection.simpleQuery(
                 """
-                CREATE SCHEMA IF NOT EXISTS daybook;
+                DO $$ BEGIN
+                    -- Only when missing: CREATE SCHEMA IF NOT EXISTS still needs CREATE on the
+                    -- database, which a sink role that merely owns the schema lacks.
+                    IF to_regnamespace('daybook') IS NULL THEN CREATE SCHEMA daybook; END IF;
+                END $$;
                 CREATE TABLE IF NOT EXISTS daybook.schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
                 """)

@@ -1,7 +1,10 @@
 -- Daybook sink schema, version 1.
 -- Applied by `daybook migrate` inside one transaction; recorded in daybook.schema_migrations.
 
-CREATE SCHEMA IF NOT EXISTS daybook;
+DO $$ BEGIN
+    -- Only when missing: a sink role that owns a schema made for it need not create one.
+    IF to_regnamespace('daybook') IS NULL THEN CREATE SCHEMA daybook; END IF;
+END $$;
 
 -- Microseconds since the Unix epoch to timestamptz, exactly (no floating point).
 CREATE FUNCTION daybook.from_micros(bigint) RETURNS timestamptz
