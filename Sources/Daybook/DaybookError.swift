@@ -76,6 +76,12 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
                     "the \(role) role may not stream changes: \(text) — give it the REPLICATION attribute "
                         + "(ALTER ROLE … REPLICATION) or connect as a role that has it")
             }
+            if text.contains("no encryption") || text.contains("SSL off") {
+                return DaybookError(
+                    .connection,
+                    "the \(role) server accepts only TLS connections: \(text) — add sslmode=require (or verify-full with "
+                        + "sslrootcert) to the connection string")
+            }
             if text.contains("does not exist") && text.contains("database") {
                 return DaybookError(.connection, "cannot connect to the \(role) database: \(text) — check the database name")
             }

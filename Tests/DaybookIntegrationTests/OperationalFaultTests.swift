@@ -82,3 +82,24 @@ struct OperationalFaultTests {
         #expect(!run.stderr.contains("norepl-secret"))
     }
 }
+
+/// TLS is libpq's: sslmode in the connection string is honoured as psql honours it.
+@Suite(.serialized)
+struct TLSTests {
+    @Test func aServerThatRequiresTLSIsReachedWithSSLModeRequire() throws {
+        let server = try TestDatabase.serverConnectionString()
+        let admin = try PostgresConnection(ConnectionString(server))
+        _ = try? admin.simpleQuery("DROP DATABASE IF EXISTS tls_required WITH (FORCE)")
+        try admin.simpleQuery("CREATE DATABASE tls_required")
+        defer { _ = try? admin.simpleQuery("DROP DATABASE IF EXISTS tls_required WITH (FORCE)") }
+        let plain = server + " dbname=tls_required sslmode=disable"
+        let refused = try DaybookProcess.run(["migrate"], environment: ["DAYBOOK_DATABASE": plain])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("accepts only TLS connections"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("add sslmode=require"))
+        #expect(!refused.stderr.contains("daybook-test-password"))
+        let encrypted = try DaybookProcess.run(
+            ["migrate"], environment: ["DAYBOOK_DATABASE": server + " dbname=tls_required sslmode=require"])
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+    }
+}
