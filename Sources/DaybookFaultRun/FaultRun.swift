@@ -34,6 +34,12 @@ struct FaultRun: ParsableCommand {
     @Option(help: "Path of scripts/throwaway-postgres.")
     var script: String = "scripts/throwaway-postgres"
 
+    @Flag(help: "Soak: steady load and no faults; sample daybook's resident memory and the slot's retained WAL.")
+    var soak = false
+
+    @Option(help: "With --soak, seconds between samples.")
+    var sampleEvery: Int = 5
+
     enum Fault: String, CaseIterable {
         case kill = "daybook killed (SIGKILL)"
         case sourceCrash = "source postgres crashed (immediate shutdown) and restarted"
@@ -44,7 +50,7 @@ struct FaultRun: ParsableCommand {
     func run() throws {
         let seed = seed ?? UInt64.random(in: 0...UInt64.max)
         var random = SeededRandom(seed: seed)
-        say("fault run: \(duration)s, seed \(seed), \(writers) writers, windows 2s, grace 1s")
+        say("\(soak ? "soak" : "fault") run: \(duration)s, seed \(seed), \(writers) writers, windows 2s, grace 1s")
         let source = try Cluster(
             name: "source", script: script, extraConfiguration: "synchronous_commit = on\nwal_sender_timeout = 20s")
         let sink = try Cluster(name: "sink", script: script, extraConfiguration: "synchronous_commit = on")
@@ -65,8 +71,19 @@ struct FaultRun: ParsableCommand {
 
         var injected: [Fault: Int] = [:]
         var order: [Fault] = []
+        var sampler = Sampler()
         let deadline = Date().addingTimeInterval(Double(duration))
-        while Date() < deadline {
+        let sampling = try PostgresConnection(ConnectionString(sourceDB))
+        while soak, Date() < deadline {
+            Thread.sleep(forTimeInterval: Double(sampleEvery))
+            if let sample = sampler.sample(pid: supervisor.pid, source: sampling, slot: "faults") {
+                say(
+                    String(
+                        format: "t=%5.0fs  daybook rss %6.1f MB  slot retains %7.1f MB of WAL", sample.seconds,
+                        Double(sample.residentKiB) / 1024, Double(sample.retainedBytes) / 1_048_576))
+            }
+        }
+        while !soak, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.4 + Double(random.next(below: 1200)) / 1000)
             supervisor.restartIfExited()
             if order.isEmpty { order = Fault.allCases.shuffled(using: &random) }
@@ -92,12 +109,31 @@ struct FaultRun: ParsableCommand {
             try IndependentCount.tableMismatches(source: sourceConnection, sink: sinkConnection, windowSeconds: 2)
             + IndependentCount.keyMismatches(source: sourceConnection, sink: sinkConnection, windowSeconds: 2)
         let late = try sinkConnection.query("SELECT count(*) FROM daybook.late_changes").scalar ?? "?"
-        for fault in Fault.allCases { say("\(fault.rawValue): \(injected[fault, default: 0])") }
+        var failed = !mismatches.isEmpty
+        if soak {
+            let peakWAL = sampler.samples.map(\.retainedBytes).max() ?? 0
+            let peakRSS = sampler.samples.map(\.residentKiB).max() ?? 0
+            say(String(format: "peak rss %.1f MB, peak retained WAL %.1f MB", Double(peakRSS) / 1024, Double(peakWAL) / 1_048_576))
+            if let trend = sampler.residentTrend {
+                say(String(format: "rss, first quarter %.1f MB, last quarter %.1f MB", trend.early / 1024, trend.late / 1024))
+                // Flat: the last quarter within 25% (and 20 MB) of the first, after warm-up.
+                if trend.late > trend.early * 1.25 && trend.late - trend.early > 20 * 1024 {
+                    say("memory is not flat")
+                    failed = true
+                }
+            }
+            if peakWAL > 256 * 1_048_576 {
+                say("the slot retained more than 256 MB of WAL")
+                failed = true
+            }
+        } else {
+            for fault in Fault.allCases { say("\(fault.rawValue): \(injected[fault, default: 0])") }
+        }
         say("daybook exited on its own and was restarted: \(supervisor.restarts)")
         say("transactions committed by the writers: \(load.transactions); late changes: \(late)")
         for line in mismatches.prefix(20) { say("  \(line)") }
         say("changes: \(try IndependentCount.changeCount(sourceConnection)), mismatches: \(mismatches.count)")
-        if !mismatches.isEmpty { throw ExitCode(1) }
+        if failed { throw ExitCode(1) }
     }
 
     private func inject(

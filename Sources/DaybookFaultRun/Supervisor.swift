@@ -32,6 +32,8 @@ final class Supervisor {
 
     func stop() { process.stop() }
 
+    var pid: Int32 { process.process.processIdentifier }
+
     private func replace() {
         while true {
             do {
