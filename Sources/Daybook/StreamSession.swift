@@ -101,9 +101,8 @@ struct StreamSession {
                 do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
                     throw DaybookError.from(error, role: "source")
                 }
-                if primaryKey == nil && relation.replicaIdentity != .full
-                    && relation.qualifiedName != configuration.processor.heartbeatTable
-                {
+                let hasKey = relation.replicaIdentity != .nothing && relation.columns.contains(where: \.isKey)
+                if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
                     logger.warning(
                         "table has no primary key; counting it per table only",
                         metadata: ["daybook.table": "\(relation.qualifiedName)"])
