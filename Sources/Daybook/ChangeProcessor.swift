@@ -109,7 +109,7 @@ public struct ChangeProcessor: Sendable {
             guard current == nil else { throw ProtocolError(description: "Begin inside a transaction (xid \(begin.xid))") }
             current = OpenTransaction(
                 begin: begin,
-                commitTime: Timestamp(microsecondsSinceEpoch: begin.commitTime + postgresEpochOffsetMicroseconds),
+                commitTime: Timestamp(postgresMicroseconds: begin.commitTime),
                 skip: begin.finalLSN.rawValue < committedLSN)
             batch.beginTransaction()
         case .commit(let commit):
@@ -231,7 +231,7 @@ public struct ChangeProcessor: Sendable {
         guard transaction.hasData || transaction.sawHeartbeat else { return }
         if transaction.sawHeartbeat { lastHeartbeat = max(lastHeartbeat ?? transaction.commitTime, transaction.commitTime) }
         let reason: CloseReason = !transaction.hasData && transaction.sawHeartbeat ? .heartbeat : .data
-        let commitTime = Timestamp(microsecondsSinceEpoch: commit.commitTime + postgresEpochOffsetMicroseconds)
+        let commitTime = Timestamp(postgresMicroseconds: commit.commitTime)
         closed += engine.advance(to: commitTime).map { WindowClosure(window: $0, reason: reason, streamTime: commitTime) }
         pendingLSN = commit.endLSN.rawValue
         pendingTransactions += 1

@@ -83,7 +83,7 @@ struct StreamSession {
             // nothing to send, so its clock may stand in for stream time (opt-in).
             if configuration.idleWatermark, idleKeepalives >= 1 {
                 processor.advanceIdle(
-                    to: Timestamp(microsecondsSinceEpoch: sendTime + postgresEpochOffsetMicroseconds))
+                    to: Timestamp(postgresMicroseconds: sendTime))
             }
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _, let payload):

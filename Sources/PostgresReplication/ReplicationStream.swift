@@ -160,7 +160,7 @@ public func formatLSN(_ value: UInt64) -> String {
 /// Parses PostgreSQL's `HI/LO` LSN text.
 public func parseLSN(_ text: String) -> UInt64? {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }), let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
+    guard parts.count == 2, parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy(\.isHexDigit) }), let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
         high <= 0xFFFF_FFFF, low <= 0xFFFF_FFFF
     else { return nil }
     return high << 32 | low

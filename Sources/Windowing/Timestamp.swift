@@ -12,8 +12,19 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(secondsSinceEpoch seconds: Int64) { self.microsecondsSinceEpoch = seconds * 1_000_000 }
 
+    /// Converts a `Date`, clamping to the range of whole microseconds (a Double beyond it
+    /// would trap on conversion).
     public init(_ date: Date) {
-        self.microsecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if microseconds.isNaN {
+            self.microsecondsSinceEpoch = 0
+        } else if microseconds >= 9.2e18 {
+            self.microsecondsSinceEpoch = .max
+        } else if microseconds <= -9.2e18 {
+            self.microsecondsSinceEpoch = .min
+        } else {
+            self.microsecondsSinceEpoch = Int64(microseconds)
+        }
     }
 
     public var date: Date { Date(timeIntervalSince1970: Double(microsecondsSinceEpoch) / 1_000_000) }

@@ -232,6 +232,21 @@ struct ChangeProcessorTests {
         #expect(taken == nil, "never a checkpoint inside a transaction")
     }
 
+    /// Commit times at either end of Int64 must neither overflow nor trap.
+    @Test func extremeCommitTimesDoNotTrap() throws {
+        var processor = makeProcessor()
+        processor.register(accounts, primaryKey: ["id"])
+        try processor.process(.begin(Begin(finalLSN: LSN(10), commitTime: .max, xid: 1)))
+        try processor.process(.insert(Insert(relationOID: 10, new: row("1", "1"))))
+        try processor.process(.commit(Commit(flags: 0, commitLSN: LSN(10), endLSN: LSN(20), commitTime: .max)))
+        #expect(processor.engine.streamTime == Timestamp(microsecondsSinceEpoch: 253_402_300_799_999_999), "clamped to 9999")
+        try processor.process(.begin(Begin(finalLSN: LSN(30), commitTime: .min, xid: 2)))
+        try processor.process(.insert(Insert(relationOID: 10, new: row("2", "1"))))
+        try processor.process(.commit(Commit(flags: 0, commitLSN: LSN(30), endLSN: LSN(40), commitTime: .min)))
+        let taken = processor.takeCheckpoint()
+        #expect(taken?.batch.late.count == 1, "a commit at the dawn of time is late, not a crash")
+    }
+
     @Test func startUpClosesWhatIsAlreadyDue() {
         var processor = makeProcessor(streamTime: at(1_000_012), open: [window(1_000_000), window(1_000_010)])
         processor.closeDueAtStartup()

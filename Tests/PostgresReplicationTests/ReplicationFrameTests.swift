@@ -49,5 +49,7 @@ struct ReplicationFrameTests {
         #expect(parseLSN("nonsense") == nil)
         #expect(parseLSN("1/2/3") == nil)
         #expect(parseLSN("100000000/0") == nil)
+        #expect(parseLSN("000000001/0") == nil, "at most 8 hex digits per half, as PostgreSQL")
+        #expect(parseLSN("+1/0") == nil)
     }
 }
