@@ -7,6 +7,10 @@
 --     psql -d postgres -v daybook_db=app -f cron/pg_cron.sql
 --     psql -d postgres -v daybook_db=app -v schedule='* * * * *' -f cron/pg_cron.sql   # every minute
 --
+-- pg_cron runs a job over a libpq connection to localhost unless the server has
+-- cron.use_background_workers = on; with a connection, the job's role must be able to log in
+-- without a prompt (.pgpass of the server's user, or a trust line in pg_hba.conf).
+--
 -- The job is exactly what `daybook heartbeat` does: one update in its own transaction.
 -- Running the file again replaces the job.
 \set ON_ERROR_STOP on

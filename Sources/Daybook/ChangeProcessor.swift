@@ -83,9 +83,9 @@ public struct ChangeProcessor: Sendable {
     /// The cached relation for an OID, if its Relation message has been seen.
     public func relation(_ oid: UInt32) -> Relation? { relations[oid] }
 
-    /// Moves stream time to the server's clock while the stream is idle and fully caught up
-    /// (the opt-in idle watermark). Only between transactions with nothing pending, so the
-    /// watermark never overtakes data that was already received.
+    /// Moves stream time to a server clock reading whose WAL insert position the stream has
+    /// since received in full (the opt-in idle watermark). Only between transactions with
+    /// nothing pending, so the watermark never overtakes data that was already received.
     ///
     /// - Returns: whether any window closed.
     @discardableResult

@@ -10,7 +10,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
-            case permission
+            case permission, invalidArgument
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -30,6 +30,9 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         public static let query = Code(.query)
         /// The role may log in but lacks a right it needs (REPLICATION, a privilege).
         public static let permission = Code(.permission)
+        /// A value given on the command line that only the server could check (a date, a
+        /// time zone name): exit 64, like any other invalid argument.
+        public static let invalidArgument = Code(.invalidArgument)
         public var description: String { base.rawValue }
     }
 
@@ -51,6 +54,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
     /// 1 for everything else.
     public var exitCode: Int32 {
         switch code {
+        case .invalidArgument: 64
         case .configuration: 2
         case .connection, .authentication: 3
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
@@ -76,11 +80,26 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
                     "the \(role) role may not stream changes: \(text) — give it the REPLICATION attribute "
                         + "(ALTER ROLE … REPLICATION) or connect as a role that has it")
             }
-            if text.contains("no encryption") || text.contains("SSL off") {
+            if text.contains("rejects connection") && (text.contains("no encryption") || text.contains("SSL off")) {
                 return DaybookError(
                     .connection,
                     "the \(role) server accepts only TLS connections: \(text) — add sslmode=require (or verify-full with "
                         + "sslrootcert) to the connection string")
+            }
+            if text.contains("no pg_hba.conf entry") {
+                return DaybookError(
+                    .authentication,
+                    "the \(role) server does not let this role connect: \(text) — add a matching line to pg_hba.conf "
+                        + "(a `host` line covers replication=database connections too) and reload PostgreSQL")
+            }
+            if text.contains("role") && text.contains("does not exist") {
+                return DaybookError(.authentication, "cannot log in to the \(role) database: \(text) — check the user name")
+            }
+            if text.contains("Peer authentication failed") || text.contains("Ident authentication failed") {
+                return DaybookError(
+                    .authentication,
+                    "cannot log in to the \(role) database: \(text) — connect over TCP (host=127.0.0.1) with a password, "
+                        + "or as the matching operating-system user")
             }
             if text.contains("does not exist") && text.contains("database") {
                 return DaybookError(.connection, "cannot connect to the \(role) database: \(text) — check the database name")

@@ -45,7 +45,9 @@ public enum Heartbeat {
             try check(connection, via: method, publication: publication)
             // A heartbeat that is not flushed cannot be decoded yet; `heartbeat && run
             // --until-caught-up` must see it even where the server commits asynchronously.
-            try connection.simpleQuery("SET synchronous_commit = on")
+            // `local`: decoding needs only the local flush, and a synchronous standby that is
+            // down must not hang the heartbeat.
+            try connection.simpleQuery("SET synchronous_commit = local")
             switch method {
             case .table:
                 let row = try connection.query(

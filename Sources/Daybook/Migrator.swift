@@ -76,6 +76,12 @@ public struct Migrator: Sendable {
                 CREATE TABLE IF NOT EXISTS daybook.schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
                 """)
+            guard latestVersion >= Self.schemaVersion else {
+                throw DaybookError(
+                    .configuration,
+                    "the migrations folder goes up to version \(latestVersion), but this daybook needs "
+                        + "\(Self.schemaVersion): point DAYBOOK_MIGRATIONS or --migrations at this release's migrations/")
+            }
             let current = try Self.currentVersion(of: connection)
             if current > latestVersion {
                 throw DaybookError(

@@ -35,7 +35,9 @@ public final class ReplicationPipeline {
                 })
                 return
             } catch let error as DaybookError {
-                guard started, error.isRetryable else { throw error }
+                // A catch-up run is a batch job: after a few attempts it gives up and says why,
+                // rather than stacking up behind tomorrow night's run.
+                guard started, error.isRetryable, !(configuration.untilCaughtUp && attempt >= 4) else { throw error }
                 attempt += 1
                 let delay = min(30.0, 0.5 * pow(2.0, Double(min(attempt, 6))))
                 logger.warning(

@@ -41,8 +41,8 @@ public enum Report {
             let zone = try timeZone(for: request, connection)
             do {
                 try connection.query("SELECT set_config('TimeZone', $1, false)", [zone])
-            } catch {
-                throw DaybookError(.configuration, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
+            } catch let error as PostgresError where error.sqlState == "22023" {
+                throw DaybookError(.invalidArgument, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
             }
             let range = try resolveRange(request, connection)
             let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
@@ -81,7 +81,7 @@ public enum Report {
         } catch {
             let given = [request.date, request.from, request.to].compactMap { $0 }.joined(separator: ", ")
             throw DaybookError(
-                .configuration, "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp")
+                .invalidArgument, "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp")
         }
     }
 

@@ -27,6 +27,14 @@ public final class Sink {
             INSERT INTO daybook.checkpoint (slot_name, lsn, window_length, grace, time_zone)
             VALUES ($1, '0/0', $2, $3::interval, $4) ON CONFLICT (slot_name) DO NOTHING
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
+        // Nothing summarised yet (no LSN, no stream time, no window): the settings are this
+        // run's, so a first run stopped with the wrong --time-zone does not lock it in.
+        try connection.query(
+            """
+            UPDATE daybook.checkpoint c SET window_length = $2, grace = $3::interval, time_zone = $4
+             WHERE c.slot_name = $1 AND c.lsn = '0/0' AND c.stream_time IS NULL
+               AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
+            """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         let checkpoint = try connection.query(
             """
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,

@@ -33,7 +33,7 @@ public struct StatusReport: Sendable {
             ).rows.first
             if let zone = checkpoint?[5] { try sink.query("SELECT set_config('TimeZone', $1, false)", [zone]) }
             lines += try slotLines(source, warnings: &warnings)
-            if let checkpoint {
+            if let checkpoint, checkpoint[0] != "0/0" || checkpoint[1] != nil {
                 lines.append(
                     "checkpoint: LSN \(checkpoint[0] ?? "?"), written \(checkpoint[2] ?? "?"); stream time \(checkpoint[1] ?? "none")")
                 lines.append("windows: \(checkpoint[3] ?? "?") in \(checkpoint[5] ?? "?"), grace \(checkpoint[4] ?? "?")")

@@ -21,8 +21,11 @@ struct StreamSession {
     private var receivedLSN: UInt64 = 0
     /// Latest keepalive WAL end.
     private var serverWALEnd: UInt64 = 0
-    /// Keepalives in a row with the same WAL end and no data between them.
-    private var idleKeepalives = 0
+    /// For the idle watermark: the server's clock and WAL insert position read together.
+    /// Once the stream has been received up to that position, every commit stamped before
+    /// that clock has been seen (but for the documented race of a commit stamped just before
+    /// its record is written), so stream time may move to it.
+    private var idleProbe: (time: Timestamp, lsn: UInt64)?
     /// What the slot has been told is flushed.
     private var confirmedLSN: UInt64 = 0
     private var firstPendingAt: ContinuousClock.Instant?
@@ -68,6 +71,7 @@ struct StreamSession {
             if let frame { try handle(frame) }
             try checkpointIfDue(force: false)
             if ContinuousClock.now >= nextStatusAt {
+                try probeIdleWatermark()
                 try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
             }
         }
@@ -75,19 +79,15 @@ struct StreamSession {
 
     private mutating func handle(_ frame: ReplicationFrame) throws {
         switch frame {
-        case .keepalive(let walEnd, let sendTime, let replyRequested):
-            idleKeepalives = walEnd == serverWALEnd ? idleKeepalives + 1 : 0
+        case .keepalive(let walEnd, _, let replyRequested):
             serverWALEnd = max(serverWALEnd, walEnd)
             receivedLSN = max(receivedLSN, walEnd)
-            // Two keepalives with the same WAL end and no data between them: the server had
-            // nothing to send, so its clock may stand in for stream time (opt-in).
-            if configuration.idleWatermark, idleKeepalives >= 1 {
-                processor.advanceIdle(
-                    to: Timestamp(postgresMicroseconds: sendTime))
+            if configuration.idleWatermark, let probe = idleProbe, Self.reached(probe.lsn, walEnd: walEnd) {
+                processor.advanceIdle(to: probe.time)
+                idleProbe = nil
             }
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _, let payload):
-            idleKeepalives = 0
             receivedLSN = max(receivedLSN, walStart)
             let message: PgOutputMessage
             do { message = try PgOutputDecoder.decode(payload) } catch {
@@ -117,15 +117,31 @@ struct StreamSession {
         }
     }
 
-    /// Whether everything up to `target` has been received. The server reports the end of
-    /// the last record it decoded, which can stop just short of an insert position that
-    /// lies past a page header; an idle stream (three identical keepalives, no data) within
-    /// one WAL page of the target counts as caught up too, so a quiet server never hangs a
-    /// catch-up run.
+    /// Whether everything up to `target` has been received.
     private func isCaughtUp(to target: UInt64) -> Bool {
-        let reached = max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd)
-        if reached >= target { return true }
-        return idleKeepalives >= 3 && serverWALEnd > 0 && target - serverWALEnd <= 8192
+        Self.reached(target, walEnd: max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd))
+    }
+
+    /// Whether a stream received up to `walEnd` has everything before the insert position
+    /// `target`. The server reports the end of the last record it decoded; when that record
+    /// ends exactly at a WAL page boundary, the insert position lies just past the next
+    /// page's header (24 or 40 bytes), where no record will ever end.
+    static func reached(_ target: UInt64, walEnd: UInt64) -> Bool {
+        walEnd >= target || (walEnd > 0 && walEnd % 8192 == 0 && target - walEnd <= 40)
+    }
+
+    /// Reads the server's clock and WAL insert position together, for the idle watermark.
+    private mutating func probeIdleWatermark() throws {
+        guard configuration.idleWatermark, idleProbe == nil, !processor.inTransaction,
+            !processor.hasPendingCheckpoint
+        else { return }
+        let row = try DaybookError.mapping(role: "source") {
+            try catalog.query(
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, pg_current_wal_insert_lsn()::text"
+            ).rows.first
+        }
+        guard let micros = row?[0].flatMap({ Int64($0) }), let lsn = row?[1].flatMap(parseLSN) else { return }
+        idleProbe = (Timestamp(microsecondsSinceEpoch: micros), lsn)
     }
 
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited

@@ -108,9 +108,10 @@ struct RunCommand: AsyncParsableCommand {
         configuration.idleWatermark = idleWatermark
         let logger = Logger(label: "daybook")
         let service = DaybookService(configuration: configuration, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-        ]
+        // The group shuts services down in reverse order: the replication service (listed
+        // last) writes its last checkpoint first, and a heartbeat stuck on a slow server
+        // cannot delay that.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let interval = try heartbeatInterval() {
             services.append(
                 .init(
@@ -118,6 +119,7 @@ struct RunCommand: AsyncParsableCommand {
                         source: connection.source, interval: interval, method: heartbeatVia,
                         publication: publication.first ?? "daybook", logger: logger)))
         }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         try await reportingErrors {
             let group = ServiceGroup(
                 configuration: .init(

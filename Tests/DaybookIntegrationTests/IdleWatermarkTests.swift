@@ -45,10 +45,11 @@ struct IdleWatermarkTests {
             Thread {
                 if let connection = try? PostgresConnection(ConnectionString(connectionString)) {
                     var random = SeededRandom(seed: UInt64(writer) &* 977)
-                    let deadline = Date().addingTimeInterval(6)
+                    let deadline = Date().addingTimeInterval(10)
                     while Date() < deadline {
                         try? Workload.randomTransaction(connection, random: &random)
-                        Thread.sleep(forTimeInterval: Double(random.next(below: 20)) / 1000)
+                        // Bursty: pauses let the watermark fire between concurrent commits.
+                        Thread.sleep(forTimeInterval: Double(random.next(below: 300)) / 1000)
                     }
                 }
                 done.add(1, ordering: .releasing)
@@ -64,9 +65,13 @@ struct IdleWatermarkTests {
             try database.scalar("SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows")
                 ?? "0") ?? 0
         let late = Int(try database.scalar("SELECT count(*) FROM daybook.late_changes") ?? "0") ?? 0
-        #expect(changes > 200)
+        #expect(changes > 100)
         #expect(counted + late == changes, "every change is counted or recorded late: \(counted) + \(late) vs \(changes)")
         let rate = Double(late) / Double(max(changes, 1)) * 100
-        print("idle watermark race: \(changes) changes, \(late) late (\(String(format: "%.3f", rate))%), window 1s, grace 0s")
+        let byIdle = try database.scalar("SELECT count(*) FROM daybook.windows WHERE closed_by = 'idle'") ?? "?"
+        let windows = try database.scalar("SELECT count(*) FROM daybook.windows") ?? "?"
+        print(
+            "idle watermark race: \(changes) changes, \(late) late (\(String(format: "%.3f", rate))%), "
+                + "\(byIdle) of \(windows) windows closed by the watermark, window 1s, grace 0s")
     }
 }

@@ -53,7 +53,7 @@ struct NightlyReportTests {
         #expect(markdown.stdout.contains("| --- | --- | --- | ---: |"))
 
         let badDate = try DaybookProcess.run(["report", "--date", "someday"] + slot, environment: environment)
-        #expect(badDate.status == 2)
+        #expect(badDate.status == 64)
         #expect(badDate.stderr.contains("cannot read 'someday' as a date"))
     }
 }
