@@ -10,9 +10,9 @@ final class Cluster: @unchecked Sendable {
     let connectionString: String
     private let script: String
 
-    init(name: String, script: String, extraConfiguration: String) throws {
+    init(name: String, script: String, workDirectory: String, extraConfiguration: String) throws {
         self.script = script
-        directory = "/tmp/daybook-fault-\(name)-\(UUID().uuidString.prefix(8))"
+        directory = "\(workDirectory)/daybook-fault-\(name)-\(UUID().uuidString.prefix(8))"
         try Self.run(script, ["start", directory], environment: ["EXTRA_CONF": extraConfiguration])
         let env = try String(contentsOfFile: directory + "/env", encoding: .utf8)
         guard let line = env.split(separator: "\n").first(where: { $0.hasPrefix("export DAYBOOK_TEST_DATABASE=") }) else {

@@ -34,6 +34,9 @@ struct FaultRun: ParsableCommand {
     @Option(help: "Path of scripts/throwaway-postgres.")
     var script: String = "scripts/throwaway-postgres"
 
+    @Option(help: "Folder for the throwaway servers (readable by the postgres user).")
+    var workDir: String = "/tmp"
+
     @Flag(help: "Soak: steady load and no faults; sample daybook's resident memory and the slot's retained WAL.")
     var soak = false
 
@@ -52,8 +55,9 @@ struct FaultRun: ParsableCommand {
         var random = SeededRandom(seed: seed)
         say("\(soak ? "soak" : "fault") run: \(duration)s, seed \(seed), \(writers) writers, windows 2s, grace 1s")
         let source = try Cluster(
-            name: "source", script: script, extraConfiguration: "synchronous_commit = on\nwal_sender_timeout = 20s")
-        let sink = try Cluster(name: "sink", script: script, extraConfiguration: "synchronous_commit = on")
+            name: "source", script: script, workDirectory: workDir, extraConfiguration: "synchronous_commit = on\nwal_sender_timeout = 20s")
+        let sink = try Cluster(
+            name: "sink", script: script, workDirectory: workDir, extraConfiguration: "synchronous_commit = on")
         defer {
             source.remove()
             sink.remove()

@@ -73,15 +73,21 @@ public enum IndependentCount {
     public static func expectedTables(_ source: PostgresConnection, windowSeconds: Int) throws -> [[String?]] {
         try source.query(
             eventsSQL(windowSeconds: windowSeconds) + """
-                SELECT \(utc("window_start")), tbl,
-                       count(*) FILTER (WHERE op = 'I'), count(*) FILTER (WHERE op = 'U'),
-                       count(*) FILTER (WHERE op = 'D'), count(*) FILTER (WHERE op = 'T'),
-                       count(DISTINCT txid),
-                       (SELECT count(DISTINCT k) FROM placed p2,
-                               LATERAL unnest(ARRAY[p2.key, CASE WHEN p2.old_key IS DISTINCT FROM p2.key THEN p2.old_key END]) AS k
-                         WHERE p2.window_start = p.window_start AND p2.tbl = p.tbl AND k IS NOT NULL AND p2.op <> 'T'),
-                       \(utc("min(commit_time)")), \(utc("max(commit_time)"))
-                  FROM placed p GROUP BY window_start, tbl
+                , key_counts AS (
+                    SELECT window_start, tbl, count(DISTINCT k) AS keys
+                      FROM placed, LATERAL unnest(ARRAY[key, CASE WHEN old_key IS DISTINCT FROM key THEN old_key END]) AS k
+                     WHERE k IS NOT NULL AND op <> 'T'
+                     GROUP BY window_start, tbl
+                ), counts AS (
+                    SELECT window_start, tbl,
+                           count(*) FILTER (WHERE op = 'I') AS i, count(*) FILTER (WHERE op = 'U') AS u,
+                           count(*) FILTER (WHERE op = 'D') AS d, count(*) FILTER (WHERE op = 'T') AS t,
+                           count(DISTINCT txid) AS x, min(commit_time) AS first, max(commit_time) AS last
+                      FROM placed GROUP BY window_start, tbl
+                )
+                SELECT \(utc("c.window_start")), c.tbl, c.i, c.u, c.d, c.t, c.x, coalesce(k.keys, 0),
+                       \(utc("c.first")), \(utc("c.last"))
+                  FROM counts c LEFT JOIN key_counts k USING (window_start, tbl)
                 """
         ).rows
     }
