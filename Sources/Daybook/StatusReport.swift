@@ -32,14 +32,19 @@ public struct StatusReport: Sendable {
                 """, [slot, String(Double(heartbeatInterval.components.seconds) * 2)]
             ).rows.first
             if let zone = checkpoint?[5] { try sink.query("SELECT set_config('TimeZone', $1, false)", [zone]) }
-            lines += try slotLines(source, warnings: &warnings)
+            var tableHeartbeatIsRecent = false
+            lines += try slotLines(source, warnings: &warnings, tableHeartbeatIsRecent: &tableHeartbeatIsRecent)
             if let checkpoint, checkpoint[0] != "0/0" || checkpoint[1] != nil {
                 lines.append(
                     "checkpoint: LSN \(checkpoint[0] ?? "?"), written \(checkpoint[2] ?? "?"); stream time \(checkpoint[1] ?? "none")")
                 lines.append("windows: \(checkpoint[3] ?? "?") in \(checkpoint[5] ?? "?"), grace \(checkpoint[4] ?? "?")")
                 if let at = checkpoint[6] {
                     lines.append("last heartbeat in the stream: \(at) (\(checkpoint[7] ?? "?") ago)")
-                    if checkpoint[8] == "t" {
+                    if checkpoint[8] == "t" && tableHeartbeatIsRecent {
+                        warnings.append(
+                            "warning: heartbeats are being written but none has reached the stream for "
+                                + "\(checkpoint[7] ?? "?"): is `daybook run` running and keeping up?")
+                    } else if checkpoint[8] == "t" {
                         warnings.append(
                             "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
                                 + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every")
@@ -77,7 +82,11 @@ public struct StatusReport: Sendable {
         }
     }
 
-    private func slotLines(_ source: Result<PostgresConnection, DaybookError>, warnings: inout [String]) throws -> [String] {
+    /// The source's part. `tableHeartbeatIsRecent` tells whether the heartbeat table was
+    /// written within twice the interval, to tell a stopped cron from a stopped service.
+    private func slotLines(
+        _ source: Result<PostgresConnection, DaybookError>, warnings: inout [String], tableHeartbeatIsRecent: inout Bool
+    ) throws -> [String] {
         let connection: PostgresConnection
         switch source {
         case .success(let value): connection = value
@@ -111,10 +120,12 @@ public struct StatusReport: Sendable {
         }
         let beat = try? connection.query(
             """
-            SELECT to_char(beat_at, '\(format)'), date_trunc('second', clock_timestamp() - beat_at)::text, beats
+            SELECT to_char(beat_at, '\(format)'), date_trunc('second', clock_timestamp() - beat_at)::text, beats,
+                   beats > 0 AND extract(epoch FROM clock_timestamp() - beat_at) <= $1::float8
               FROM daybook.heartbeat
-            """
+            """, [String(Double(heartbeatInterval.components.seconds) * 2)]
         ).rows.first
+        tableHeartbeatIsRecent = beat?[3] == "t"
         if let beat, let at = beat[0] {
             lines.append("heartbeat table: last written \(at) (\(beat[1] ?? "?") ago, \(beat[2] ?? "0") in all)")
             let published = try connection.query(

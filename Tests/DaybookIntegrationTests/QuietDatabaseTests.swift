@@ -84,6 +84,30 @@ struct QuietDatabaseTests {
         #expect(try DaybookProcess.run(["heartbeat"], environment: environment).status == 0)
     }
 
+    /// `status` tells heartbeats that stopped being written (cron) from heartbeats that are
+    /// written but no longer read (the service).
+    @Test func statusTellsStoppedHeartbeatsFromAStoppedService() throws {
+        let database = try TestDatabase("hbstatus")
+        try Workload.prepare(database)
+        let environment = ["DAYBOOK_DATABASE": database.connectionString]
+        let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        #expect(try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment).status == 0)
+        try waitUntil("the heartbeat is checkpointed", log: service) {
+            try database.scalar("SELECT last_heartbeat_at IS NOT NULL FROM daybook.checkpoint") == "t"
+        }
+        service.stop()
+        Thread.sleep(forTimeInterval: 2.5)
+        let status = ["status", "--slot", database.name, "--heartbeat-interval", "1s"]
+        let quiet = try DaybookProcess.run(status, environment: environment)
+        #expect(quiet.stdout.contains("warning: no heartbeat has reached the stream for"), "\(quiet.stdout)")
+        #expect(quiet.stdout.contains("check cron"))
+        #expect(try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment).status == 0)
+        let unread = try DaybookProcess.run(status, environment: environment)
+        #expect(
+            unread.stdout.contains("heartbeats are being written but none has reached the stream"), "\(unread.stdout)")
+        #expect(unread.stdout.contains("is `daybook run` running"))
+    }
+
     /// Nightly batch use without a resident service: heartbeat, catch up, report.
     @Test func catchUpRunAfterChangesWhileNoServiceRan() throws {
         let database = try TestDatabase("catchup")
