@@ -65,7 +65,9 @@ public final class ReplicationPipeline {
         let slot = configuration.slot
         let sinkConnection = try connect(configuration.sink, role: "sink")
         try Migrator.requireCurrent(sinkConnection)
-        let sink = Sink(connection: sinkConnection, slot: slot, settings: configuration.windows)
+        let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
+        let windows = try configuration.windows.resolve(stored: stored)
+        let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
 
         let catalog = try connect(configuration.source, role: "source")
         let stream: ReplicationStream
@@ -80,17 +82,18 @@ public final class ReplicationPipeline {
         // Only now, with the source checked, is anything written to the sink.
         let state: SinkState
         do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
-        try configuration.windows.checkCompatible(with: state, slot: slot)
+        try windows.checkCompatible(with: state, slot: slot)
         logger.info(
             "resuming from checkpoint",
             metadata: [
                 LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(state.lsn))",
+                "daybook.windows": "\(windows.length) in \(windows.timeZoneName), grace \(windows.grace)",
                 LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
                 LogKey.source: "\(stream.connection.safeDescription)", LogKey.sink: "\(sinkConnection.safeDescription)",
             ])
 
         var processor = ChangeProcessor(
-            engine: configuration.windows.engine(resuming: state), committedLSN: state.lsn,
+            engine: windows.engine(resuming: state), committedLSN: state.lsn,
             lastHeartbeat: state.lastHeartbeat, settings: configuration.processor)
         processor.closeDueAtStartup()
         var caughtUpTarget: UInt64?

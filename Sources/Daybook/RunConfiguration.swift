@@ -9,7 +9,8 @@ public struct RunConfiguration: Sendable {
     public var sink: ConnectionString
     public var slot: String
     public var publications: [String]
-    public var windows: WindowSettings
+    /// Window settings asked for; the rest comes from the slot's checkpoint.
+    public var windows: WindowRequest
     /// Longest time a processed transaction waits before it is checkpointed.
     public var checkpointInterval: Duration = .seconds(1)
     /// A checkpoint is written once this many changes are pending (at a transaction boundary).
@@ -22,7 +23,7 @@ public struct RunConfiguration: Sendable {
     public var idleWatermark = false
     public var processor = ChangeProcessor.Settings()
 
-    public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowSettings) {
+    public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowRequest) {
         self.source = source
         self.sink = sink
         self.slot = slot

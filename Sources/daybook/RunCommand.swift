@@ -24,14 +24,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Publication(s) to stream.")
     var publication: [String] = ["daybook"]
 
-    @Option(name: .long, help: "Window length: whole days (1d), or a length that divides a day (2s, 15m, 1h).")
-    var window: String = "1d"
+    @Option(
+        name: .long,
+        help: "Window length: whole days (1d), or a length that divides a day (2s, 15m, 1h). Default: the slot's, else 1d.")
+    var window: String?
 
-    @Option(name: .long, help: "How long after a window's end late changes are still merged (e.g. 30m).")
-    var grace: String = "30m"
+    @Option(name: .long, help: "How long after a window's end changes are still merged (e.g. 30m). Default: the slot's, else 30m.")
+    var grace: String?
 
-    @Option(name: .long, help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin).")
-    var timeZone: String = "UTC"
+    @Option(name: .long, help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin). Default: the slot's, else UTC.")
+    var timeZone: String?
 
     @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 500ms, 1s).")
     var checkpointEvery: String = "1s"
@@ -54,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
     var heartbeatVia: Heartbeat.Method = .table
 
     func validate() throws {
-        _ = try settings()
+        _ = try windowRequest()
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
         _ = try checkpointInterval()
         _ = try heartbeatInterval()
@@ -85,23 +87,31 @@ struct RunCommand: AsyncParsableCommand {
         do { return try DurationText.seconds(text) } catch { throw ValidationError("\(option): \(error)") }
     }
 
-    private func settings() throws -> WindowSettings {
-        let length: WindowLength
-        do { length = try WindowLength(seconds: try parseSeconds(window, option: "--window")) } catch let error as WindowLength.InvalidLength {
-            throw ValidationError("--window: \(error)")
+    /// The window settings given on the command line; the rest comes from the slot.
+    private func windowRequest() throws -> WindowRequest {
+        var request = WindowRequest()
+        if let window {
+            do { request.length = try WindowLength(seconds: try parseSeconds(window, option: "--window")) } catch let
+                error as WindowLength.InvalidLength
+            {
+                throw ValidationError("--window: \(error)")
+            }
         }
-        let graceSeconds = try parseSeconds(grace, option: "--grace")
-        guard let settings = WindowSettings(length: length, grace: .seconds(graceSeconds), timeZoneName: timeZone) else {
-            throw ValidationError("--time-zone '\(timeZone)' is not an IANA time zone (for example UTC, Europe/Berlin)")
+        if let grace { request.grace = .seconds(try parseSeconds(grace, option: "--grace")) }
+        if let timeZone {
+            guard TimeZone(identifier: timeZone) != nil else {
+                throw ValidationError("--time-zone '\(timeZone)' is not an IANA time zone (for example UTC, Europe/Berlin)")
+            }
+            request.timeZoneName = timeZone
         }
-        return settings
+        return request
     }
 
     func run() async throws {
         try bootstrapLogging(level: logging.logLevel)
         var configuration = RunConfiguration(
             source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
-            publications: publication, windows: try settings())
+            publications: publication, windows: try windowRequest())
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.untilCaughtUp = untilCaughtUp
