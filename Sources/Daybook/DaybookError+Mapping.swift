@@ -16,22 +16,3 @@ extension DaybookError {
         }
     }
 }
-
-/// Checks shared by every command that needs logical decoding on the source.
-enum SourceChecks {
-    /// Fails with the fix unless the server runs with `wal_level = logical`.
-    /// - Parameter consequence: what cannot work without it, for the message.
-    static func requireLogicalDecoding(_ connection: PostgresConnection, consequence: String = "")
-        throws(DaybookError)
-    {
-        let walLevel = try DaybookError.mapping(role: "source") {
-            try connection.simpleQuery("SHOW wal_level").scalar ?? ""
-        }
-        guard walLevel == "logical" else {
-            throw DaybookError(
-                .notLogical,
-                "the source server has wal_level=\(walLevel)\(consequence): set wal_level = logical in postgresql.conf and "
-                    + "restart PostgreSQL")
-        }
-    }
-}

@@ -76,14 +76,8 @@ public enum Heartbeat {
         guard try connection.query("SELECT to_regclass('daybook.heartbeat') IS NOT NULL").scalar == "t" else {
             throw DaybookError(.heartbeatMissing, "there is no daybook.heartbeat table in this database: run `daybook setup` first")
         }
-        guard try !connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]).rows.isEmpty else {
-            throw DaybookError(
-                .publicationMissing, "publication \(publication) does not exist: run `daybook setup --publication \(publication)`")
-        }
-        let published = try connection.query(
-            "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
-            [publication])
-        guard !published.rows.isEmpty else {
+        try SourceChecks.requirePublication(connection, publication)
+        guard try SourceChecks.heartbeatIsPublished(connection, publication) else {
             throw DaybookError(
                 .heartbeatMissing,
                 "daybook.heartbeat is not in publication \(publication), so its updates never reach Daybook: run "

@@ -26,15 +26,7 @@ enum SourcePreflight {
                     "replication slot \(slot) was invalidated (its WAL was removed, max_slot_wal_keep_size): changes since "
                         + "the last checkpoint are gone; drop and recreate it with `daybook setup` and accept the gap")
             }
-            for publication in publications {
-                let found = try connection.simpleQuery(
-                    "SELECT 1 FROM pg_publication WHERE pubname = " + connection.quoteLiteral(publication))
-                if found.rows.isEmpty {
-                    throw DaybookError(
-                        .publicationMissing,
-                        "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first")
-                }
-            }
+            for publication in publications { try SourceChecks.requirePublication(connection, publication) }
         }
     }
 

@@ -39,9 +39,8 @@ public enum SourceSetup {
             }
             try connection.simpleQuery(Heartbeat.createTableSQL)
             let heartbeat = "daybook.heartbeat"
-            let exists = try connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [options.publication])
             let quotedPublication = connection.quoteIdentifier(options.publication)
-            if exists.rows.isEmpty {
+            if try !SourceChecks.publicationExists(connection, options.publication) {
                 let target: String
                 if !options.tables.isEmpty {
                     let tables = options.tables.map { qualified($0, connection) } + [heartbeat]
@@ -54,10 +53,7 @@ public enum SourceSetup {
                 notes.append("created publication \(options.publication)")
             } else {
                 notes.append("publication \(options.publication) already exists; left as it is")
-                let hasHeartbeat = try connection.query(
-                    "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
-                    [options.publication])
-                if hasHeartbeat.rows.isEmpty {
+                if try !SourceChecks.heartbeatIsPublished(connection, options.publication) {
                     try connection.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(heartbeat)")
                     notes.append("added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream")
                 }

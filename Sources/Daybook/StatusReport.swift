@@ -13,7 +13,7 @@ public struct StatusReport: Sendable {
 
     public init(slot: String) { self.slot = slot }
 
-    private static let format = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
+    private static let format = Report.windowFormat
 
     /// Collects the status as readable lines, warnings last. The source connection is
     /// optional, so that the sink's view still works when the source is down.
@@ -128,10 +128,7 @@ public struct StatusReport: Sendable {
         tableHeartbeatIsRecent = beat?[3] == "t"
         if let beat, let at = beat[0] {
             lines.append("heartbeat table: last written \(at) (\(beat[1] ?? "?") ago, \(beat[2] ?? "0") in all)")
-            let published = try connection.query(
-                "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'daybook' AND tablename = 'heartbeat'",
-                [publication])
-            if published.rows.isEmpty {
+            if try !SourceChecks.heartbeatIsPublished(connection, publication) {
                 warnings.append(
                     "warning: daybook.heartbeat is not in publication \(publication), so table heartbeats never arrive: "
                         + "run `daybook setup --publication \(publication)`")

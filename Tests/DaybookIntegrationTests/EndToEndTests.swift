@@ -59,10 +59,7 @@ struct EndToEndTests {
 
         let listener = try PostgresConnection(ConnectionString(database.connectionString))
         try listener.simpleQuery("LISTEN daybook_window_closed")
-        try waitUntil("heartbeats close every window", log: service) {
-            _ = try DaybookProcess.run(["heartbeat", "--quiet", "--slot", database.name], environment: environment)
-            return try IndependentCount.unclosedWindows(sql, windowSeconds: 2) == 0
-        }
+        try database.heartbeatUntilEveryWindowCloses("heartbeats close every window", service: service)
         let lastClosedBy = try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1")
         #expect(lastClosedBy == "heartbeat")
         var notifications: [String] = []

@@ -20,10 +20,7 @@ struct NightlyReportTests {
             UPDATE app.accounts SET balance = 2 WHERE id = 2;
             UPDATE app.accounts SET balance = 1 WHERE id = 3;
             """)
-        try waitUntil("the window closes", log: service) {
-            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
-            return try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0
-        }
+        try database.heartbeatUntilEveryWindowCloses("the window closes", service: service)
         let slot = ["--slot", database.name]
 
         let today = try DaybookProcess.run(["report", "--date", "today"] + slot, environment: environment)

@@ -9,11 +9,7 @@ import Testing
 @Suite(.serialized)
 struct OddDataTests {
     private func closeAndCompare(_ database: TestDatabase, service: DaybookProcess) throws {
-        let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        try waitUntil("heartbeats close every window", log: service) {
-            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
-            return try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0
-        }
+        try database.heartbeatUntilEveryWindowCloses("heartbeats close every window", service: service)
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try database.scalar("SELECT count(*) FROM daybook.late_changes") == "0")

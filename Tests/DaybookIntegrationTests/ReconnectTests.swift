@@ -24,10 +24,7 @@ struct ReconnectTests {
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'")
             for _ in 0..<20 { try Workload.randomTransaction(database.connection, random: &random) }
         }
-        try waitUntil("heartbeats close every window after reconnects", log: service) {
-            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
-            return try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0
-        }
+        try database.heartbeatUntilEveryWindowCloses("heartbeats close every window after reconnects", service: service)
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
         #expect(service.stderr.contains("reconnecting"))

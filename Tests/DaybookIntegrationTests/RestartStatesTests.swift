@@ -42,10 +42,7 @@ struct RestartStatesTests {
         service.killHard()
         service = try DaybookProcess(arguments, environment: environment)
         try database.execute("INSERT INTO app.accounts VALUES (3, 3)")
-        try waitUntil("the later window closes too", log: service) {
-            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
-            return try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0
-        }
+        try database.heartbeatUntilEveryWindowCloses("the later window closes too", service: service)
         _ = service.stop()
 
         var closings: [String: Int] = [:]

@@ -65,3 +65,15 @@ func waitUntil(
     }
     throw TestSetupError.timeout(description)
 }
+
+extension TestDatabase {
+    /// Writes heartbeats (as cron would) until every window holding audited changes is
+    /// closed in Daybook, with 2-second windows. `service`'s log is shown on a time-out.
+    func heartbeatUntilEveryWindowCloses(_ description: String, service: DaybookProcess) throws {
+        let environment = ["DAYBOOK_DATABASE": connectionString]
+        try waitUntil(description, log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            return try IndependentCount.unclosedWindows(connection, windowSeconds: 2) == 0
+        }
+    }
+}
