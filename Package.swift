@@ -55,10 +55,13 @@ let package = Package(
             ],
             path: "Sources/DaybookFaultRun"
         ),
-        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput"], resources: [.copy("Fixtures")]),
+        // Builds pgoutput bytes for tests: the decoder's own tests, the change processor's.
+        .target(name: "PgOutputTestSupport", dependencies: ["PgOutput"], path: "Tests/PgOutputTestSupport"),
+        .testTarget(
+            name: "PgOutputTests", dependencies: ["PgOutput", "PgOutputTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
-        .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "Windowing"]),
+        .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "Windowing"]),
         .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,7 @@ import PgOutput
 
 /// The invariants of ``PgOutputDecoder/decode(_:)`` on arbitrary bytes.
 ///
-/// A message that decodes must survive the test encoder (`Tests/PgOutputTests/PgOutputTestEncoder.swift`,
+/// A message that decodes must survive the test encoder (`Tests/PgOutputTestSupport/PgOutputTestEncoder.swift`,
 /// compiled into the fuzzer unchanged) and decode to an equal value; its encoding must be a
 /// fixed point and, unless decoding repaired a string, the input itself; and since every
 /// pgoutput message is self-delimiting, no strict prefix of it may decode and one byte more must

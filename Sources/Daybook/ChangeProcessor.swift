@@ -32,20 +32,37 @@ public struct ChangeProcessor: Sendable {
         var placement: WindowingEngine.Placement?
         var hasData = false
         var sawHeartbeat = false
+        /// Changes recorded since the transaction began or was last written in part.
+        var unspilledChanges = 0
+    }
+
+    /// What the processor knows of a table from its Relation message.
+    private struct TableInfo {
+        enum Role { case counted, heartbeat, sinkOwn }
+        var role: Role
+        var index: Int32
+        var shape: KeyShape
     }
 
     public let settings: Settings
     private var relations = RelationCache()
-    private var shapes: [UInt32: KeyShape] = [:]
+    private var tables: [UInt32: TableInfo] = [:]
     public private(set) var engine: WindowingEngine
     private var batch = ChangeBatch()
     private var opened: [Window] = []
     private var closed: [WindowClosure] = []
     private var current: OpenTransaction?
+    /// Reused key buffers: building a key allocates nothing once they have grown.
+    private var keyBuffer: [UInt8] = []
+    private var oldKeyBuffer: [UInt8] = []
+    /// Order and validity of the next write's per-key rows (see ``KeyTag``).
+    private var keyTag = KeyTag(lsn: 0, part: 0)
     /// End LSN of the last transaction the sink has committed.
     public private(set) var committedLSN: UInt64
-    /// End LSN of the last transaction processed but not yet in the sink.
+    /// End LSN of the last transaction processed but not yet taken for a checkpoint.
     public private(set) var pendingLSN: UInt64?
+    /// End LSN of the last transaction processed (taken for a checkpoint or not).
+    public private(set) var processedLSN: UInt64
     private var pendingTransactions = 0
     /// Transactions skipped because the sink already had them (replays after a crash).
     public private(set) var skippedTransactions = 0
@@ -57,6 +74,7 @@ public struct ChangeProcessor: Sendable {
     ) {
         self.engine = engine
         self.committedLSN = committedLSN
+        self.processedLSN = committedLSN
         self.lastHeartbeat = lastHeartbeat
         self.settings = settings
     }
@@ -67,8 +85,17 @@ public struct ChangeProcessor: Sendable {
     /// Changes waiting for the next checkpoint.
     public var pendingChanges: Int { batch.changeCount }
 
-    /// Whether there is anything to write: processed transactions or closed windows.
+    /// Changes of the open transaction not yet written in part (see ``takeSpill()``).
+    public var unspilledTransactionChanges: Int { current?.unspilledChanges ?? 0 }
+
+    /// Whether there is anything to write: processed transactions or closed windows not yet
+    /// taken for a checkpoint.
     public var hasPendingCheckpoint: Bool { pendingLSN != nil || !closed.isEmpty }
+
+    /// Whether everything processed is in the sink: nothing open, pending or being written.
+    /// Only then may the slot be confirmed beyond the last checkpoint (up to the server's
+    /// WAL end, past transactions that carried nothing to count).
+    public var isFullyCommitted: Bool { current == nil && !hasPendingCheckpoint && processedLSN <= committedLSN }
 
     /// Whether windows closed since the last checkpoint (write them promptly).
     public var hasClosedWindows: Bool { !closed.isEmpty }
@@ -77,7 +104,11 @@ public struct ChangeProcessor: Sendable {
     /// table's primary key columns looked up from the catalog (nil when it has none).
     public mutating func register(_ relation: Relation, primaryKey: [String]?) {
         relations.update(relation)
-        shapes[relation.oid] = KeyShape(relation: relation, primaryKey: primaryKey)
+        let name = relation.qualifiedName
+        let role: TableInfo.Role =
+            name == settings.heartbeatTable ? .heartbeat : relation.namespace == settings.sinkSchema ? .sinkOwn : .counted
+        tables[relation.oid] = TableInfo(
+            role: role, index: batch.tableIndex(name), shape: KeyShape(relation: relation, primaryKey: primaryKey))
     }
 
     /// The cached relation for an OID, if its Relation message has been seen.
@@ -102,6 +133,26 @@ public struct ChangeProcessor: Sendable {
         closed += engine.closeDue().map { WindowClosure(window: $0, reason: .startup, streamTime: streamTime) }
     }
 
+    /// Folds one decoded message in: the service's path, reading row images in place from
+    /// `bytes`, the payload the message was decoded from.
+    public mutating func process(_ message: InPlaceMessage, in bytes: UnsafeRawBufferPointer) throws(ProtocolError) {
+        switch message {
+        case .insert(let oid, let new):
+            try recordInsert(oid, InPlaceRow(layout: new, bytes: bytes))
+        case .update(let oid, _, let old, let new):
+            try recordUpdate(oid, old: old.map { InPlaceRow(layout: $0, bytes: bytes) }, new: InPlaceRow(layout: new, bytes: bytes))
+        case .delete(let oid, _, let old):
+            try recordDelete(oid, InPlaceRow(layout: old, bytes: bytes))
+        case .begin(let begin): try process(.begin(begin))
+        case .commit(let commit): try process(.commit(commit))
+        case .origin(let origin): try process(.origin(origin))
+        case .relation(let relation): try process(.relation(relation))
+        case .type(let type): try process(.type(type))
+        case .truncate(let truncate): try process(.truncate(truncate))
+        case .message(let message): try process(.message(message))
+        }
+    }
+
     /// Folds one decoded message in.
     public mutating func process(_ message: PgOutputMessage) throws(ProtocolError) {
         switch message {
@@ -119,17 +170,15 @@ public struct ChangeProcessor: Sendable {
         case .origin, .type:
             break
         case .insert(let insert):
-            let shape = try shape(for: insert.relationOID)
-            try record(.insert, relationOID: insert.relationOID, keys: keyed(.insert, shape.key(of: insert.new)))
+            try recordInsert(insert.relationOID, insert.new)
         case .update(let update):
-            try recordUpdate(update)
+            try recordUpdate(update.relationOID, old: update.old, new: update.new)
         case .delete(let delete):
-            let shape = try shape(for: delete.relationOID)
-            try record(.delete, relationOID: delete.relationOID, keys: keyed(.delete, shape.key(of: delete.old)))
+            try recordDelete(delete.relationOID, delete.old)
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
-                _ = try shape(for: oid)
-                try record(.truncate, relationOID: oid, keys: [])
+                let table = try table(for: oid)
+                try record(.truncate, table: table, keys: nil)
             }
         case .message(let message):
             if message.transactional, message.prefix == settings.heartbeatMessagePrefix, current != nil {
@@ -145,75 +194,127 @@ public struct ChangeProcessor: Sendable {
     public mutating func takeCheckpoint() -> Checkpoint? {
         guard hasPendingCheckpoint, current == nil else { return nil }
         let checkpoint = Checkpoint(
-            batch: batch, opened: opened, closed: closed, lsn: pendingLSN ?? committedLSN,
+            batch: batch, keyTag: keyTag, opened: opened, closed: closed, lsn: pendingLSN ?? processedLSN,
             streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions)
         batch.reset()
         opened.removeAll()
         closed.removeAll()
         pendingTransactions = 0
+        pendingLSN = nil
         return checkpoint
+    }
+
+    /// Takes the keyed part of the batch (per-key operations and late changes) while a large
+    /// transaction is still open, so that memory stays bounded however large it grows.
+    ///
+    /// The sink stores these rows tagged with the open transaction's commit LSN: they count
+    /// only once a checkpoint has passed that commit, and a restart before that deletes them
+    /// (the slot sends the whole transaction again). Per-table counts, opened windows and the
+    /// resume point stay in memory for the checkpoint.
+    public mutating func takeSpill() -> Spill? {
+        guard var transaction = current, !transaction.skip, transaction.hasData else { return nil }
+        let (keys, late) = batch.takeKeysAndLate()
+        let spill = Spill(keys: keys, late: late, tableNames: batch.tableNames, keyTag: keyTag)
+        keyTag.part += 1
+        transaction.unspilledChanges = 0
+        current = transaction
+        return spill
     }
 
     /// Records that the sink committed a checkpoint up to `lsn`.
     public mutating func checkpointCommitted(lsn: UInt64) {
         committedLSN = max(committedLSN, lsn)
-        if let pending = pendingLSN, pending <= committedLSN { pendingLSN = nil }
     }
 
-    private func shape(for oid: UInt32) throws(ProtocolError) -> KeyShape {
-        guard let shape = shapes[oid] else {
+    private func table(for oid: UInt32) throws(ProtocolError) -> TableInfo {
+        guard let table = tables[oid] else {
             throw ProtocolError(description: "a change arrived for relation \(oid) before its Relation message")
         }
-        return shape
+        return table
     }
 
-    private mutating func recordUpdate(_ update: Update) throws(ProtocolError) {
-        let shape = try shape(for: update.relationOID)
-        let newKey = shape.key(of: update.new, fallback: update.old)
-        if let old = update.old, let oldKey = shape.key(of: old), let newKey, oldKey != newKey {
+    private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
+        let table = try table(for: oid)
+        try record(.insert, table: table, keys: table.shape.key(of: new, into: &keyBuffer) ? .one(.insert) : nil)
+    }
+
+    private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row) throws(ProtocolError) {
+        let table = try table(for: oid)
+        try record(.delete, table: table, keys: table.shape.key(of: old, into: &keyBuffer) ? .one(.delete) : nil)
+    }
+
+    private mutating func recordUpdate<Row: RowImage>(_ oid: UInt32, old: Row?, new: Row) throws(ProtocolError) {
+        let table = try table(for: oid)
+        let hasNewKey = table.shape.key(of: new, fallback: old, into: &keyBuffer)
+        if hasNewKey, let old, table.shape.key(of: old, into: &oldKeyBuffer), oldKeyBuffer != keyBuffer {
             // The row's identity changed: one update for the table; for keys, the old one is
             // gone and a new one exists.
-            try record(.update, relationOID: update.relationOID, keys: [(.delete, oldKey), (.insert, newKey)])
+            try record(.update, table: table, keys: .moved)
         } else {
-            try record(.update, relationOID: update.relationOID, keys: keyed(.update, newKey))
+            try record(.update, table: table, keys: hasNewKey ? .one(.update) : nil)
         }
     }
 
-    private func keyed(_ operation: RowOperation, _ key: String?) -> [(RowOperation, String)] {
-        key.map { [(operation, $0)] } ?? []
+    /// Which keys a change touches: the key in `keyBuffer` with one operation, or a key that
+    /// moved from `oldKeyBuffer` (deleted) to `keyBuffer` (inserted).
+    private enum KeyEffect {
+        case one(RowOperation)
+        case moved
     }
 
     /// Records one row operation of the current transaction, on time or late.
-    private mutating func record(
-        _ operation: RowOperation, relationOID: UInt32, keys: [(RowOperation, String)]
-    ) throws(ProtocolError) {
+    private mutating func record(_ operation: RowOperation, table: TableInfo, keys: KeyEffect?) throws(ProtocolError) {
         guard var transaction = current else {
             throw ProtocolError(description: "a change arrived outside a transaction")
         }
-        defer { current = transaction }
         if transaction.skip { return }
-        guard let relation = relations[relationOID] else { return }
-        let table = relation.qualifiedName
-        if table == settings.heartbeatTable {
-            transaction.sawHeartbeat = true
+        switch table.role {
+        case .heartbeat:
+            current?.sawHeartbeat = true
             return
+        case .sinkOwn:
+            return
+        case .counted:
+            break
         }
-        if relation.namespace == settings.sinkSchema { return }
-        transaction.hasData = true
+        if !transaction.hasData {
+            transaction.hasData = true
+            keyTag = KeyTag(lsn: transaction.begin.finalLSN.rawValue, part: 0)
+        }
         let placement = transaction.placement ?? engine.place(transaction.commitTime)
         if transaction.placement == nil {
             transaction.placement = placement
             if case .onTime(let window, opened: true) = placement { opened.append(window) }
         }
+        transaction.unspilledChanges += 1
+        current = transaction
+        let time = transaction.commitTime
         switch placement {
         case .onTime(let window, _):
-            batch.add(operation, keyOperations: keys, table: table, window: window, at: transaction.commitTime)
+            batch.countChange(operation, table: table.index, window: window, at: time)
+            switch keys {
+            case .one(let keyOperation):
+                addKey(keyOperation, keyBuffer, table: table.index, window: window, at: time)
+            case .moved:
+                addKey(.delete, oldKeyBuffer, table: table.index, window: window, at: time)
+                addKey(.insert, keyBuffer, table: table.index, window: window, at: time)
+            case nil:
+                break
+            }
         case .late(let window):
+            let key: String? = keys == nil ? nil : String(decoding: keyBuffer, as: UTF8.self)
             batch.addLate(
                 LateChange(
-                    window: window, table: table, key: keys.last?.1, operation: operation,
-                    commitTime: transaction.commitTime, lsn: transaction.begin.finalLSN.rawValue,
-                    xid: transaction.begin.xid))
+                    window: window, table: batch.tableNames[Int(table.index)], key: key, operation: operation,
+                    commitTime: time, lsn: transaction.begin.finalLSN.rawValue, xid: transaction.begin.xid))
+        }
+    }
+
+    private mutating func addKey(
+        _ operation: RowOperation, _ key: [UInt8], table: Int32, window: Window, at time: Timestamp
+    ) {
+        key.withUnsafeBytes { bytes in
+            batch.addKeyOperation(operation, key: bytes, table: table, windowStart: window.start, at: time)
         }
     }
 
@@ -234,6 +335,7 @@ public struct ChangeProcessor: Sendable {
         let commitTime = Timestamp(postgresMicroseconds: commit.commitTime)
         closed += engine.advance(to: commitTime).map { WindowClosure(window: $0, reason: reason, streamTime: commitTime) }
         pendingLSN = commit.endLSN.rawValue
+        processedLSN = max(processedLSN, commit.endLSN.rawValue)
         pendingTransactions += 1
     }
 }

@@ -8,6 +8,8 @@ import Windowing
 /// confirmed past the previous checkpoint) sends them again.
 public struct Checkpoint: Sendable {
     public var batch: ChangeBatch
+    /// Order and validity of the batch's per-key rows.
+    public var keyTag: KeyTag
     public var opened: [Window]
     public var closed: [WindowClosure]
     /// Commit end LSN of the last source transaction included.
@@ -17,4 +19,31 @@ public struct Checkpoint: Sendable {
     public var lastHeartbeat: Timestamp?
     /// Source transactions folded in.
     public var transactions: Int
+}
+
+/// Part of a large open transaction's per-key rows and late changes, written ahead of its
+/// commit so that memory stays bounded (see ``ChangeProcessor/takeSpill()``).
+public struct Spill: Sendable {
+    public var keys: KeyDeltaTable
+    public var late: [LateChange]
+    /// The batch's interned table names, which `keys` refers to by index.
+    public var tableNames: [String]
+    public var keyTag: KeyTag
+}
+
+/// How the sink orders and validates per-key rows, which it appends rather than updates.
+///
+/// `lsn` is the commit LSN (Begin's `final_lsn`) of the latest source transaction whose
+/// changes the rows hold. Rows count once the checkpoint has passed it (`lsn < checkpoint
+/// LSN`, the checkpoint being a commit's end): a checkpoint's own rows at once, the parts of
+/// a large transaction written ahead of its commit only once the checkpoint that includes
+/// that commit is written. `part` orders those parts, and the final rows after them, among
+/// rows with the same `lsn`; a key's operations are its rows' `ops` in (`lsn`, `part`) order.
+public struct KeyTag: Hashable, Sendable {
+    public var lsn: UInt64
+    public var part: Int32
+    public init(lsn: UInt64, part: Int32) {
+        self.lsn = lsn
+        self.part = part
+    }
 }

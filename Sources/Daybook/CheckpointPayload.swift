@@ -4,9 +4,9 @@ import Windowing
 /// Encodes a checkpoint's parts as the JSON arrays the sink's set-based statements read
 /// with `jsonb_to_recordset`: one parameter per statement, however many rows.
 enum CheckpointPayload {
-    static func tables(_ batch: ChangeBatch) -> String {
+    static func tables(_ tables: [(id: TableWindowID, delta: TableDelta)]) -> String {
         var json = "["
-        for (id, delta) in batch.tables {
+        for (id, delta) in tables {
             if json.count > 1 { json.append(",") }
             json.append("{\"ws\":\(id.windowStart.microsecondsSinceEpoch),\"t\":")
             JSONText.appendString(id.table, to: &json)
@@ -19,29 +19,9 @@ enum CheckpointPayload {
         return json
     }
 
-    static func keys(_ batch: ChangeBatch) -> String {
+    static func late(_ late: [LateChange]) -> String {
         var json = "["
-        json.reserveCapacity(batch.keys.count * 96)
-        var first = true
-        for (id, delta) in batch.keys {
-            if !first { json.append(",") }
-            first = false
-            json.append("{\"ws\":\(id.windowStart.microsecondsSinceEpoch),\"t\":")
-            JSONText.appendString(id.table, to: &json)
-            json.append(",\"k\":")
-            json.append(id.key)
-            json.append(",\"o\":\"")
-            for operation in delta.ops { json.append(operation.letter) }
-            json.append(
-                "\",\"f\":\(delta.firstChange.microsecondsSinceEpoch),\"l\":\(delta.lastChange.microsecondsSinceEpoch)}")
-        }
-        json.append("]")
-        return json
-    }
-
-    static func late(_ batch: ChangeBatch) -> String {
-        var json = "["
-        for (index, change) in batch.late.enumerated() {
+        for (index, change) in late.enumerated() {
             if index > 0 { json.append(",") }
             json.append(
                 "{\"ws\":\(change.window.start.microsecondsSinceEpoch),\"we\":\(change.window.end.microsecondsSinceEpoch),\"t\":")

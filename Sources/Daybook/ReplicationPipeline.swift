@@ -107,10 +107,14 @@ public final class ReplicationPipeline {
                 throw DaybookError.from(error, role: "source")
             }
         }
+        let writer = CheckpointWriter(sink: sink)
+        defer { writer.close() }
         var session = StreamSession(
-            processor: processor, sink: sink, stream: stream, catalog: catalog, logger: logger,
+            processor: processor, writer: writer, stream: stream, catalog: catalog, logger: logger,
             configuration: configuration, caughtUpTarget: caughtUpTarget)
+        // Windows already due close before streaming starts.
         try session.checkpointIfDue(force: true)
+        try session.finishWrites()
 
         do {
             try stream.start(slot: slot, at: state.lsn, publications: configuration.publications, messages: true)

@@ -113,13 +113,13 @@ public enum Report {
         """
         SELECT to_char(t.window_start, '\(windowFormat)'), to_char(t.window_end, '\(windowFormat)'), t.table_name,
                sum(t.inserts), sum(t.updates), sum(t.deletes), sum(t.truncates), sum(t.transactions),
-               sum(coalesce(t.keys, (SELECT count(*) FROM daybook.key_windows k
+               sum(coalesce(t.keys, (SELECT count(*) FROM daybook.open_key_windows k
                                       WHERE k.slot_name = t.slot_name AND k.window_start = t.window_start
                                         AND k.table_name = t.table_name))),
                to_char(min(t.first_change_at), '\(changeFormat)'), to_char(max(t.last_change_at), '\(changeFormat)'),
-               sum((SELECT count(*) FROM daybook.late_changes l
+               sum((SELECT count(*) FROM daybook.late_changes l JOIN daybook.checkpoint cp USING (slot_name)
                      WHERE l.slot_name = t.slot_name AND l.window_start = t.window_start
-                       AND l.table_name = t.table_name))\(request.includeOpen ? ", min(w.status)" : "")
+                       AND l.table_name = t.table_name AND l.commit_lsn < cp.lsn))\(request.includeOpen ? ", min(w.status)" : "")
           FROM daybook.table_windows t
           JOIN daybook.windows w USING (slot_name, window_start)
          WHERE ($1::text IS NULL OR t.slot_name = $1)
@@ -142,7 +142,11 @@ public enum Report {
                        daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at,
                        row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name
                                           ORDER BY length(k.ops) DESC, k.key::text) AS rank
-                  FROM daybook.key_windows k
+                  FROM (SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
+                          FROM daybook.key_windows
+                        UNION ALL
+                        SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
+                          FROM daybook.open_key_windows WHERE $4::boolean) k
                   JOIN daybook.windows w USING (slot_name, window_start)
                  WHERE ($1::text IS NULL OR k.slot_name = $1)
                    AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz

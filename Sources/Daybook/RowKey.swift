@@ -1,7 +1,35 @@
 import PgOutput
 
+/// A row image the key builder can read a column of: the plain ``TupleData`` of tests and
+/// tools, or an in-place image inside the received message (the service's path).
+protocol RowImage {
+    /// Calls `body` with column `position`; the bytes it sees are valid only inside `body`.
+    func withColumn<Result>(_ position: Int, _ body: (RawColumn) -> Result) -> Result
+}
+
+extension TupleData: RowImage {
+    func withColumn<Result>(_ position: Int, _ body: (RawColumn) -> Result) -> Result {
+        guard position < columns.count else { return body(.null) }
+        switch columns[position] {
+        case .null: return body(.null)
+        case .unchangedToast: return body(.unchangedToast)
+        case .text(let bytes), .binary(let bytes): return bytes.withUnsafeBytes { body(.value($0)) }
+        }
+    }
+}
+
+/// A validated row image read in place from the buffer it was decoded from; valid only
+/// while that buffer is (one message, inside ``ChangeProcessor/process(_:in:)``).
+struct InPlaceRow: RowImage {
+    let layout: TupleLayout
+    let bytes: UnsafeRawBufferPointer
+    func withColumn<Result>(_ position: Int, _ body: (RawColumn) -> Result) -> Result {
+        body(layout.column(position, in: bytes))
+    }
+}
+
 /// Builds a row's key, the canonical JSON object `{"column": "text value", …}` of its key
-/// columns in column order.
+/// columns in column order, as UTF-8 bytes.
 ///
 /// The key columns are the table's replica identity columns: the primary key under
 /// `DEFAULT`, the index's columns under `USING INDEX`. Under `FULL` every column is flagged,
@@ -10,8 +38,8 @@ import PgOutput
 struct KeyShape: Hashable, Sendable {
     /// Positions of the key columns in the Relation's column list.
     let positions: [Int]
-    /// The key columns' names, already JSON-quoted.
-    let quotedNames: [String]
+    /// Each key column's `"name":` prefix (with `{` or `,` before it), as UTF-8.
+    let prefixes: [[UInt8]]
 
     /// A shape from the relation's replica identity flags; under `FULL`, from `primaryKey`
     /// when given and present. Under `REPLICA IDENTITY NOTHING` a table has no key: it is
@@ -27,37 +55,55 @@ struct KeyShape: Hashable, Sendable {
         }
         if relation.replicaIdentity == .nothing { positions = [] }
         self.positions = positions
-        self.quotedNames = positions.map { JSONText.string(relation.columns[$0].name) }
+        self.prefixes = positions.enumerated().map { index, position in
+            var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+            var name = relation.columns[position].name
+            name.withUTF8 { JSONBytes.appendString(UnsafeRawBufferPointer($0), to: &prefix) }
+            prefix.append(UInt8(ascii: ":"))
+            return prefix
+        }
     }
 
     /// Whether this table has any key at all (else it is counted per table only).
     var isEmpty: Bool { positions.isEmpty }
 
-    /// The key of a row image, filling unchanged-TOAST values from `fallback` (the old row).
+    /// Writes the key of a row image into `output` (replacing its contents), filling
+    /// unchanged-TOAST values from `fallback` (the old row).
     ///
-    /// - Returns: nil when a key column's value is unknown (an unchanged TOASTed key value
+    /// - Returns: false when a key column's value is unknown (an unchanged TOASTed key value
     ///   with no old row to take it from), or when the table has no key.
-    func key(of tuple: TupleData, fallback: TupleData? = nil) -> String? {
-        guard !positions.isEmpty else { return nil }
-        var output = "{"
-        for (index, position) in positions.enumerated() {
-            if index > 0 { output.append(",") }
-            output.append(quotedNames[index])
-            output.append(":")
-            var column = position < tuple.columns.count ? tuple.columns[position] : .null
-            if case .unchangedToast = column, let fallback, position < fallback.columns.count {
-                column = fallback.columns[position]
+    func key<Row: RowImage>(of row: Row, fallback: Row? = nil, into output: inout [UInt8]) -> Bool {
+        output.removeAll(keepingCapacity: true)
+        guard !positions.isEmpty else { return false }
+        for index in positions.indices {
+            output.append(contentsOf: prefixes[index])
+            var known = row.withColumn(positions[index]) { Self.append($0, to: &output) }
+            if !known, let fallback {
+                known = fallback.withColumn(positions[index]) { Self.append($0, to: &output) }
             }
-            switch column {
-            case .null:
-                output.append("null")
-            case .text(let bytes), .binary(let bytes):
-                JSONText.appendString(String(decoding: bytes, as: UTF8.self), to: &output)
-            case .unchangedToast:
-                return nil
-            }
+            if !known { return false }
         }
-        output.append("}")
-        return output
+        output.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    /// Appends one key value as JSON; false for an unchanged TOASTed value (unknown here).
+    private static func append(_ column: RawColumn, to output: inout [UInt8]) -> Bool {
+        switch column {
+        case .null:
+            output.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
+            return true
+        case .value(let bytes):
+            JSONBytes.appendString(bytes, to: &output)
+            return true
+        case .unchangedToast:
+            return false
+        }
+    }
+
+    /// The key as text, or nil (see ``key(of:fallback:into:)``); for late changes and tests.
+    func key<Row: RowImage>(of row: Row, fallback: Row? = nil) -> String? {
+        var bytes: [UInt8] = []
+        return key(of: row, fallback: fallback, into: &bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 }

@@ -4,19 +4,38 @@ import Windowing
 /// The PostgreSQL database that holds Daybook's results, open-window state and checkpoint.
 ///
 /// One ``write(_:)`` is one transaction: deltas, late changes, opened and closed windows and
-/// the new checkpoint commit together or not at all. Every statement is set-based over one
-/// JSON parameter, so a checkpoint costs a handful of round trips however many keys changed.
+/// the new checkpoint commit together or not at all. Per-key rows go in with one binary COPY,
+/// everything else with set-based statements over one JSON parameter each, so a checkpoint
+/// costs a handful of round trips however many keys changed.
+///
+/// It blocks its thread (libpq) and has one owner at a time: the session while it starts,
+/// then the ``CheckpointWriter`` thread.
 public final class Sink {
     public let connection: PostgresConnection
     public let slot: String
+    let slotBytes: [UInt8]
     public let settings: WindowSettings
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
     private var expectedLSN: UInt64?
+    /// Reused between writes, so that encoding a batch allocates nothing once warm.
+    private var copyEncoder: BinaryCopyEncoder? = BinaryCopyEncoder(reservingCapacity: 1 << 20)
 
     public init(connection: PostgresConnection, slot: String, settings: WindowSettings) {
         self.connection = connection
         self.slot = slot
+        self.slotBytes = Array(slot.utf8)
         self.settings = settings
+    }
+
+    func takeCopyEncoder() -> BinaryCopyEncoder {
+        var encoder = copyEncoder.take() ?? BinaryCopyEncoder()
+        encoder.reset()
+        return encoder
+    }
+
+    func returnCopyEncoder(_ encoder: BinaryCopyEncoder) {
+        // Keep a large buffer only while it is in steady use; one huge batch need not pin memory.
+        if encoder.bytes.capacity <= 64 << 20 { copyEncoder = encoder }
     }
 
     /// Reads the checkpoint and open windows for this slot, creating the checkpoint row on
@@ -35,6 +54,7 @@ public final class Sink {
              WHERE c.slot_name = $1 AND c.lsn = '0/0' AND c.stream_time IS NULL
                AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
+        try discardUnfinishedSpill()
         let checkpoint = try connection.query(
             """
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
@@ -63,15 +83,55 @@ public final class Sink {
             lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) })
     }
 
+    /// Deletes the rows of a large transaction written ahead of a commit that never reached
+    /// a checkpoint (the service stopped in between): the slot sends that transaction again.
+    private func discardUnfinishedSpill() throws(PostgresError) {
+        let pending = try connection.query(
+            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL", [slot])
+        guard let lsn = pending.scalar else { return }
+        try connection.simpleQuery("BEGIN")
+        do {
+            try connection.query("DELETE FROM daybook.key_changes WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
+            try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
+            try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
+            try connection.simpleQuery("COMMIT")
+        } catch {
+            _ = try? connection.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Writes one checkpoint in one transaction.
     public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
+        try transaction {
+            try writeBody(checkpoint)
+            expectedLSN = checkpoint.lsn
+        }
+    }
+
+    /// Writes part of a large open transaction's per-key rows and late changes, in their own
+    /// transaction, marked pending until a checkpoint passes that transaction's commit.
+    public func write(_ spill: Spill) throws(DaybookError) {
+        try transaction {
+            try appendKeyChanges(spill.keys, tableNames: spill.tableNames, tag: spill.keyTag)
+            if !spill.late.isEmpty {
+                try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(spill.late)])
+            }
+            try connection.query(
+                "UPDATE daybook.checkpoint SET pending_lsn = $2::pg_lsn WHERE slot_name = $1",
+                [slot, formatLSN(spill.keyTag.lsn)])
+        }
+    }
+
+    /// Runs `body` in one fenced sink transaction, mapping failures to retryable or fatal
+    /// ``DaybookError``s.
+    private func transaction(_ body: () throws -> Void) throws(DaybookError) {
         do {
             try connection.simpleQuery("BEGIN")
             do {
                 try fence()
-                try writeBody(checkpoint)
+                try body()
                 try connection.simpleQuery("COMMIT")
-                expectedLSN = checkpoint.lsn
             } catch {
                 _ = try? connection.simpleQuery("ROLLBACK")
                 throw error
@@ -111,17 +171,18 @@ public final class Sink {
                 ON CONFLICT (slot_name, window_start) DO NOTHING
                 """, [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)])
         }
-        if !checkpoint.batch.tables.isEmpty {
-            try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(checkpoint.batch)])
+        let batch = checkpoint.batch
+        let tables = batch.tableCounts
+        if !tables.isEmpty {
+            try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(tables)])
         }
-        if !checkpoint.batch.keys.isEmpty {
-            try connection.query(SinkSQL.upsertKeys, [slot, CheckpointPayload.keys(checkpoint.batch)])
-        }
-        if !checkpoint.batch.late.isEmpty {
-            try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(checkpoint.batch)])
+        try appendKeyChanges(batch.keyTable, tableNames: batch.tableNames, tag: checkpoint.keyTag)
+        if !batch.late.isEmpty {
+            try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(batch.late)])
         }
         if !checkpoint.closed.isEmpty {
             let closed = CheckpointPayload.closed(checkpoint.closed)
+            try connection.query(SinkSQL.foldClosingKeys, [slot, closed])
             try connection.query(SinkSQL.countKeysOfClosing, [slot, closed])
             try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
         }

@@ -20,21 +20,30 @@ enum SinkSQL {
                last_change_at = greatest(t.last_change_at, excluded.last_change_at)
         """
 
-    /// Keys are grouped first: two spellings of one key (for example different column order
-    /// after a table's key changed mid-batch) are one jsonb value, and ON CONFLICT may touch a
-    /// row only once per statement. Operations keep their batch order.
-    static let upsertKeys = """
-        WITH x AS (
-            SELECT r.*, e.n
-              FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, n),
-                   jsonb_to_record(e.v) AS r(ws bigint, t text, k jsonb, o text, f bigint, l bigint)
-        ), g AS (
-            SELECT ws, t, k, string_agg(o, '' ORDER BY n) AS o, min(f) AS f, max(l) AS l FROM x GROUP BY ws, t, k
+    static let copyKeyChanges = """
+        COPY daybook.key_changes
+             (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part)
+        FROM STDIN (FORMAT binary)
+        """
+
+    /// Folds the closing windows' appended per-key rows into their final `key_windows` rows.
+    /// Two spellings of one key (different column order after a table's key changed) are one
+    /// jsonb value. Runs in the checkpoint transaction that closes the windows, before the
+    /// distinct keys are counted.
+    static let foldClosingKeys = """
+        WITH closing AS (
+            SELECT daybook.from_micros(x.ws) AS window_start FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint)
+        ), moved AS (
+            DELETE FROM daybook.key_changes c USING closing
+             WHERE c.slot_name = $1 AND c.window_start = closing.window_start
+            RETURNING c.window_start, c.table_name, c.key, c.ops, c.first_change_at, c.last_change_at, c.lsn, c.part
         )
         INSERT INTO daybook.key_windows AS k
                (slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at)
-        SELECT $1, w.window_start, w.window_end, g.t, g.k, g.o, daybook.from_micros(g.f), daybook.from_micros(g.l)
-          FROM g JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(g.ws)
+        SELECT $1, m.window_start, w.window_end, m.table_name, m.key::jsonb, string_agg(m.ops, '' ORDER BY m.lsn, m.part),
+               min(m.first_change_at), max(m.last_change_at)
+          FROM moved m JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = m.window_start
+         GROUP BY m.window_start, w.window_end, m.table_name, m.key::jsonb
         ON CONFLICT (slot_name, window_start, table_name, key) DO UPDATE SET
                ops = k.ops || excluded.ops,
                first_change_at = least(k.first_change_at, excluded.first_change_at),
@@ -85,6 +94,6 @@ enum SinkSQL {
         ON CONFLICT (slot_name) DO UPDATE SET
                lsn = excluded.lsn, stream_time = excluded.stream_time, window_length = excluded.window_length,
                grace = excluded.grace, time_zone = excluded.time_zone, last_heartbeat_at = excluded.last_heartbeat_at,
-               updated_at = now()
+               pending_lsn = NULL, updated_at = now()
         """
 }

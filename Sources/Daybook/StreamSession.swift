@@ -5,9 +5,12 @@ import PostgresReplication
 import Windowing
 
 /// The read–process–checkpoint–confirm loop of one connected session.
+///
+/// Checkpoints go to a ``CheckpointWriter`` that commits them on its own thread while this
+/// loop keeps reading; the slot is confirmed only up to what the writer reports committed.
 struct StreamSession {
     var processor: ChangeProcessor
-    let sink: Sink
+    let writer: CheckpointWriter
     let stream: ReplicationStream
     let catalog: PostgresConnection
     let logger: Logger
@@ -30,13 +33,16 @@ struct StreamSession {
     private var confirmedLSN: UInt64 = 0
     private var firstPendingAt: ContinuousClock.Instant?
     private var nextStatusAt = ContinuousClock.now
+    /// Writes submitted to the writer, and how many of them it has reported finished.
+    private var submittedWrites = 0
+    private var collectedWrites = 0
 
     init(
-        processor: ChangeProcessor, sink: Sink, stream: ReplicationStream, catalog: PostgresConnection, logger: Logger,
-        configuration: RunConfiguration, caughtUpTarget: UInt64?
+        processor: ChangeProcessor, writer: CheckpointWriter, stream: ReplicationStream, catalog: PostgresConnection,
+        logger: Logger, configuration: RunConfiguration, caughtUpTarget: UInt64?
     ) {
         self.processor = processor
-        self.sink = sink
+        self.writer = writer
         self.stream = stream
         self.catalog = catalog
         self.logger = logger
@@ -49,12 +55,12 @@ struct StreamSession {
         while true {
             if stop.isStopped {
                 try checkpointIfDue(force: true)
-                try sendStatus()
+                try finishWrites()
                 return
             }
             if let target = caughtUpTarget, !processor.inTransaction, isCaughtUp(to: target) {
                 try checkpointIfDue(force: true)
-                try sendStatus()
+                try finishWrites()
                 logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(processor.committedLSN))"])
                 return
             }
@@ -64,12 +70,18 @@ struct StreamSession {
                 wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now))
             }
             if caughtUpTarget != nil || configuration.idleWatermark { wait = min(wait, .milliseconds(200)) }
-            let frame: ReplicationFrame?
-            do { frame = try stream.read(timeout: min(wait, .milliseconds(500))) } catch {
+            // A commit in flight is confirmed as soon as it lands, even on an idle stream.
+            if submittedWrites > collectedWrites { wait = min(wait, .milliseconds(2)) }
+            do {
+                _ = try stream.read(timeout: min(wait, .milliseconds(500))) { header, payload in
+                    try handle(header, payload)
+                }
+            } catch let error as PostgresError {
                 throw DaybookError.from(error, role: "source")
             }
-            if let frame { try handle(frame) }
+            try spillIfDue()
             try checkpointIfDue(force: false)
+            try collectCommitted()
             if ContinuousClock.now >= nextStatusAt {
                 try probeIdleWatermark()
                 try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
@@ -77,7 +89,7 @@ struct StreamSession {
         }
     }
 
-    private mutating func handle(_ frame: ReplicationFrame) throws {
+    private mutating func handle(_ frame: ReplicationFrameHeader, _ payload: UnsafeRawBufferPointer) throws {
         switch frame {
         case .keepalive(let walEnd, _, let replyRequested):
             serverWALEnd = max(serverWALEnd, walEnd)
@@ -87,10 +99,10 @@ struct StreamSession {
                 idleProbe = nil
             }
             if replyRequested { try sendStatus() }
-        case .xLogData(let walStart, _, _, let payload):
+        case .xLogData(let walStart, _, _):
             receivedLSN = max(receivedLSN, walStart)
-            let message: PgOutputMessage
-            do { message = try PgOutputDecoder.decode(payload) } catch {
+            let message: InPlaceMessage
+            do { message = try PgOutputDecoder.decodeInPlace(payload) } catch {
                 throw DaybookError(
                     .malformedStream,
                     "cannot decode the replication stream near LSN \(formatLSN(walStart)): \(error); nothing after the "
@@ -110,7 +122,7 @@ struct StreamSession {
                 processor.register(relation, primaryKey: primaryKey)
                 return
             }
-            do { try processor.process(message) } catch {
+            do { try processor.process(message, in: payload) } catch {
                 throw DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
             }
             if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
@@ -119,7 +131,7 @@ struct StreamSession {
 
     /// Whether everything up to `target` has been received.
     private func isCaughtUp(to target: UInt64) -> Bool {
-        Self.reached(target, walEnd: max(processor.pendingLSN ?? processor.committedLSN, serverWALEnd))
+        Self.reached(target, walEnd: max(processor.processedLSN, serverWALEnd))
     }
 
     /// Whether a stream received up to `walEnd` has everything before the insert position
@@ -144,6 +156,18 @@ struct StreamSession {
         idleProbe = (Timestamp(microsecondsSinceEpoch: micros), lsn)
     }
 
+    /// Writes the keyed part of a large open transaction ahead of its commit once it has
+    /// grown by a batch, so that memory stays bounded however large one transaction is.
+    mutating func spillIfDue() throws {
+        guard processor.unspilledTransactionChanges >= configuration.maxBatchChanges, let spill = processor.takeSpill()
+        else { return }
+        try writer.submit(.spill(spill))
+        submittedWrites += 1
+        logger.debug(
+            "wrote part of a large transaction ahead of its commit",
+            metadata: [LogKey.lsn: "\(formatLSN(spill.keyTag.lsn))", LogKey.changes: "\(spill.keys.operationCount)"])
+    }
+
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
     /// long enough. Never inside a source transaction.
     mutating func checkpointIfDue(force: Bool) throws {
@@ -152,24 +176,44 @@ struct StreamSession {
             force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
             || (firstPendingAt.map { ContinuousClock.now - $0 >= configuration.checkpointInterval } ?? false)
         guard due, let checkpoint = processor.takeCheckpoint() else { return }
-        try sink.write(checkpoint)
-        processor.checkpointCommitted(lsn: checkpoint.lsn)
         firstPendingAt = nil
-        for closure in checkpoint.closed {
-            logger.info(
-                "window closed",
+        try writer.submit(.checkpoint(checkpoint))
+        submittedWrites += 1
+    }
+
+    /// Waits for every submitted write, then confirms the slot up to it.
+    mutating func finishWrites() throws {
+        try writer.drain()
+        try collectCommitted()
+        try sendStatus()
+    }
+
+    /// Takes what the writer committed: advances the processor's committed LSN, logs closed
+    /// windows, and confirms the slot.
+    private mutating func collectCommitted() throws {
+        guard writer.finishedWrites != collectedWrites else { return }
+        let committed = try writer.takeCompleted()
+        collectedWrites += committed.count
+        var confirmed = false
+        for case let done? in committed.map(\.checkpoint) {
+            confirmed = true
+            processor.checkpointCommitted(lsn: done.lsn)
+            for closure in done.closed {
+                logger.info(
+                    "window closed",
+                    metadata: [
+                        LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
+                        LogKey.reason: "\(closure.reason.rawValue)",
+                    ])
+            }
+            logger.debug(
+                "checkpoint committed",
                 metadata: [
-                    LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
-                    LogKey.reason: "\(closure.reason.rawValue)",
+                    LogKey.lsn: "\(formatLSN(done.lsn))", LogKey.changes: "\(done.changes)",
+                    LogKey.transactions: "\(done.transactions)",
                 ])
         }
-        logger.debug(
-            "checkpoint committed",
-            metadata: [
-                LogKey.lsn: "\(formatLSN(checkpoint.lsn))", LogKey.changes: "\(checkpoint.batch.changeCount)",
-                LogKey.transactions: "\(checkpoint.transactions)",
-            ])
-        try sendStatus()
+        if confirmed { try sendStatus() }
     }
 
     /// Tells the server how far the sink has committed. When nothing is pending, the slot may
@@ -177,7 +221,7 @@ struct StreamSession {
     private mutating func sendStatus(requestReply: Bool = false) throws {
         guard isStreaming else { return }
         var flush = processor.committedLSN
-        if !processor.inTransaction, !processor.hasPendingCheckpoint { flush = max(flush, serverWALEnd) }
+        if processor.isFullyCommitted { flush = max(flush, serverWALEnd) }
         confirmedLSN = max(confirmedLSN, flush)
         let clientTime = Timestamp(Date()).microsecondsSinceEpoch - postgresEpochOffsetMicroseconds
         let status = StandbyStatusUpdate(

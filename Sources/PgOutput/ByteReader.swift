@@ -1,13 +1,15 @@
 /// A bounds-checked, big-endian cursor over one message's bytes.
 ///
 /// Every read checks the remaining length first and throws instead of trapping, because the
-/// bytes come from the network and a long-running service must survive any of them.
+/// bytes come from the network and a long-running service must survive any of them. It
+/// reads a buffer it does not own (libpq's, or an array's storage), only while the decoder
+/// runs.
 struct ByteReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     private(set) var offset: Int
     let end: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
         self.offset = min(max(offset, 0), bytes.count)
         self.end = bytes.count
@@ -66,15 +68,21 @@ struct ByteReader {
         guard index < end else {
             throw PgOutputDecodingError(.unterminatedString, field: field, offset: offset)
         }
-        let value = String(decoding: bytes[offset..<index], as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<index]), as: UTF8.self)
         offset = index + 1
         return value
     }
 
-    /// Returns the next `count` bytes as a slice sharing the message's storage (no copy).
-    mutating func readSlice(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) -> ArraySlice<UInt8> {
+    /// Moves past the next `count` bytes.
+    mutating func skip(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) {
+        try need(count, field)
+        offset += count
+    }
+
+    /// Returns a copy of the next `count` bytes.
+    mutating func readBytes(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) -> [UInt8] {
         try need(count, field)
         defer { offset += count }
-        return bytes[offset..<(offset + count)]
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
     }
 }

@@ -2,9 +2,30 @@
 ///
 /// Every field is bounds-checked; any malformed input ends in a ``PgOutputDecodingError``
 /// that names the message type, the field and the byte offset, and never in a trap.
+///
+/// There is one decoder with two results: ``decodeInPlace(_:)`` validates a message and
+/// leaves its row images where they are (the service's path: no allocation per row change),
+/// and ``decode(_:)`` copies them out into plain values (tests, tools, the fuzzer's checks).
 public enum PgOutputDecoder {
-    /// Decodes one message (the payload of one XLogData frame).
+    /// Decodes one message (the payload of one XLogData frame) into plain values.
     public static func decode(_ bytes: [UInt8]) throws(PgOutputDecodingError) -> PgOutputMessage {
+        PgOutputMessage(try decodeInPlace(bytes), in: bytes)
+    }
+
+    /// Decodes one message, validating every row image but leaving its values in `bytes`.
+    ///
+    /// Read the row images with ``TupleLayout/column(_:in:)`` on the same `bytes`.
+    public static func decodeInPlace(_ bytes: [UInt8]) throws(PgOutputDecodingError) -> InPlaceMessage {
+        let result: Result<InPlaceMessage, PgOutputDecodingError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(PgOutputDecodingError) in try decodeInPlace(buffer) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes one message straight from a buffer the caller owns (libpq's, in the service),
+    /// so that even a row of hundreds of megabytes is never copied. The result holds no
+    /// pointer into `bytes`; read its row images from the same bytes while they live.
+    public static func decodeInPlace(_ bytes: UnsafeRawBufferPointer) throws(PgOutputDecodingError) -> InPlaceMessage {
         guard let type = bytes.first else {
             throw PgOutputDecodingError(.empty, field: "type", offset: 0)
         }
@@ -23,7 +44,7 @@ public enum PgOutputDecoder {
 
     private static func decodeBody(
         type: UInt8, reader: inout ByteReader
-    ) throws(PgOutputDecodingError) -> PgOutputMessage {
+    ) throws(PgOutputDecodingError) -> InPlaceMessage {
         switch type {
         case UInt8(ascii: "B"):
             return .begin(
@@ -52,13 +73,13 @@ public enum PgOutputDecoder {
         case UInt8(ascii: "I"):
             let oid = try reader.readUInt32("relation_oid")
             try expectMarker(UInt8(ascii: "N"), &reader)
-            return .insert(Insert(relationOID: oid, new: try decodeTuple(&reader)))
+            return .insert(relationOID: oid, new: try decodeTuple(&reader))
         case UInt8(ascii: "U"):
-            return .update(try decodeUpdate(&reader))
+            return try decodeUpdate(&reader)
         case UInt8(ascii: "D"):
             let oid = try reader.readUInt32("relation_oid")
             let kind = try decodeOldKind(&reader)
-            return .delete(Delete(relationOID: oid, oldKind: kind, old: try decodeTuple(&reader)))
+            return .delete(relationOID: oid, oldKind: kind, old: try decodeTuple(&reader))
         case UInt8(ascii: "T"):
             return .truncate(try decodeTruncate(&reader))
         case UInt8(ascii: "M"):
@@ -69,8 +90,8 @@ public enum PgOutputDecoder {
             guard length >= 0 else {
                 throw PgOutputDecodingError(.invalidLength, field: "content_length", offset: reader.offset - 4)
             }
-            let content = try reader.readSlice(Int(length), "content")
-            return .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content))
+            let content = try reader.readBytes(Int(length), "content")
+            return .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content[...]))
         default:
             throw PgOutputDecodingError(.unknownMessageType, field: "type", offset: 0)
         }
@@ -95,18 +116,18 @@ public enum PgOutputDecoder {
         return Relation(oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns)
     }
 
-    private static func decodeUpdate(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> Update {
+    private static func decodeUpdate(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> InPlaceMessage {
         let oid = try reader.readUInt32("relation_oid")
         let markerOffset = reader.offset
         let marker = try reader.readUInt8("tuple_marker")
         switch marker {
         case UInt8(ascii: "N"):
-            return Update(relationOID: oid, oldKind: nil, old: nil, new: try decodeTuple(&reader))
+            return .update(relationOID: oid, oldKind: nil, old: nil, new: try decodeTuple(&reader))
         case UInt8(ascii: "K"), UInt8(ascii: "O"):
             let old = try decodeTuple(&reader)
             try expectMarker(UInt8(ascii: "N"), &reader)
             let kind: OldTupleKind = marker == UInt8(ascii: "K") ? .key : .full
-            return Update(relationOID: oid, oldKind: kind, old: old, new: try decodeTuple(&reader))
+            return .update(relationOID: oid, oldKind: kind, old: old, new: try decodeTuple(&reader))
         default:
             throw PgOutputDecodingError(.unknownTupleMarker, field: "tuple_marker", offset: markerOffset)
         }
@@ -154,27 +175,27 @@ public enum PgOutputDecoder {
         return count
     }
 
-    static func decodeTuple(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> TupleData {
+    /// Validates one row image and returns where it is: every column's kind and length is
+    /// checked here, once, so reading it later cannot run past the message.
+    static func decodeTuple(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> TupleLayout {
         let count = try readCount(&reader, field: "tuple_column_count", minimumBytesEach: 1)
-        var columns: [TupleColumn] = []
-        columns.reserveCapacity(count)
+        let start = reader.offset
         for _ in 0..<count {
             let kindOffset = reader.offset
             switch try reader.readUInt8("column_kind") {
-            case UInt8(ascii: "n"): columns.append(.null)
-            case UInt8(ascii: "u"): columns.append(.unchangedToast)
-            case let kind where kind == UInt8(ascii: "t") || kind == UInt8(ascii: "b"):
+            case UInt8(ascii: "n"), UInt8(ascii: "u"):
+                break
+            case UInt8(ascii: "t"), UInt8(ascii: "b"):
                 let lengthOffset = reader.offset
                 let length = try reader.readInt32("column_length")
                 guard length >= 0 else {
                     throw PgOutputDecodingError(.invalidLength, field: "column_length", offset: lengthOffset)
                 }
-                let value = try reader.readSlice(Int(length), "column_value")
-                columns.append(kind == UInt8(ascii: "t") ? .text(value) : .binary(value))
+                try reader.skip(Int(length), "column_value")
             default:
                 throw PgOutputDecodingError(.unknownColumnKind, field: "column_kind", offset: kindOffset)
             }
         }
-        return TupleData(columns: columns)
+        return TupleLayout(columnCount: count, start: start, end: reader.offset)
     }
 }

@@ -11,26 +11,12 @@ public enum ReplicationFrame: Hashable, Sendable {
 
     /// Parses one CopyData payload.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) -> ReplicationFrame {
-        guard let type = bytes.first else {
-            throw PostgresError(.protocolViolation, message: "empty CopyData message on the replication stream")
-        }
-        switch type {
-        case UInt8(ascii: "w"):
-            guard bytes.count >= 25 else {
-                throw PostgresError(.protocolViolation, message: "XLogData frame of \(bytes.count) bytes is shorter than its 25-byte header")
-            }
-            return .xLogData(
-                walStart: bigEndianUInt64(bytes, at: 1), walEnd: bigEndianUInt64(bytes, at: 9),
-                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17)), payload: Array(bytes[25...]))
-        case UInt8(ascii: "k"):
-            guard bytes.count >= 18 else {
-                throw PostgresError(.protocolViolation, message: "keepalive frame of \(bytes.count) bytes is shorter than 18 bytes")
-            }
-            return .keepalive(
-                walEnd: bigEndianUInt64(bytes, at: 1), sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
-                replyRequested: bytes[17] != 0)
-        default:
-            throw PostgresError(.protocolViolation, message: "unknown replication frame type \(type)")
+        let (header, payload) = try ReplicationFrameHeader.parse(bytes)
+        switch header {
+        case .xLogData(let walStart, let walEnd, let sendTime):
+            return .xLogData(walStart: walStart, walEnd: walEnd, sendTime: sendTime, payload: Array(payload))
+        case .keepalive(let walEnd, let sendTime, let replyRequested):
+            return .keepalive(walEnd: walEnd, sendTime: sendTime, replyRequested: replyRequested)
         }
     }
 
@@ -39,6 +25,42 @@ public enum ReplicationFrame: Hashable, Sendable {
             Result { () throws(PostgresError) in try parse(buffer) }
         }
         return try result.get()
+    }
+}
+
+/// A replication frame's header; its payload stays in the buffer it arrived in.
+public enum ReplicationFrameHeader: Hashable, Sendable {
+    case xLogData(walStart: UInt64, walEnd: UInt64, sendTime: Int64)
+    case keepalive(walEnd: UInt64, sendTime: Int64, replyRequested: Bool)
+
+    /// Parses one CopyData message into its header and its payload (empty for a keepalive),
+    /// a view into `bytes`.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(PostgresError) -> (ReplicationFrameHeader, UnsafeRawBufferPointer) {
+        guard let type = bytes.first else {
+            throw PostgresError(.protocolViolation, message: "empty CopyData message on the replication stream")
+        }
+        switch type {
+        case UInt8(ascii: "w"):
+            guard bytes.count >= 25 else {
+                throw PostgresError(.protocolViolation, message: "XLogData frame of \(bytes.count) bytes is shorter than its 25-byte header")
+            }
+            let header = ReplicationFrameHeader.xLogData(
+                walStart: bigEndianUInt64(bytes, at: 1), walEnd: bigEndianUInt64(bytes, at: 9),
+                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17)))
+            return (header, UnsafeRawBufferPointer(rebasing: bytes[25...]))
+        case UInt8(ascii: "k"):
+            guard bytes.count >= 18 else {
+                throw PostgresError(.protocolViolation, message: "keepalive frame of \(bytes.count) bytes is shorter than 18 bytes")
+            }
+            let header = ReplicationFrameHeader.keepalive(
+                walEnd: bigEndianUInt64(bytes, at: 1), sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
+                replyRequested: bytes[17] != 0)
+            return (header, UnsafeRawBufferPointer(rebasing: bytes[18..<18]))
+        default:
+            throw PostgresError(.protocolViolation, message: "unknown replication frame type \(type)")
+        }
     }
 }
 

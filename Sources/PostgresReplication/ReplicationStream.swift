@@ -62,14 +62,38 @@ public final class ReplicationStream {
     /// - Throws: ``PostgresError`` when the stream ends or breaks (the server's error message
     ///   included, e.g. a slot invalidated or a terminated walsender).
     public func read(timeout: Duration) throws(PostgresError) -> ReplicationFrame? {
+        guard let bytes = try nextCopyData(timeout: timeout) else { return nil }
+        defer { PQfreemem(bytes.baseAddress) }
+        return try ReplicationFrame.parse(UnsafeRawBufferPointer(bytes))
+    }
+
+    /// Reads the next frame and hands it to `handle` with its payload still in libpq's
+    /// buffer: the service's path. Nothing is copied, so a row of hundreds of megabytes
+    /// costs no second copy, and a steady stream costs no allocation of ours per message.
+    /// The payload is valid only inside `handle`.
+    ///
+    /// - Returns: false when nothing arrived within `timeout`.
+    /// - Throws: ``PostgresError`` for a broken stream; whatever `handle` throws.
+    public func read(
+        timeout: Duration, _ handle: (ReplicationFrameHeader, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Bool {
+        guard let bytes = try nextCopyData(timeout: timeout) else { return false }
+        defer { PQfreemem(bytes.baseAddress) }
+        let (header, payload) = try ReplicationFrameHeader.parse(UnsafeRawBufferPointer(bytes))
+        try handle(header, payload)
+        return true
+    }
+
+    /// The next CopyData message as libpq allocated it (free with `PQfreemem`), or nil
+    /// when none arrived within `timeout`.
+    private func nextCopyData(timeout: Duration) throws(PostgresError) -> UnsafeMutableRawBufferPointer? {
         let conn = connection.connection
         let deadline = ContinuousClock.now + timeout
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
             let length = PQgetCopyData(conn, &buffer, 1)
             if length > 0, let buffer {
-                defer { PQfreemem(buffer) }
-                return try ReplicationFrame.parse(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                return UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))
             }
             if length == -1 { throw streamEnded() }
             if length == -2 {

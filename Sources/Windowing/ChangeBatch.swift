@@ -100,23 +100,82 @@ public struct LateChange: Hashable, Sendable {
 /// Everything that changed since the last checkpoint: the only state Daybook keeps in memory.
 ///
 /// Its size is bounded by the changes between two checkpoints, never by the number of keys
-/// in a day; the open windows' full state lives in the sink.
+/// in a day; the open windows' full state lives in the sink. A batch can also hand its keyed
+/// part to the sink early (``takeKeysAndLate()``), which is how one source transaction
+/// larger than a batch stays within bounded memory.
+///
+/// Tables are interned: each name gets a small index once (``tableIndex(_:)``), so the per
+/// change path never hashes a table name. The names outlive ``reset()``, since the caller
+/// caches the indices.
 public struct ChangeBatch: Sendable {
-    public private(set) var tables: [TableWindowID: TableDelta] = [:]
-    public private(set) var keys: [KeyWindowID: KeyDelta] = [:]
+    /// Interned table names; an index into this array identifies a table.
+    public private(set) var tableNames: [String] = []
+    private var tableIndices: [String: Int32] = [:]
+    /// Per (window, table) counts, in first-seen order; `tableSlots` finds them.
+    private var tableDeltas: [(id: TableSlot, delta: TableDelta, lastTransaction: Int)] = []
+    private var tableSlots: [TableSlot: Int] = [:]
+    /// Per (window, table, key) operations.
+    public private(set) var keyTable = KeyDeltaTable()
     public private(set) var late: [LateChange] = []
     /// Number of changes folded in (on time and late).
     public private(set) var changeCount = 0
-    private var tablesInTransaction: Set<TableWindowID> = []
+    /// Serial number of the current source transaction, so each table counts it once.
+    private var transaction = 0
+
+    private struct TableSlot: Hashable, Sendable {
+        var windowStart: Int64
+        var table: Int32
+    }
 
     public init() {}
 
     public var isEmpty: Bool { changeCount == 0 }
 
-    /// Marks the start of a source transaction, so each table counts it once.
-    public mutating func beginTransaction() { tablesInTransaction.removeAll(keepingCapacity: true) }
+    /// The index of table `name`, interning it on first use.
+    public mutating func tableIndex(_ name: String) -> Int32 {
+        if let index = tableIndices[name] { return index }
+        let index = Int32(tableNames.count)
+        tableNames.append(name)
+        tableIndices[name] = index
+        return index
+    }
 
-    /// Folds one on-time row change into the batch.
+    /// Marks the start of a source transaction, so each table counts it once.
+    public mutating func beginTransaction() { transaction += 1 }
+
+    /// Counts one on-time row change for its table. Its keys, if any, follow with
+    /// ``addKeyOperation(_:key:table:windowStart:at:)``.
+    public mutating func countChange(_ operation: RowOperation, table: Int32, window: Window, at time: Timestamp) {
+        changeCount += 1
+        let slot = TableSlot(windowStart: window.start.microsecondsSinceEpoch, table: table)
+        let position: Int
+        if let existing = tableSlots[slot] {
+            position = existing
+        } else {
+            position = tableDeltas.count
+            tableSlots[slot] = position
+            tableDeltas.append((slot, TableDelta(at: time), 0))
+        }
+        tableDeltas[position].delta.count(operation)
+        if tableDeltas[position].lastTransaction != transaction {
+            tableDeltas[position].lastTransaction = transaction
+            tableDeltas[position].delta.transactions += 1
+        }
+        tableDeltas[position].delta.firstChange = min(tableDeltas[position].delta.firstChange, time)
+        tableDeltas[position].delta.lastChange = max(tableDeltas[position].delta.lastChange, time)
+    }
+
+    /// Appends one operation to a key's list in its window. `key` is the key's canonical
+    /// bytes; they are copied only if the key is new to the batch.
+    public mutating func addKeyOperation(
+        _ operation: RowOperation, key: UnsafeRawBufferPointer, table: Int32, windowStart: Timestamp, at time: Timestamp
+    ) {
+        keyTable.add(operation, key: key, table: table, windowStart: windowStart, at: time)
+    }
+
+    /// Folds one on-time row change into the batch (the convenient form of
+    /// ``countChange(_:table:window:at:)`` plus one ``addKeyOperation(_:key:table:windowStart:at:)``
+    /// per key).
     ///
     /// - Parameters:
     ///   - operation: what the table counts.
@@ -127,27 +186,14 @@ public struct ChangeBatch: Sendable {
         _ operation: RowOperation, keyOperations: [(RowOperation, String)], table: String, window: Window,
         at time: Timestamp
     ) {
-        changeCount += 1
-        let tableID = TableWindowID(windowStart: window.start, table: table)
-        var delta = tables[tableID] ?? TableDelta(at: time)
-        switch operation {
-        case .insert: delta.inserts += 1
-        case .update: delta.updates += 1
-        case .delete: delta.deletes += 1
-        case .truncate: delta.truncates += 1
-        }
-        if tablesInTransaction.insert(tableID).inserted { delta.transactions += 1 }
-        delta.firstChange = min(delta.firstChange, time)
-        delta.lastChange = max(delta.lastChange, time)
-        tables[tableID] = delta
-
+        let index = tableIndex(table)
+        countChange(operation, table: index, window: window, at: time)
         for (keyOperation, key) in keyOperations {
-            let keyID = KeyWindowID(windowStart: window.start, table: table, key: key)
-            var keyDelta = keys[keyID] ?? KeyDelta(at: time)
-            keyDelta.ops.append(keyOperation)
-            keyDelta.firstChange = min(keyDelta.firstChange, time)
-            keyDelta.lastChange = max(keyDelta.lastChange, time)
-            keys[keyID] = keyDelta
+            var key = key
+            key.withUTF8 { bytes in
+                addKeyOperation(
+                    keyOperation, key: UnsafeRawBufferPointer(bytes), table: index, windowStart: window.start, at: time)
+            }
         }
     }
 
@@ -157,11 +203,68 @@ public struct ChangeBatch: Sendable {
         late.append(change)
     }
 
-    /// Empties the batch after the sink committed it.
+    /// Hands over the keyed part (key operations and late changes) and empties it, keeping
+    /// the per-table counts. For writing a very large transaction in parts.
+    public mutating func takeKeysAndLate() -> (keys: KeyDeltaTable, late: [LateChange]) {
+        defer {
+            keyTable.removeAll()
+            late.removeAll(keepingCapacity: false)
+        }
+        return (keyTable, late)
+    }
+
+    /// Empties the batch after the sink committed it; interned table names stay.
     public mutating func reset() {
-        tables.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: false)
+        tableDeltas.removeAll(keepingCapacity: true)
+        tableSlots.removeAll(keepingCapacity: true)
+        keyTable.removeAll()
         late.removeAll(keepingCapacity: false)
         changeCount = 0
+    }
+
+    // MARK: Reading
+
+    /// The per-(window, table) counts with table names, in first-seen order.
+    public var tableCounts: [(id: TableWindowID, delta: TableDelta)] {
+        tableDeltas.map { entry in
+            (
+                TableWindowID(
+                    windowStart: Timestamp(microsecondsSinceEpoch: entry.id.windowStart),
+                    table: tableNames[Int(entry.id.table)]),
+                entry.delta
+            )
+        }
+    }
+
+    /// The per-(window, table) counts as a dictionary (for tests and reports).
+    public var tables: [TableWindowID: TableDelta] {
+        Dictionary(tableCounts.map { ($0.id, $0.delta) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The per-key operations as a dictionary keyed by text (for tests; the sink reads
+    /// ``keyTable`` directly).
+    public var keys: [KeyWindowID: KeyDelta] {
+        var result: [KeyWindowID: KeyDelta] = [:]
+        for index in 0..<keyTable.count {
+            let key = keyTable.withKey(at: index) { String(decoding: $0, as: UTF8.self) }
+            var delta = KeyDelta(at: keyTable.firstChange(at: index))
+            delta.lastChange = keyTable.lastChange(at: index)
+            keyTable.forEachOperation(at: index) { delta.ops.append($0) }
+            let id = KeyWindowID(
+                windowStart: keyTable.window(at: index), table: tableNames[Int(keyTable.table(at: index))], key: key)
+            result[id] = delta
+        }
+        return result
+    }
+}
+
+extension TableDelta {
+    mutating func count(_ operation: RowOperation) {
+        switch operation {
+        case .insert: inserts += 1
+        case .update: updates += 1
+        case .delete: deletes += 1
+        case .truncate: truncates += 1
+        }
     }
 }

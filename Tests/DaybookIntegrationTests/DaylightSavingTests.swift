@@ -38,7 +38,7 @@ struct DaylightSavingTests {
         try setServerClock("2026-03-29T21:59:55Z", file: clock)  // 23:59:55 CEST, the same day
         try database.execute("INSERT INTO app.accounts VALUES (2, 1)")
         try waitUntil("the spring day's changes are checkpointed", log: service) {
-            try database.scalar("SELECT count(*) FROM daybook.key_windows") == "2"
+            try database.scalar("SELECT count(*) FROM daybook.open_key_windows") == "2"
         }
         try setServerClock("2026-10-24T22:00:05Z", file: clock)  // 00:00:05 CEST, 25 October (25 hours)
         try database.execute("INSERT INTO app.accounts VALUES (3, 1)")

@@ -25,7 +25,7 @@ struct RestartStatesTests {
         service = try DaybookProcess(arguments, environment: environment)
         try database.execute("UPDATE app.accounts SET balance = 3 WHERE id = 1")
         try waitUntil("the restarted service streams", log: service) {
-            try database.scalar("SELECT count(*) FROM daybook.key_windows WHERE ops LIKE '%U'") == "1"
+            try database.scalar("SELECT count(*) FROM daybook.open_key_windows WHERE ops LIKE '%U'") == "1"
         }
 
         // 2. Due but not closed: the heartbeat that makes it due is written while the service is down.

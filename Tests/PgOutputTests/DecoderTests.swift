@@ -1,4 +1,5 @@
 import PgOutput
+import PgOutputTestSupport
 import Testing
 
 /// Decodes hand-built messages of every type, laid out as in PostgreSQL's `proto.c`.

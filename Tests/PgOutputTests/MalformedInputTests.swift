@@ -1,4 +1,5 @@
 import PgOutput
+import PgOutputTestSupport
 import Testing
 
 /// Malformed bytes must end in a typed ``PgOutputDecodingError`` naming the failing field and

@@ -1,4 +1,5 @@
 import PgOutput
+import PgOutputTestSupport
 import Testing
 
 /// Decodes thousands of deterministic pseudo-random corruptions of the recorded messages: each

@@ -1,4 +1,5 @@
 import PgOutput
+import PgOutputTestSupport
 import Testing
 
 /// Random valid pgoutput streams from a seeded generator, encoded by ``PgOutputTestEncoder``,

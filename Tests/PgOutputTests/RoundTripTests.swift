@@ -1,4 +1,5 @@
 import PgOutput
+import PgOutputTestSupport
 import Testing
 
 /// Checks the decoder against ``PgOutputTestEncoder`` in both directions: hand-made values

@@ -2,8 +2,8 @@ import PgOutput
 
 /// Encodes ``PgOutputMessage`` values back into pgoutput protocol version 1 bytes, for round
 /// trips only: the service itself never writes pgoutput.
-enum PgOutputTestEncoder {
-    static func encode(_ message: PgOutputMessage) -> [UInt8] {
+public enum PgOutputTestEncoder {
+    public static func encode(_ message: PgOutputMessage) -> [UInt8] {
         switch message {
         case .begin(let begin):
             ByteWriter("B").uint64(begin.finalLSN.rawValue).int64(begin.commitTime).uint32(begin.xid).bytes

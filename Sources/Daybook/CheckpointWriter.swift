@@ -1,0 +1,155 @@
+import Foundation
+import Synchronization
+
+/// Writes checkpoints and spills to the sink on a thread of its own, one at a time and in
+/// order, so that the session keeps reading the slot while the sink commits.
+///
+/// Reading must not stall: a client that stops reading makes the walsender fall off its fast
+/// path (it then polls the socket for every message it sends) and the slot falls behind.
+/// With this writer the session builds batch N+1 while batch N commits; it waits only when
+/// one write is in flight and another is already queued (back-pressure), and it confirms the
+/// slot only up to what ``takeCompleted()`` reports as committed, so exactly-once holds as
+/// before: nothing is confirmed that the sink does not have.
+///
+/// libpq blocks, so the writer owns a dedicated thread and the ``Sink`` (and its connection)
+/// outright from ``init(sink:)`` on. The session and the thread share only the state below,
+/// always under `condition`'s lock.
+final class CheckpointWriter: @unchecked Sendable {
+    /// One sink transaction's worth of work.
+    enum Write: Sendable {
+        case checkpoint(Checkpoint)
+        case spill(Spill)
+    }
+
+    /// A write the sink has committed; `checkpoint` is nil for a spill.
+    struct Committed: Sendable {
+        var checkpoint: (lsn: UInt64, closed: [WindowClosure], changes: Int, transactions: Int)?
+    }
+
+    private let condition = NSCondition()
+    /// Writes finished (committed or failed), readable without the lock: the session checks
+    /// it on every loop turn and takes the lock only when it moved.
+    private let finishedCount = Atomic<Int>(0)
+    // Shared state, guarded by `condition`:
+    private var queue: [Write] = []
+    private var writing = false
+    private var committed: [Committed] = []
+    private var failure: DaybookError?
+    private var closing = false
+    /// The sink, touched only by the writer thread once it has started.
+    private let sink: SinkBox
+
+    /// How many writes may wait behind the one in flight before ``submit(_:)`` blocks.
+    private let queueLimit = 1
+
+    /// Takes ownership of `sink` and starts the writer thread.
+    init(sink: Sink) {
+        self.sink = SinkBox(sink)
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "daybook-sink"
+        thread.start()
+    }
+
+    /// Queues a write; blocks while the queue is full.
+    ///
+    /// - Throws: the error of an earlier write that failed: the session must restart from
+    ///   the sink's checkpoint.
+    func submit(_ write: Write) throws(DaybookError) {
+        condition.lock()
+        defer { condition.unlock() }
+        while failure == nil, queue.count >= queueLimit { condition.wait() }
+        if let failure { throw failure }
+        queue.append(write)
+        condition.broadcast()
+    }
+
+    /// How many writes have finished so far (see ``takeCompleted()``).
+    var finishedWrites: Int { finishedCount.load(ordering: .acquiring) }
+
+    /// The writes committed since the last call, oldest first.
+    ///
+    /// - Throws: the error of a write that failed.
+    func takeCompleted() throws(DaybookError) -> [Committed] {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        defer { committed.removeAll() }
+        return committed
+    }
+
+    /// Whether nothing is queued or being written.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.isEmpty && !writing
+    }
+
+    /// Waits until everything submitted has been written (or a write failed).
+    func drain() throws(DaybookError) {
+        condition.lock()
+        defer { condition.unlock() }
+        while failure == nil, !queue.isEmpty || writing { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Stops the thread after the write in progress; queued writes are dropped (the slot was
+    /// not confirmed for them, so they come again).
+    func close() {
+        condition.lock()
+        closing = true
+        queue.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func runLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty, !closing { condition.wait() }
+            if closing {
+                condition.unlock()
+                return
+            }
+            let write = queue.removeFirst()
+            writing = true
+            condition.unlock()
+
+            var result: Result<Committed, DaybookError>
+            do {
+                switch write {
+                case .checkpoint(let checkpoint):
+                    try sink.value.write(checkpoint)
+                    result = .success(
+                        Committed(
+                            checkpoint: (
+                                checkpoint.lsn, checkpoint.closed, checkpoint.batch.changeCount, checkpoint.transactions
+                            )))
+                case .spill(let spill):
+                    try sink.value.write(spill)
+                    result = .success(Committed(checkpoint: nil))
+                }
+            } catch {
+                result = .failure(error)
+            }
+
+            condition.lock()
+            writing = false
+            switch result {
+            case .success(let done): committed.append(done)
+            case .failure(let error): failure = failure ?? error
+            }
+            finishedCount.add(1, ordering: .releasing)
+            condition.broadcast()
+            let stop = failure != nil
+            condition.unlock()
+            if stop { return }
+        }
+    }
+}
+
+/// Holds the sink for the writer thread. The sink is not `Sendable` (libpq connections have
+/// one owner); it is handed over once, before the thread starts, and used by that thread only.
+private final class SinkBox: @unchecked Sendable {
+    let value: Sink
+    init(_ value: Sink) { self.value = value }
+}

@@ -1,0 +1,57 @@
+import CLibPQ
+
+extension PostgresConnection {
+    /// Runs `COPY … FROM STDIN` and sends `data` as its input.
+    ///
+    /// The data goes out in chunks of at most 1 MiB, so a batch of any size never needs a
+    /// second copy inside libpq. A server error (a constraint, a malformed row) comes back
+    /// as a ``PostgresError`` after the COPY ends, as it does for any statement.
+    ///
+    /// - Returns: the number of rows the server copied.
+    @discardableResult
+    public func copyIn(_ sql: String, data: [UInt8]) throws(PostgresError) -> Int {
+        guard let started = PQexec(connection, sql) else {
+            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            // Not in COPY: an error (or a statement that was not COPY FROM STDIN).
+            _ = try QueryResult.checked(started, connection: connection)
+            throw PostgresError(.query, message: "the statement did not start COPY FROM STDIN")
+        }
+        PQclear(started)
+        let chunk = 1 << 20
+        var sendFailure: String?
+        data.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                var offset = 0
+                while offset < chars.count {
+                    let count = min(chunk, chars.count - offset)
+                    if PQputCopyData(connection, chars.baseAddress! + offset, Int32(count)) != 1 {
+                        sendFailure = String(cString: PQerrorMessage(connection))
+                        return
+                    }
+                    offset += count
+                }
+            }
+        }
+        let ended = PQputCopyEnd(connection, sendFailure == nil ? nil : "daybook could not send the COPY data")
+        if let sendFailure {
+            throw PostgresError(.connection, message: "could not send COPY data: \(sendFailure)")
+        }
+        guard ended == 1 else {
+            throw PostgresError(.connection, message: "could not end COPY: " + String(cString: PQerrorMessage(connection)))
+        }
+        var copied = 0
+        var failure: PostgresError?
+        // Drain every result, so the connection is ready for the next statement even on error.
+        while let result = PQgetResult(connection) {
+            do {
+                copied = try QueryResult.checked(result, connection: connection).affectedRows
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return copied
+    }
+}
