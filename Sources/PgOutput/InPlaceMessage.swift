@@ -123,7 +123,12 @@ extension PgOutputMessage {
         case .delete(let oid, let kind, let old):
             self = .delete(Delete(relationOID: oid, oldKind: kind, old: old.columns(in: bytes)))
         case .truncate(let truncate): self = .truncate(truncate)
-        case .message(let message): self = .message(message)
+        case .message(var message):
+            // The content is the message's last field: share the input's storage, as row values do.
+            if message.content.count <= bytes.count {
+                message.content = bytes[(bytes.count - message.content.count)...]
+            }
+            self = .message(message)
         }
     }
 }
