@@ -97,7 +97,9 @@ public final class ReplicationPipeline {
             lastHeartbeat: state.lastHeartbeat, settings: configuration.processor)
         processor.closeDueAtStartup()
         var caughtUpTarget: UInt64?
-        if configuration.untilCaughtUp {
+        if let end = configuration.untilLSN {
+            caughtUpTarget = end
+        } else if configuration.untilCaughtUp {
             // The insert position, not IDENTIFY_SYSTEM's flush position: commits made with
             // synchronous_commit = off just before the run must be included too.
             do {

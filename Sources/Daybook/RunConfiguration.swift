@@ -19,6 +19,8 @@ public struct RunConfiguration: Sendable {
     public var statusInterval: Duration = .seconds(10)
     /// Stop once everything the server had written when the run started is in the sink.
     public var untilCaughtUp = false
+    /// With ``untilCaughtUp``: stop at this WAL position instead of the server's at the start.
+    public var untilLSN: UInt64?
     /// Let the server's clock move stream time while the stream is fully caught up.
     public var idleWatermark = false
     public var processor = ChangeProcessor.Settings()

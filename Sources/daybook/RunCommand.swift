@@ -2,6 +2,7 @@ import ArgumentParser
 import Daybook
 import Foundation
 import Logging
+import PgOutput
 import ServiceLifecycle
 import Windowing
 
@@ -44,6 +45,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Stop once everything up to this WAL position (e.g. 0/24B7D0B0) is in the sink.",
+            discussion: "Like --until-caught-up with a fixed end instead of the server's position at the start: "
+                + "for replaying exactly up to a known point, and for benchmarks against pg_recvlogical --endpos."))
+    var untilLSN: String?
+
     @Flag(
         name: .long,
         help: "Let the server's clock move stream time while the stream is fully caught up (closes windows with no writes).")
@@ -60,6 +69,15 @@ struct RunCommand: AsyncParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
         _ = try checkpointInterval()
         _ = try heartbeatInterval()
+        _ = try endLSN()
+    }
+
+    private func endLSN() throws -> UInt64? {
+        guard let untilLSN else { return nil }
+        guard let lsn = LSN(untilLSN)?.rawValue else {
+            throw ValidationError("--until-lsn '\(untilLSN)' is not a WAL position: write it as PostgreSQL does, e.g. 0/24B7D0B0")
+        }
+        return lsn
     }
 
     private func heartbeatInterval() throws -> Duration? {
@@ -114,7 +132,8 @@ struct RunCommand: AsyncParsableCommand {
             publications: publication, windows: try windowRequest())
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
-        configuration.untilCaughtUp = untilCaughtUp
+        configuration.untilLSN = try endLSN()
+        configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
         let logger = Logger(label: "daybook")
         let service = DaybookService(configuration: configuration, logger: logger)
