@@ -61,6 +61,17 @@ public final class DaybookProcess {
     public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
     public var isRunning: Bool { process.isRunning }
 
+    /// The most memory the process has held resident so far (Linux `VmHWM`), in bytes; nil
+    /// once it has exited.
+    public var peakResidentBytes: Int? {
+        guard process.isRunning,
+            let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// SIGKILL: no last checkpoint, no goodbye — a crash.
     public func killHard() {
         kill(process.processIdentifier, SIGKILL)

@@ -70,6 +70,28 @@ struct OddDataTests {
         #expect(tables.contains("app.labels") && tables.contains("app.newcomer") && tables.contains("app.doomed"), "\(tables)")
     }
 
+    /// A table added to the publication mid-day: its changes count from the ALTER on, and
+    /// nothing before it is counted or lost from the other tables.
+    @Test func tableAddedToThePublicationMidDay() throws {
+        let database = try TestDatabase("addtable")
+        try Workload.prepare(database)
+        try database.execute("CREATE SCHEMA extra; CREATE TABLE extra.items (id integer PRIMARY KEY, n integer)")
+        let service = try DaybookProcess(Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        defer { service.stop() }
+        let sql = database.connection
+        try sql.simpleQuery("INSERT INTO extra.items VALUES (1, 0), (2, 0); INSERT INTO app.accounts VALUES (1, 0)")
+        try sql.simpleQuery("ALTER PUBLICATION daybook ADD TABLE extra.items")
+        // Audited from here on, as the stream publishes it from here on.
+        try audit(database, "extra.items", ["id"])
+        try sql.simpleQuery("UPDATE extra.items SET n = 1 WHERE id = 1; INSERT INTO extra.items VALUES (3, 0)")
+        try sql.simpleQuery("UPDATE app.accounts SET balance = 1 WHERE id = 1; DELETE FROM extra.items WHERE id = 2")
+        try closeAndCompare(database, service: service)
+        let counts = try sql.query(
+            "SELECT inserts, updates, deletes FROM daybook.table_windows WHERE table_name = 'extra.items'"
+        ).rows
+        #expect(counts.count == 1 && counts.first == ["1", "1", "1"], "\(counts)")
+    }
+
     /// Keys that are NULL (identity FULL), Unicode, long, binary; a table without a primary
     /// key under identity DEFAULT (counted per table, with a warning naming it).
     @Test func unusualKeyValues() throws {
