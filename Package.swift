@@ -55,6 +55,14 @@ let package = Package(
             ],
             path: "Sources/DaybookFaultRun"
         ),
+        .executableTarget(
+            name: "daybook-bench",
+            dependencies: [
+                "DaybookTestSupport", "PostgresReplication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/DaybookBench"
+        ),
         // Builds pgoutput bytes for tests: the decoder's own tests, the change processor's.
         .target(name: "PgOutputTestSupport", dependencies: ["PgOutput"], path: "Tests/PgOutputTestSupport"),
         .testTarget(

@@ -1,18 +1,21 @@
-import DaybookTestSupport
 import Foundation
 
 /// A throwaway PostgreSQL server managed through `scripts/throwaway-postgres`: started,
-/// crashed (immediate shutdown), resumed on the same port, and removed.
-final class Cluster: @unchecked Sendable {
+/// crashed (immediate shutdown), resumed on the same port, and removed. Shared by the fault
+/// run and the benchmarks.
+public final class Cluster: @unchecked Sendable {
     // @unchecked: `directory` and `connectionString` are immutable after init; the script
     // calls hold no Swift state, so calls from different threads cannot race on memory.
-    let directory: String
-    let connectionString: String
+    public let directory: String
+    public let connectionString: String
     private let script: String
 
-    init(name: String, script: String, workDirectory: String, extraConfiguration: String) throws {
+    /// - Parameter prefix: the start of the server's folder name, for clean-up by pattern.
+    public init(
+        name: String, script: String, workDirectory: String, extraConfiguration: String, prefix: String = "daybook-fault"
+    ) throws {
         self.script = script
-        directory = "\(workDirectory)/daybook-fault-\(name)-\(UUID().uuidString.prefix(8))"
+        directory = "\(workDirectory)/\(prefix)-\(name)-\(UUID().uuidString.prefix(8))"
         try Self.run(script, ["start", directory], environment: ["EXTRA_CONF": extraConfiguration])
         let env = try String(contentsOfFile: directory + "/env", encoding: .utf8)
         guard let line = env.split(separator: "\n").first(where: { $0.hasPrefix("export DAYBOOK_TEST_DATABASE=") }) else {
@@ -23,14 +26,14 @@ final class Cluster: @unchecked Sendable {
     }
 
     /// The connection string for one database of this server.
-    func database(_ name: String) -> String { connectionString + " dbname=\(name)" }
+    public func database(_ name: String) -> String { connectionString + " dbname=\(name)" }
 
     /// Immediate shutdown: no checkpoint, clients cut off, recovery on the next start.
-    func crash() throws { try Self.run(script, ["crash", directory]) }
+    public func crash() throws { try Self.run(script, ["crash", directory]) }
 
-    func resume() throws { try Self.run(script, ["resume", directory]) }
+    public func resume() throws { try Self.run(script, ["resume", directory]) }
 
-    func remove() { try? Self.run(script, ["stop", directory]) }
+    public func remove() { try? Self.run(script, ["stop", directory]) }
 
     private static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
@@ -40,7 +43,7 @@ final class Cluster: @unchecked Sendable {
         // A file, not a pipe: the server started by pg_ctl inherits the descriptor and would
         // keep a pipe open forever.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("throwaway-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errors)

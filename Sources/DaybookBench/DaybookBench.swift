@@ -1,0 +1,193 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `daybook-bench`: end-to-end benchmarks against real PostgreSQL servers, printing figures
+/// (never asserting times). The micro-benchmarks of the decoder and the windowing engine are
+/// in `Benchmarks/` (package-benchmark); `scripts/bench` runs both.
+@main
+struct DaybookBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daybook-bench",
+        abstract: "Benchmark Daybook end to end: catch-up against pg_recvlogical, memory, live lag, two instances.",
+        discussion: """
+            By default it starts two throwaway PostgreSQL servers (source and sink) with \
+            scripts/throwaway-postgres and removes them at the end. Every slot it creates is dropped again, \
+            also on SIGINT or SIGTERM (a forgotten slot retains WAL forever). Run it from the repository \
+            root after `swift build -c release`; `scripts/bench` does both.
+            """,
+        subcommands: [CatchUp.self, Memory.self, Lag.self, Scale.self, All.self],
+        defaultSubcommand: All.self)
+}
+
+/// Where the servers and programs are.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "The daybook binary to measure (a release build).")
+    var daybook: String = ".build/release/daybook"
+
+    @Option(help: "PostgreSQL's bin folder, for pg_recvlogical and pgbench (default: pg_config --bindir).")
+    var pgBindir: String?
+
+    @Option(help: "Path of scripts/throwaway-postgres.")
+    var script: String = "scripts/throwaway-postgres"
+
+    @Option(help: "Folder for the throwaway servers and the logs.")
+    var workDir: String = "/tmp"
+
+    @Option(help: "An existing source server (connection string without dbname) instead of a throwaway one.")
+    var source: String?
+
+    @Option(help: "An existing sink server (connection string without dbname) instead of a throwaway one.")
+    var sink: String?
+
+    @Flag(help: "Allow --source/--sink: the benchmark creates and drops databases, publications and slots there.")
+    var allowExistingServers = false
+
+    /// Starts the servers, runs `body`, and tears everything down whatever happens,
+    /// including on SIGINT and SIGTERM.
+    func withEnvironment(_ body: (BenchEnvironment, Tools) throws -> Void) throws {
+        let bindir = try pgBindir ?? Self.detectBindir()
+        let logs = workDir + "/daybook-bench-logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let tools = Tools(
+            daybook: daybook, pgRecvlogical: bindir + "/pg_recvlogical", pgbench: bindir + "/pgbench", logDirectory: logs)
+        for program in [tools.daybook, tools.pgRecvlogical, tools.pgbench] where !FileManager.default.isExecutableFile(atPath: program) {
+            throw BenchError("\(program) is not there: build daybook with `swift build -c release`, install PostgreSQL 15")
+        }
+        let environment = try BenchEnvironment(
+            script: script, workDirectory: workDir, source: source, sink: sink, allowExisting: allowExistingServers)
+        let signals = Self.onInterrupt {
+            FileHandle.standardError.write(Data("daybook-bench: interrupted; dropping slots and servers\n".utf8))
+            environment.tearDown()
+            Glibc.exit(130)
+        }
+        defer {
+            for source in signals { source.cancel() }
+            environment.tearDown()
+        }
+        print("# daybook-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; logs in \(logs)")
+        try body(environment, tools)
+    }
+
+    /// Runs `handler` on SIGINT or SIGTERM instead of dying with slots left behind.
+    private static func onInterrupt(_ handler: @escaping () -> Void) -> [DispatchSourceSignal] {
+        var sources: [DispatchSourceSignal] = []
+        for number: Int32 in [SIGINT, SIGTERM] {
+            _ = Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+
+    private static func detectBindir() throws -> String {
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().reversed() ?? []
+        for version in candidates where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_recvlogical") {
+            return "/usr/lib/postgresql/\(version)/bin"
+        }
+        throw BenchError("cannot find pg_recvlogical under /usr/lib/postgresql: pass --pg-bindir")
+    }
+}
+
+struct CatchUp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catchup", abstract: "Daybook against pg_recvlogical draining identical slots, pair by pair.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Changes per backlog.") var changes = 1_000_000
+    @Option(help: "Pairs per backlog (alternating which runs first).") var runs = 5
+    @Option(parsing: .upToNextOption, help: "Workloads: hot, distinct.") var workloads: [String] = ["hot", "distinct"]
+    @Option(parsing: .upToNextOption, help: "Changes per source transaction.") var transactionSizes: [Int] = [10, 10_000]
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in try catchUp(environment, tools) }
+    }
+
+    func catchUp(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        let benchmark = CatchUpBenchmark(environment: environment, tools: tools)
+        var index = 0
+        for name in workloads {
+            guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }
+            for size in transactionSizes {
+                index += 1
+                let backlog = try Backlog.make(
+                    workload, changes: changes, transactionSize: size, on: environment, name: "bench_\(workload.rawValue)_\(size)")
+                _ = try benchmark.run(backlog, runs: runs)
+                environment.slots.drop(backlog.baseSlot)
+                environment.dropDatabase(backlog.database)
+            }
+        }
+    }
+}
+
+struct Memory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory", abstract: "Peak memory while catching up on millions of distinct keys in one day window.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Distinct keys (new rows) in the backlog.") var keys = 10_000_000
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in try memory(environment, tools) }
+    }
+
+    func memory(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        let backlog = try Backlog.make(.inserts, changes: keys, transactionSize: 10_000, on: environment, name: "bench_memory")
+        _ = try CatchUpBenchmark(environment: environment, tools: tools).run(backlog, runs: 1)
+        environment.slots.drop(backlog.baseSlot)
+        environment.dropDatabase(backlog.database)
+    }
+}
+
+struct Lag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lag", abstract: "A live service under steady load: the slot's lag distribution.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Changes per second (pgbench, ten per transaction).") var rate = 20_000
+    @Option(help: "Seconds of load.") var seconds = 60
+    @Option(help: "daybook run --checkpoint-every.") var checkpointEvery = "1s"
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try LagBenchmark(environment: environment, tools: tools).run(
+                changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery)
+        }
+    }
+}
+
+struct Scale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale", abstract: "One instance against two, each with its own publication and slot.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Changes in the backlog.") var changes = 1_000_000
+    @Option(help: "Runs of each.") var runs = 3
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try ScaleBenchmark(environment: environment, tools: tools).run(changes: changes, transactionSize: 10, runs: runs)
+        }
+    }
+}
+
+struct All: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "all", abstract: "Every benchmark, with its defaults.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try CatchUp.parse([]).catchUp(environment, tools)
+            try Memory.parse([]).memory(environment, tools)
+            try LagBenchmark(environment: environment, tools: tools).run(changesPerSecond: 20_000, seconds: 60, checkpointEvery: "1s")
+            try ScaleBenchmark(environment: environment, tools: tools).run(changes: 1_000_000, transactionSize: 10, runs: 3)
+        }
+    }
+}

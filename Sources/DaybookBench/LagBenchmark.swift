@@ -1,0 +1,100 @@
+import Foundation
+import PostgresReplication
+
+/// A live service under steady load: how far behind the slot's confirmed position is, in
+/// time, sampled every 50 ms.
+///
+/// The lag at a sample is how long ago the WAL position the slot has confirmed was the
+/// server's current position: zero when everything written is in the sink, and otherwise
+/// the age of the oldest change not yet committed to the sink.
+struct LagBenchmark {
+    let environment: BenchEnvironment
+    let tools: Tools
+
+    func run(changesPerSecond: Int, seconds: Int, checkpointEvery: String) throws {
+        let name = "bench_lag"
+        let source = try environment.createSourceDatabase(name)
+        let connection = try PostgresConnection(ConnectionString(source))
+        try connection.simpleQuery(BenchmarkSchema.create)
+        try connection.simpleQuery("CALL bench.prefill(100000)")
+        try connection.simpleQuery("CREATE PUBLICATION bench FOR TABLE \(BenchmarkSchema.tables.joined(separator: ", "))")
+        let slot = "\(name)_slot"
+        try environment.slots.create(slot, on: source)
+        defer { environment.slots.drop(slot) }
+        let sink = try environment.createSinkDatabase("\(name)_sink", daybook: tools.daybook)
+
+        let log = "\(tools.logDirectory)/\(slot).log"
+        let service = try MeasuredProcess.spawn(
+            tools.daybook,
+            ["run", "--database", source, "--sink", sink, "--slot", slot, "--publication", "bench",
+             "--checkpoint-every", checkpointEvery], logFile: log)
+        let serviceStarted = ContinuousClock.now
+        var serviceReaped = false
+        defer { if !serviceReaped { kill(service, SIGKILL); _ = try? MeasuredProcess.reap(service, started: serviceStarted) } }
+        try waitForActiveSlot(slot, connection)
+
+        // Ten changes per transaction: one UPDATE of ten consecutive keys.
+        let script = "\(tools.logDirectory)/lag.pgbench"
+        try "\\set k random(1, 99990)\nUPDATE bench.orders SET amount = amount + 1 WHERE id BETWEEN :k AND :k + 9;\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let transactionsPerSecond = max(1, changesPerSecond / 10)
+        let load = try MeasuredProcess.spawn(
+            tools.pgbench,
+            ["--no-vacuum", "--client", "4", "--jobs", "2", "--rate", String(transactionsPerSecond),
+             "--time", String(seconds), "--file", script, source], logFile: "\(tools.logDirectory)/lag-pgbench.log")
+        let loadStarted = ContinuousClock.now
+
+        var history: [(time: Double, lsn: UInt64)] = []
+        var lags: [Double] = []
+        let sampler = try PostgresConnection(ConnectionString(source))
+        while ContinuousClock.now - loadStarted < .seconds(seconds) {
+            let row = try sampler.query(
+                """
+                SELECT extract(epoch FROM clock_timestamp())::float8::text, pg_current_wal_lsn()::text,
+                       confirmed_flush_lsn::text
+                  FROM pg_replication_slots WHERE slot_name = $1
+                """, [slot]
+            ).rows.first
+            if let row, let time = row[0].flatMap(Double.init), let current = row[1].flatMap(parseLSN),
+                let confirmed = row[2].flatMap(parseLSN)
+            {
+                history.append((time, current))
+                // The first moment the server's position reached what the slot confirmed.
+                let reached = history.first { $0.lsn >= confirmed }?.time ?? time
+                if time - history[0].time >= 5 { lags.append(confirmed >= current ? 0 : time - reached) }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let loadResult = try MeasuredProcess.reap(load, started: loadStarted)
+        kill(service, SIGTERM)
+        let serviceResult = try MeasuredProcess.reap(service, started: serviceStarted)
+        serviceReaped = true
+        let changes = try PostgresConnection(ConnectionString(sink)).query(
+            "SELECT coalesce(sum(updates), 0) FROM daybook.table_windows"
+        ).scalar.flatMap { Int($0) } ?? 0
+        let sorted = lags.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        print("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
+        print(
+            "changes summarised: \(changes.formatted()) (\(Int(Double(changes) / Double(seconds)).formatted())/s); "
+                + "pgbench exit \(loadResult.status)")
+        print(
+            "slot lag over \(sorted.count) samples after 5 s of warm-up: p50 \(milliseconds(percentile(0.5))) ms, "
+                + "p99 \(milliseconds(percentile(0.99))) ms, max \(milliseconds(sorted.last ?? .nan)) ms")
+        print(
+            "daybook: CPU \(format(serviceResult.cpu)) s over \(format(serviceResult.wall)) s "
+                + "(\(Int(100 * serviceResult.cpu / serviceResult.wall)) % of one core), peak \(serviceResult.peakResidentBytes >> 20) MB")
+    }
+
+    private func waitForActiveSlot(_ slot: String, _ connection: PostgresConnection) throws {
+        for _ in 0..<200 {
+            if try connection.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar == "t" {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw BenchError("daybook did not start streaming slot \(slot)")
+    }
+
+    private func milliseconds(_ seconds: Double) -> String { seconds.isNaN ? "n/a" : String(Int((seconds * 1000).rounded())) }
+}
