@@ -64,7 +64,14 @@ struct StreamSession {
                 logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(processor.committedLSN))"])
                 return
             }
+            // One clock reading per turn: the loop turns once per message while data flows.
             let now = ContinuousClock.now
+            try checkpointIfDue(force: false, now: now)
+            try collectCommitted()
+            if now >= nextStatusAt {
+                try probeIdleWatermark()
+                try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
+            }
             var wait = max(.milliseconds(1), nextStatusAt - now)
             if let firstPendingAt, !processor.inTransaction {
                 wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now))
@@ -80,12 +87,6 @@ struct StreamSession {
                 throw DaybookError.from(error, role: "source")
             }
             try spillIfDue()
-            try checkpointIfDue(force: false)
-            try collectCommitted()
-            if ContinuousClock.now >= nextStatusAt {
-                try probeIdleWatermark()
-                try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
-            }
         }
     }
 
@@ -170,11 +171,11 @@ struct StreamSession {
 
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
     /// long enough. Never inside a source transaction.
-    mutating func checkpointIfDue(force: Bool) throws {
+    mutating func checkpointIfDue(force: Bool, now: ContinuousClock.Instant = .now) throws {
         guard !processor.inTransaction, processor.hasPendingCheckpoint else { return }
         let due =
             force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
-            || (firstPendingAt.map { ContinuousClock.now - $0 >= configuration.checkpointInterval } ?? false)
+            || (firstPendingAt.map { now - $0 >= configuration.checkpointInterval } ?? false)
         guard due, let checkpoint = processor.takeCheckpoint() else { return }
         firstPendingAt = nil
         try writer.submit(.checkpoint(checkpoint))

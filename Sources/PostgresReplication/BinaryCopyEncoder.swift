@@ -49,15 +49,20 @@ public struct BinaryCopyEncoder: Sendable {
     }
 
     /// A `text` field from UTF-8 bytes.
-    public mutating func appendText(_ utf8: some Collection<UInt8>) {
+    public mutating func appendText(_ utf8: UnsafeRawBufferPointer) {
         appendInt32(Int32(truncatingIfNeeded: utf8.count))
         bytes.append(contentsOf: utf8)
+    }
+
+    /// A `text` field from UTF-8 bytes.
+    public mutating func appendText(_ utf8: [UInt8]) {
+        utf8.withUnsafeBytes { appendText($0) }
     }
 
     /// A `text` field.
     public mutating func appendText(_ string: String) {
         var string = string
-        string.withUTF8 { appendText($0) }
+        string.withUTF8 { appendText(UnsafeRawBufferPointer($0)) }
     }
 
     /// A `text` field of `count` bytes that `write` appends to the buffer.
@@ -93,25 +98,14 @@ public struct BinaryCopyEncoder: Sendable {
     public mutating func appendNull() { appendInt32(-1) }
 
     private mutating func appendInt16(_ value: Int16) {
-        let raw = UInt16(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: raw >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: raw))
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     private mutating func appendInt32(_ value: Int32) {
-        let raw = UInt32(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: raw >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: raw >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: raw >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: raw))
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     private mutating func appendBigEndian(_ value: UInt64) {
-        var shift: UInt64 = 56
-        while true {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-            if shift == 0 { break }
-            shift -= 8
-        }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 }

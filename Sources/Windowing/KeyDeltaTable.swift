@@ -14,7 +14,6 @@
 public struct KeyDeltaTable: Sendable {
     /// One key in one window of one table.
     struct Entry: Sendable {
-        var hash: Int
         var keyStart: Int32
         var keyCount: Int32
         var table: Int32
@@ -28,12 +27,14 @@ public struct KeyDeltaTable: Sendable {
 
     private var keyBytes: [UInt8] = []
     private var entries: [Entry] = []
-    /// Open addressing with linear probing: an entry index per slot, -1 when empty. The
-    /// count is a power of two, kept at most half full.
-    private var slots: [Int32] = []
-    private var opCodes: [UInt8] = []
-    /// The index of the next operation of the same entry, -1 at the end.
-    private var opNext: [Int32] = []
+    /// Open addressing with linear probing, kept at most half full; the count is a power of
+    /// two. A slot is 0 when empty, else the entry's index + 1 in the low 32 bits and the
+    /// high 32 bits of its hash in the high ones, so most mismatches are rejected without
+    /// touching the entry.
+    private var slots: [UInt64] = []
+    /// Every operation: its letter in the low 8 bits, the index + 1 of the same key's next
+    /// operation above them (0 at the end of the list).
+    private var operations: [UInt64] = []
 
     public init() {}
 
@@ -41,62 +42,78 @@ public struct KeyDeltaTable: Sendable {
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     /// Operations recorded, over all keys.
-    public var operationCount: Int { opCodes.count }
+    public var operationCount: Int { operations.count }
 
     /// Bytes held, for memory accounting.
     public var approximateBytes: Int {
-        keyBytes.capacity + entries.capacity * MemoryLayout<Entry>.stride + slots.capacity * 4
-            + opCodes.capacity * 5
+        keyBytes.capacity + entries.capacity * MemoryLayout<Entry>.stride + (slots.capacity + operations.capacity) * 8
     }
 
     /// Appends `operation` to the key's list, creating the entry if the key is new.
     public mutating func add(
         _ operation: RowOperation, key: UnsafeRawBufferPointer, table: Int32, windowStart: Timestamp, at time: Timestamp
     ) {
-        if slots.isEmpty || (entries.count + 1) * 2 > slots.count { grow() }
+        if (entries.count + 1) * 2 > slots.count { grow() }
         var hasher = Hasher()
         hasher.combine(windowStart.microsecondsSinceEpoch)
         hasher.combine(table)
         hasher.combine(bytes: key)
-        let hash = hasher.finalize()
-        let mask = slots.count - 1
-        var slot = hash & mask
-        let opIndex = Int32(opCodes.count)
-        opCodes.append(operation.rawValue)
-        opNext.append(-1)
+        let hash = UInt64(bitPattern: Int64(hasher.finalize()))
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let window = windowStart.microsecondsSinceEpoch
         let micros = time.microsecondsSinceEpoch
-        while true {
-            let index = Int(slots[slot])
-            if index < 0 { break }
-            if entries[index].hash == hash, entries[index].table == table,
-                entries[index].windowStart == windowStart.microsecondsSinceEpoch, keyEquals(index, key)
-            {
-                opNext[Int(entries[index].lastOp)] = opIndex
-                entries[index].lastOp = opIndex
+        let opIndex = operations.count
+        operations.append(UInt64(operation.rawValue))
+
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                keyBytes.withUnsafeBytes { keyBytes in
+                    while true {
+                        let value = slots[slot]
+                        if value == 0 { return nil }
+                        if value & 0xFFFF_FFFF_0000_0000 == tag {
+                            let index = Int(value & 0xFFFF_FFFF) - 1
+                            let entry = entries[index]
+                            if entry.table == table, entry.windowStart == window, Int(entry.keyCount) == key.count,
+                                key.isEmpty || memcmpEqual(keyBytes.baseAddress! + Int(entry.keyStart), key.baseAddress!, key.count)
+                            {
+                                return index
+                            }
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+        if let index = found {
+            entries.withUnsafeMutableBufferPointer { entries in
+                operations.withUnsafeMutableBufferPointer { operations in
+                    operations[Int(entries[index].lastOp)] |= UInt64(opIndex + 1) << 8
+                }
+                entries[index].lastOp = Int32(opIndex)
                 entries[index].opCount += 1
                 entries[index].firstChange = min(entries[index].firstChange, micros)
                 entries[index].lastChange = max(entries[index].lastChange, micros)
-                return
             }
-            slot = (slot + 1) & mask
+            return
         }
-        slots[slot] = Int32(entries.count)
+        slots[slot] = tag | UInt64(entries.count + 1)
         let keyStart = Int32(keyBytes.count)
         keyBytes.append(contentsOf: key)
         entries.append(
             Entry(
-                hash: hash, keyStart: keyStart, keyCount: Int32(key.count), table: table, opCount: 1,
-                windowStart: windowStart.microsecondsSinceEpoch, firstChange: micros, lastChange: micros,
-                firstOp: opIndex, lastOp: opIndex))
+                keyStart: keyStart, keyCount: Int32(key.count), table: table, opCount: 1, windowStart: window,
+                firstChange: micros, lastChange: micros, firstOp: Int32(opIndex), lastOp: Int32(opIndex)))
     }
 
     /// Empties the table, keeping its storage for the next batch.
     public mutating func removeAll() {
         keyBytes.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
-        opCodes.removeAll(keepingCapacity: true)
-        opNext.removeAll(keepingCapacity: true)
-        if !slots.isEmpty { slots.withUnsafeMutableBufferPointer { $0.update(repeating: -1) } }
+        operations.removeAll(keepingCapacity: true)
+        if !slots.isEmpty { slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
     }
 
     // MARK: Reading entries
@@ -118,42 +135,47 @@ public struct KeyDeltaTable: Sendable {
 
     /// Calls `body` with each operation of entry `index`, in the order they were added.
     public func forEachOperation(at index: Int, _ body: (RowOperation) -> Void) {
-        var op = Int(entries[index].firstOp)
-        while op >= 0 {
-            body(RowOperation(rawValue: opCodes[op]) ?? .update)
-            op = Int(opNext[op])
+        var next = Int(entries[index].firstOp) + 1
+        while next > 0 {
+            let value = operations[next - 1]
+            body(RowOperation(rawValue: UInt8(truncatingIfNeeded: value)) ?? .update)
+            next = Int(value >> 8)
         }
     }
 
     /// The operations' letters (`I`, `U`, `D`) of entry `index`, appended to `output`.
     public func appendOperationLetters(at index: Int, to output: inout [UInt8]) {
-        var op = Int(entries[index].firstOp)
-        while op >= 0 {
-            output.append(opCodes[op])
-            op = Int(opNext[op])
+        operations.withUnsafeBufferPointer { operations in
+            var next = Int(entries[index].firstOp) + 1
+            while next > 0 {
+                let value = operations[next - 1]
+                output.append(UInt8(truncatingIfNeeded: value))
+                next = Int(value >> 8)
+            }
         }
     }
 
     // MARK: Internals
 
-    private func keyEquals(_ index: Int, _ key: UnsafeRawBufferPointer) -> Bool {
-        let entry = entries[index]
-        guard Int(entry.keyCount) == key.count else { return false }
-        if key.isEmpty { return true }
-        return keyBytes.withUnsafeBytes { all in
-            memcmpEqual(all.baseAddress! + Int(entry.keyStart), key.baseAddress!, key.count)
-        }
-    }
-
     private mutating func grow() {
         let newCount = max(1024, slots.count * 2)
-        slots = [Int32](repeating: -1, count: newCount)
+        var newSlots = [UInt64](repeating: 0, count: newCount)
         let mask = newCount - 1
+        // Rehash from the stored keys: entries keep no full hash (it would cost 8 bytes each).
         for index in entries.indices {
-            var slot = entries[index].hash & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(index)
+            let entry = entries[index]
+            var hasher = Hasher()
+            hasher.combine(entry.windowStart)
+            hasher.combine(entry.table)
+            keyBytes.withUnsafeBytes { all in
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyCount)]))
+            }
+            let hash = UInt64(bitPattern: Int64(hasher.finalize()))
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while newSlots[slot] != 0 { slot = (slot + 1) & mask }
+            newSlots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
         }
+        slots = newSlots
     }
 }
 
