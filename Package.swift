@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "daybook", targets: ["daybook"]),
         .library(name: "Daybook", targets: ["Daybook"]),
+        // The pure modules, for the micro-benchmarks in Benchmarks/ (and anyone who needs a
+        // pgoutput decoder or a windowing engine without the service).
+        .library(name: "PgOutput", targets: ["PgOutput"]),
+        .library(name: "Windowing", targets: ["Windowing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
