@@ -12,7 +12,7 @@ public struct RunConfiguration: Sendable {
     /// Window settings asked for; the rest comes from the slot's checkpoint.
     public var windows: WindowRequest
     /// Longest time a processed transaction waits before it is checkpointed.
-    public var checkpointInterval: Duration = .seconds(1)
+    public var checkpointInterval: Duration = .milliseconds(250)
     /// A checkpoint is written once this many changes are pending (at a transaction boundary).
     public var maxBatchChanges = 50_000
     /// How often a status update is sent to the server even when nothing happens.

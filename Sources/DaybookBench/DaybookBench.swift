@@ -152,7 +152,7 @@ struct Lag: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Changes per second (pgbench, ten per transaction).") var rate = 20_000
     @Option(help: "Seconds of load.") var seconds = 60
-    @Option(help: "daybook run --checkpoint-every.") var checkpointEvery = "1s"
+    @Option(help: "daybook run --checkpoint-every.") var checkpointEvery = "250ms"
 
     func run() throws {
         try common.withEnvironment { environment, tools in
@@ -186,7 +186,7 @@ struct All: ParsableCommand {
         try common.withEnvironment { environment, tools in
             try CatchUp.parse([]).catchUp(environment, tools)
             try Memory.parse([]).memory(environment, tools)
-            try LagBenchmark(environment: environment, tools: tools).run(changesPerSecond: 20_000, seconds: 60, checkpointEvery: "1s")
+            try LagBenchmark(environment: environment, tools: tools).run(changesPerSecond: 20_000, seconds: 60, checkpointEvery: "250ms")
             try ScaleBenchmark(environment: environment, tools: tools).run(changes: 1_000_000, transactionSize: 10, runs: 3)
         }
     }

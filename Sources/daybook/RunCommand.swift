@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     var timeZone: String?
 
     @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 500ms, 1s).")
-    var checkpointEvery: String = "1s"
+    var checkpointEvery: String = "250ms"
 
     @Option(name: .long, help: "Checkpoint once this many changes are pending.")
     var batchSize: Int = 50_000
