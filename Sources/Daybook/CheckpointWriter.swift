@@ -92,13 +92,15 @@ final class CheckpointWriter: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Stops the thread after the write in progress; queued writes are dropped (the slot was
-    /// not confirmed for them, so they come again).
+    /// Stops the thread once the write in progress has ended, and waits for that: a session
+    /// that reconnects must not load the checkpoint while an older write may still move it.
+    /// Queued writes are dropped (the slot was not confirmed for them, so they come again).
     func close() {
         condition.lock()
         closing = true
         queue.removeAll()
         condition.broadcast()
+        while writing { condition.wait() }
         condition.unlock()
     }
 

@@ -16,8 +16,8 @@ struct CatchUpBenchmark {
 
     /// Runs `runs` pairs on `backlog` and prints one line per run and the medians.
     func run(_ backlog: Backlog, runs: Int) throws -> [Pair] {
-        print("\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s)")
-        print("run | first | pg_recvlogical s | cpu s | changes/s | peak MB | daybook s | cpu s | changes/s | peak MB | wall ratio | cpu ratio")
+        say("\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s)")
+        say("run | first | pg_recvlogical s | cpu s | changes/s | peak MB | daybook s | cpu s | changes/s | peak MB | wall ratio | cpu ratio")
         var pairs: [Pair] = []
         for run in 1...runs {
             let receiverFirst = run % 2 == 1
@@ -34,12 +34,12 @@ struct CatchUpBenchmark {
             let pair = Pair(receiver: receiver, daybook: daybook)
             pairs.append(pair)
             let rate = { (m: Measurement) in Int(Double(backlog.changes) / m.wall).formatted() }
-            print(
+            say(
                 "\(run) | \(receiverFirst ? "pg_recvlogical" : "daybook") | \(format(receiver.wall)) | \(format(receiver.cpu)) | "
                     + "\(rate(receiver)) | \(receiver.peakResidentBytes >> 20) | \(format(daybook.wall)) | \(format(daybook.cpu)) | "
                     + "\(rate(daybook)) | \(daybook.peakResidentBytes >> 20) | \(format(pair.wallRatio)) | \(format(pair.cpuRatio))")
         }
-        print(
+        say(
             "median wall ratio daybook / pg_recvlogical: \(format(median(pairs.map(\.wallRatio)))); "
                 + "median CPU ratio: \(format(median(pairs.map(\.cpuRatio)))); "
                 + "CPU per million changes: pg_recvlogical \(format(median(pairs.map(\.receiver.cpu)) * 1e6 / Double(backlog.changes))) s, "

@@ -69,7 +69,7 @@ struct CommonOptions: ParsableArguments {
             for source in signals { source.cancel() }
             environment.tearDown()
         }
-        print("# daybook-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; logs in \(logs)")
+        say("# daybook-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; logs in \(logs)")
         try body(environment, tools)
     }
 
@@ -190,4 +190,10 @@ struct All: ParsableCommand {
             try ScaleBenchmark(environment: environment, tools: tools).run(changes: 1_000_000, transactionSize: 10, runs: 3)
         }
     }
+}
+
+/// Prints a line of figures at once, also when the output goes to a file.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }

@@ -77,14 +77,14 @@ struct LagBenchmark {
         ).scalar.flatMap { Int($0) } ?? 0
         let sorted = lags.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        print("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
-        print(
+        say("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
+        say(
             "changes summarised: \(changes.formatted()) (\(Int(Double(changes) / Double(seconds)).formatted())/s); "
                 + "pgbench exit \(loadResult.status)")
-        print(
+        say(
             "slot lag over \(sorted.count) samples (every 50 ms; each within one sample) after 5 s of warm-up: p50 \(milliseconds(percentile(0.5))) ms, "
                 + "p99 \(milliseconds(percentile(0.99))) ms, max \(milliseconds(sorted.last ?? .nan)) ms")
-        print(
+        say(
             "daybook: CPU \(format(serviceResult.cpu)) s over \(format(serviceResult.wall)) s "
                 + "(\(Int(100 * serviceResult.cpu / serviceResult.wall)) % of one core), peak \(serviceResult.peakResidentBytes >> 20) MB")
     }

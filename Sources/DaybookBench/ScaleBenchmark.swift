@@ -12,19 +12,19 @@ struct ScaleBenchmark {
         let backlog = try Backlog.make(
             .hot, changes: changes, transactionSize: transactionSize, on: environment, name: "bench_scale",
             publications: halves.merging(["bench": BenchmarkSchema.tables]) { first, _ in first })
-        print("\n## scale: one instance (4 tables) against two instances (2 tables each, own slot and publication), one sink")
-        print("\(backlog.label), \(changes.formatted()) changes")
-        print("run | one instance s | changes/s | two instances s | changes/s | speed-up")
+        say("\n## scale: one instance (4 tables) against two instances (2 tables each, own slot and publication), one sink")
+        say("\(backlog.label), \(changes.formatted()) changes")
+        say("run | one instance s | changes/s | two instances s | changes/s | speed-up")
         var speedUps: [Double] = []
         for run in 1...runs {
             let one = try measure(backlog, run: run, publications: ["bench"])
             let two = try measure(backlog, run: run, publications: ["bench_a", "bench_b"])
             speedUps.append(one / two)
-            print(
+            say(
                 "\(run) | \(format(one)) | \(Int(Double(changes) / one).formatted()) | \(format(two)) | "
                     + "\(Int(Double(changes) / two).formatted()) | \(format(one / two))")
         }
-        print("median speed-up of two instances over one: \(format(median(speedUps)))")
+        say("median speed-up of two instances over one: \(format(median(speedUps)))")
     }
 
     /// Runs one instance per publication at once into a fresh shared sink; returns the wall
