@@ -77,13 +77,6 @@ final class CheckpointWriter: @unchecked Sendable {
         return committed
     }
 
-    /// Whether nothing is queued or being written.
-    var isIdle: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return queue.isEmpty && !writing
-    }
-
     /// Waits until everything submitted has been written (or a write failed).
     func drain() throws(DaybookError) {
         condition.lock()

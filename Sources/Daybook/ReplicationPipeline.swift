@@ -81,6 +81,7 @@ public final class ReplicationPipeline {
         }
         // Only now, with the source checked, is anything written to the sink.
         let state: SinkState
+        try sink.claimSlot()
         do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
         try windows.checkCompatible(with: state, slot: slot)
         logger.info(

@@ -100,10 +100,4 @@ struct KeyShape: Hashable, Sendable {
             return false
         }
     }
-
-    /// The key as text, or nil (see ``key(of:fallback:into:)``); for late changes and tests.
-    func key<Row: RowImage>(of row: Row, fallback: Row? = nil) -> String? {
-        var bytes: [UInt8] = []
-        return key(of: row, fallback: fallback, into: &bytes) ? String(decoding: bytes, as: UTF8.self) : nil
-    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresReplication
 import Windowing
 
@@ -38,8 +39,36 @@ public final class Sink {
         if encoder.bytes.capacity <= 64 << 20 { copyEncoder = encoder }
     }
 
+    /// Makes this connection the only writer of the slot's results in the sink, for as long
+    /// as it lives: a session-level advisory lock, released by PostgreSQL when the
+    /// connection ends, also after a crash. Without it a second `daybook run` for the same
+    /// slot could clean up the first one's pending parts of a large transaction before the
+    /// slot itself (held by the first) turned it away.
+    ///
+    /// A session that reconnects may find its predecessor's connection still closing, so
+    /// this waits a few seconds before it gives up.
+    public func claimSlot() throws(DaybookError) {
+        for attempt in 0..<20 {
+            let claimed: Bool
+            do {
+                claimed = try connection.query(
+                    "SELECT pg_try_advisory_lock(hashtext('daybook.sink'), hashtext($1))", [slot]
+                ).scalar == "t"
+            } catch {
+                throw DaybookError.from(error, role: "sink")
+            }
+            if claimed { return }
+            if attempt < 19 { Thread.sleep(forTimeInterval: 0.25) }
+        }
+        throw DaybookError(
+            .slotInUse,
+            "another daybook process is writing slot \(slot)'s results into this sink; stop it first (one process per slot)",
+            retryable: true)
+    }
+
     /// Reads the checkpoint and open windows for this slot, creating the checkpoint row on
     /// first use so that the write fence has a row to lock from the very first checkpoint.
+    /// Call ``claimSlot()`` first.
     public func loadState() throws(PostgresError) -> SinkState {
         try connection.query(
             """

@@ -7,7 +7,7 @@ enum SourcePreflight {
         try DaybookError.mapping(role: "source") {
             try SourceChecks.requireLogicalDecoding(connection)
             let slots = try connection.simpleQuery(
-                "SELECT plugin, database, wal_status FROM pg_replication_slots WHERE slot_name = "
+                "SELECT plugin, database, wal_status, active_pid FROM pg_replication_slots WHERE slot_name = "
                     + connection.quoteLiteral(slot))
             guard let row = slots.rows.first else {
                 throw DaybookError(
@@ -25,6 +25,13 @@ enum SourcePreflight {
                     .slotInvalid,
                     "replication slot \(slot) was invalidated (its WAL was removed, max_slot_wal_keep_size): changes since "
                         + "the last checkpoint are gone; drop and recreate it with `daybook setup` and accept the gap")
+            }
+            if let pid = row[3] {
+                // Before anything touches the sink: the slot's consumer owns its results there.
+                throw DaybookError(
+                    .slotInUse,
+                    "replication slot \(slot) is active for PID \(pid) — another consumer (perhaps another daybook run) is "
+                        + "using the slot; stop it first", retryable: true)
             }
             for publication in publications { try SourceChecks.requirePublication(connection, publication) }
         }

@@ -29,14 +29,6 @@ public struct BinaryCopyEncoder: Sendable {
         rowCount = 0
     }
 
-    /// The complete stream: everything appended so far plus the trailer.
-    public var finished: [UInt8] {
-        var copy = bytes
-        copy.append(0xFF)
-        copy.append(0xFF)
-        return copy
-    }
-
     /// Appends the trailer in place; call once, after the last row.
     public mutating func finish() {
         bytes.append(0xFF)

@@ -44,11 +44,6 @@ public struct KeyDeltaTable: Sendable {
     /// Operations recorded, over all keys.
     public var operationCount: Int { operations.count }
 
-    /// Bytes held, for memory accounting.
-    public var approximateBytes: Int {
-        keyBytes.capacity + entries.capacity * MemoryLayout<Entry>.stride + (slots.capacity + operations.capacity) * 8
-    }
-
     /// Appends `operation` to the key's list, creating the entry if the key is new.
     public mutating func add(
         _ operation: RowOperation, key: UnsafeRawBufferPointer, table: Int32, windowStart: Timestamp, at time: Timestamp

@@ -27,6 +27,20 @@ struct OperationalFaultTests {
         #expect(first.isRunning, "the first run goes on")
     }
 
+    /// Two writers of one slot's results into one sink are refused before either touches
+    /// them, whichever way the second one came (here: the sink lock is held, the slot free).
+    @Test func aSecondWriterOfTheSameSlotIntoTheSinkIsRefused() throws {
+        let database = try TestDatabase("twowriters")
+        try Workload.prepare(database)
+        let holder = try PostgresConnection(ConnectionString(database.connectionString))
+        try holder.query("SELECT pg_advisory_lock(hashtext('daybook.sink'), hashtext($1))", [database.name])
+        let second = try DaybookProcess.run(
+            Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        #expect(second.status == 4)
+        #expect(firstLine(second.stderr).contains("another daybook process is writing slot \(database.name)"), "\(second.stderr)")
+        #expect(try database.scalar("SELECT count(*) FROM daybook.checkpoint") == "0", "nothing written")
+    }
+
     @Test func anInvalidatedSlotSaysWhatAResetLoses() throws {
         let database = try TestDatabase("lost")
         try Workload.prepare(database)
