@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,8 @@ struct CommonOptions: ParsableArguments {
         let environment = try BenchEnvironment(
             script: script, workDirectory: workDir, source: source, sink: sink, allowExisting: allowExistingServers)
         let signals = Self.onInterrupt {
-            FileHandle.standardError.write(Data("daybook-bench: interrupted; dropping slots and servers\n".utf8))
+            interrupted.store(true, ordering: .sequentiallyConsistent)
+            FileHandle.standardError.write(Data("daybook-bench: interrupted; dropping its slots, databases and throwaway servers\n".utf8))
             environment.tearDown()
             Glibc.exit(130)
         }
@@ -70,7 +72,12 @@ struct CommonOptions: ParsableArguments {
             environment.tearDown()
         }
         say("# daybook-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; logs in \(logs)")
-        try body(environment, tools)
+        do {
+            try body(environment, tools)
+        } catch where interrupted.load(ordering: .sequentiallyConsistent) {
+            // The interrupt handler is dropping what this run stood on; it exits when done.
+            while true { sleep(1) }
+        }
     }
 
     /// Runs `handler` on SIGINT or SIGTERM instead of dying with slots left behind.
@@ -191,6 +198,9 @@ struct All: ParsableCommand {
         }
     }
 }
+
+/// Set by SIGINT or SIGTERM, while the handler tears everything down.
+private let interrupted = Atomic<Bool>(false)
 
 /// Prints a line of figures at once, also when the output goes to a file.
 func say(_ line: String) {
