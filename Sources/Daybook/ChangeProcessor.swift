@@ -85,6 +85,9 @@ public struct ChangeProcessor: Sendable {
     /// Changes waiting for the next checkpoint.
     public var pendingChanges: Int { batch.changeCount }
 
+    /// Bytes of key text waiting for the next checkpoint or part.
+    public var pendingKeyBytes: Int { batch.keyByteCount }
+
     /// Changes of the open transaction not yet written in part (see ``takeSpill()``).
     public var unspilledTransactionChanges: Int { current?.unspilledChanges ?? 0 }
 

@@ -52,12 +52,16 @@ final class CheckpointWriter: @unchecked Sendable {
 
     /// Queues a write; blocks while the queue is full.
     ///
+    /// - Parameter waiting: called about once a second while blocked, without the lock: a
+    ///   long sink transaction (folding a big day at its close) must not keep the session
+    ///   from answering the server, which ends a silent replication connection after
+    ///   `wal_sender_timeout`.
     /// - Throws: the error of an earlier write that failed: the session must restart from
     ///   the sink's checkpoint.
-    func submit(_ write: Write) throws(DaybookError) {
+    func submit(_ write: Write, waiting: () throws -> Void) throws {
+        try wait(until: { queue.count < queueLimit }, waiting: waiting)
         condition.lock()
         defer { condition.unlock() }
-        while failure == nil, queue.count >= queueLimit { condition.wait() }
         if let failure { throw failure }
         queue.append(write)
         condition.broadcast()
@@ -77,12 +81,27 @@ final class CheckpointWriter: @unchecked Sendable {
         return committed
     }
 
-    /// Waits until everything submitted has been written (or a write failed).
-    func drain() throws(DaybookError) {
+    /// Waits until everything submitted has been written (or a write failed); `waiting` as
+    /// for ``submit(_:waiting:)``.
+    func drain(waiting: () throws -> Void) throws {
+        try wait(until: { queue.isEmpty && !writing }, waiting: waiting)
         condition.lock()
         defer { condition.unlock() }
-        while failure == nil, !queue.isEmpty || writing { condition.wait() }
         if let failure { throw failure }
+    }
+
+    /// Waits, under the lock, until `ready` holds or a write failed, calling `waiting`
+    /// (outside the lock) after every second of it.
+    private func wait(until ready: () -> Bool, waiting: () throws -> Void) throws {
+        condition.lock()
+        while failure == nil, !ready() {
+            if !condition.wait(until: Date(timeIntervalSinceNow: 1)), failure == nil, !ready() {
+                condition.unlock()
+                try waiting()  // on a throw the lock is already released
+                condition.lock()
+            }
+        }
+        condition.unlock()
     }
 
     /// Stops the thread once the write in progress has ended, and waits for that: a session
@@ -107,6 +126,8 @@ final class CheckpointWriter: @unchecked Sendable {
             }
             let write = queue.removeFirst()
             writing = true
+            // A submit waiting for room may go on now, while this write runs.
+            condition.broadcast()
             condition.unlock()
 
             var result: Result<Committed, DaybookError>

@@ -29,7 +29,7 @@ struct InPlaceRow: RowImage {
 }
 
 /// Builds a row's key, the canonical JSON object `{"column": "text value", …}` of its key
-/// columns in column order, as UTF-8 bytes.
+/// columns in the table's column order, as UTF-8 bytes.
 ///
 /// The key columns are the table's replica identity columns: the primary key under
 /// `DEFAULT`, the index's columns under `USING INDEX`. Under `FULL` every column is flagged,
@@ -54,6 +54,10 @@ struct KeyShape: Hashable, Sendable {
             positions = relation.columns.indices.filter { relation.columns[$0].isKey }
         }
         if relation.replicaIdentity == .nothing { positions = [] }
+        // Always in the table's column order: the same key then has one spelling whichever
+        // identity produced it (the primary key's own order under FULL, the flags under
+        // DEFAULT), so operations of one batch never need ordering across spellings.
+        positions.sort()
         self.positions = positions
         self.prefixes = positions.enumerated().map { index, position in
             var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]

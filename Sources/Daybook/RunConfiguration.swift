@@ -15,6 +15,9 @@ public struct RunConfiguration: Sendable {
     public var checkpointInterval: Duration = .milliseconds(250)
     /// A checkpoint is written once this many changes are pending (at a transaction boundary).
     public var maxBatchChanges = 50_000
+    /// ... or once the pending keys hold this many bytes: wide keys (whole rows under
+    /// `REPLICA IDENTITY FULL`) must not make a batch of normal length huge.
+    public var maxBatchKeyBytes = 64 << 20
     /// How often a status update is sent to the server even when nothing happens.
     public var statusInterval: Duration = .seconds(10)
     /// Stop once everything the server had written when the run started is in the sink.

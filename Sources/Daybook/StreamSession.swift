@@ -158,11 +158,15 @@ struct StreamSession {
     }
 
     /// Writes the keyed part of a large open transaction ahead of its commit once it has
-    /// grown by a batch, so that memory stays bounded however large one transaction is.
+    /// grown by a batch (in changes or in key bytes), so that memory stays bounded however
+    /// large one transaction is.
     mutating func spillIfDue() throws {
-        guard processor.unspilledTransactionChanges >= configuration.maxBatchChanges, let spill = processor.takeSpill()
+        guard processor.inTransaction,
+            processor.unspilledTransactionChanges >= configuration.maxBatchChanges
+                || processor.pendingKeyBytes >= configuration.maxBatchKeyBytes,
+            let spill = processor.takeSpill()
         else { return }
-        try writer.submit(.spill(spill))
+        try writer.submit(.spill(spill)) { try sendStatus() }
         submittedWrites += 1
         logger.debug(
             "wrote part of a large transaction ahead of its commit",
@@ -175,16 +179,17 @@ struct StreamSession {
         guard !processor.inTransaction, processor.hasPendingCheckpoint else { return }
         let due =
             force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
+            || processor.pendingKeyBytes >= configuration.maxBatchKeyBytes
             || (firstPendingAt.map { now - $0 >= configuration.checkpointInterval } ?? false)
         guard due, let checkpoint = processor.takeCheckpoint() else { return }
         firstPendingAt = nil
-        try writer.submit(.checkpoint(checkpoint))
+        try writer.submit(.checkpoint(checkpoint)) { try sendStatus() }
         submittedWrites += 1
     }
 
     /// Waits for every submitted write, then confirms the slot up to it.
     mutating func finishWrites() throws {
-        try writer.drain()
+        try writer.drain { try sendStatus() }
         try collectCommitted()
         try sendStatus()
     }

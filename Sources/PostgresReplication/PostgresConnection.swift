@@ -21,9 +21,15 @@ public final class PostgresConnection {
         _ connectionString: ConnectionString, replication: Bool = false, applicationName: String = "daybook"
     ) throws(PostgresError) {
         // Later entries override earlier ones, so the connection string can override the
-        // default timeout, and replication=database always wins.
-        var keywords = ["connect_timeout", "dbname", "fallback_application_name"]
-        var values = ["10", connectionString.value, applicationName]
+        // defaults, and replication=database always wins. TCP keepalives and a user timeout
+        // notice a peer that vanished (a partition, a host gone) within about two minutes
+        // instead of the kernel's hours, so a blocked read or write fails and the service
+        // reconnects; long statements send nothing and are not affected.
+        var keywords = [
+            "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+            "fallback_application_name",
+        ]
+        var values = ["10", "30", "10", "6", "120000", connectionString.value, applicationName]
         if replication {
             keywords.append("replication")
             values.append("database")

@@ -131,6 +131,9 @@ public struct ChangeBatch: Sendable {
 
     public var isEmpty: Bool { changeCount == 0 }
 
+    /// Bytes of key text held (see ``KeyDeltaTable/keyByteCount``).
+    public var keyByteCount: Int { keyTable.keyByteCount }
+
     /// The index of table `name`, interning it on first use.
     public mutating func tableIndex(_ name: String) -> Int32 {
         if let index = tableIndices[name] { return index }

@@ -14,8 +14,8 @@
 public struct KeyDeltaTable: Sendable {
     /// One key in one window of one table.
     struct Entry: Sendable {
-        var keyStart: Int32
-        var keyCount: Int32
+        var keyStart: Int
+        var keyCount: Int
         var table: Int32
         var opCount: Int32
         var windowStart: Int64
@@ -43,6 +43,9 @@ public struct KeyDeltaTable: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     /// Operations recorded, over all keys.
     public var operationCount: Int { operations.count }
+    /// Bytes of key text held: what a batch of wide keys (a whole row under `REPLICA
+    /// IDENTITY FULL`) costs, so the caller can bound memory by bytes as well as by changes.
+    public var keyByteCount: Int { keyBytes.count }
 
     /// Appends `operation` to the key's list, creating the entry if the key is new.
     public mutating func add(
@@ -71,8 +74,8 @@ public struct KeyDeltaTable: Sendable {
                         if value & 0xFFFF_FFFF_0000_0000 == tag {
                             let index = Int(value & 0xFFFF_FFFF) - 1
                             let entry = entries[index]
-                            if entry.table == table, entry.windowStart == window, Int(entry.keyCount) == key.count,
-                                key.isEmpty || memcmpEqual(keyBytes.baseAddress! + Int(entry.keyStart), key.baseAddress!, key.count)
+                            if entry.table == table, entry.windowStart == window, entry.keyCount == key.count,
+                                key.isEmpty || memcmpEqual(keyBytes.baseAddress! + entry.keyStart, key.baseAddress!, key.count)
                             {
                                 return index
                             }
@@ -95,11 +98,11 @@ public struct KeyDeltaTable: Sendable {
             return
         }
         slots[slot] = tag | UInt64(entries.count + 1)
-        let keyStart = Int32(keyBytes.count)
+        let keyStart = keyBytes.count
         keyBytes.append(contentsOf: key)
         entries.append(
             Entry(
-                keyStart: keyStart, keyCount: Int32(key.count), table: table, opCount: 1, windowStart: window,
+                keyStart: keyStart, keyCount: key.count, table: table, opCount: 1, windowStart: window,
                 firstChange: micros, lastChange: micros, firstOp: Int32(opIndex), lastOp: Int32(opIndex)))
     }
 
@@ -124,7 +127,7 @@ public struct KeyDeltaTable: Sendable {
     public func withKey<Result>(at index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         let entry = entries[index]
         return try keyBytes.withUnsafeBytes { all in
-            try body(UnsafeRawBufferPointer(rebasing: all[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyCount)]))
+            try body(UnsafeRawBufferPointer(rebasing: all[entry.keyStart..<(entry.keyStart + entry.keyCount)]))
         }
     }
 
@@ -163,7 +166,7 @@ public struct KeyDeltaTable: Sendable {
             hasher.combine(entry.windowStart)
             hasher.combine(entry.table)
             keyBytes.withUnsafeBytes { all in
-                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyCount)]))
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all[entry.keyStart..<(entry.keyStart + entry.keyCount)]))
             }
             let hash = UInt64(bitPattern: Int64(hasher.finalize()))
             var slot = Int(truncatingIfNeeded: hash) & mask

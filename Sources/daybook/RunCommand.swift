@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try windowRequest()
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...10_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 10000000") }
         _ = try checkpointInterval()
         _ = try heartbeatInterval()
         _ = try endLSN()
