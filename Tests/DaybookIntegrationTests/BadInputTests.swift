@@ -79,6 +79,8 @@ struct BadInputTests {
             (["run", "--window", "7s"], "does not tile a day"),
             (["run", "--slot", "Bad-Slot"], "is not a valid slot name"),
             (["run", "--database", "host='unterminated"], "is not a valid connection string"),
+            (["run", "--until-lsn", "zz"], "is not a WAL position"),
+            (["run", "--batch-size", "0"], "--batch-size must be from 1 to 10000000"),
         ]
         for (arguments, message) in cases {
             let result = try DaybookProcess.run(arguments, environment: environment)

@@ -45,6 +45,16 @@ struct KeyDeltaTableTests {
         #expect(ops(table, 1) == "U")
     }
 
+    @Test func keyBytesAreCountedOncePerDistinctKey() {
+        var table = KeyDeltaTable()
+        add(&table, .insert, "abc")
+        add(&table, .update, "abc")
+        add(&table, .insert, "de")
+        #expect(table.keyByteCount == 5)
+        table.removeAll()
+        #expect(table.keyByteCount == 0)
+    }
+
     @Test func sameBytesInAnotherTableOrWindowIsAnotherEntry() {
         var table = KeyDeltaTable()
         add(&table, .insert, "k", table: 0)
