@@ -5,9 +5,10 @@
 /// `Dictionary` keyed by strings would allocate a key per change and hash it a byte at a
 /// time; here a lookup hashes the caller's borrowed bytes once (SipHash, seeded per process,
 /// so keys chosen by an attacker cannot force collisions), compares them in place, and copies
-/// them into the arena only when the key is new. Appending an operation allocates nothing
-/// beyond the amortised growth of three arrays, and ``removeAll()`` keeps their capacity, so a
-/// long-running service allocates nothing per change once warm.
+/// them into the arena only when the key is new. Adding an operation allocates nothing beyond
+/// the amortised growth of its arrays, and ``removeAll()`` keeps their capacity, so a
+/// long-running service allocates nothing per change once warm (a batch handed to the sink
+/// while still shared is copied once, per checkpoint, not per change).
 ///
 /// Entries keep their insertion order, which makes the sink's input, and so the tests,
 /// deterministic.
