@@ -33,29 +33,14 @@ public struct TupleLayout: Hashable, Sendable {
     /// Walks the columns before it (a byte and, for values, a length each): key columns come
     /// first in most tables, so this is usually immediate.
     public func column(_ position: Int, in bytes: UnsafeRawBufferPointer) -> RawColumn {
-        guard position >= 0, position < columnCount else { return .null }
-        var offset = start
-        var index = 0
-        while let (kind, value, next) = step(at: offset, in: bytes) {
-            if index == position { return Self.column(kind: kind, value: value) }
-            offset = next
-            index += 1
-        }
-        return .null
+        guard let (kind, value, _) = locate(position, in: bytes) else { return .null }
+        return Self.column(kind: kind, value: value)
     }
 
     /// Column `position` of the row image in `bytes`, as a value sharing the array's storage.
     public func column(_ position: Int, in bytes: [UInt8]) -> TupleColumn {
-        guard position >= 0, position < columnCount else { return .null }
         let found: (kind: UInt8, range: Range<Int>)? = bytes.withUnsafeBytes { buffer in
-            var offset = start
-            var index = 0
-            while let (kind, value, next) = step(at: offset, in: buffer) {
-                if index == position { return (kind, (next - value.count)..<next) }
-                offset = next
-                index += 1
-            }
-            return nil
+            locate(position, in: buffer).map { kind, value, end in (kind, (end - value.count)..<end) }
         }
         switch found?.kind {
         case UInt8(ascii: "t"): return .text(bytes[found!.range])
@@ -63,6 +48,19 @@ public struct TupleLayout: Hashable, Sendable {
         case UInt8(ascii: "u"): return .unchangedToast
         default: return .null
         }
+    }
+
+    /// The kind byte, value bytes and end offset of column `position`, or nil when there is none.
+    private func locate(_ position: Int, in bytes: UnsafeRawBufferPointer) -> (UInt8, UnsafeRawBufferPointer, Int)? {
+        guard position >= 0, position < columnCount else { return nil }
+        var offset = start
+        var index = 0
+        while let (kind, value, next) = step(at: offset, in: bytes) {
+            if index == position { return (kind, value, next) }
+            offset = next
+            index += 1
+        }
+        return nil
     }
 
     /// Every column, copied out of `bytes`.
