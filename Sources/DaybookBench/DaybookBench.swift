@@ -162,10 +162,12 @@ struct Lag: ParsableCommand {
     @Option(help: "daybook run --checkpoint-every.") var checkpointEvery = "250ms"
 
     func run() throws {
-        try common.withEnvironment { environment, tools in
-            try LagBenchmark(environment: environment, tools: tools).run(
-                changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery)
-        }
+        try common.withEnvironment { environment, tools in try lag(environment, tools) }
+    }
+
+    func lag(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        try LagBenchmark(environment: environment, tools: tools).run(
+            changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery)
     }
 }
 
@@ -178,9 +180,11 @@ struct Scale: ParsableCommand {
     @Option(help: "Runs of each.") var runs = 3
 
     func run() throws {
-        try common.withEnvironment { environment, tools in
-            try ScaleBenchmark(environment: environment, tools: tools).run(changes: changes, transactionSize: 10, runs: runs)
-        }
+        try common.withEnvironment { environment, tools in try scale(environment, tools) }
+    }
+
+    func scale(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        try ScaleBenchmark(environment: environment, tools: tools).run(changes: changes, transactionSize: 10, runs: runs)
     }
 }
 
@@ -193,8 +197,8 @@ struct All: ParsableCommand {
         try common.withEnvironment { environment, tools in
             try CatchUp.parse([]).catchUp(environment, tools)
             try Memory.parse([]).memory(environment, tools)
-            try LagBenchmark(environment: environment, tools: tools).run(changesPerSecond: 20_000, seconds: 60, checkpointEvery: "250ms")
-            try ScaleBenchmark(environment: environment, tools: tools).run(changes: 1_000_000, transactionSize: 10, runs: 3)
+            try Lag.parse([]).lag(environment, tools)
+            try Scale.parse([]).scale(environment, tools)
         }
     }
 }
