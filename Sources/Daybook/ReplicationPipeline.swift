@@ -80,9 +80,8 @@ public final class ReplicationPipeline {
             throw DaybookError.from(error, role: "source")
         }
         // Only now, with the source checked, is anything written to the sink.
-        let state: SinkState
         try sink.claimSlot()
-        do { state = try sink.loadState() } catch { throw DaybookError.from(error, role: "sink") }
+        let state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
         try windows.checkCompatible(with: state, slot: slot)
         logger.info(
             "resuming from checkpoint",

@@ -69,7 +69,7 @@ public final class Sink {
     /// Reads the checkpoint and open windows for this slot, creating the checkpoint row on
     /// first use so that the write fence has a row to lock from the very first checkpoint.
     /// Call ``claimSlot()`` first.
-    public func loadState() throws(PostgresError) -> SinkState {
+    public func loadState() throws -> SinkState {
         try connection.query(
             """
             INSERT INTO daybook.checkpoint (slot_name, lsn, window_length, grace, time_zone)
@@ -114,19 +114,14 @@ public final class Sink {
 
     /// Deletes the rows of a large transaction written ahead of a commit that never reached
     /// a checkpoint (the service stopped in between): the slot sends that transaction again.
-    private func discardUnfinishedSpill() throws(PostgresError) {
+    private func discardUnfinishedSpill() throws {
         let pending = try connection.query(
             "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL", [slot])
         guard let lsn = pending.scalar else { return }
-        try connection.simpleQuery("BEGIN")
-        do {
+        try connection.withTransaction {
             try connection.query("DELETE FROM daybook.key_changes WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
-            try connection.simpleQuery("COMMIT")
-        } catch {
-            _ = try? connection.simpleQuery("ROLLBACK")
-            throw error
         }
     }
 
@@ -156,14 +151,9 @@ public final class Sink {
     /// ``DaybookError``s.
     private func transaction(_ body: () throws -> Void) throws(DaybookError) {
         do {
-            try connection.simpleQuery("BEGIN")
-            do {
+            try connection.withTransaction {
                 try fence()
                 try body()
-                try connection.simpleQuery("COMMIT")
-            } catch {
-                _ = try? connection.simpleQuery("ROLLBACK")
-                throw error
             }
         } catch let error as DaybookError {
             throw error

@@ -83,6 +83,19 @@ public final class PostgresConnection {
         try QueryResult.checked(PQexec(connection, sql), connection: connection)
     }
 
+    /// Runs `body` between BEGIN and COMMIT. On any error, from `body` or from COMMIT, it rolls
+    /// back (ignoring a failing ROLLBACK on a broken connection) and rethrows that error.
+    public func withTransaction(_ body: () throws -> Void) throws {
+        try simpleQuery("BEGIN")
+        do {
+            try body()
+            try simpleQuery("COMMIT")
+        } catch {
+            _ = try? simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Quotes an identifier (table, schema, publication name) for safe use in SQL text.
     public func quoteIdentifier(_ identifier: String) -> String {
         guard let escaped = PQescapeIdentifier(connection, identifier, identifier.utf8.count) else {
