@@ -18,6 +18,8 @@ public struct ChangeProcessor: Sendable {
         /// Changes to tables in this schema (the sink's own) are never counted, so a sink in
         /// the source database cannot feed back into itself.
         public var sinkSchema = "daybook"
+        /// The slot being read: `daybook.capture` messages for other slots are ignored.
+        public var slot = ""
         public init() {}
     }
 
@@ -34,6 +36,10 @@ public struct ChangeProcessor: Sendable {
         var sawHeartbeat = false
         /// Changes recorded since the transaction began or was last written in part.
         var unspilledChanges = 0
+        /// Position of the next change in the transaction, for the order of its events.
+        var nextSequence: Int32 = 0
+        /// Whether the transaction announced a capture rule (it then needs a checkpoint).
+        var announcedRule = false
     }
 
     /// What the processor knows of a table from its Relation message.
@@ -42,6 +48,15 @@ public struct ChangeProcessor: Sendable {
         var role: Role
         var index: Int32
         var shape: KeyShape
+        /// The table's capture rules, oldest first, each with its row image shape at `values`.
+        var captures: [(since: UInt64, level: CaptureLevel, image: RowImageShape?)] = []
+
+        /// The level for a transaction committed at `lsn`, with the row image shape at
+        /// `values`. Without a rule a table is captured at `keys`.
+        func capture(forCommitAt lsn: UInt64) -> (level: CaptureLevel, image: RowImageShape?) {
+            guard let rule = captures.last(where: { $0.since < lsn }) else { return (.keys, nil) }
+            return (rule.level, rule.image)
+        }
     }
 
     public let settings: Settings
@@ -55,6 +70,14 @@ public struct ChangeProcessor: Sendable {
     /// Reused key buffers: building a key allocates nothing once they have grown.
     private var keyBuffer: [UInt8] = []
     private var oldKeyBuffer: [UInt8] = []
+    /// Reused row image buffers, for `values` tables.
+    private var rowBuffer: [UInt8] = []
+    private var oldRowBuffer: [UInt8] = []
+    private var unknownBuffer: [UInt8] = []
+    private var oldUnknownBuffer: [UInt8] = []
+    private var captureRules: CaptureRules
+    /// Capture rules seen in the stream since the last checkpoint, which records them.
+    private var newRules: [CaptureRule] = []
     /// Order and validity of the next write's per-key rows (see ``KeyTag``).
     private var keyTag = KeyTag(lsn: 0, part: 0)
     /// End LSN of the last transaction the sink has committed.
@@ -69,9 +92,13 @@ public struct ChangeProcessor: Sendable {
     /// Commit time of the latest heartbeat seen in the stream.
     public private(set) var lastHeartbeat: Timestamp?
 
+    /// - Parameter captureRules: the slot's capture rules as the sink holds them; rules that
+    ///   arrive in the stream later are added as they come.
     public init(
-        engine: WindowingEngine, committedLSN: UInt64, lastHeartbeat: Timestamp? = nil, settings: Settings = Settings()
+        engine: WindowingEngine, committedLSN: UInt64, lastHeartbeat: Timestamp? = nil, captureRules: [CaptureRule] = [],
+        settings: Settings = Settings()
     ) {
+        self.captureRules = CaptureRules(captureRules)
         self.engine = engine
         self.committedLSN = committedLSN
         self.processedLSN = committedLSN
@@ -85,15 +112,15 @@ public struct ChangeProcessor: Sendable {
     /// Changes waiting for the next checkpoint.
     public var pendingChanges: Int { batch.changeCount }
 
-    /// Bytes of key text waiting for the next checkpoint or part.
-    public var pendingKeyBytes: Int { batch.keyByteCount }
+    /// Bytes of key text and row images waiting for the next checkpoint or part.
+    public var pendingBytes: Int { batch.byteCount }
 
     /// Changes of the open transaction not yet written in part (see ``takeSpill()``).
     public var unspilledTransactionChanges: Int { current?.unspilledChanges ?? 0 }
 
     /// Whether there is anything to write: processed transactions or closed windows not yet
     /// taken for a checkpoint.
-    public var hasPendingCheckpoint: Bool { pendingLSN != nil || !closed.isEmpty }
+    public var hasPendingCheckpoint: Bool { pendingLSN != nil || !closed.isEmpty || !newRules.isEmpty }
 
     /// Whether everything processed is in the sink: nothing open, pending or being written.
     /// Only then may the slot be confirmed beyond the last checkpoint (up to the server's
@@ -110,8 +137,31 @@ public struct ChangeProcessor: Sendable {
         let name = relation.qualifiedName
         let role: TableInfo.Role =
             name == settings.heartbeatTable ? .heartbeat : relation.namespace == settings.sinkSchema ? .sinkOwn : .counted
-        tables[relation.oid] = TableInfo(
+        var table = TableInfo(
             role: role, index: batch.tableIndex(name), shape: KeyShape(relation: relation, primaryKey: primaryKey))
+        applyRules(to: &table, relation: relation)
+        tables[relation.oid] = table
+    }
+
+    /// Recomputes a table's capture levels from its rules.
+    private func applyRules(to table: inout TableInfo, relation: Relation) {
+        table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
+            let image =
+                rule.level == .values ? RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule) : nil
+            return (rule.sinceLSN, rule.level, image)
+        }
+    }
+
+    /// Takes a capture rule announced in the stream: from then on its table is captured at
+    /// its level (see ``CaptureRule``).
+    private mutating func learn(_ rule: CaptureRule) {
+        guard settings.slot.isEmpty || rule.slot == settings.slot, captureRules.add(rule) else { return }
+        newRules.append(rule)
+        for (oid, var table) in tables {
+            guard let relation = relations[oid], relation.qualifiedName == rule.table else { continue }
+            applyRules(to: &table, relation: relation)
+            tables[oid] = table
+        }
     }
 
     /// The cached relation for an OID, if its Relation message has been seen.
@@ -142,10 +192,12 @@ public struct ChangeProcessor: Sendable {
         switch message {
         case .insert(let oid, let new):
             try recordInsert(oid, InPlaceRow(layout: new, bytes: bytes))
-        case .update(let oid, _, let old, let new):
-            try recordUpdate(oid, old: old.map { InPlaceRow(layout: $0, bytes: bytes) }, new: InPlaceRow(layout: new, bytes: bytes))
-        case .delete(let oid, _, let old):
-            try recordDelete(oid, InPlaceRow(layout: old, bytes: bytes))
+        case .update(let oid, let oldKind, let old, let new):
+            try recordUpdate(
+                oid, old: old.map { InPlaceRow(layout: $0, bytes: bytes) }, oldIsWhole: oldKind == .full,
+                new: InPlaceRow(layout: new, bytes: bytes))
+        case .delete(let oid, let oldKind, let old):
+            try recordDelete(oid, InPlaceRow(layout: old, bytes: bytes), oldIsWhole: oldKind == .full)
         case .begin(let begin): try process(.begin(begin))
         case .commit(let commit): try process(.commit(commit))
         case .origin(let origin): try process(.origin(origin))
@@ -175,17 +227,21 @@ public struct ChangeProcessor: Sendable {
         case .insert(let insert):
             try recordInsert(insert.relationOID, insert.new)
         case .update(let update):
-            try recordUpdate(update.relationOID, old: update.old, new: update.new)
+            try recordUpdate(update.relationOID, old: update.old, oldIsWhole: update.oldKind == .full, new: update.new)
         case .delete(let delete):
-            try recordDelete(delete.relationOID, delete.old)
+            try recordDelete(delete.relationOID, delete.old, oldIsWhole: delete.oldKind == .full)
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
                 let table = try table(for: oid)
-                try record(.truncate, table: table, keys: nil)
+                try record(.truncate, table: table, keys: nil, level: .counts)
             }
         case .message(let message):
-            if message.transactional, message.prefix == settings.heartbeatMessagePrefix, current != nil {
+            guard message.transactional, current != nil else { break }
+            if message.prefix == settings.heartbeatMessagePrefix {
                 current?.sawHeartbeat = true
+            } else if let rule = CaptureRule(message: message) {
+                learn(rule)
+                current?.announcedRule = true
             }
         }
     }
@@ -198,8 +254,10 @@ public struct ChangeProcessor: Sendable {
         guard hasPendingCheckpoint, current == nil else { return nil }
         let checkpoint = Checkpoint(
             batch: batch, keyTag: keyTag, opened: opened, closed: closed, lsn: pendingLSN ?? processedLSN,
-            streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions)
+            streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions,
+            captureRules: newRules)
         batch.reset()
+        newRules.removeAll()
         opened.removeAll()
         closed.removeAll()
         pendingTransactions = 0
@@ -216,8 +274,8 @@ public struct ChangeProcessor: Sendable {
     /// resume point stay in memory for the checkpoint.
     public mutating func takeSpill() -> Spill? {
         guard var transaction = current, !transaction.skip, transaction.hasData else { return nil }
-        let (keys, late) = batch.takeKeysAndLate()
-        let spill = Spill(keys: keys, late: late, tableNames: batch.tableNames, keyTag: keyTag)
+        let (keys, events, late) = batch.takeKeyedPart()
+        let spill = Spill(keys: keys, events: events, late: late, tableNames: batch.tableNames, keyTag: keyTag)
         keyTag.part += 1
         transaction.unspilledChanges = 0
         current = transaction
@@ -236,26 +294,64 @@ public struct ChangeProcessor: Sendable {
         return table
     }
 
+    /// The capture level of `table` for the current transaction (`keys` outside one: the
+    /// change is refused later anyway).
+    private func capture(_ table: TableInfo) -> (level: CaptureLevel, image: RowImageShape?) {
+        table.capture(forCommitAt: current?.begin.finalLSN.rawValue ?? 0)
+    }
+
     private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
         let table = try table(for: oid)
-        try record(.insert, table: table, keys: table.shape.key(of: new, into: &keyBuffer) ? .one(.insert) : nil)
+        let (level, image) = capture(table)
+        let hasKey = level != .counts && table.shape.key(of: new, into: &keyBuffer)
+        if hasKey, let image {
+            image.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
+        }
+        try record(.insert, table: table, keys: hasKey ? .one(.insert) : nil, level: level, images: image != nil ? .new : nil)
     }
 
-    private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row) throws(ProtocolError) {
+    private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError) {
         let table = try table(for: oid)
-        try record(.delete, table: table, keys: table.shape.key(of: old, into: &keyBuffer) ? .one(.delete) : nil)
+        let (level, image) = capture(table)
+        let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer)
+        // Only a whole old row (identity FULL) is an image; a key-only one is the key itself.
+        if hasKey, oldIsWhole, let image {
+            image.image(of: old, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
+        }
+        try record(
+            .delete, table: table, keys: hasKey ? .one(.delete) : nil, level: level,
+            images: image == nil ? nil : oldIsWhole ? .old : EventImages())
     }
 
-    private mutating func recordUpdate<Row: RowImage>(_ oid: UInt32, old: Row?, new: Row) throws(ProtocolError) {
+    private mutating func recordUpdate<Row: RowImage>(_ oid: UInt32, old: Row?, oldIsWhole: Bool, new: Row) throws(ProtocolError) {
         let table = try table(for: oid)
-        let hasNewKey = table.shape.key(of: new, fallback: old, into: &keyBuffer)
+        let (level, image) = capture(table)
+        let hasNewKey = level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer)
+        var images: EventImages?
+        if hasNewKey, let image {
+            // Unchanged TOASTed values come from the old row only when it is whole: a key-only
+            // old row holds NULL in every other column.
+            let whole = oldIsWhole ? old : nil
+            image.image(of: new, fallback: whole, into: &rowBuffer, unknown: &unknownBuffer)
+            if let whole { image.image(of: whole, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer) }
+            images = oldIsWhole ? [.new, .old] : .new
+        }
         if hasNewKey, let old, table.shape.key(of: old, into: &oldKeyBuffer), oldKeyBuffer != keyBuffer {
             // The row's identity changed: one update for the table; for keys, the old one is
             // gone and a new one exists.
-            try record(.update, table: table, keys: .moved)
+            try record(.update, table: table, keys: .moved, level: level, images: images)
         } else {
-            try record(.update, table: table, keys: hasNewKey ? .one(.update) : nil)
+            try record(.update, table: table, keys: hasNewKey ? .one(.update) : nil, level: level, images: images)
         }
+    }
+
+    /// Which row images of a change were built into the buffers (for `values` tables).
+    private struct EventImages: OptionSet {
+        let rawValue: UInt8
+        /// `rowBuffer` holds the new row (and `unknownBuffer` its unknown columns).
+        static let new = EventImages(rawValue: 1)
+        /// `oldRowBuffer` holds the whole old row.
+        static let old = EventImages(rawValue: 2)
     }
 
     /// Which keys a change touches: the key in `keyBuffer` with one operation, or a key that
@@ -265,8 +361,11 @@ public struct ChangeProcessor: Sendable {
         case moved
     }
 
-    /// Records one row operation of the current transaction, on time or late.
-    private mutating func record(_ operation: RowOperation, table: TableInfo, keys: KeyEffect?) throws(ProtocolError) {
+    /// Records one row operation of the current transaction, on time or late; with `images`,
+    /// also its event (a `values` table).
+    private mutating func record(
+        _ operation: RowOperation, table: TableInfo, keys: KeyEffect?, level: CaptureLevel, images: EventImages? = nil
+    ) throws(ProtocolError) {
         guard var transaction = current else {
             throw ProtocolError(description: "a change arrived outside a transaction")
         }
@@ -290,11 +389,13 @@ public struct ChangeProcessor: Sendable {
             if case .onTime(let window, opened: true) = placement { opened.append(window) }
         }
         transaction.unspilledChanges += 1
+        let sequence = transaction.nextSequence
+        transaction.nextSequence &+= 1
         current = transaction
         let time = transaction.commitTime
         switch placement {
         case .onTime(let window, _):
-            batch.countChange(operation, table: table.index, window: window, at: time)
+            batch.countChange(operation, table: table.index, window: window, at: time, level: level)
             switch keys {
             case .one(let keyOperation):
                 addKey(keyOperation, keyBuffer, table: table.index, window: window, at: time)
@@ -304,12 +405,43 @@ public struct ChangeProcessor: Sendable {
             case nil:
                 break
             }
+            if let images, let keys {
+                addEvents(
+                    operation, keys: keys, images: images, table: table.index, window: window, at: time,
+                    lsn: transaction.begin.finalLSN.rawValue, sequence: sequence)
+            }
         case .late(let window):
             let key: String? = keys == nil ? nil : String(decoding: keyBuffer, as: UTF8.self)
             batch.addLate(
                 LateChange(
                     window: window, table: batch.tableNames[Int(table.index)], key: key, operation: operation,
                     commitTime: time, lsn: transaction.begin.finalLSN.rawValue, xid: transaction.begin.xid))
+        }
+    }
+
+    /// Records the event(s) of one change from the buffers: one for its key, or, when the
+    /// key changed, a delete on the old key (naming the new one) and an insert on the new key
+    /// (naming the old one), so that each key's events match its operations.
+    private mutating func addEvents(
+        _ operation: RowOperation, keys: KeyEffect, images: EventImages, table: Int32, window: Window, at time: Timestamp,
+        lsn: UInt64, sequence: Int32
+    ) {
+        let row = images.contains(.new) ? rowBuffer : nil
+        let unknown = images.contains(.new) && !unknownBuffer.isEmpty ? unknownBuffer : nil
+        let oldRow = images.contains(.old) ? oldRowBuffer : nil
+        switch keys {
+        case .one(let keyOperation):
+            batch.addEvent(
+                keyOperation,
+                images: .init(key: keyBuffer, row: keyOperation == .delete ? nil : row, oldRow: oldRow, unchanged: unknown),
+                table: table, windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
+        case .moved:
+            batch.addEvent(
+                .delete, images: .init(key: oldKeyBuffer, oldRow: oldRow, newKey: keyBuffer), table: table,
+                windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
+            batch.addEvent(
+                .insert, images: .init(key: keyBuffer, row: row, oldKey: oldKeyBuffer, unchanged: unknown), table: table,
+                windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
         }
     }
 
@@ -332,7 +464,14 @@ public struct ChangeProcessor: Sendable {
         // other applications' messages) is invisible: it must not move stream time, or a sink
         // inside a published database would drive its own clock. The slot still moves past
         // it when the stream is idle.
-        guard transaction.hasData || transaction.sawHeartbeat else { return }
+        guard transaction.hasData || transaction.sawHeartbeat else {
+            // A capture rule alone moves no stream time, but the checkpoint must record it.
+            if transaction.announcedRule {
+                pendingLSN = commit.endLSN.rawValue
+                processedLSN = max(processedLSN, commit.endLSN.rawValue)
+            }
+            return
+        }
         if transaction.sawHeartbeat { lastHeartbeat = max(lastHeartbeat ?? transaction.commitTime, transaction.commitTime) }
         let reason: CloseReason = !transaction.hasData && transaction.sawHeartbeat ? .heartbeat : .data
         let commitTime = Timestamp(postgresMicroseconds: commit.commitTime)

@@ -19,12 +19,16 @@ public struct Checkpoint: Sendable {
     public var lastHeartbeat: Timestamp?
     /// Source transactions folded in.
     public var transactions: Int
+    /// Capture rules announced in the stream since the last checkpoint (the sink keeps them,
+    /// so a restart knows them even if `daybook capture` could not record them itself).
+    public var captureRules: [CaptureRule] = []
 }
 
 /// Part of a large open transaction's per-key rows and late changes, written ahead of its
 /// commit so that memory stays bounded (see ``ChangeProcessor/takeSpill()``).
 public struct Spill: Sendable {
     public var keys: KeyDeltaTable
+    public var events: ValueEventLog
     public var late: [LateChange]
     /// The batch's interned table names, which `keys` refers to by index.
     public var tableNames: [String]

@@ -13,7 +13,7 @@ enum CheckpointPayload {
             json.append(
                 ",\"i\":\(delta.inserts),\"u\":\(delta.updates),\"d\":\(delta.deletes),\"tr\":\(delta.truncates)"
                     + ",\"tx\":\(delta.transactions),\"f\":\(delta.firstChange.microsecondsSinceEpoch)"
-                    + ",\"l\":\(delta.lastChange.microsecondsSinceEpoch)}")
+                    + ",\"l\":\(delta.lastChange.microsecondsSinceEpoch),\"lv\":\(delta.levels)}")
         }
         json.append("]")
         return json
@@ -32,6 +32,35 @@ enum CheckpointPayload {
         }
         json.append("]")
         return json
+    }
+
+    static func captureRules(_ rules: [CaptureRule]) -> String {
+        var json = "["
+        for (index, rule) in rules.enumerated() {
+            if index > 0 { json.append(",") }
+            json.append("{\"t\":")
+            JSONText.appendString(rule.table, to: &json)
+            json.append(",\"l\":\"\(rule.level.rawValue)\",\"c\":")
+            appendArray(rule.columns, to: &json)
+            json.append(",\"e\":")
+            appendArray(rule.excludedColumns, to: &json)
+            json.append(",\"s\":\"\(formatLSN(rule.sinceLSN))\"}")
+        }
+        json.append("]")
+        return json
+    }
+
+    private static func appendArray(_ strings: [String]?, to json: inout String) {
+        guard let strings else {
+            json.append("null")
+            return
+        }
+        json.append("[")
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json.append(",") }
+            JSONText.appendString(string, to: &json)
+        }
+        json.append("]")
     }
 
     static func opened(_ windows: [Window], grace: Duration) -> String {

@@ -68,6 +68,7 @@ public final class ReplicationPipeline {
         let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
+        sink.maxEventsPerKey = configuration.maxEventsPerKey
 
         let catalog = try connect(configuration.source, role: "source")
         let stream: ReplicationStream
@@ -92,9 +93,11 @@ public final class ReplicationPipeline {
                 LogKey.source: "\(stream.connection.safeDescription)", LogKey.sink: "\(sinkConnection.safeDescription)",
             ])
 
+        var settings = configuration.processor
+        settings.slot = slot
         var processor = ChangeProcessor(
             engine: windows.engine(resuming: state), committedLSN: state.lsn,
-            lastHeartbeat: state.lastHeartbeat, settings: configuration.processor)
+            lastHeartbeat: state.lastHeartbeat, captureRules: state.captureRules, settings: settings)
         processor.closeDueAtStartup()
         var caughtUpTarget: UInt64?
         if let end = configuration.untilLSN {

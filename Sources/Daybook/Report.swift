@@ -19,6 +19,10 @@ public enum Report {
         public var slot: String?
         /// IANA time zone for dates and printed times; nil: the slot's configured zone, else UTC.
         public var timeZone: String?
+        /// Per key of `values` tables: the events with their values and the changed columns.
+        public var events = false
+        /// Only this table (`schema.name`); nil for all.
+        public var table: String?
 
         public init() {}
     }
@@ -34,6 +38,8 @@ public enum Report {
         public var notice: String?
         /// The asked-for day as `YYYY-MM-DD` in the report's time zone (with `date`).
         public var day: String?
+        /// With `events`: one JSON object per key (see ``EventReportFormat``).
+        public var events: [String]?
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
@@ -45,10 +51,17 @@ public enum Report {
                 throw DaybookError(.invalidArgument, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
             }
             let range = try resolveRange(request, connection)
+            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection)
+            if request.events {
+                let lines = try connection.query(
+                    EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat),
+                    [request.slot, range.from, range.to, request.table]
+                ).rows.compactMap { $0[0] }
+                return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
+            }
             let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
             let perKey = request.keys || request.top != nil
             let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
-            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection)
             return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
         }
     }
@@ -102,7 +115,7 @@ public enum Report {
             }
             columns += [
                 .init(name: "first_change_at", kind: .text), .init(name: "last_change_at", kind: .text),
-                .init(name: "late", kind: .number),
+                .init(name: "late", kind: .number), .init(name: "levels", kind: .text),
             ]
         }
         if request.includeOpen { columns.append(.init(name: "status", kind: .text)) }
@@ -119,7 +132,8 @@ public enum Report {
                to_char(min(t.first_change_at), '\(changeFormat)'), to_char(max(t.last_change_at), '\(changeFormat)'),
                sum((SELECT count(*) FROM daybook.late_changes l JOIN daybook.checkpoint cp USING (slot_name)
                      WHERE l.slot_name = t.slot_name AND l.window_start = t.window_start
-                       AND l.table_name = t.table_name AND l.commit_lsn < cp.lsn))\(request.includeOpen ? ", min(w.status)" : "")
+                       AND l.table_name = t.table_name AND l.commit_lsn < cp.lsn)),
+               daybook.level_names(bit_or(t.levels))\(request.includeOpen ? ", min(w.status)" : "")
           FROM daybook.table_windows t
           JOIN daybook.windows w USING (slot_name, window_start)
          WHERE ($1::text IS NULL OR t.slot_name = $1)

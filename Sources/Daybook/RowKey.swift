@@ -5,6 +5,8 @@ import PgOutput
 protocol RowImage {
     /// Calls `body` with column `position`; the bytes it sees are valid only inside `body`.
     func withColumn<Result>(_ position: Int, _ body: (RawColumn) -> Result) -> Result
+    /// Calls `body` with every column in order, in one pass.
+    func forEachColumn(_ body: (Int, RawColumn) -> Void)
 }
 
 extension TupleData: RowImage {
@@ -16,6 +18,10 @@ extension TupleData: RowImage {
         case .text(let bytes), .binary(let bytes): return bytes.withUnsafeBytes { body(.value($0)) }
         }
     }
+
+    func forEachColumn(_ body: (Int, RawColumn) -> Void) {
+        for position in columns.indices { withColumn(position) { body(position, $0) } }
+    }
 }
 
 /// A validated row image read in place from the buffer it was decoded from; valid only
@@ -25,6 +31,10 @@ struct InPlaceRow: RowImage {
     let bytes: UnsafeRawBufferPointer
     func withColumn<Result>(_ position: Int, _ body: (RawColumn) -> Result) -> Result {
         body(layout.column(position, in: bytes))
+    }
+
+    func forEachColumn(_ body: (Int, RawColumn) -> Void) {
+        layout.forEachColumn(in: bytes, body)
     }
 }
 

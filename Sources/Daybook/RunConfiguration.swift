@@ -15,9 +15,13 @@ public struct RunConfiguration: Sendable {
     public var checkpointInterval: Duration = .milliseconds(250)
     /// A checkpoint is written once this many changes are pending (at a transaction boundary).
     public var maxBatchChanges = 50_000
-    /// ... or once the pending keys hold this many bytes: wide keys (whole rows under
-    /// `REPLICA IDENTITY FULL`) must not make a batch of normal length huge.
-    public var maxBatchKeyBytes = 64 << 20
+    /// ... or once the pending keys and row images hold this many bytes: wide keys (whole
+    /// rows under `REPLICA IDENTITY FULL`) and the rows of `values` tables must not make a
+    /// batch of normal length huge.
+    public var maxBatchBytes = 64 << 20
+    /// At close, a key of a `values` table keeps at most this many events: the first ones
+    /// and the last; the rest are counted as left out (its counts and `changed` stay whole).
+    public var maxEventsPerKey = 1_000
     /// How often a status update is sent to the server even when nothing happens.
     public var statusInterval: Duration = .seconds(10)
     /// Stop once everything the server had written when the run started is in the sink.

@@ -16,6 +16,8 @@ public final class Sink {
     public let slot: String
     let slotBytes: [UInt8]
     public let settings: WindowSettings
+    /// At close, the most events a key of a `values` table keeps (see ``KeyEventFold``).
+    public var maxEventsPerKey = 1_000
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
     private var expectedLSN: UInt64?
     /// Reused between writes, so that encoding a batch allocates nothing once warm.
@@ -103,13 +105,15 @@ public final class Sink {
             guard let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) }) else { return nil }
             return Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end))
         }
+        let rules = try CaptureLevels.rules(slot: slot, connection)
         let row = checkpoint.rows.first
         let lsn = row?[0].flatMap(parseLSN) ?? 0
         expectedLSN = lsn
         return SinkState(
             lsn: lsn, streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
             windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough,
-            lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) })
+            lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
+            captureRules: rules)
     }
 
     /// Deletes the rows of a large transaction written ahead of a commit that never reached
@@ -120,6 +124,7 @@ public final class Sink {
         guard let lsn = pending.scalar else { return }
         try connection.withTransaction {
             try connection.query("DELETE FROM daybook.key_changes WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
+            try connection.query("DELETE FROM daybook.value_events WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
         }
@@ -138,6 +143,7 @@ public final class Sink {
     public func write(_ spill: Spill) throws(DaybookError) {
         try transaction {
             try appendKeyChanges(spill.keys, tableNames: spill.tableNames, tag: spill.keyTag)
+            try appendValueEvents(spill.events, tableNames: spill.tableNames)
             if !spill.late.isEmpty {
                 try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(spill.late)])
             }
@@ -196,12 +202,17 @@ public final class Sink {
             try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(tables)])
         }
         try appendKeyChanges(batch.keyTable, tableNames: batch.tableNames, tag: checkpoint.keyTag)
+        try appendValueEvents(batch.events, tableNames: batch.tableNames)
+        if !checkpoint.captureRules.isEmpty {
+            try connection.query(SinkSQL.insertCaptureRules, [slot, CheckpointPayload.captureRules(checkpoint.captureRules)])
+        }
         if !batch.late.isEmpty {
             try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(batch.late)])
         }
         if !checkpoint.closed.isEmpty {
             let closed = CheckpointPayload.closed(checkpoint.closed)
             try connection.query(SinkSQL.foldClosingKeys, [slot, closed])
+            try foldClosingValues(checkpoint.closed)
             try connection.query(SinkSQL.countKeysOfClosing, [slot, closed])
             try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
         }

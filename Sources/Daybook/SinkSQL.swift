@@ -4,11 +4,11 @@ enum SinkSQL {
     static let upsertTables = """
         INSERT INTO daybook.table_windows AS t
                (slot_name, window_start, window_end, table_name, inserts, updates, deletes, truncates, transactions,
-                first_change_at, last_change_at)
+                first_change_at, last_change_at, levels)
         SELECT $1, w.window_start, w.window_end, x.t, x.i, x.u, x.d, x.tr, x.tx,
-               daybook.from_micros(x.f), daybook.from_micros(x.l)
+               daybook.from_micros(x.f), daybook.from_micros(x.l), x.lv
           FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text, i bigint, u bigint, d bigint, tr bigint, tx bigint,
-                                                  f bigint, l bigint)
+                                                  f bigint, l bigint, lv integer)
           JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws)
         ON CONFLICT (slot_name, window_start, table_name) DO UPDATE SET
                inserts = t.inserts + excluded.inserts,
@@ -17,13 +17,69 @@ enum SinkSQL {
                truncates = t.truncates + excluded.truncates,
                transactions = t.transactions + excluded.transactions,
                first_change_at = least(t.first_change_at, excluded.first_change_at),
-               last_change_at = greatest(t.last_change_at, excluded.last_change_at)
+               last_change_at = greatest(t.last_change_at, excluded.last_change_at),
+               levels = t.levels | excluded.levels
         """
 
     static let copyKeyChanges = """
         COPY daybook.key_changes
              (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part)
         FROM STDIN (FORMAT binary)
+        """
+
+    static let copyValueEvents = """
+        COPY daybook.value_events
+             (slot_name, window_start, table_name, key, lsn, seq, op, commit_time, new_row, old_row, old_key, new_key,
+              unchanged)
+        FROM STDIN (FORMAT binary)
+        """
+
+    /// Records capture rules the stream announced (`daybook capture` usually has already).
+    static let insertCaptureRules = """
+        INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)
+        SELECT $1, x.t, x.l, x.c, x.e, x.s::pg_lsn
+          FROM jsonb_to_recordset($2::jsonb) AS x(t text, l text, c text[], e text[], s text)
+        ON CONFLICT (slot_name, table_name, since_lsn) DO NOTHING
+        """
+
+    /// A closing window's events of `values` tables, per key in commit order; with the first
+    /// event of each key, whether an earlier event of that key exists and its image (the
+    /// row before the day). `$2` is the window start in microseconds.
+    static let declareValueEventsCursor = """
+        DECLARE daybook_value_events NO SCROLL CURSOR FOR
+        SELECT e.table_name, e.key::text, e.lsn::text, e.seq, e.op, e.new_row::text, e.old_row::text, e.unchanged::text,
+               p.found, p.image
+          FROM (SELECT v.*, row_number() OVER (PARTITION BY v.table_name, v.key ORDER BY v.lsn, v.seq) AS n
+                  FROM daybook.value_events v
+                 WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)) e
+          LEFT JOIN LATERAL (
+                SELECT true AS found, q.new_row::text AS image FROM daybook.value_events q
+                 WHERE e.n = 1 AND q.slot_name = $1 AND q.table_name = e.table_name AND q.key = e.key
+                   AND (q.lsn, q.seq) < (e.lsn, e.seq)
+                 ORDER BY q.lsn DESC, q.seq DESC LIMIT 1) p ON true
+         ORDER BY e.table_name, e.key, e.lsn, e.seq
+        """
+
+    static let insertKeyValues = """
+        INSERT INTO daybook.key_values (slot_name, window_start, table_name, key, before_image, changed, events, truncated)
+        SELECT $1, daybook.from_micros($2::bigint), x.t, x.k, x.b, x.c, x.n, x.x
+          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, b text, c jsonb, n bigint, x bigint)
+        """
+
+    /// Stores events whose unknown (unchanged TOASTed) values the fold filled in.
+    static let fillValueEvents = """
+        UPDATE daybook.value_events e SET new_row = x.r, unchanged = x.u
+          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, l text, s integer, r jsonb, u jsonb)
+         WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = x.t
+           AND e.key = x.k AND e.lsn = x.l::pg_lsn AND e.seq = x.s
+        """
+
+    /// Drops a hot key's events past the limit: one range of (lsn, seq) per key.
+    static let dropValueEvents = """
+        DELETE FROM daybook.value_events e
+         USING jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, fl text, fs integer, tl text, ts integer)
+         WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = x.t
+           AND e.key = x.k AND (e.lsn, e.seq) >= (x.fl::pg_lsn, x.fs) AND (e.lsn, e.seq) <= (x.tl::pg_lsn, x.ts)
         """
 
     /// Folds the closing windows' appended per-key rows into their final `key_windows` rows.

@@ -13,4 +13,6 @@ public struct SinkState: Sendable {
     public var closedThrough: Timestamp?
     /// Commit time of the latest heartbeat the stream carried.
     public var lastHeartbeat: Timestamp?
+    /// The slot's capture rules (``CaptureRule``), oldest first.
+    public var captureRules: [CaptureRule] = []
 }

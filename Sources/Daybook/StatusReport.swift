@@ -78,6 +78,7 @@ public struct StatusReport: Sendable {
                 """, [slot]
             ).rows.first
             lines.append("closed windows: \(closed?[0] ?? "0")" + (closed?[1].map { ", the last ending \($0)" } ?? ""))
+            lines += try CaptureLevels.statusLines(slot: slot, sink)
             return lines + warnings
         }
     }

@@ -163,14 +163,17 @@ struct StreamSession {
     mutating func spillIfDue() throws {
         guard processor.inTransaction,
             processor.unspilledTransactionChanges >= configuration.maxBatchChanges
-                || processor.pendingKeyBytes >= configuration.maxBatchKeyBytes,
+                || processor.pendingBytes >= configuration.maxBatchBytes,
             let spill = processor.takeSpill()
         else { return }
         try writer.submit(.spill(spill)) { try sendStatus() }
         submittedWrites += 1
         logger.debug(
             "wrote part of a large transaction ahead of its commit",
-            metadata: [LogKey.lsn: "\(formatLSN(spill.keyTag.lsn))", LogKey.changes: "\(spill.keys.operationCount)"])
+            metadata: [
+                LogKey.lsn: "\(formatLSN(spill.keyTag.lsn))", LogKey.changes: "\(spill.keys.operationCount)",
+                "daybook.events": "\(spill.events.count)",
+            ])
     }
 
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
@@ -179,7 +182,7 @@ struct StreamSession {
         guard !processor.inTransaction, processor.hasPendingCheckpoint else { return }
         let due =
             force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
-            || processor.pendingKeyBytes >= configuration.maxBatchKeyBytes
+            || processor.pendingBytes >= configuration.maxBatchBytes
             || (firstPendingAt.map { now - $0 >= configuration.checkpointInterval } ?? false)
         guard due, let checkpoint = processor.takeCheckpoint() else { return }
         firstPendingAt = nil

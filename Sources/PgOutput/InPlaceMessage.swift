@@ -63,6 +63,23 @@ public struct TupleLayout: Hashable, Sendable {
         return nil
     }
 
+    /// Calls `body` with every column in order, in one pass over the image: reading a whole
+    /// row this way is linear, where one ``column(_:in:)`` per column would be quadratic.
+    /// Columns the bytes do not hold (other bytes than the image's own) read as NULL.
+    public func forEachColumn(in bytes: UnsafeRawBufferPointer, _ body: (Int, RawColumn) -> Void) {
+        var offset = start
+        var index = 0
+        while index < columnCount, let (kind, value, next) = step(at: offset, in: bytes) {
+            body(index, Self.column(kind: kind, value: value))
+            offset = next
+            index += 1
+        }
+        while index < columnCount {
+            body(index, .null)
+            index += 1
+        }
+    }
+
     /// Every column, copied out of `bytes`.
     public func columns(in bytes: [UInt8]) -> TupleData {
         TupleData(columns: (0..<columnCount).map { column($0, in: bytes) })

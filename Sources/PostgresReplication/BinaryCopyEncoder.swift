@@ -63,6 +63,13 @@ public struct BinaryCopyEncoder: Sendable {
         write(&bytes)
     }
 
+    /// A `jsonb` field from JSON text in UTF-8 (binary jsonb is a version byte, 1, and the text).
+    public mutating func appendJSONB(_ utf8: UnsafeRawBufferPointer) {
+        appendInt32(Int32(truncatingIfNeeded: utf8.count + 1))
+        bytes.append(1)
+        bytes.append(contentsOf: utf8)
+    }
+
     /// A `bigint` field.
     public mutating func appendInt64(_ value: Int64) {
         appendInt32(8)

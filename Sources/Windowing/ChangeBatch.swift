@@ -8,8 +8,32 @@ public enum RowOperation: UInt8, Hashable, Sendable {
     public var letter: Character { Character(Unicode.Scalar(rawValue)) }
 }
 
+/// How much of a table's changes Daybook keeps, chosen per table (`daybook capture`).
+///
+/// The cost grows with the level: `counts` keeps per-table figures only, `keys` adds each
+/// key's operations (the default), `values` adds every change's row images.
+public enum CaptureLevel: String, CaseIterable, Hashable, Sendable, Comparable {
+    case counts, keys, values
+
+    /// The level's bit in ``TableDelta/levels``: a window records every level it was captured at.
+    public var bit: Int {
+        switch self {
+        case .counts: 1
+        case .keys: 2
+        case .values: 4
+        }
+    }
+
+    /// The levels whose bits are set in `bits`, lowest first.
+    public static func levels(inBits bits: Int) -> [CaptureLevel] { allCases.filter { bits & $0.bit != 0 } }
+
+    public static func < (lhs: CaptureLevel, rhs: CaptureLevel) -> Bool { lhs.bit < rhs.bit }
+}
+
 /// Per (window, table) counts accumulated since the last checkpoint.
 public struct TableDelta: Hashable, Sendable {
+    /// The capture levels (``CaptureLevel/bit``) the changes were recorded at.
+    public var levels = 0
     public var inserts = 0
     public var updates = 0
     public var deletes = 0
@@ -101,7 +125,7 @@ public struct LateChange: Hashable, Sendable {
 ///
 /// Its size is bounded by the changes between two checkpoints, never by the number of keys
 /// in a day; the open windows' full state lives in the sink. A batch can also hand its keyed
-/// part to the sink early (``takeKeysAndLate()``), which is how one source transaction
+/// part to the sink early (``takeKeyedPart()``), which is how one source transaction
 /// larger than a batch stays within bounded memory.
 ///
 /// Tables are interned: each name gets a small index once (``tableIndex(_:)``), so the per
@@ -117,6 +141,8 @@ public struct ChangeBatch: Sendable {
     /// Per (window, table, key) operations.
     public private(set) var keyTable = KeyDeltaTable()
     public private(set) var late: [LateChange] = []
+    /// Row images of the changes to `values` tables.
+    public private(set) var events = ValueEventLog()
     /// Number of changes folded in (on time and late).
     public private(set) var changeCount = 0
     /// Serial number of the current source transaction, so each table counts it once.
@@ -134,6 +160,9 @@ public struct ChangeBatch: Sendable {
     /// Bytes of key text held (see ``KeyDeltaTable/keyByteCount``).
     public var keyByteCount: Int { keyTable.keyByteCount }
 
+    /// Bytes of key text and row images held: what bounds a batch besides its change count.
+    public var byteCount: Int { keyTable.keyByteCount + events.byteCount }
+
     /// The index of table `name`, interning it on first use.
     public mutating func tableIndex(_ name: String) -> Int32 {
         if let index = tableIndices[name] { return index }
@@ -148,7 +177,9 @@ public struct ChangeBatch: Sendable {
 
     /// Counts one on-time row change for its table. Its keys, if any, follow with
     /// ``addKeyOperation(_:key:table:windowStart:at:)``.
-    public mutating func countChange(_ operation: RowOperation, table: Int32, window: Window, at time: Timestamp) {
+    public mutating func countChange(
+        _ operation: RowOperation, table: Int32, window: Window, at time: Timestamp, level: CaptureLevel = .keys
+    ) {
         changeCount += 1
         let slot = TableSlot(windowStart: window.start.microsecondsSinceEpoch, table: table)
         let position: Int
@@ -160,6 +191,7 @@ public struct ChangeBatch: Sendable {
             tableDeltas.append((slot, TableDelta(at: time), 0))
         }
         tableDeltas[position].delta.count(operation)
+        tableDeltas[position].delta.levels |= level.bit
         if tableDeltas[position].lastTransaction != transaction {
             tableDeltas[position].lastTransaction = transaction
             tableDeltas[position].delta.transactions += 1
@@ -200,20 +232,30 @@ public struct ChangeBatch: Sendable {
         }
     }
 
+    /// Records one change of a `values` table with its row images (after its
+    /// ``countChange(_:table:window:at:level:)``).
+    public mutating func addEvent(
+        _ operation: RowOperation, images: ValueEventLog.Images, table: Int32, windowStart: Timestamp, at time: Timestamp,
+        lsn: UInt64, sequence: Int32
+    ) {
+        events.append(operation, images: images, table: table, windowStart: windowStart, at: time, lsn: lsn, sequence: sequence)
+    }
+
     /// Records a late change: kept and counted, never merged into a closed window's results.
     public mutating func addLate(_ change: LateChange) {
         changeCount += 1
         late.append(change)
     }
 
-    /// Hands over the keyed part (key operations and late changes) and empties it, keeping
-    /// the per-table counts. For writing a very large transaction in parts.
-    public mutating func takeKeysAndLate() -> (keys: KeyDeltaTable, late: [LateChange]) {
+    /// Hands over the keyed part (key operations, row images and late changes) and empties
+    /// it, keeping the per-table counts. For writing a very large transaction in parts.
+    public mutating func takeKeyedPart() -> (keys: KeyDeltaTable, events: ValueEventLog, late: [LateChange]) {
         defer {
             keyTable.removeAll()
+            events.removeAll()
             late.removeAll(keepingCapacity: false)
         }
-        return (keyTable, late)
+        return (keyTable, events, late)
     }
 
     /// Empties the batch after the sink committed it; interned table names stay.
@@ -221,6 +263,7 @@ public struct ChangeBatch: Sendable {
         tableDeltas.removeAll(keepingCapacity: true)
         tableSlots.removeAll(keepingCapacity: true)
         keyTable.removeAll()
+        events.removeAll()
         late.removeAll(keepingCapacity: false)
         changeCount = 0
     }

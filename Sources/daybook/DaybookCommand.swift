@@ -11,8 +11,9 @@ struct DaybookCommand: AsyncParsableCommand {
             passed the window's end plus the grace period. A heartbeat (`daybook heartbeat`, from cron) moves \
             stream time on a quiet database.
 
-            First time: `daybook setup` (publication, slot, heartbeat table in the source), `daybook migrate` \
-            (the daybook schema in the sink), then `daybook run`.
+            First time: `daybook migrate` (the daybook schema in the sink), `daybook setup` (publication, slot, \
+            heartbeat table in the source), then `daybook run`. `daybook capture TABLE values` keeps a table's \
+            values, not only its keys.
 
             Connections: --database takes a libpq connection string or URI (or set DAYBOOK_DATABASE); what it \
             leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASSWORD, as for psql. --sink (or \
@@ -24,7 +25,7 @@ struct DaybookCommand: AsyncParsableCommand {
             """,
         subcommands: [
             SetupCommand.self, MigrateCommand.self, RunCommand.self, HeartbeatCommand.self, ReportCommand.self,
-            StatusCommand.self,
+            StatusCommand.self, CaptureCommand.self,
         ]
     )
 }

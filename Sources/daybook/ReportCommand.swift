@@ -19,6 +19,13 @@ struct ReportCommand: ParsableCommand {
             the window closed; kept in daybook.late_changes, never merged).
             Per key: window_start, window_end, table, key, ops (I, U, D in commit order), first_change_at, \
             last_change_at, net (created, updated, deleted, created then deleted, deleted then recreated).
+            With --events (tables captured at values, `daybook capture TABLE values`): per key, its events in \
+            commit order with their row images and the columns that changed. JSON: one object per key with \
+            window_start, window_end, table, key, ops, net, first_change_at, last_change_at, before (known, none \
+            or unknown: what is known of the row before the day), changed (column -> {before, after}; before is \
+            absent when there was no row or it is unknown, after when the row was deleted), truncated, \
+            events_left_out, events ([{op, at, lsn, row, old_key?, new_key?, old_row?, unchanged?}]). CSV has \
+            one row per event; text and markdown show what each event changed.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -41,6 +48,12 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Per-key rows, only the N most-changed keys of each table and window.")
     var top: Int?
 
+    @Flag(name: .long, help: "Per key of tables captured at values: the events with their values and the changed columns.")
+    var events = false
+
+    @Option(name: .long, help: ArgumentHelp("Only this table (schema.table).", valueName: "table"))
+    var table: String?
+
     @Flag(name: .long, help: "Include windows that are still open (their figures may still change).")
     var includeOpen = false
 
@@ -61,6 +74,11 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("give --date, or --from/--to, not both")
         }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if events && (keys || top != nil) { throw ValidationError("give --events or --keys/--top, not both") }
+        if events && includeOpen {
+            throw ValidationError("--events shows closed windows only (a day's events are final once it closes)")
+        }
+        if table != nil && !events { throw ValidationError("--table goes with --events") }
         if saveDir != nil && date == nil { throw ValidationError("--save-dir names the file by --date; give --date too") }
     }
 
@@ -93,9 +111,16 @@ struct ReportCommand: ParsableCommand {
             request.includeOpen = includeOpen
             request.slot = allSlots ? nil : connection.slot
             request.timeZone = timeZone
+            request.events = events
+            request.table = table
             let output = try Report.fetch(request, from: sink)
             var text: String
-            if output.table.rows.isEmpty && format.isForPeople {
+            if let lines = output.events {
+                text =
+                    lines.isEmpty && format.isForPeople
+                    ? "no closed windows with captured values in that range (daybook capture TABLE values)\n"
+                    : EventReportFormat.render(lines, as: format)
+            } else if output.table.rows.isEmpty && format.isForPeople {
                 text = includeOpen ? "no windows in that range\n" : "no closed windows in that range\n"
             } else {
                 text = format.render(output.table)

@@ -42,6 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Checkpoint once this many changes are pending.")
     var batchSize: Int = 50_000
 
+    @Option(
+        name: .long,
+        help: "At close, keep at most N events per key of a values table: the first N-1 and the last (the rest are counted).")
+    var maxEventsPerKey: Int = 1_000
+
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
@@ -67,6 +72,9 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try windowRequest()
         guard (1...10_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 10000000") }
+        guard (2...1_000_000).contains(maxEventsPerKey) else {
+            throw ValidationError("--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)")
+        }
         _ = try checkpointInterval()
         _ = try heartbeatInterval()
         _ = try endLSN()
@@ -132,6 +140,7 @@ struct RunCommand: AsyncParsableCommand {
             publications: publication, windows: try windowRequest())
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
+        configuration.maxEventsPerKey = maxEventsPerKey
         configuration.untilLSN = try endLSN()
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark

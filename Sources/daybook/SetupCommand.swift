@@ -1,5 +1,7 @@
 import ArgumentParser
 import Daybook
+import PostgresReplication
+import Windowing
 
 struct SetupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +12,9 @@ struct SetupCommand: ParsableCommand {
             daybook.heartbeat. Safe to run again: what exists is left as it is (the heartbeat table is added \
             to an existing publication if missing). Needs a role that may create publications and slots \
             (REPLICATION, or superuser).
+
+            --capture values (with --tables) keeps every change of those tables with its row image, as \
+            `daybook capture TABLE values` does; it needs the sink migrated first (`daybook migrate`).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -23,19 +28,46 @@ struct SetupCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Publish exactly these tables (schema.table).")
     var tables: [String] = []
 
+    @Option(name: .long, help: "Capture level of --tables: counts, keys (the default) or values.")
+    var capture: CaptureLevel?
+
+    @Option(name: .long, parsing: .upToNextOption, help: "With --capture values: capture only these columns (the key always).")
+    var columns: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: "With --capture values: never capture these columns.")
+    var excludeColumns: [String] = []
+
     func validate() throws {
         if !schemas.isEmpty && !tables.isEmpty {
             throw ValidationError("give --schemas or --tables, not both")
+        }
+        if capture != nil && tables.isEmpty {
+            throw ValidationError("--capture sets the level of --tables: name the tables (or use `daybook capture` per table)")
+        }
+        if capture == nil && (!columns.isEmpty || !excludeColumns.isEmpty) {
+            throw ValidationError("--columns and --exclude-columns go with --capture values")
         }
     }
 
     func run() throws {
         try reportingErrors {
             let source = try connect(connection.source, role: "source")
+            // The capture levels are checked before anything is created: all or nothing.
+            var capturing: (CaptureSetting.Prepared, sink: PostgresConnection)?
+            if let capture {
+                let sink = try connect(connection.sinkConnection, role: "sink")
+                var request = CaptureSetting.Request(slot: connection.slot, tables: tables, level: capture)
+                request.columns = columns.isEmpty ? nil : columns
+                request.excludedColumns = excludeColumns
+                capturing = (try CaptureSetting.prepare(request, source: source, sink: sink), sink)
+            }
             let notes = try SourceSetup.run(
                 on: source,
                 options: .init(slot: connection.slot, publication: publication, schemas: schemas, tables: tables))
             for note in notes { print(note) }
+            if let (prepared, sink) = capturing {
+                for note in try CaptureSetting.announce(prepared, source: source, sink: sink) { print(note) }
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ private func tableDelta(
     delta.truncates = truncates
     delta.transactions = transactions
     delta.lastChange = last
+    delta.levels = CaptureLevel.keys.bit  // the default level of ChangeBatch.countChange
     return delta
 }
 

@@ -1,0 +1,189 @@
+import PostgresReplication
+import Windowing
+
+/// `daybook capture` and `setup --capture`: sets a table's capture level.
+///
+/// The new rule is announced in the replication stream (a transactional `daybook.capture`
+/// logical message in the source) and recorded in the sink at that message's LSN, so that it
+/// takes effect at the same transaction in every run: live, after a restart and in a replay.
+/// Everything is checked before anything is written: an unknown table or column, a level
+/// that does not exist, a key column excluded, column choices at a level without values.
+public enum CaptureSetting {
+    public struct Request: Sendable {
+        public var slot: String
+        /// `schema.table` or `table` (found on the source's search path).
+        public var tables: [String]
+        public var level: CaptureLevel
+        /// At `values`: only these columns (the key is always captured).
+        public var columns: [String]?
+        /// At `values`: never these.
+        public var excludedColumns: [String] = []
+
+        public init(slot: String, tables: [String], level: CaptureLevel) {
+            self.slot = slot
+            self.tables = tables
+            self.level = level
+        }
+    }
+
+    /// Sets the level of each table; returns one line per table for the operator.
+    public static func apply(
+        _ request: Request, source: PostgresConnection, sink: PostgresConnection
+    ) throws(DaybookError) -> [String] {
+        try announce(prepare(request, source: source, sink: sink), source: source, sink: sink)
+    }
+
+    /// Checked rules, ready to announce.
+    public struct Prepared: Sendable {
+        let rules: [CaptureRule]
+    }
+
+    /// Checks everything that can be checked before anything is written (`setup` calls this
+    /// before it creates the publication and the slot): the sink's schema, the tables, the
+    /// columns, the level's options. All or nothing.
+    public static func prepare(
+        _ request: Request, source: PostgresConnection, sink: PostgresConnection
+    ) throws(DaybookError) -> Prepared {
+        if request.level != .values && (request.columns != nil || !request.excludedColumns.isEmpty) {
+            throw DaybookError(
+                .invalidArgument,
+                "--columns and --exclude-columns choose the columns of captured values: use them with the values level")
+        }
+        if request.columns != nil && !request.excludedColumns.isEmpty {
+            throw DaybookError(.invalidArgument, "give --columns or --exclude-columns, not both")
+        }
+        try Migrator.requireCurrent(sink)
+        return try DaybookError.mapping(role: "source") { try checkedRules(request, source) }
+    }
+
+    private static func checkedRules(_ request: Request, _ source: PostgresConnection) throws -> Prepared {
+            var rules: [CaptureRule] = []
+            for table in request.tables {
+                let name = try resolve(table, source)
+                let columns = try columnsWithKeyFlag(of: name, source)
+                let known = Set(columns.map(\.name))
+                for column in (request.columns ?? []) + request.excludedColumns where !known.contains(column) {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(name) has no column \(column): its columns are \(columns.map(\.name).joined(separator: ", "))")
+                }
+                if let key = columns.first(where: { $0.isKey && request.excludedColumns.contains($0.name) }) {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(key.name) is part of \(name)'s key and cannot be excluded: every event is filed under its key")
+                }
+                rules.append(
+                    CaptureRule(
+                        slot: request.slot, table: name, level: request.level, columns: request.columns,
+                        excludedColumns: request.excludedColumns))
+            }
+            return Prepared(rules: rules)
+    }
+
+    /// Announces prepared rules in the stream and records them in the sink. A table already
+    /// at the asked-for level and columns is left as it is (so `setup` can be repeated).
+    public static func announce(
+        _ prepared: Prepared, source: PostgresConnection, sink: PostgresConnection
+    ) throws(DaybookError) -> [String] {
+        try DaybookError.mapping(role: "source") { try announceRules(prepared, source, sink) }
+    }
+
+    private static func announceRules(
+        _ prepared: Prepared, _ source: PostgresConnection, _ sink: PostgresConnection
+    ) throws -> [String] {
+            guard let slot = prepared.rules.first?.slot else { return [] }
+            let slotExists = try source.query(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()", [slot]
+            ).scalar == "1"
+            guard slotExists else {
+                throw DaybookError(
+                    .slotMissing,
+                    "replication slot \(slot) does not exist in this database: run `daybook setup --slot \(slot)` first")
+            }
+            var notes: [String] = []
+            for var rule in prepared.rules {
+                if let current = try currentRule(of: rule.table, slot: rule.slot, sink),
+                    current.level == rule.level, current.columns == rule.columns,
+                    current.excludedColumns == rule.excludedColumns
+                {
+                    notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
+                    continue
+                }
+                let lsn = try source.query(
+                    "SELECT pg_logical_emit_message(true, $1, $2)::text", [CaptureRule.messagePrefix, rule.messageContent]
+                ).scalar.flatMap(parseLSN)
+                rule.sinceLSN = lsn ?? 0
+                do {
+                    try sink.query(SinkSQL.insertCaptureRules, [rule.slot, CheckpointPayload.captureRules([rule])])
+                } catch {
+                    throw DaybookError.from(error, role: "sink")
+                }
+                notes.append(
+                    "\(rule.table): captured at \(rule.level.rawValue) from LSN \(formatLSN(rule.sinceLSN)) on"
+                        + describeColumns(rule))
+            }
+            return notes
+    }
+
+    private static func describeColumns(_ rule: CaptureRule) -> String {
+        if let columns = rule.columns { return " (columns: key and \(columns.joined(separator: ", ")))" }
+        if !rule.excludedColumns.isEmpty { return " (never: \(rule.excludedColumns.joined(separator: ", ")))" }
+        return ""
+    }
+
+    /// The table's `schema.name` as the stream names it, or an error naming the problem.
+    private static func resolve(_ table: String, _ source: PostgresConnection) throws -> String {
+        let found: String?
+        do {
+            found = try source.query(
+                """
+                SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')
+                """, [table]
+            ).scalar
+        } catch {
+            // A name that does not even parse (42602 and the like) is as unknown as a missing one.
+            guard error.sqlState?.hasPrefix("42") == true else { throw error }
+            found = nil
+        }
+        guard let found else {
+            throw DaybookError(.invalidArgument, "no table \(table) in the source database: name it as schema.table")
+        }
+        return found
+    }
+
+    /// The table's columns and whether each is part of its key (the replica identity: the
+    /// primary key, the identity index, or every column under FULL without a primary key).
+    static func columnsWithKeyFlag(of table: String, _ source: PostgresConnection) throws -> [(name: String, isKey: Bool)] {
+        try source.query(
+            """
+            SELECT a.attname,
+                   CASE c.relreplident
+                     WHEN 'n' THEN false
+                     WHEN 'i' THEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident
+                                                                     AND a.attnum = ANY (i.indkey))
+                     ELSE EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary
+                                                           AND a.attnum = ANY (i.indkey))
+                          OR (c.relreplident = 'f'
+                              AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+                   END
+              FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+             WHERE c.oid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum
+            """, [quotedName(table, source)]
+        ).rows.map { ($0[0] ?? "", $0[1] == "t") }
+    }
+
+    private static func quotedName(_ table: String, _ connection: PostgresConnection) -> String {
+        table.split(separator: ".", maxSplits: 1).map { connection.quoteIdentifier(String($0)) }.joined(separator: ".")
+    }
+
+    /// The newest rule of a table in the sink, if any.
+    private static func currentRule(of table: String, slot: String, _ sink: PostgresConnection) throws -> CaptureRule? {
+        do {
+            return try CaptureLevels.rules(slot: slot, sink).last { $0.table == table }
+        } catch {
+            throw DaybookError.from(error, role: "sink")
+        }
+    }
+}

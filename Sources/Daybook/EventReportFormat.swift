@@ -1,0 +1,156 @@
+import Foundation
+
+/// Renders `daybook report --events` objects (one JSON object per key, as ``EventReportSQL``
+/// builds them) in each output format: JSON as it is, CSV one row per event, text and
+/// markdown as a readable per-key diff (what changed at each event, not the whole row again).
+public enum EventReportFormat {
+    /// The CSV columns: the key's, then the event's (JSON values as JSON text).
+    static let csvColumns = [
+        "window_start", "window_end", "table", "key", "ops", "net", "op", "at", "lsn", "row", "old_key", "new_key",
+        "old_row", "unchanged",
+    ]
+
+    public static func render(_ lines: [String], as format: ReportFormat) -> String {
+        switch format {
+        case .json: return lines.map { $0 + "\n" }.joined()
+        case .csv: return csv(lines.compactMap(object))
+        case .text: return lines.compactMap(object).map(text).joined(separator: "\n")
+        case .markdown: return lines.compactMap(object).map(markdown).joined(separator: "\n")
+        }
+    }
+
+    private static func object(_ line: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+
+    /// Compact JSON text of a value (sorted keys), or "" for none.
+    private static func jsonText(_ value: Any?) -> String {
+        guard let value, !(value is NSNull) else { return "" }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func events(_ object: [String: Any]) -> [[String: Any]] {
+        object["events"] as? [[String: Any]] ?? []
+    }
+
+    private static func string(_ object: [String: Any], _ field: String) -> String {
+        object[field] as? String ?? ""
+    }
+
+    // MARK: CSV
+
+    private static func csv(_ objects: [[String: Any]]) -> String {
+        func field(_ value: String) -> String {
+            guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+            return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        }
+        var output = csvColumns.joined(separator: ",") + "\n"
+        for object in objects {
+            let keyFields = [
+                string(object, "window_start"), string(object, "window_end"), string(object, "table"),
+                jsonText(object["key"]), string(object, "ops"), string(object, "net"),
+            ]
+            for event in events(object) {
+                let eventFields = [
+                    string(event, "op"), string(event, "at"), string(event, "lsn"), jsonText(event["row"]),
+                    jsonText(event["old_key"]), jsonText(event["new_key"]), jsonText(event["old_row"]),
+                    jsonText(event["unchanged"]),
+                ]
+                output += (keyFields + eventFields).map(field).joined(separator: ",") + "\n"
+            }
+        }
+        return output
+    }
+
+    // MARK: Text and markdown
+
+    /// A value as people read it: text as it is, NULL as NULL.
+    private static func show(_ value: Any?) -> String {
+        guard let value, !(value is NSNull) else { return "NULL" }
+        return value as? String ?? jsonText(value)
+    }
+
+    /// What one event did, relative to the image before it: the whole row for the first
+    /// image, then only the columns whose value differs.
+    private static func describe(_ event: [String: Any], previous: [String: Any]?) -> String {
+        let op = string(event, "op")
+        var parts: [String] = []
+        if let oldKey = event["old_key"], !(oldKey is NSNull) { parts.append("key was \(jsonText(oldKey))") }
+        if let newKey = event["new_key"], !(newKey is NSNull) { parts.append("key became \(jsonText(newKey))") }
+        if op == "D" {
+            parts.insert("deleted", at: 0)
+            return parts.joined(separator: "; ")
+        }
+        let row = event["row"] as? [String: Any] ?? [:]
+        for column in row.keys.sorted() {
+            let value = show(row[column])
+            if let previous, previous[column].map(show) == value { continue }
+            parts.append("\(column)=\(value)")
+        }
+        for column in (event["unchanged"] as? [String] ?? []) { parts.append("\(column)=(unchanged, value not known)") }
+        if parts.isEmpty { parts.append("no captured column changed") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// "column: before → after" lines of a key's `changed`.
+    private static func changes(_ object: [String: Any]) -> [String] {
+        let changed = object["changed"] as? [String: Any] ?? [:]
+        let before = string(object, "before")
+        return changed.keys.sorted().map { column in
+            let change = changed[column] as? [String: Any] ?? [:]
+            let from = change.keys.contains("before") ? show(change["before"]) : before == "unknown" ? "(unknown)" : "(none)"
+            let to = change.keys.contains("after") ? show(change["after"]) : "(deleted)"
+            return "\(column): \(from) → \(to)"
+        }
+    }
+
+    /// The time of day of an event (the date is the window's).
+    private static func time(_ event: [String: Any]) -> String {
+        let at = string(event, "at")
+        guard let t = at.firstIndex(of: "T") else { return at }
+        return String(at[at.index(after: t)...])
+    }
+
+    /// Each event with its description, the image carried from one to the next.
+    private static func described(_ object: [String: Any]) -> [(time: String, op: String, what: String)] {
+        var previous: [String: Any]?
+        return events(object).map { event in
+            let what = describe(event, previous: previous)
+            previous = string(event, "op") == "D" ? nil : event["row"] as? [String: Any]
+            return (time(event), string(event, "op"), what)
+        }
+    }
+
+    private static func leftOut(_ object: [String: Any]) -> String? {
+        guard let count = object["events_left_out"] as? Int, count > 0 else { return nil }
+        return "\(count) events left out (over --max-events-per-key): the first ones and the last are shown"
+    }
+
+    private static func text(_ object: [String: Any]) -> String {
+        var output = "\(string(object, "window_start"))  \(string(object, "table"))  \(jsonText(object["key"]))  "
+        output += "\(string(object, "ops"))  \(string(object, "net"))\n"
+        let changes = changes(object)
+        if !changes.isEmpty { output += "  changed: " + changes.joined(separator: "; ") + "\n" }
+        for event in described(object) { output += "  \(event.time)  \(event.op)  \(event.what)\n" }
+        if let leftOut = leftOut(object) { output += "  (\(leftOut))\n" }
+        return output
+    }
+
+    private static func markdown(_ object: [String: Any]) -> String {
+        func cell(_ value: String) -> String {
+            value.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
+                .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+        }
+        var output = "### \(cell(string(object, "table"))) `\(cell(jsonText(object["key"])))`: "
+        output += "\(string(object, "net")) (\(cell(string(object, "ops"))))\n\n"
+        output += "Window \(string(object, "window_start")) to \(string(object, "window_end")).\n\n"
+        let changes = changes(object)
+        if !changes.isEmpty { output += changes.map { "- \(cell($0))\n" }.joined() + "\n" }
+        output += "| time | op | change |\n| --- | --- | --- |\n"
+        for event in described(object) { output += "| \(event.time) | \(event.op) | \(cell(event.what)) |\n" }
+        if let leftOut = leftOut(object) { output += "\n_\(leftOut)_\n" }
+        return output
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Daybook
+import Windowing
+
+extension CaptureLevel: ExpressibleByArgument {}
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Set how much Daybook keeps of a table's changes: counts, keys or values.",
+        discussion: """
+            counts: per-table figures only. keys (the default for every table): also each key's operations in \
+            commit order. values: also every change with its row image, so that a closed day gives each key's \
+            events with their values and the columns that changed (`daybook report --events`).
+
+            The change takes effect at a clean point: from the first transaction committed after this command, \
+            in every run of the slot (live, after a restart, in a replay), because it travels through the \
+            replication stream itself. A window captured at two levels says so in the report (levels column). \
+            `daybook status` lists every table's level. Needs the sink migrated and the slot set up.
+
+            At values, --columns keeps only the named columns (and the key), --exclude-columns never keeps the \
+            named ones (a key column cannot be excluded): an excluded value is dropped before anything is \
+            stored, so it never reaches the sink.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: ArgumentHelp("The table (schema.table).", valueName: "table"))
+    var table: String
+
+    @Argument(help: ArgumentHelp("counts, keys or values.", valueName: "level"))
+    var level: CaptureLevel
+
+    @Option(name: .long, parsing: .upToNextOption, help: "At values: capture only these columns (the key always).")
+    var columns: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: "At values: never capture these columns.")
+    var excludeColumns: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            let source = try connect(connection.source, role: "source")
+            let sink = try connect(connection.sinkConnection, role: "sink")
+            var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
+            request.columns = columns.isEmpty ? nil : columns
+            request.excludedColumns = excludeColumns
+            for note in try CaptureSetting.apply(request, source: source, sink: sink) { print(note) }
+        }
+    }
+}
