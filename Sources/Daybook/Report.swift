@@ -51,7 +51,11 @@ public enum Report {
                 throw DaybookError(.invalidArgument, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
             }
             let range = try resolveRange(request, connection)
-            let notice = request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection)
+            let notices = [
+                try ReportNotice.pruned(request, range: (range.from, range.to), connection),
+                request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
+            ].compactMap { $0 }
+            let notice = notices.isEmpty ? nil : notices.joined(separator: "; ")
             if request.events {
                 let lines = try connection.query(
                     EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat),

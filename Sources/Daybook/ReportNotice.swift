@@ -3,6 +3,28 @@ import PostgresReplication
 /// Tells a report's reader why rows are missing: the asked-for range has not closed yet,
 /// when it will, and whether heartbeats are arriving to close it.
 enum ReportNotice {
+    /// Says that windows of the range were pruned (`daybook prune`), and what of them is gone:
+    /// a pruned day is not a day without changes.
+    static func pruned(_ request: Report.Request, range: (from: String, to: String), _ connection: PostgresConnection)
+        throws(PostgresError) -> String?
+    {
+        let perKey = request.keys || request.top != nil || request.events
+        let row = try connection.query(
+            """
+            SELECT count(*), to_char(min(window_start), 'YYYY-MM-DD'), to_char(max(window_start), 'YYYY-MM-DD'),
+                   to_char(max(pruned_at), 'YYYY-MM-DD'), bool_or(pruned = 'all')
+              FROM daybook.windows
+             WHERE ($1::text IS NULL OR slot_name = $1) AND window_start >= $2::timestamptz
+               AND window_start < $3::timestamptz AND (pruned = 'all' OR ($4::boolean AND pruned IS NOT NULL))
+            """, [request.slot, range.from, range.to, perKey ? "true" : "false"]
+        ).rows.first
+        guard let count = row?[0].flatMap({ Int($0) }), count > 0 else { return nil }
+        let days = row?[1] == row?[2] ? row?[1] ?? "?" : "\(row?[1] ?? "?") to \(row?[2] ?? "?")"
+        let what = row?[4] == "t" ? "all results" : "the per-key results (the per-table summaries remain)"
+        return "\(count) window\(count == 1 ? "" : "s") (\(days)) \(count == 1 ? "was" : "were") pruned on \(row?[3] ?? "?") "
+            + "by daybook prune: \(what) of \(count == 1 ? "it is" : "them are") gone, not empty"
+    }
+
     static func text(_ request: Report.Request, range: (from: String, to: String), _ connection: PostgresConnection)
         throws(PostgresError) -> String?
     {

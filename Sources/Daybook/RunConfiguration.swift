@@ -22,6 +22,8 @@ public struct RunConfiguration: Sendable {
     /// At close, a key of a `values` table keeps at most this many events: the first ones
     /// and the last; the rest are counted as left out (its counts and `changed` stay whole).
     public var maxEventsPerKey = 1_000
+    /// Prune the per-key results of windows older than this whenever windows close.
+    public var pruneKeep: Duration?
     /// How often a status update is sent to the server even when nothing happens.
     public var statusInterval: Duration = .seconds(10)
     /// Stop once everything the server had written when the run started is in the sink.

@@ -18,6 +18,9 @@ public final class Sink {
     public let settings: WindowSettings
     /// At close, the most events a key of a `values` table keeps (see ``KeyEventFold``).
     public var maxEventsPerKey = 1_000
+    /// When windows close, also prune the per-key results of windows that ended longer ago
+    /// than this (``Retention``); nil keeps everything.
+    public var pruneKeep: Duration?
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
     private var expectedLSN: UInt64?
     /// Reused between writes, so that encoding a batch allocates nothing once warm.
@@ -215,6 +218,7 @@ public final class Sink {
             try foldClosingValues(checkpoint.closed)
             try connection.query(SinkSQL.countKeysOfClosing, [slot, closed])
             try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
+            if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
         }
         try connection.query(
             SinkSQL.saveCheckpoint,

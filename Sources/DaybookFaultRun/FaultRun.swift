@@ -18,7 +18,7 @@ struct FaultRun: ParsableCommand {
             on the walsender. A daybook that exits on its own (for example because the sink was down when it \
             started) is restarted, as a service manager would. Then heartbeats close every window and the \
             results are compared, table by table, window by window and key by key, with audit triggers plus \
-            pg_xact_commit_timestamp. Prints one line per fault kind and `changes: N, mismatches: M`; exits \
+            pg_xact_commit_timestamp; for the tables captured at values, event by event with their row images. Prints one line per fault kind and `changes: N, mismatches: M`; exits \
             non-zero on any mismatch. Run it from the repository root after `swift build`.
             """)
 
@@ -43,6 +43,9 @@ struct FaultRun: ParsableCommand {
     @Option(help: "With --soak, seconds between samples.")
     var sampleEvery: Int = 5
 
+    /// The tables captured at `values` during the run.
+    static let valuesTables = ["app.accounts", "app.docs"]
+
     enum Fault: String, CaseIterable {
         case kill = "daybook killed (SIGKILL)"
         case sourceCrash = "source postgres crashed (immediate shutdown) and restarted"
@@ -66,8 +69,10 @@ struct FaultRun: ParsableCommand {
         try admin.simpleQuery("CREATE DATABASE faults")
         let sourceDB = source.database("faults")
         let environment = ["DAYBOOK_DATABASE": sourceDB, "DAYBOOK_SINK": sink.database("postgres")]
+        // Two tables are captured at values: their events are compared too, row image by row image.
         try Workload.prepare(
-            source: try PostgresConnection(ConnectionString(sourceDB)), environment: environment, slot: "faults")
+            source: try PostgresConnection(ConnectionString(sourceDB)), environment: environment, slot: "faults",
+            valuesTables: Self.valuesTables)
         let supervisor = try Supervisor(
             arguments: ["run", "--slot", "faults", "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
             environment: environment)
@@ -112,6 +117,7 @@ struct FaultRun: ParsableCommand {
         let mismatches =
             try IndependentCount.tableMismatches(source: sourceConnection, sink: sinkConnection, windowSeconds: 2)
             + IndependentCount.keyMismatches(source: sourceConnection, sink: sinkConnection, windowSeconds: 2)
+            + ValueAudit.mismatches(source: sourceConnection, sink: sinkConnection)
         let late = try sinkConnection.query("SELECT count(*) FROM daybook.late_changes").scalar ?? "?"
         var failed = !mismatches.isEmpty
         if soak {
@@ -136,6 +142,7 @@ struct FaultRun: ParsableCommand {
         say("daybook exited on its own and was restarted: \(supervisor.restarts)")
         say("transactions committed by the writers: \(load.transactions); late changes: \(late)")
         for line in mismatches.prefix(20) { say("  \(line)") }
+        say("keys captured at values (\(Self.valuesTables.joined(separator: ", "))): \(try ValueAudit.keyCount(sourceConnection))")
         say("changes: \(try IndependentCount.changeCount(sourceConnection)), mismatches: \(mismatches.count)")
         if failed { throw ExitCode(1) }
     }

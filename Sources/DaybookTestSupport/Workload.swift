@@ -27,16 +27,28 @@ public enum Workload {
     /// - Parameters:
     ///   - source: an open connection to the source database.
     ///   - environment: the variables `daybook` needs (DAYBOOK_DATABASE, DAYBOOK_SINK).
-    public static func prepare(source: PostgresConnection, environment: [String: String], slot: String) throws {
+    ///   - valuesTables: tables to capture at `values`, with their row images audited too
+    ///     (``ValueAudit``).
+    public static func prepare(
+        source: PostgresConnection, environment: [String: String], slot: String, valuesTables: [String] = []
+    ) throws {
         try source.simpleQuery(IndependentCount.installSQL)
         try source.simpleQuery(schemaSQL)
         for (table, columns) in keyColumns {
             try source.simpleQuery(IndependentCount.auditSQL(table: table, keyColumns: columns))
         }
+        if !valuesTables.isEmpty { try source.simpleQuery(ValueAudit.installSQL) }
+        for (table, columns) in keyColumns where valuesTables.contains(table) {
+            try source.simpleQuery(ValueAudit.triggerSQL(table: table, keyColumns: columns))
+        }
         let migrate = try DaybookProcess.run(["migrate"], environment: environment)
         guard migrate.status == 0 else { throw SupportError("migrate failed: \(migrate.stderr)") }
         let setup = try DaybookProcess.run(["setup", "--slot", slot, "--schemas", "app"], environment: environment)
         guard setup.status == 0 else { throw SupportError("setup failed: \(setup.stderr)") }
+        for table in valuesTables {
+            let capture = try DaybookProcess.run(["capture", "--slot", slot, table, "values"], environment: environment)
+            guard capture.status == 0 else { throw SupportError("capture failed: \(capture.stderr)") }
+        }
     }
 
     /// One random transaction over the tables (a tenth of them roll back). Deterministic for

@@ -47,6 +47,13 @@ struct RunCommand: AsyncParsableCommand {
         help: "At close, keep at most N events per key of a values table: the first N-1 and the last (the rest are counted).")
     var maxEventsPerKey: Int = 1_000
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Whenever windows close, prune the per-key rows and events of windows that ended longer ago (e.g. 90d), as `daybook prune --keep` does.",
+            valueName: "age"))
+    var pruneKeep: String?
+
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
@@ -76,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)")
         }
         _ = try checkpointInterval()
+        if let pruneKeep { _ = try parseSeconds(pruneKeep, option: "--prune-keep") }
         _ = try heartbeatInterval()
         _ = try endLSN()
     }
@@ -141,6 +149,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.maxEventsPerKey = maxEventsPerKey
+        configuration.pruneKeep = try pruneKeep.map { .seconds(try parseSeconds($0, option: "--prune-keep")) }
         configuration.untilLSN = try endLSN()
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark

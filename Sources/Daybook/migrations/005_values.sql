@@ -80,3 +80,9 @@ SELECT k.window_start, k.window_end, k.table_name, k.key, k.ops, daybook.net_eff
   JOIN daybook.key_values v USING (slot_name, window_start, table_name, key)
   JOIN daybook.windows w USING (slot_name, window_start)
  WHERE w.status = 'closed';
+
+-- Retention (`daybook prune`): what was removed from a closed window, and when. 'keys': its
+-- per-key rows and events (the per-table summaries stay); 'all': everything but this row, so a
+-- report for the day says it was pruned rather than "no changes".
+ALTER TABLE daybook.windows ADD COLUMN pruned text CHECK (pruned IN ('keys', 'all'));
+ALTER TABLE daybook.windows ADD COLUMN pruned_at timestamptz;

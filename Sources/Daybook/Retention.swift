@@ -1,0 +1,58 @@
+import PostgresReplication
+
+/// `daybook prune` and `run --prune-keep`: removes old closed windows' results from the sink.
+///
+/// Per-key rows (`key_windows`, `key_values`, `value_events`) are what grows with a database's
+/// size; the per-table summaries are small and are kept unless `all` is asked for. A pruned
+/// window keeps its `windows` row, marked, so that a report for that day says it was pruned
+/// instead of "no changes". Open windows are never touched.
+public enum Retention {
+    /// What one prune removed.
+    public struct Result: Sendable, Equatable {
+        public var windows: Int
+        public var keyRows: Int
+        public var events: Int
+        public var tableRows: Int
+    }
+
+    static let pruneSQL = """
+        WITH old AS (
+            UPDATE daybook.windows w
+               SET pruned = CASE WHEN $3::boolean THEN 'all' ELSE 'keys' END, pruned_at = now()
+             WHERE ($1::text IS NULL OR w.slot_name = $1) AND w.status = 'closed'
+               AND w.window_end <= now() - $2::interval
+               AND (w.pruned IS NULL OR ($3::boolean AND w.pruned <> 'all'))
+            RETURNING w.slot_name, w.window_start
+        ), keys AS (
+            DELETE FROM daybook.key_windows x USING old
+             WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        ), key_values AS (
+            DELETE FROM daybook.key_values x USING old
+             WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        ), events AS (
+            DELETE FROM daybook.value_events x USING old
+             WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        ), tables AS (
+            DELETE FROM daybook.table_windows x USING old
+             WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        ), late AS (
+            DELETE FROM daybook.late_changes x USING old
+             WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM keys), (SELECT count(*) FROM events),
+               (SELECT count(*) FROM tables), (SELECT count(*) FROM key_values), (SELECT count(*) FROM late)
+        """
+
+    /// Prunes closed windows that ended more than `keep` ago (wall clock), in one statement.
+    ///
+    /// - Parameters:
+    ///   - slot: only this slot's windows; nil for every slot in the sink.
+    ///   - all: also the per-table summaries and late changes.
+    public static func prune(
+        keep: Duration, all: Bool, slot: String?, _ sink: PostgresConnection
+    ) throws(PostgresError) -> Result {
+        let row = try sink.query(pruneSQL, [slot, "\(keep.components.seconds) seconds", all ? "true" : "false"]).rows.first
+        func number(_ index: Int) -> Int { row?[index].flatMap { Int($0) } ?? 0 }
+        return Result(windows: number(0), keyRows: number(1), events: number(2), tableRows: number(3))
+    }
+}
