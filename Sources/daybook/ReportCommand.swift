@@ -66,7 +66,7 @@ struct ReportCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Also save the report as DIR/daybook-<day>.<txt|jsonl|csv|md> (with --date), for cron.", valueName: "dir"))
+            "Also save the report as DIR/daybook-<day>[-events].<txt|jsonl|csv|md> (with --date), for cron.", valueName: "dir"))
     var saveDir: String?
 
     func validate() throws {
@@ -129,7 +129,8 @@ struct ReportCommand: ParsableCommand {
             print(text, terminator: "")
             if let notice = output.notice, !format.isForPeople { printError(notice, prefix: "daybook: note") }
             if let saveDir, let day = output.day {
-                try save(text, directory: saveDir, name: "daybook-\(day).\(format.fileExtension)")
+                let name = "daybook-\(day)\(events ? "-events" : "").\(format.fileExtension)"
+                try save(text, directory: saveDir, name: name)
             }
         }
     }

@@ -70,11 +70,13 @@ struct CrontabTests {
     @Test func crontabJobsWorkAsCronRunsThem() throws {
         let crontab = try Self.load()
         #expect(crontab.environment["DAYBOOK_DATABASE"] != nil)
-        #expect(crontab.jobs.count == 2)
+        #expect(crontab.jobs.count == 3)
         let heartbeat = try #require(crontab.jobs.first { $0.command.contains("heartbeat") })
         #expect(heartbeat.schedule == "*/5 * * * *")
-        let nightly = try #require(crontab.jobs.first { $0.command.contains("report") })
+        let nightly = try #require(crontab.jobs.first { $0.command.contains("report") && !$0.command.contains("--events") })
         #expect(nightly.schedule == "45 0 * * *")
+        let nightlyEvents = try #require(crontab.jobs.first { $0.command.contains("report --events") })
+        #expect(nightlyEvents.schedule == "50 0 * * *")
 
         let database = try TestDatabase("crontab")
         try Workload.prepare(database)
@@ -96,8 +98,13 @@ struct CrontabTests {
 
         let (reportStatus, report) = try Self.runAsCron(nightly.command, crontab: crontab, overrides: overrides)
         #expect(reportStatus == 0, "\(report)")
+        let (eventsStatus, eventsMail) = try Self.runAsCron(nightlyEvents.command, crontab: crontab, overrides: overrides)
+        #expect(eventsStatus == 0 && eventsMail.isEmpty, "only errors are mailed: \(eventsMail)")
         let saved = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("daybook-reports").path)
-        #expect(saved.count == 1 && saved[0].hasPrefix("daybook-") && saved[0].hasSuffix(".txt"), "\(saved)")
+            .sorted()
+        #expect(saved.count == 2, "\(saved)")
+        #expect(saved.first.map { $0.hasPrefix("daybook-") && $0.hasSuffix("-events.jsonl") } == true, "\(saved)")
+        #expect(saved.last.map { $0.hasPrefix("daybook-") && $0.hasSuffix(".txt") } == true, "\(saved)")
 
         // A failing job: cron's mail (the job's output) says why, in one line.
         let broken = ["DAYBOOK_DATABASE": database.connectionString.replacingOccurrences(
