@@ -25,6 +25,7 @@ enum CaptureLevels {
         let rules = try rules(slot: slot, sink)
         var latest: [String: CaptureRule] = [:]
         for rule in rules { latest[rule.table] = rule }
+        guard !latest.isEmpty else { return ["capture levels: every table at keys (daybook capture TABLE LEVEL)"] }
         var lines = ["capture levels: keys unless listed (daybook capture TABLE LEVEL)"]
         for table in latest.keys.sorted() {
             let rule = latest[table]!

@@ -14,13 +14,9 @@ struct ChangeProcessorTests {
         return ChangeProcessor(engine: engine, committedLSN: committedLSN)
     }
 
-    /// Seconds since the Unix epoch as pgoutput's microseconds since 2000.
-    private func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
     private func at(_ seconds: Int64) -> Timestamp { Timestamp(secondsSinceEpoch: seconds) }
     private func window(_ start: Int64) -> Window { Window(start: at(start), end: at(start + 10)) }
 
-    private func text(_ value: String) -> TupleColumn { .text(ArraySlice(value.utf8)) }
-    private func row(_ values: String?...) -> TupleData { TupleData(columns: values.map { $0.map(text) ?? .null }) }
 
     private let accounts = Relation(
         oid: 10, namespace: "app", name: "accounts", replicaIdentity: .default,
@@ -32,14 +28,6 @@ struct ChangeProcessorTests {
         oid: 20, namespace: "daybook", name: "heartbeat", replicaIdentity: .default,
         columns: [.init(flags: 1, name: "id", typeOID: 23, typeModifier: -1)])
 
-    private func transaction(
-        _ processor: inout ChangeProcessor, lsn: UInt64, at seconds: Int64, _ changes: [PgOutputMessage]
-    ) throws {
-        try processor.process(.begin(Begin(finalLSN: LSN(lsn), commitTime: pgTime(seconds), xid: UInt32(lsn))))
-        for change in changes { try processor.process(change) }
-        try processor.process(
-            .commit(Commit(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: pgTime(seconds))))
-    }
 
     @Test func countsPerTableAndRecordsOperationsPerKey() throws {
         var processor = makeProcessor()

@@ -27,7 +27,6 @@ struct InPlaceProcessingTests {
 
     private func value(_ text: String?) -> TupleColumn { text.map { .text(ArraySlice($0.utf8)) } ?? .null }
     private func row(_ values: String?...) -> TupleData { TupleData(columns: values.map(value)) }
-    private func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
 
     private var stream: [PgOutputMessage] {
         let time = pgTime(1_000_001)

@@ -23,7 +23,6 @@ struct LargeTransactionTests {
         return processor
     }
 
-    private func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
     private func row(_ id: Int) -> TupleData {
         TupleData(columns: [.text(ArraySlice("\(id)".utf8)), .text(ArraySlice("0".utf8))])
     }

@@ -16,9 +16,6 @@ struct ValueCaptureTests {
         return ChangeProcessor(engine: engine, committedLSN: 0, captureRules: rules, settings: settings)
     }
 
-    private func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
-    private func text(_ value: String) -> TupleColumn { .text(ArraySlice(value.utf8)) }
-    private func row(_ values: String?...) -> TupleData { TupleData(columns: values.map { $0.map(text) ?? .null }) }
 
     /// app.users (id key, name, password_hash, bio).
     private let users = Relation(
@@ -36,14 +33,6 @@ struct ValueCaptureTests {
         CaptureRule(slot: slot, table: "app.users", level: level, excludedColumns: exclude, sinceLSN: since)
     }
 
-    private func transaction(
-        _ processor: inout ChangeProcessor, lsn: UInt64, at seconds: Int64, _ changes: [PgOutputMessage]
-    ) throws {
-        try processor.process(.begin(Begin(finalLSN: LSN(lsn), commitTime: pgTime(seconds), xid: UInt32(lsn))))
-        for change in changes { try processor.process(change) }
-        try processor.process(
-            .commit(Commit(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: pgTime(seconds))))
-    }
 
     /// An event's texts, for comparing.
     private struct EventText: Equatable, CustomStringConvertible {

@@ -1,0 +1,22 @@
+import Daybook
+import PgOutput
+
+/// Message values the processor tests share: times, rows and whole transactions.
+
+/// Seconds since the Unix epoch as pgoutput's microseconds since 2000.
+func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
+
+/// A text column value.
+func text(_ value: String) -> TupleColumn { .text(ArraySlice(value.utf8)) }
+
+/// A row of text values (nil for NULL).
+func row(_ values: String?...) -> TupleData { TupleData(columns: values.map { $0.map(text) ?? .null }) }
+
+/// Feeds one committed transaction (Begin, the changes, Commit) with commit LSN `lsn`.
+func transaction(
+    _ processor: inout ChangeProcessor, lsn: UInt64, at seconds: Int64, _ changes: [PgOutputMessage]
+) throws {
+    try processor.process(.begin(Begin(finalLSN: LSN(lsn), commitTime: pgTime(seconds), xid: UInt32(lsn))))
+    for change in changes { try processor.process(change) }
+    try processor.process(.commit(Commit(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: pgTime(seconds))))
+}
