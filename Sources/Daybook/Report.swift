@@ -159,7 +159,7 @@ public enum Report {
                        to_char(k.last_change_at, '\(changeFormat)') AS last_change_at,
                        daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at,
                        row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name
-                                          ORDER BY length(k.ops) DESC, k.key::text) AS rank
+                                          ORDER BY daybook.op_count(k.ops) DESC, k.key::text) AS rank
                   FROM (SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
                           FROM daybook.key_windows
                         UNION ALL

@@ -96,12 +96,13 @@ enum SinkSQL {
         )
         INSERT INTO daybook.key_windows AS k
                (slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at)
-        SELECT $1, m.window_start, w.window_end, m.table_name, m.key::jsonb, string_agg(m.ops, '' ORDER BY m.lsn, m.part),
+        SELECT $1, m.window_start, w.window_end, m.table_name, m.key::jsonb,
+               daybook.compact_ops(string_agg(m.ops, '' ORDER BY m.lsn, m.part)),
                min(m.first_change_at), max(m.last_change_at)
           FROM moved m JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = m.window_start
          GROUP BY m.window_start, w.window_end, m.table_name, m.key::jsonb
         ON CONFLICT (slot_name, window_start, table_name, key) DO UPDATE SET
-               ops = k.ops || excluded.ops,
+               ops = daybook.compact_ops(daybook.expand_ops(k.ops) || daybook.expand_ops(excluded.ops)),
                first_change_at = least(k.first_change_at, excluded.first_change_at),
                last_change_at = greatest(k.last_change_at, excluded.last_change_at)
         """

@@ -129,7 +129,7 @@ public enum IndependentCount {
     public static func actualKeys(_ sink: PostgresConnection) throws -> [[String?]] {
         try sink.query(
             """
-            SELECT \(utc("k.window_start")), k.table_name, k.key::text, k.ops,
+            SELECT \(utc("k.window_start")), k.table_name, k.key::text, daybook.expand_ops(k.ops),
                    \(utc("k.first_change_at")), \(utc("k.last_change_at"))
               FROM daybook.key_windows k JOIN daybook.windows w USING (slot_name, window_start)
              WHERE w.status = 'closed'

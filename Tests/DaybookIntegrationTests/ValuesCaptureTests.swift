@@ -113,8 +113,8 @@ struct ValuesCaptureTests {
         try sql.simpleQuery("DELETE FROM app.full_pk WHERE id = 1")
         try sql.simpleQuery("UPDATE app.things SET title = NULL")
         try sql.simpleQuery("TRUNCATE app.scratch")
-        // Nine updates of one key in one transaction (one commit time, so one window).
-        try sql.simpleQuery((1...9).map { "UPDATE app.counter SET n = \($0 * 10) WHERE id = 1;" }.joined())
+        // 70 updates of one key in one transaction (one commit time, so one window).
+        try sql.simpleQuery((1...70).map { "UPDATE app.counter SET n = \($0 * 10) WHERE id = 1;" }.joined())
         try sql.simpleQuery("DELETE FROM app.orders WHERE id = 2")
 
         // Heartbeats until the window of the last audited change is closed.
@@ -127,7 +127,7 @@ struct ValuesCaptureTests {
                 """) != "0"
         }
 
-        // The hot counter key (9 events in the second window, limit 4) and row 500 (its note
+        // The hot counter key (70 events in the second window, limit 4) and row 500 (its note
         // unknown) are checked on their own.
         let hot: Set<String> = [#"app.counter {"id": "1"}"#, #"app.orders {"id": "500"}"#]
         #expect(try ValueAudit.mismatches(source: sql, sink: sql, except: hot) == [])
@@ -155,15 +155,35 @@ struct ValuesCaptureTests {
         ).rows
         #expect(counterEvents.count == 2, "\(counterEvents)")
         #expect(counterEvents.first?[2] == "2", "only the change after the switch: \(counterEvents)")
-        #expect(counterEvents.last?[2] == "10,20,30,90", "\(counterEvents)")
+        #expect(counterEvents.last?[2] == "10,20,30,700", "\(counterEvents)")
         let hotKey = try sql.query(
             """
             SELECT v.events, v.truncated, v.changed::text, v.before_image FROM daybook.key_values v
              WHERE v.table_name = 'app.counter' ORDER BY v.window_start DESC LIMIT 1
             """
         ).rows.first
-        #expect(hotKey?[0] == "9" && hotKey?[1] == "5", "\(String(describing: hotKey))")
-        #expect(hotKey?[2] == #"{"n": {"after": "90", "before": "2"}}"#, "\(String(describing: hotKey))")
+        #expect(hotKey?[0] == "70" && hotKey?[1] == "66", "\(String(describing: hotKey))")
+        #expect(hotKey?[2] == #"{"n": {"after": "700", "before": "2"}}"#, "\(String(describing: hotKey))")
+        // Its 70 operations are stored compactly, and the functions read them back.
+        let hotOps = try sql.query(
+            """
+            SELECT ops, daybook.op_count(ops), length(daybook.expand_ops(ops)), daybook.net_effect(ops)
+              FROM daybook.key_windows WHERE table_name = 'app.counter' ORDER BY window_start DESC LIMIT 1
+            """
+        ).rows.first
+        #expect(hotOps == ["U×70", "70", "70", "updated"], "\(String(describing: hotOps))")
+        let compact = try sql.query(
+            """
+            SELECT daybook.compact_ops(o), daybook.op_count(daybook.compact_ops(o)),
+                   daybook.expand_ops(daybook.compact_ops(o)) = o, daybook.net_effect(daybook.compact_ops(o))
+              FROM (VALUES ('I' || repeat('U', 100) || 'D'), (repeat('IUD', 30)), ('IUUD')) AS v(o)
+            """
+        ).rows
+        #expect(
+            compact == [
+                ["I U×100 D", "102", "t", "created then deleted"], [String(repeating: "IUD", count: 30), "90", "t", "created then deleted"],
+                ["IUUD", "4", "t", "created then deleted"],
+            ], "\(compact)")
         #expect(hotKey?[3] == "known")
         // A window with changes at both levels says so; which window the switch falls in
         // depends on the clock, so the expectation comes from the audit's commit times.
@@ -182,7 +202,7 @@ struct ValuesCaptureTests {
         #expect(levels?[0] == (levels?[1] == "0" ? "values" : "keys+values"), "\(String(describing: levels))")
         let afterSwitch = try database.scalar(
             "SELECT count(*) FROM audit_v.log WHERE tbl = 'app.counter' AND id > $1::bigint", [switchAudit])
-        #expect(afterSwitch == "10")
+        #expect(afterSwitch == "71")
 
         // The report: one JSON object per key, the changed columns, and every format.
         let report = try DaybookProcess.run(

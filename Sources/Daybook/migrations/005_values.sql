@@ -86,3 +86,48 @@ SELECT k.window_start, k.window_end, k.table_name, k.key, k.ops, daybook.net_eff
 -- report for the day says it was pruned rather than "no changes".
 ALTER TABLE daybook.windows ADD COLUMN pruned text CHECK (pruned IN ('keys', 'all'));
 ALTER TABLE daybook.windows ADD COLUMN pruned_at timestamptz;
+
+-- A hot key's operations, compactly: past 64 letters, each run of one letter is written as
+-- the letter and its count ('U×999998'), runs separated by spaces ('I U×999998 D'), when that
+-- is shorter. Anything but letters marks the compact form. expand_ops is the inverse, op_count the number
+-- of operations.
+CREATE FUNCTION daybook.compact_ops(ops text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN CASE WHEN length(ops) <= 64 THEN ops ELSE (
+        SELECT CASE WHEN length(c.runs) < length(ops) THEN c.runs ELSE ops END
+          FROM (SELECT string_agg(CASE WHEN length(r.m[1]) = 1 THEN r.m[1]
+                                       ELSE left(r.m[1], 1) || '×' || length(r.m[1]) END, ' ' ORDER BY r.n) AS runs
+                  FROM regexp_matches(ops, '(([IUD])\2*)', 'g') WITH ORDINALITY AS r(m, n)) c) END;
+
+CREATE FUNCTION daybook.expand_ops(ops text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN CASE WHEN ops ~ '^[IUD]*$' THEN ops ELSE (
+        SELECT string_agg(repeat(left(t.run, 1), coalesce(substring(t.run FROM '[0-9]+$')::integer, 1)), '' ORDER BY t.n)
+          FROM regexp_split_to_table(ops, ' ') WITH ORDINALITY AS t(run, n)) END;
+
+CREATE FUNCTION daybook.op_count(ops text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN CASE WHEN ops ~ '^[IUD]*$' THEN length(ops) ELSE (
+        SELECT sum(coalesce(substring(t.run FROM '[0-9]+$')::bigint, 1))
+          FROM regexp_split_to_table(ops, ' ') AS t(run)) END;
+
+-- The last operation is the last letter, also in the compact form.
+CREATE OR REPLACE FUNCTION daybook.net_effect(ops text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN CASE
+        WHEN left(ops, 1) = 'I' AND substring(ops FROM '([IUD])[^IUD]*$') = 'D' THEN 'created then deleted'
+        WHEN left(ops, 1) = 'I' THEN 'created'
+        WHEN left(ops, 1) = 'D' AND substring(ops FROM '([IUD])[^IUD]*$') <> 'D' THEN 'deleted then recreated'
+        WHEN substring(ops FROM '([IUD])[^IUD]*$') = 'D' THEN 'deleted'
+        ELSE 'updated'
+    END;
+
+CREATE OR REPLACE VIEW daybook.open_key_windows AS
+SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS key,
+       daybook.compact_ops(string_agg(c.ops, '' ORDER BY c.lsn, c.part)) AS ops,
+       min(c.first_change_at) AS first_change_at, max(c.last_change_at) AS last_change_at
+  FROM daybook.key_changes c
+  JOIN daybook.windows w USING (slot_name, window_start)
+  JOIN daybook.checkpoint cp USING (slot_name)
+ WHERE w.status = 'open' AND c.lsn < cp.lsn
+ GROUP BY c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb;
