@@ -1,4 +1,3 @@
-import Foundation
 import PostgresReplication
 import Windowing
 
@@ -15,8 +14,8 @@ enum CaptureLevels {
         ).rows.compactMap { row -> CaptureRule? in
             guard let table = row[0], let level = row[1].flatMap(CaptureLevel.init(rawValue:)) else { return nil }
             return CaptureRule(
-                slot: slot, table: table, level: level, columns: row[2].flatMap(strings),
-                excludedColumns: row[3].flatMap(strings) ?? [], sinceLSN: row[4].flatMap(parseLSN) ?? 0)
+                slot: slot, table: table, level: level, columns: row[2].flatMap(JSONText.strings),
+                excludedColumns: row[3].flatMap(JSONText.strings) ?? [], sinceLSN: row[4].flatMap(parseLSN) ?? 0)
         }
     }
 
@@ -35,10 +34,5 @@ enum CaptureLevels {
             lines.append(line)
         }
         return lines
-    }
-
-    /// A JSON array of strings, as `to_jsonb(text[])` prints it.
-    private static func strings(_ json: String) -> [String]? {
-        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String]
     }
 }

@@ -18,6 +18,8 @@ public enum CaptureSetting {
         public var columns: [String]?
         /// At `values`: never these.
         public var excludedColumns: [String] = []
+        /// The publication whose column lists follow the levels.
+        public var publication = "daybook"
 
         public init(slot: String, tables: [String], level: CaptureLevel) {
             self.slot = slot
@@ -36,6 +38,7 @@ public enum CaptureSetting {
     /// Checked rules, ready to announce.
     public struct Prepared: Sendable {
         let rules: [CaptureRule]
+        let publication: String
     }
 
     /// Checks everything that can be checked before anything is written (`setup` calls this
@@ -77,7 +80,7 @@ public enum CaptureSetting {
                         slot: request.slot, table: name, level: request.level, columns: request.columns,
                         excludedColumns: request.excludedColumns))
             }
-            return Prepared(rules: rules)
+            return Prepared(rules: rules, publication: request.publication)
     }
 
     /// Announces prepared rules in the stream and records them in the sink. A table already
@@ -109,10 +112,24 @@ public enum CaptureSetting {
                     notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
                     continue
                 }
+                // Columns the new level needs are published before the rule takes effect, and
+                // columns it no longer needs are withdrawn only after: no change under the new
+                // level ever lacks a column it should have.
+                let plan = try PublicationColumns.plan(for: rule, publication: prepared.publication, source)
+                var widened = plan.published
+                if let columns = plan.columns {
+                    widened = plan.published + columns.filter { !plan.published.contains($0) }
+                    if widened != plan.published {
+                        try PublicationColumns.publish(widened, of: rule.table, in: prepared.publication, source)
+                    }
+                }
                 let lsn = try source.query(
                     "SELECT pg_logical_emit_message(true, $1, $2)::text", [CaptureRule.messagePrefix, rule.messageContent]
                 ).scalar.flatMap(parseLSN)
                 rule.sinceLSN = lsn ?? 0
+                if let columns = plan.columns, Set(columns) != Set(widened) {
+                    try PublicationColumns.publish(columns, of: rule.table, in: prepared.publication, source)
+                }
                 do {
                     try sink.query(SinkSQL.insertCaptureRules, [rule.slot, CheckpointPayload.captureRules([rule])])
                 } catch {
@@ -121,6 +138,12 @@ public enum CaptureSetting {
                 notes.append(
                     "\(rule.table): captured at \(rule.level.rawValue) from LSN \(formatLSN(rule.sinceLSN)) on"
                         + describeColumns(rule))
+                if let columns = plan.columns {
+                    notes.append(
+                        "\(rule.table): publication \(prepared.publication) sends only \(columns.joined(separator: ", "))")
+                } else if let reason = plan.reason {
+                    notes.append("\(rule.table): published whole, since \(reason)")
+                }
             }
             return notes
     }

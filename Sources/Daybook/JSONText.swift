@@ -1,3 +1,5 @@
+import Foundation
+
 /// Minimal JSON text building for the hot path (batch payloads, key objects, report lines).
 ///
 /// Foundation's encoders allocate per value; batches of tens of thousands of keys are written
@@ -27,5 +29,10 @@ enum JSONText {
         var output = ""
         appendString(value, to: &output)
         return output
+    }
+
+    /// A JSON array of strings (as `to_jsonb(text[])` prints one), or nil for anything else.
+    static func strings(_ json: String) -> [String]? {
+        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String]
     }
 }

@@ -21,6 +21,11 @@ struct CaptureCommand: ParsableCommand {
             At values, --columns keeps only the named columns (and the key), --exclude-columns never keeps the \
             named ones (a key column cannot be excluded): an excluded value is dropped before anything is \
             stored, so it never reaches the sink.
+
+            Where PostgreSQL allows it (a publication of tables, made with `daybook setup --tables`; a table \
+            whose replica identity is not FULL), the publication's column list follows the level: the key alone \
+            at counts and keys, the captured columns at values, so the server sends no more than is kept and an \
+            excluded column never leaves it. Otherwise the output says why the table stays published whole.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -30,6 +35,9 @@ struct CaptureCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("counts, keys or values.", valueName: "level"))
     var level: CaptureLevel
+
+    @Option(name: .long, help: "The publication whose column list follows the level.")
+    var publication: String = "daybook"
 
     @Option(name: .long, parsing: .upToNextOption, help: "At values: capture only these columns (the key always).")
     var columns: [String] = []
@@ -44,6 +52,7 @@ struct CaptureCommand: ParsableCommand {
             var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
             request.columns = columns.isEmpty ? nil : columns
             request.excludedColumns = excludeColumns
+            request.publication = publication
             for note in try CaptureSetting.apply(request, source: source, sink: sink) { print(note) }
         }
     }

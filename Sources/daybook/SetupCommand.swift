@@ -59,6 +59,7 @@ struct SetupCommand: ParsableCommand {
                 var request = CaptureSetting.Request(slot: connection.slot, tables: tables, level: capture)
                 request.columns = columns.isEmpty ? nil : columns
                 request.excludedColumns = excludeColumns
+                request.publication = publication
                 capturing = (try CaptureSetting.prepare(request, source: source, sink: sink), sink)
             }
             let notes = try SourceSetup.run(

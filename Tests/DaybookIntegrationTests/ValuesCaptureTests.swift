@@ -63,6 +63,19 @@ struct ValuesCaptureTests {
         // The counter starts at keys and switches to values mid-stream.
         let counterKeys = try DaybookProcess.run(["capture", "--slot", database.name, "app.counter", "keys"], environment: environment)
         #expect(counterKeys.status == 0, "\(counterKeys.stderr)")
+        // The publication sends only what the levels keep: never the password hash, the key
+        // alone for a keys table; identity FULL tables whole (PostgreSQL's rule), said by setup.
+        func published(_ table: String) throws -> String? {
+            try database.scalar(
+                "SELECT array_to_string(attnames, ',') FROM pg_publication_tables WHERE pubname = 'daybook' AND tablename = $1",
+                [table])
+        }
+        #expect(try published("orders") == "id,status,total,tags,meta,paid_at,blob,note")
+        #expect(try published("counter") == "id")
+        #expect(try published("full_pk") == "id,v")
+        #expect(setupValues.stdout.contains("app.full_pk: published whole, since app.full_pk has REPLICA IDENTITY FULL"),
+                "\(setupValues.stdout)")
+        #expect(excluded.stdout.contains("sends only id, status, total, tags, meta, paid_at, blob, note"), "\(excluded.stdout)")
         let status = try DaybookProcess.run(["status", "--slot", database.name], environment: environment)
         #expect(status.stdout.contains("app.orders: values"), "\(status.stdout)")
         #expect(status.stdout.contains("never: password_hash"), "\(status.stdout)")
@@ -104,6 +117,7 @@ struct ValuesCaptureTests {
         let counterValues = try DaybookProcess.run(["capture", "--slot", database.name, "app.counter", "values"], environment: environment)
         #expect(counterValues.status == 0, "\(counterValues.stderr)")
         try sql.simpleQuery("UPDATE app.counter SET n = n + 1 WHERE id = 1")
+        #expect(try published("counter") == "id,n", "widened for values")
         Thread.sleep(forTimeInterval: 2.2)  // the next changes fall into a later window
         try sql.simpleQuery("UPDATE app.orders SET total = total * 2 WHERE id IN (1, 2)")  // note still unchanged
         try sql.simpleQuery("UPDATE app.orders SET id = 3 WHERE id = 1")
