@@ -233,7 +233,7 @@ public struct ChangeProcessor: Sendable {
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
                 let table = try table(for: oid)
-                try record(.truncate, table: table, keys: nil, level: .counts)
+                try record(.truncate, table: table, keys: nil, level: capture(table).level)
             }
         case .message(let message):
             guard message.transactional, current != nil else { break }

@@ -192,6 +192,17 @@ struct ValueCaptureTests {
         #expect(checkpoint.batch.events.count == 1)
     }
 
+    @Test func aTruncateIsRecordedAtTheTablesLevel() throws {
+        var processor = makeProcessor(rules: [valuesRule(since: 50)])
+        processor.register(users, primaryKey: ["id"])
+        try transaction(&processor, lsn: 100, at: 1_000_001, [.truncate(Truncate(options: 0, relationOIDs: [10]))])
+        let taken = processor.takeCheckpoint()
+        let checkpoint = try #require(taken)
+        let delta = try #require(checkpoint.batch.tables.values.first)
+        #expect(delta.truncates == 1 && delta.levels == CaptureLevel.values.bit)
+        #expect(checkpoint.batch.events.isEmpty)
+    }
+
     @Test func countsTablesKeepNoKeys() throws {
         var processor = makeProcessor(rules: [valuesRule(since: 50, level: .counts)])
         processor.register(users, primaryKey: ["id"])
