@@ -2,8 +2,11 @@ import Windowing
 
 /// What a closed day says about one key of a `values` table, from its events in commit order:
 /// the columns that changed with their values before the day's first change and after its
-/// last, unchanged TOASTed values filled in, and which events to keep when a hot key has more
+/// last, unchanged TOASTed values filled in, and which events to drop when a hot key has more
 /// than the limit. Pure: the sink reads the events and writes the result.
+///
+/// It folds one event at a time and keeps only the current image and a little per column, so
+/// a key changed millions of times in a day costs the same memory at close as one changed once.
 struct KeyEventFold: Sendable {
     /// A row image: column to PostgreSQL text value (nil for NULL). A column missing from it
     /// was not captured, or is one of the event's `unchanged` columns.
@@ -22,7 +25,7 @@ struct KeyEventFold: Sendable {
     enum Previous: Sendable, Equatable {
         /// No earlier event of this key in the sink.
         case none
-        /// The earliest earlier event's image after it (nil: that event deleted the row).
+        /// The latest earlier event's image after it (nil: that event deleted the row).
         case image(Image?)
     }
 
@@ -50,17 +53,37 @@ struct KeyEventFold: Sendable {
         var unchanged: [String]
     }
 
-    var before: Before
-    var changed: [String: Change]
-    var filled: [Filled]
-    /// Indices of events to drop (past `maxEvents`): the first `maxEvents - 1` and the last
-    /// are kept, so a reader sees how the day began and how it ended.
-    var dropped: Range<Int>
+    /// A column's value in one state: `.some(value)` while a row exists (NULL, or a column the
+    /// row does not carry, is `.some(nil)`), nil when there is no row.
+    private typealias Value = String??
 
-    /// Folds one key's events (at least one, in commit order).
-    init(events: [Event], previous: Previous, maxEvents: Int) {
-        precondition(!events.isEmpty, "a key in a window has at least one event")
-        let first = events[0]
+    /// Per column: the first value seen and whether any other value followed.
+    private struct ColumnTrack: Sendable {
+        var first: Value
+        var varied = false
+    }
+
+    private(set) var before: Before
+    private let beforeImage: Image?
+    private let maxEvents: Int
+    /// The image after the events so far (nil: no row), with its still unknown columns.
+    private var image: Image?
+    private var unknown: Set<String> = []
+    private var columns: [String: ColumnTrack] = [:]
+    /// Which kinds of state came before (for a column first seen later).
+    private var sawRow = false
+    private var sawNoRow = false
+    /// Columns unknown in some state so far: a row without them then says nothing of them.
+    private var everUnknown: Set<String> = []
+    private(set) var eventCount = 0
+    /// Filled events among those kept; the last event's fill waits until the end, since only
+    /// then is it known whether it is kept as the last or dropped from the middle.
+    private var keptFills: [Filled] = []
+    private var pendingFill: Filled?
+
+    /// Starts a key's fold from its first event of the day.
+    init(first: Event, previous: Previous, maxEvents: Int) {
+        self.maxEvents = max(maxEvents, 2)
         var image: Image?
         if first.operation == .insert {
             before = .none
@@ -73,54 +96,87 @@ struct KeyEventFold: Sendable {
         } else {
             before = .unknown
         }
-        let beforeImage = image
+        beforeImage = image
+        self.image = image
+        if before != .unknown { record(image, unknown: []) }
+        add(first)
+    }
 
-        // The image after each event, with the columns still unknown in it.
-        var states: [(image: Image?, unknown: Set<String>)] = []
-        var filled: [Filled] = []
-        for (index, event) in events.enumerated() {
-            guard event.operation != .delete else {
-                image = nil
-                states.append((nil, []))
-                continue
-            }
-            var row = event.newRow ?? [:]
-            var stillUnknown: [String] = []
-            for column in event.unchanged {
-                if let known = image?[column] {
-                    row[column] = known
-                } else {
-                    stillUnknown.append(column)
-                }
-            }
-            if stillUnknown.count != event.unchanged.count {
-                filled.append(Filled(index: index, newRow: row, unchanged: stillUnknown))
-            }
-            image = row
-            states.append((row, Set(stillUnknown)))
+    /// Folds in the next event of the key, in commit order.
+    mutating func add(_ event: Event) {
+        let index = eventCount
+        eventCount += 1
+        if let pendingFill, pendingFill.index < maxEvents - 1 { keptFills.append(pendingFill) }
+        pendingFill = nil
+        guard event.operation != .delete else {
+            image = nil
+            unknown = []
+            record(nil, unknown: [])
+            return
         }
-        self.filled = filled
-
-        var columns = Set(states.flatMap { state in (state.image.map { Array($0.keys) } ?? []) + Array(state.unknown) })
-        if let beforeImage { columns.formUnion(beforeImage.keys) }
-        var changed: [String: Change] = [:]
-        for column in columns {
-            // Each state's value: .some(value) for a row holding it, nil for no row; unknown
-            // values take no part in the comparison.
-            var values: [String??] = []
-            if before != .unknown { values.append(beforeImage.map { $0[column] ?? nil }) }
-            for state in states where !state.unknown.contains(column) {
-                values.append(state.image.map { $0[column] ?? nil })
+        var row = event.newRow ?? [:]
+        var stillUnknown: [String] = []
+        for column in event.unchanged {
+            if let known = image?[column], !unknown.contains(column) {
+                row[column] = known
+            } else {
+                stillUnknown.append(column)
             }
-            guard let firstValue = values.first, values.contains(where: { $0 != firstValue }) else { continue }
-            let last = states.last!
-            changed[column] = Change(
+        }
+        if stillUnknown.count != event.unchanged.count {
+            pendingFill = Filled(index: index, newRow: row, unchanged: stillUnknown)
+        }
+        image = row
+        unknown = Set(stillUnknown)
+        record(row, unknown: unknown)
+    }
+
+    /// Compares one state with what came before, column by column.
+    private mutating func record(_ state: Image?, unknown: Set<String>) {
+        func value(_ column: String) -> Value { state.map { $0[column] ?? nil } }
+        for (column, var track) in columns where !unknown.contains(column) && !track.varied {
+            if value(column) != track.first {
+                track.varied = true
+                columns[column] = track
+            }
+        }
+        for column in state.map({ Array($0.keys) }) ?? [] where columns[column] == nil && !unknown.contains(column) {
+            // First seen now: before, there was no row, or a row without it (NULL), unless
+            // the column was unknown there.
+            let rowBefore = sawRow && !everUnknown.contains(column)
+            var track = ColumnTrack(first: sawNoRow ? .none : rowBefore ? .some(nil) : value(column))
+            track.varied = (sawNoRow && rowBefore) || track.first != value(column)
+            columns[column] = track
+        }
+        everUnknown.formUnion(unknown)
+        if state == nil { sawNoRow = true } else { sawRow = true }
+    }
+
+    /// The columns that changed, with their values before and after the day.
+    var changed: [String: Change] {
+        var result: [String: Change] = [:]
+        for (column, track) in columns where track.varied {
+            result[column] = Change(
                 before: before == .known ? beforeImage?[column] : nil,
-                after: last.unknown.contains(column) ? nil : last.image?[column])
+                after: unknown.contains(column) ? nil : image?[column])
         }
-        self.changed = changed
+        return result
+    }
 
-        let limit = max(maxEvents, 1)
-        dropped = events.count > limit ? (limit - 1)..<(events.count - 1) : 0..<0
+    /// The events to drop: the first `maxEvents - 1` and the last are kept, so a reader sees
+    /// how the day began and how it ended.
+    var dropped: Range<Int> {
+        eventCount > maxEvents ? (maxEvents - 1)..<(eventCount - 1) : 0..<0
+    }
+
+    /// The kept events whose unknown values were filled.
+    var filled: [Filled] {
+        keptFills + (pendingFill.map { [$0] } ?? [])
+    }
+
+    /// Folds a whole list of events at once (at least one).
+    init(events: [Event], previous: Previous, maxEvents: Int) {
+        self.init(first: events[0], previous: previous, maxEvents: maxEvents)
+        for event in events.dropFirst() { add(event) }
     }
 }

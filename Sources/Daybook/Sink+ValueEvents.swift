@@ -38,32 +38,32 @@ extension Sink {
         for closure in closed {
             let windowStart = String(closure.window.start.microsecondsSinceEpoch)
             try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
-            var pending: (table: String, key: String, events: [KeyEventFold.Event], ids: [String], previous: KeyEventFold.Previous)?
+            var current: KeyInProgress?
             var output = FoldOutput()
             while true {
                 let chunk = try connection.simpleQuery("FETCH 5000 FROM daybook_value_events")
                 for row in chunk.rows {
                     let table = row[0] ?? "", key = row[1] ?? ""
-                    if let current = pending, current.table != table || current.key != key {
-                        output.add(current, maxEvents: maxEventsPerKey)
-                        pending = nil
-                    }
                     let event = KeyEventFold.Event(
                         operation: RowOperation(rawValue: row[4]?.utf8.first ?? 0) ?? .update,
                         newRow: Self.image(row[5]), oldRow: Self.image(row[6]),
-                        unchanged: (Self.json(row[7]) as? [String]) ?? [])
-                    let id = row[2] ?? "0/0", sequence = row[3] ?? "0"
-                    if pending == nil {
+                        unchanged: JSONText.strings(row[7] ?? "") ?? [])
+                    let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
+                    if var inProgress = current, inProgress.table == table, inProgress.key == key {
+                        inProgress.add(event, id: id)
+                        current = inProgress
+                    } else {
+                        if let finished = current { output.add(finished) }
                         let previous: KeyEventFold.Previous = row[8] == "t" ? .image(Self.image(row[9])) : .none
-                        pending = (table, key, [], [], previous)
+                        current = KeyInProgress(
+                            table: table, key: key, first: event, id: id, previous: previous, maxEvents: maxEventsPerKey)
                     }
-                    pending!.events.append(event)
-                    pending!.ids.append("\(id) \(sequence)")
                 }
-                if output.keyCount >= 5000 { try output.write(to: self, windowStart: windowStart) }
+                // Results go out chunk by chunk: memory holds one chunk and the key in progress.
+                try output.write(to: self, windowStart: windowStart)
                 if chunk.rows.isEmpty { break }
             }
-            if let current = pending { output.add(current, maxEvents: maxEventsPerKey) }
+            if let finished = current { output.add(finished) }
             try output.write(to: self, windowStart: windowStart)
             try connection.simpleQuery("CLOSE daybook_value_events")
         }
@@ -81,6 +81,50 @@ extension Sink {
     }
 }
 
+/// Where an event is: its transaction's commit LSN and its position in it.
+private struct EventID {
+    var lsn: String
+    var sequence: String
+}
+
+/// One key being folded at close, with the few event positions its results name: those of
+/// the events that may be filled (the kept ones) and the bounds of the dropped range.
+private struct KeyInProgress {
+    let table: String
+    let key: String
+    var fold: KeyEventFold
+    /// Positions of the first `maxEvents - 1` events (the ones always kept).
+    var keptIDs: [EventID]
+    /// Position of the first event past those, where a drop would start.
+    var dropStart: EventID?
+    /// Positions of the last two events: the last is kept, the one before ends a drop.
+    var lastIDs: [EventID]
+    let maxEvents: Int
+
+    init(table: String, key: String, first: KeyEventFold.Event, id: EventID, previous: KeyEventFold.Previous, maxEvents: Int) {
+        self.table = table
+        self.key = key
+        self.maxEvents = max(maxEvents, 2)
+        fold = KeyEventFold(first: first, previous: previous, maxEvents: maxEvents)
+        keptIDs = [id]
+        lastIDs = [id]
+    }
+
+    mutating func add(_ event: KeyEventFold.Event, id: EventID) {
+        let index = fold.eventCount
+        fold.add(event)
+        if index < maxEvents - 1 { keptIDs.append(id) } else if index == maxEvents - 1 { dropStart = id }
+        lastIDs = [lastIDs.last!, id]
+    }
+
+    /// The position of event `index`, if it is one of those remembered.
+    func id(at index: Int) -> EventID? {
+        if index < keptIDs.count { return keptIDs[index] }
+        return index == fold.eventCount - 1 ? lastIDs.last : nil
+    }
+}
+
+
 /// The results of folding a chunk of keys, written with one statement each.
 private struct FoldOutput {
     var keyValues = "["
@@ -88,27 +132,22 @@ private struct FoldOutput {
     var drops = "["
     var keyCount = 0
 
-    mutating func add(
-        _ key: (table: String, key: String, events: [KeyEventFold.Event], ids: [String], previous: KeyEventFold.Previous),
-        maxEvents: Int
-    ) {
-        let fold = KeyEventFold(events: key.events, previous: key.previous, maxEvents: maxEvents)
+    mutating func add(_ key: KeyInProgress) {
+        let fold = key.fold
         let prefix = "{\"t\":" + JSONText.string(key.table) + ",\"k\":" + key.key
         Self.separate(&keyValues)
-        keyValues += prefix + ",\"b\":\"\(fold.before.rawValue)\",\"n\":\(key.events.count),\"x\":\(fold.dropped.count)"
+        keyValues += prefix + ",\"b\":\"\(fold.before.rawValue)\",\"n\":\(fold.eventCount),\"x\":\(fold.dropped.count)"
         keyValues += ",\"c\":" + Self.changedJSON(fold.changed) + "}"
         for filled in fold.filled {
+            guard let id = key.id(at: filled.index) else { continue }
             Self.separate(&fills)
-            let (lsn, sequence) = Self.split(key.ids[filled.index])
-            fills += prefix + ",\"l\":\"\(lsn)\",\"s\":\(sequence),\"r\":" + Self.imageJSON(filled.newRow) + ",\"u\":"
+            fills += prefix + ",\"l\":\"\(id.lsn)\",\"s\":\(id.sequence),\"r\":" + Self.imageJSON(filled.newRow) + ",\"u\":"
             fills += filled.unchanged.isEmpty ? "null" : "[" + filled.unchanged.map(JSONText.string).joined(separator: ",") + "]"
             fills += "}"
         }
-        if !fold.dropped.isEmpty {
-            let (fromLSN, fromSequence) = Self.split(key.ids[fold.dropped.lowerBound])
-            let (toLSN, toSequence) = Self.split(key.ids[fold.dropped.upperBound - 1])
+        if !fold.dropped.isEmpty, let from = key.dropStart, let to = key.lastIDs.first {
             Self.separate(&drops)
-            drops += prefix + ",\"fl\":\"\(fromLSN)\",\"fs\":\(fromSequence),\"tl\":\"\(toLSN)\",\"ts\":\(toSequence)}"
+            drops += prefix + ",\"fl\":\"\(from.lsn)\",\"fs\":\(from.sequence),\"tl\":\"\(to.lsn)\",\"ts\":\(to.sequence)}"
         }
         keyCount += 1
     }
@@ -123,11 +162,6 @@ private struct FoldOutput {
 
     private static func separate(_ json: inout String) {
         if json.utf8.count > 1 { json.append(",") }
-    }
-
-    private static func split(_ id: String) -> (String, String) {
-        let parts = id.split(separator: " ")
-        return (String(parts[0]), String(parts[1]))
     }
 
     private static func value(_ value: String?) -> String {

@@ -86,4 +86,23 @@ struct KeyEventFoldTests {
         #expect(fold.changed["n"] == Change(before: .some("start"), after: .some("9")))
         #expect(KeyEventFold(events: events, previous: .none, maxEvents: 10).dropped.isEmpty)
     }
+
+    @Test func aMillionEventKeyFoldsOneEventAtATime() {
+        var fold = KeyEventFold(first: Event(operation: .insert, newRow: ["id": "1", "n": "0"]), previous: .none, maxEvents: 1_000)
+        for n in 1..<100_000 { fold.add(update(["id": "1", "n": "\(n)"], unchanged: n.isMultiple(of: 2) ? ["blob"] : [])) }
+        #expect(fold.eventCount == 100_000)
+        #expect(fold.dropped == 999..<99_999)
+        #expect(fold.changed["n"] == Change(before: nil, after: .some("99999")))
+        #expect(fold.changed["blob"] == nil, "never known, so never compared")
+    }
+
+    @Test func aColumnFirstSeenLaterComparesWithTheRowsBefore() {
+        // A column added mid-day: the earlier rows held it as NULL.
+        let added = KeyEventFold(
+            events: [update(["id": "1"]), update(["id": "1", "extra": "x"])], previous: .none, maxEvents: 10)
+        #expect(added.changed == ["extra": Change(before: nil, after: .some("x"))])
+        let addedNull = KeyEventFold(
+            events: [update(["id": "1"]), update(["id": "1", "extra": nil])], previous: .none, maxEvents: 10)
+        #expect(addedNull.changed.isEmpty)
+    }
 }
