@@ -142,7 +142,8 @@ public enum CaptureSetting {
                     notes.append(
                         "\(rule.table): publication \(prepared.publication) sends only \(columns.joined(separator: ", "))")
                 } else if let reason = plan.reason {
-                    notes.append("\(rule.table): published whole, since \(reason)")
+                    notes.append(
+                        plan.published.isEmpty ? "warning: \(reason)" : "\(rule.table): published whole, since \(reason)")
                 }
             }
             return notes

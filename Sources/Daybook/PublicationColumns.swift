@@ -38,18 +38,22 @@ enum PublicationColumns {
         let all = columns.map(\.name)
         let published = row?[2].flatMap(JSONText.strings) ?? all
         guard let row else {
-            return Plan(columns: nil, reason: "publication \(publication) does not exist", published: all)
+            return Plan(columns: nil, reason: "publication \(publication) does not exist (daybook setup --publication \(publication))", published: [])
         }
         if row[4] != "t" { return Plan(columns: nil, reason: "column lists need PostgreSQL 15 or later", published: all) }
+        if row[2] == nil {
+            return Plan(
+                columns: nil,
+                reason: "\(rule.table) is not in publication \(publication), so none of its changes reach Daybook: "
+                    + "ALTER PUBLICATION \(source.quoteIdentifier(publication)) ADD TABLE \(quoted(rule.table, source))",
+                published: [])
+        }
         if row[0] == "t" || row[1] == "t" {
             return Plan(
                 columns: nil,
                 reason: "publication \(publication) publishes \(row[0] == "t" ? "all tables" : "whole schemas"), "
                     + "whose columns PostgreSQL cannot limit (publish tables instead: daybook setup --tables)",
                 published: all)
-        }
-        if row[2] == nil {
-            return Plan(columns: nil, reason: "\(rule.table) is not in publication \(publication)", published: all)
         }
         if row[3] == "f" {
             return Plan(

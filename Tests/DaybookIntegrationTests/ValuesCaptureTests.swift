@@ -275,6 +275,15 @@ struct ValuesCaptureTests {
             }
         }
         #expect(try database.scalar("SELECT count(*) FROM daybook.capture") == "0")
+        // A table outside the publication is captured, with a warning that nothing of it arrives.
+        try database.execute("CREATE SCHEMA other; CREATE TABLE other.unpublished (id integer PRIMARY KEY)")
+        let unpublished = try DaybookProcess.run(
+            ["capture", "--slot", database.name, "other.unpublished", "values"], environment: environment)
+        #expect(unpublished.status == 0, "\(unpublished.stderr)")
+        #expect(
+            unpublished.stdout.contains("warning: other.unpublished is not in publication daybook"), "\(unpublished.stdout)")
+        let schemaWide = try DaybookProcess.run(["capture", "--slot", database.name, "public.users", "keys"], environment: environment)
+        #expect(schemaWide.stdout.contains("published whole, since publication daybook publishes whole schemas"), "\(schemaWide.stdout)")
         let other = try DaybookProcess.run(["capture", "--slot", "missing_slot", "public.users", "values"], environment: environment)
         #expect(other.status == 4 && other.stderr.contains("daybook setup --slot missing_slot"), "\(other.stderr)")
     }
