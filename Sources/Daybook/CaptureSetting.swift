@@ -194,12 +194,8 @@ public enum CaptureSetting {
               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
              WHERE c.oid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum
-            """, [quotedName(table, source)]
+            """, [source.quoteQualifiedName(table)]
         ).rows.map { ($0[0] ?? "", $0[1] == "t") }
-    }
-
-    private static func quotedName(_ table: String, _ connection: PostgresConnection) -> String {
-        table.split(separator: ".", maxSplits: 1).map { connection.quoteIdentifier(String($0)) }.joined(separator: ".")
     }
 
     /// The newest rule of a table in the sink, if any.

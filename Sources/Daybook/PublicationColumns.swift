@@ -32,7 +32,7 @@ enum PublicationColumns {
                    (SELECT c.relreplident FROM pg_class c WHERE c.oid = $3::regclass)::text,
                    current_setting('server_version_num')::integer >= 150000
               FROM pg_publication p WHERE p.pubname = $1
-            """, [publication, rule.table, quoted(rule.table, source)]
+            """, [publication, rule.table, source.quoteQualifiedName(rule.table)]
         ).rows.first
         let columns = try CaptureSetting.columnsWithKeyFlag(of: rule.table, source)
         let all = columns.map(\.name)
@@ -45,7 +45,7 @@ enum PublicationColumns {
             return Plan(
                 columns: nil,
                 reason: "\(rule.table) is not in publication \(publication), so none of its changes reach Daybook: "
-                    + "ALTER PUBLICATION \(source.quoteIdentifier(publication)) ADD TABLE \(quoted(rule.table, source))",
+                    + "ALTER PUBLICATION \(source.quoteIdentifier(publication)) ADD TABLE \(source.quoteQualifiedName(rule.table))",
                 published: [])
         }
         if row[0] == "t" || row[1] == "t" {
@@ -82,16 +82,12 @@ enum PublicationColumns {
     static func publish(
         _ columns: [String]?, of table: String, in publication: String, _ source: PostgresConnection
     ) throws {
-        let name = quoted(table, source)
+        let name = source.quoteQualifiedName(table)
         let list = columns.map { " (" + $0.map(source.quoteIdentifier).joined(separator: ", ") + ")" } ?? ""
         let quotedPublication = source.quoteIdentifier(publication)
         try source.withTransaction {
             try source.simpleQuery("ALTER PUBLICATION \(quotedPublication) DROP TABLE \(name)")
             try source.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(name)\(list)")
         }
-    }
-
-    static func quoted(_ table: String, _ connection: PostgresConnection) -> String {
-        table.split(separator: ".", maxSplits: 1).map { connection.quoteIdentifier(String($0)) }.joined(separator: ".")
     }
 }

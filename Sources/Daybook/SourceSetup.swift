@@ -43,7 +43,7 @@ public enum SourceSetup {
             if try !SourceChecks.publicationExists(connection, options.publication) {
                 let target: String
                 if !options.tables.isEmpty {
-                    let tables = options.tables.map { qualified($0, connection) } + [heartbeat]
+                    let tables = options.tables.map(connection.quoteQualifiedName) + [heartbeat]
                     target = "TABLE " + tables.joined(separator: ", ")
                 } else {
                     let schemas = (options.schemas.isEmpty ? ["public"] : options.schemas).map(connection.quoteIdentifier)
@@ -72,10 +72,6 @@ public enum SourceSetup {
             }
             return notes
         }
-    }
-
-    private static func qualified(_ name: String, _ connection: PostgresConnection) -> String {
-        name.split(separator: ".", maxSplits: 1).map { connection.quoteIdentifier(String($0)) }.joined(separator: ".")
     }
 
     private static func tablesWithoutKey(_ connection: PostgresConnection, publication: String) throws(PostgresError) -> [String] {
