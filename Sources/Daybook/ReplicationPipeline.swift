@@ -69,6 +69,7 @@ public final class ReplicationPipeline {
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
         sink.maxEventsPerKey = configuration.maxEventsPerKey
+        sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
         sink.pruneKeep = configuration.pruneKeep
 
         let catalog = try connect(configuration.source, role: "source")

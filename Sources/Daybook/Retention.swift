@@ -23,9 +23,6 @@ public enum Retention {
                AND w.window_end <= now() - $2::interval
                AND (w.pruned IS NULL OR ($3::boolean AND w.pruned <> 'all'))
             RETURNING w.slot_name, w.window_start
-        ), keys AS (
-            DELETE FROM daybook.key_windows x USING old
-             WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
         ), key_values AS (
             DELETE FROM daybook.key_values x USING old
              WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
@@ -39,11 +36,19 @@ public enum Retention {
             DELETE FROM daybook.late_changes x USING old
              WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
         )
-        SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM keys), (SELECT count(*) FROM events),
+        SELECT o.slot_name, daybook.to_micros(o.window_start), (SELECT count(*) FROM events),
                (SELECT count(*) FROM tables), (SELECT count(*) FROM key_values), (SELECT count(*) FROM late)
+          FROM old o
         """
 
-    /// Prunes closed windows that ended more than `keep` ago (wall clock), in one statement.
+    /// One pruned window's per-key rows: one partition, found by its constant window start.
+    static let pruneKeysSQL = """
+        DELETE FROM daybook.key_changes WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
+        """
+
+    /// Prunes closed windows that ended more than `keep` ago (wall clock). Call it inside a
+    /// transaction: it is one statement for the windows, events and summaries, then one per
+    /// pruned window for its per-key rows.
     ///
     /// - Parameters:
     ///   - slot: only this slot's windows; nil for every slot in the sink.
@@ -51,8 +56,12 @@ public enum Retention {
     public static func prune(
         keep: Duration, all: Bool, slot: String?, _ sink: PostgresConnection
     ) throws(PostgresError) -> Result {
-        let row = try sink.query(pruneSQL, [slot, "\(keep.components.seconds) seconds", all ? "true" : "false"]).rows.first
-        func number(_ index: Int) -> Int { row?[index].flatMap { Int($0) } ?? 0 }
-        return Result(windows: number(0), keyRows: number(1), events: number(2), tableRows: number(3))
+        let pruned = try sink.query(pruneSQL, [slot, "\(keep.components.seconds) seconds", all ? "true" : "false"]).rows
+        func number(_ index: Int) -> Int { pruned.first?[index].flatMap { Int($0) } ?? 0 }
+        var keyRows = 0
+        for window in pruned {
+            keyRows += try sink.query(pruneKeysSQL, [window[0], window[1]]).affectedRows
+        }
+        return Result(windows: pruned.count, keyRows: keyRows, events: number(2), tableRows: number(3))
     }
 }

@@ -22,6 +22,8 @@ public struct RunConfiguration: Sendable {
     /// At close, a key of a `values` table keeps at most this many events: the first ones
     /// and the last; the rest are counted as left out (its counts and `changed` stay whole).
     public var maxEventsPerKey = 1_000
+    /// Per open window, the most memory for remembering written keys (see ``SeenKeys``).
+    public var keyMemoryBytes = 64 << 20
     /// Prune the per-key results of windows older than this whenever windows close.
     public var pruneKeep: Duration?
     /// How often a status update is sent to the server even when nothing happens.
@@ -57,4 +59,6 @@ enum LogKey {
     static let attempt = "daybook.attempt"
     static let source = "daybook.source"
     static let sink = "daybook.sink"
+    static let keys = "daybook.keys"
+    static let sinkMilliseconds = "daybook.sink_ms"
 }

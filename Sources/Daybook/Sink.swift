@@ -23,8 +23,15 @@ public final class Sink {
     public var pruneKeep: Duration?
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
     private var expectedLSN: UInt64?
-    /// Reused between writes, so that encoding a batch allocates nothing once warm.
-    private var copyEncoder: BinaryCopyEncoder? = BinaryCopyEncoder(reservingCapacity: 1 << 20)
+    /// Reused between writes, so that encoding a batch allocates nothing once warm (one for
+    /// per-key rows, one for events).
+    private var copyEncoders = [BinaryCopyEncoder(reservingCapacity: 1 << 20), BinaryCopyEncoder(reservingCapacity: 1 << 20)]
+    /// Per open window (start in microseconds), the keys written so far (see ``SeenKeys``).
+    var seenKeys: [Int64: SeenKeys] = [:]
+    /// Window starts whose `key_changes` partition is known to exist.
+    var knownPartitions: Set<Int64> = []
+    /// Slots of each window's ``SeenKeys`` at most (4 bytes each; `run --key-memory`).
+    public var seenKeysMaximumSlots = 1 << 24
 
     public init(connection: PostgresConnection, slot: String, settings: WindowSettings) {
         self.connection = connection
@@ -34,14 +41,14 @@ public final class Sink {
     }
 
     func takeCopyEncoder() -> BinaryCopyEncoder {
-        var encoder = copyEncoder.take() ?? BinaryCopyEncoder()
+        var encoder = copyEncoders.popLast() ?? BinaryCopyEncoder()
         encoder.reset()
         return encoder
     }
 
     func returnCopyEncoder(_ encoder: BinaryCopyEncoder) {
         // Keep a large buffer only while it is in steady use; one huge batch need not pin memory.
-        if encoder.bytes.capacity <= 64 << 20 { copyEncoder = encoder }
+        if encoder.bytes.capacity <= 64 << 20, copyEncoders.count < 2 { copyEncoders.append(encoder) }
     }
 
     /// Makes this connection the only writer of the slot's results in the sink, for as long
@@ -89,6 +96,7 @@ public final class Sink {
                AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         try discardUnfinishedSpill()
+        knownPartitions = []
         let checkpoint = try connection.query(
             """
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
@@ -108,6 +116,7 @@ public final class Sink {
             guard let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) }) else { return nil }
             return Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end))
         }
+        try rememberWrittenKeys(of: open)
         let rules = try CaptureLevels.rules(slot: slot, connection)
         let row = checkpoint.rows.first
         let lsn = row?[0].flatMap(parseLSN) ?? 0
@@ -126,26 +135,45 @@ public final class Sink {
             "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL", [slot])
         guard let lsn = pending.scalar else { return }
         try connection.withTransaction {
-            try connection.query("DELETE FROM daybook.key_changes WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
+            // Only windows after the last closed one can hold pending rows: reading those
+            // partitions alone keeps this independent of how much history the sink holds.
+            try connection.query(
+                """
+                DELETE FROM daybook.key_changes
+                 WHERE slot_name = $1 AND lsn >= $2::pg_lsn
+                   AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
+                                                  WHERE slot_name = $1 AND status = 'closed'), '-infinity')
+                """, [slot, lsn])
             try connection.query("DELETE FROM daybook.value_events WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
         }
     }
 
-    /// Writes one checkpoint in one transaction.
-    public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
+    /// Writes one checkpoint in one transaction; returns the number of keys of the windows it
+    /// closed (0 when it closed none).
+    @discardableResult
+    public func write(_ checkpoint: Checkpoint) throws(DaybookError) -> Int {
+        let keys = encodeKeyChanges(checkpoint.batch.keyTable, tableNames: checkpoint.batch.tableNames, tag: checkpoint.keyTag)
+        defer { returnCopyEncoder(keys.copy) }
+        try ensurePartitions(keys.windows)
+        var closedKeys = 0
         try transaction {
-            try writeBody(checkpoint)
+            closedKeys = try writeBody(checkpoint, keys: keys)
             expectedLSN = checkpoint.lsn
         }
+        for window in checkpoint.closed { forgetKeys(of: window) }
+        return closedKeys
     }
 
     /// Writes part of a large open transaction's per-key rows and late changes, in their own
     /// transaction, marked pending until a checkpoint passes that transaction's commit.
     public func write(_ spill: Spill) throws(DaybookError) {
+        let keys = encodeKeyChanges(spill.keys, tableNames: spill.tableNames, tag: spill.keyTag)
+        defer { returnCopyEncoder(keys.copy) }
+        try ensurePartitions(keys.windows)
         try transaction {
-            try appendKeyChanges(spill.keys, tableNames: spill.tableNames, tag: spill.keyTag)
+            try appendKeyChanges(keys)
             try appendValueEvents(spill.events, tableNames: spill.tableNames)
             if !spill.late.isEmpty {
                 try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(spill.late)])
@@ -189,7 +217,7 @@ public final class Sink {
         }
     }
 
-    private func writeBody(_ checkpoint: Checkpoint) throws {
+    private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges) throws -> Int {
         if !checkpoint.opened.isEmpty {
             try connection.query(
                 """
@@ -199,12 +227,13 @@ public final class Sink {
                 ON CONFLICT (slot_name, window_start) DO NOTHING
                 """, [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)])
         }
+        var closedKeys = 0
         let batch = checkpoint.batch
         let tables = batch.tableCounts
         if !tables.isEmpty {
             try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(tables)])
         }
-        try appendKeyChanges(batch.keyTable, tableNames: batch.tableNames, tag: checkpoint.keyTag)
+        try appendKeyChanges(keys)
         try appendValueEvents(batch.events, tableNames: batch.tableNames)
         if !checkpoint.captureRules.isEmpty {
             try connection.query(SinkSQL.insertCaptureRules, [slot, CheckpointPayload.captureRules(checkpoint.captureRules)])
@@ -214,9 +243,8 @@ public final class Sink {
         }
         if !checkpoint.closed.isEmpty {
             let closed = CheckpointPayload.closed(checkpoint.closed)
-            try connection.query(SinkSQL.foldClosingKeys, [slot, closed])
+            closedKeys = try finishClosingKeys(checkpoint.closed)
             try foldClosingValues(checkpoint.closed)
-            try connection.query(SinkSQL.countKeysOfClosing, [slot, closed])
             try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
         }
@@ -227,5 +255,6 @@ public final class Sink {
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
                 checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) },
             ])
+        return closedKeys
     }
 }

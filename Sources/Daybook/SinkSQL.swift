@@ -23,7 +23,7 @@ enum SinkSQL {
 
     static let copyKeyChanges = """
         COPY daybook.key_changes
-             (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part)
+             (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part, repeated)
         FROM STDIN (FORMAT binary)
         """
 
@@ -82,29 +82,26 @@ enum SinkSQL {
            AND e.key = x.k AND (e.lsn, e.seq) >= (x.fl::pg_lsn, x.fs) AND (e.lsn, e.seq) <= (x.tl::pg_lsn, x.ts)
         """
 
-    /// Folds the closing windows' appended per-key rows into their final `key_windows` rows.
-    /// Two spellings of one key (different column order after a table's key changed) are one
-    /// jsonb value. Runs in the checkpoint transaction that closes the windows, before the
-    /// distinct keys are counted.
-    static let foldClosingKeys = """
-        WITH closing AS (
-            SELECT daybook.from_micros(x.ws) AS window_start FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint)
+    /// Merges a closing window's rows of keys flagged as possibly repeated into one row per key
+    /// (operations in commit order, compact past 64 letters). `$2` is the window start in
+    /// microseconds; the constant window start reads that window's partition only.
+    static let mergeRepeatedKeys = """
+        WITH flagged AS (
+            SELECT DISTINCT table_name, key FROM daybook.key_changes
+             WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint) AND repeated
         ), moved AS (
-            DELETE FROM daybook.key_changes c USING closing
-             WHERE c.slot_name = $1 AND c.window_start = closing.window_start
-            RETURNING c.window_start, c.table_name, c.key, c.ops, c.first_change_at, c.last_change_at, c.lsn, c.part
+            DELETE FROM daybook.key_changes c USING flagged f
+             WHERE c.slot_name = $1 AND c.window_start = daybook.from_micros($2::bigint)
+               AND c.table_name = f.table_name AND c.key = f.key
+            RETURNING c.table_name, c.key, c.ops, c.first_change_at, c.last_change_at, c.lsn, c.part
         )
-        INSERT INTO daybook.key_windows AS k
-               (slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at)
-        SELECT $1, m.window_start, w.window_end, m.table_name, m.key::jsonb,
-               daybook.compact_ops(string_agg(m.ops, '' ORDER BY m.lsn, m.part)),
-               min(m.first_change_at), max(m.last_change_at)
-          FROM moved m JOIN daybook.windows w ON w.slot_name = $1 AND w.window_start = m.window_start
-         GROUP BY m.window_start, w.window_end, m.table_name, m.key::jsonb
-        ON CONFLICT (slot_name, window_start, table_name, key) DO UPDATE SET
-               ops = daybook.compact_ops(daybook.expand_ops(k.ops) || daybook.expand_ops(excluded.ops)),
-               first_change_at = least(k.first_change_at, excluded.first_change_at),
-               last_change_at = greatest(k.last_change_at, excluded.last_change_at)
+        INSERT INTO daybook.key_changes
+               (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part, repeated)
+        SELECT $1, daybook.from_micros($2::bigint), m.table_name, m.key,
+               daybook.compact_ops(string_agg(daybook.expand_ops(m.ops), '' ORDER BY m.lsn, m.part)),
+               min(m.first_change_at), max(m.last_change_at), max(m.lsn), 0, false
+          FROM moved m
+         GROUP BY m.table_name, m.key
         """
 
     static let insertLate = """
@@ -116,14 +113,18 @@ enum SinkSQL {
                                                   x bigint)
         """
 
-    /// Freezes the distinct-key count of each table in the windows about to close.
+    /// Freezes the distinct-key count of each table in a closing window, once its keys are
+    /// merged (one row per key).
     static let countKeysOfClosing = """
+        WITH counted AS (
+            SELECT table_name, count(*) AS keys FROM daybook.key_changes
+             WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
+             GROUP BY table_name
+        )
         UPDATE daybook.table_windows t
-           SET keys = (SELECT count(*) FROM daybook.key_windows k
-                        WHERE k.slot_name = t.slot_name AND k.window_start = t.window_start
-                          AND k.table_name = t.table_name)
-          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint)
-         WHERE t.slot_name = $1 AND t.window_start = daybook.from_micros(x.ws)
+           SET keys = coalesce((SELECT c.keys FROM counted c WHERE c.table_name = t.table_name), 0)
+         WHERE t.slot_name = $1 AND t.window_start = daybook.from_micros($2::bigint)
+        RETURNING t.keys
         """
 
     /// Closes windows and announces each one; NOTIFY is delivered only if the transaction commits.

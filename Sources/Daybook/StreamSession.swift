@@ -204,15 +204,18 @@ struct StreamSession {
         let committed = try writer.takeCompleted()
         collectedWrites += committed.count
         var confirmed = false
-        for case let done? in committed.map(\.checkpoint) {
+        for write in committed {
+            guard let done = write.checkpoint else { continue }
             confirmed = true
             processor.checkpointCommitted(lsn: done.lsn)
             for closure in done.closed {
+                // The sink time is the whole closing checkpoint's (all windows it closed).
                 logger.info(
                     "window closed",
                     metadata: [
                         LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
-                        LogKey.reason: "\(closure.reason.rawValue)",
+                        LogKey.reason: "\(closure.reason.rawValue)", LogKey.keys: "\(write.closedKeys)",
+                        LogKey.sinkMilliseconds: "\(Int((write.duration / .milliseconds(1)).rounded()))",
                     ])
             }
             logger.debug(

@@ -15,7 +15,12 @@ final class BenchEnvironment {
     /// Libpq options both clients use: loopback without TLS, as pg_recvlogical is measured.
     static let clientOptions = "sslmode=disable"
 
-    init(script: String, workDirectory: String, source: String?, sink: String?, allowExisting: Bool) throws {
+    /// The source server's clock, when the benchmark moves it (a throwaway source only).
+    let sourceClock: SourceClock?
+
+    init(
+        script: String, workDirectory: String, source: String?, sink: String?, allowExisting: Bool, movableSourceClock: Bool = false
+    ) throws {
         if source != nil || sink != nil {
             guard allowExisting else {
                 throw BenchError(
@@ -24,14 +29,25 @@ final class BenchEnvironment {
             }
         }
         let settings = "max_wal_size = 8GB\ncheckpoint_timeout = 30min\nwal_sender_timeout = 0\nautovacuum = off"
+        if movableSourceClock, source != nil {
+            throw BenchError("this benchmark moves the source server's clock (libfaketime): it needs a throwaway source, not --source")
+        }
         var started: [Cluster] = []
-        func throwaway(_ name: String) throws -> String {
+        func throwaway(_ name: String, environment: [String: String] = [:]) throws -> String {
             let cluster = try Cluster(
-                name: name, script: script, workDirectory: workDirectory, extraConfiguration: settings, prefix: "daybook-bench")
+                name: name, script: script, workDirectory: workDirectory, extraConfiguration: settings, prefix: "daybook-bench",
+                environment: environment)
             started.append(cluster)
             return cluster.connectionString
         }
-        sourceServer = try source ?? throwaway("source")
+        let clock = movableSourceClock ? SourceClock(file: "\(workDirectory)/daybook-bench-source-clock") : nil
+        sourceClock = clock
+        if let clock {
+            try clock.set(offsetSeconds: 0)
+            sourceServer = try throwaway("source", environment: ["FAKETIME_FILE": clock.file, "FAKETIME_CACHE_SECONDS": "1"])
+        } else {
+            sourceServer = try source ?? throwaway("source")
+        }
         sinkServer = try sink ?? throwaway("sink")
         clusters = started
         slots = SlotRegistry()
@@ -70,6 +86,23 @@ final class BenchEnvironment {
         try admin.simpleQuery("CREATE DATABASE \(name)")
         databases.append((server, name))
         return server + " dbname=\(name) " + Self.clientOptions
+    }
+}
+
+/// The source server's clock offset (libfaketime reads it from a file, at most a second late):
+/// moving it a day ahead makes the next commit close the day, as a real midnight would.
+struct SourceClock {
+    let file: String
+
+    func set(offsetSeconds: Int) throws {
+        try "+\(offsetSeconds)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o644)
+    }
+
+    /// Moves the clock and waits until the server's processes have read the new offset.
+    func advance(toOffsetSeconds seconds: Int) throws {
+        try set(offsetSeconds: seconds)
+        Thread.sleep(forTimeInterval: 1.5)
     }
 }
 

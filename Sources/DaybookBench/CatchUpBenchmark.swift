@@ -13,10 +13,15 @@ struct CatchUpBenchmark {
 
     let environment: BenchEnvironment
     let tools: Tools
+    /// The capture level of every table: `keys` (the default) or `values` (each change kept
+    /// with its row, as pg_recvlogical receives it).
+    var level = "keys"
 
     /// Runs `runs` pairs on `backlog` and prints one line per run and the medians.
     func run(_ backlog: Backlog, runs: Int) throws -> [Pair] {
-        say("\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s)")
+        say(
+            "\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s), "
+                + "every table at \(level)")
         say("run | first | pg_recvlogical s | cpu s | changes/s | peak MB | daybook s | cpu s | changes/s | peak MB | wall ratio | cpu ratio")
         var pairs: [Pair] = []
         for run in 1...runs {
@@ -69,6 +74,14 @@ struct CatchUpBenchmark {
         let sinkName = "\(backlog.database)_sink_\(run)"
         let sink = try environment.createSinkDatabase(sinkName, daybook: tools.daybook)
         defer { environment.dropDatabase(sinkName) }
+        if level != "keys" {
+            // The rule `daybook capture` records, from the start of the slot.
+            try PostgresConnection(ConnectionString(sink)).query(
+                """
+                INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn)
+                SELECT $1, t, $2, '0/0' FROM unnest($3::text[]) AS t
+                """, [slot, level, "{\(BenchmarkSchema.tables.joined(separator: ","))}"])
+        }
         let log = "\(tools.logDirectory)/\(slot).log"
         let measurement = try MeasuredProcess.run(
             tools.daybook,
@@ -78,7 +91,17 @@ struct CatchUpBenchmark {
             ], logFile: log)
         guard measurement.status == 0 else { throw BenchError("daybook run exited with \(measurement.status); see \(log)") }
         try verify(sink: sink, slot: slot, changes: backlog.changes)
+        try verifyEvents(sink: sink, slot: slot, changes: backlog.changes)
         return measurement
+    }
+
+    /// At `values`, also every change's event.
+    private func verifyEvents(sink: String, slot: String, changes: Int) throws {
+        guard level == "values" else { return }
+        let events = try PostgresConnection(ConnectionString(sink)).query(
+            "SELECT count(*) FROM daybook.value_events WHERE slot_name = $1", [slot]
+        ).scalar.flatMap { Int($0) } ?? -1
+        guard events == changes else { throw BenchError("the sink holds \(events) events for \(slot), not \(changes)") }
     }
 
     /// Checks that the sink holds every change: a fast daybook that lost data is no result.

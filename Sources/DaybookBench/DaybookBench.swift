@@ -21,7 +21,7 @@ struct DaybookBench: ParsableCommand {
             also on SIGINT or SIGTERM (a forgotten slot retains WAL forever). Run it from the repository \
             root after `swift build -c release`; `scripts/bench` does both.
             """,
-        subcommands: [CatchUp.self, Memory.self, Lag.self, Scale.self, All.self],
+        subcommands: [CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, All.self],
         defaultSubcommand: All.self)
 }
 
@@ -50,7 +50,7 @@ struct CommonOptions: ParsableArguments {
 
     /// Starts the servers, runs `body`, and tears everything down whatever happens,
     /// including on SIGINT and SIGTERM.
-    func withEnvironment(_ body: (BenchEnvironment, Tools) throws -> Void) throws {
+    func withEnvironment(movableSourceClock: Bool = false, _ body: (BenchEnvironment, Tools) throws -> Void) throws {
         let bindir = try pgBindir ?? Self.detectBindir()
         let logs = workDir + "/daybook-bench-logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -60,7 +60,8 @@ struct CommonOptions: ParsableArguments {
             throw BenchError("\(program) is not there: build daybook with `swift build -c release`, install PostgreSQL 15")
         }
         let environment = try BenchEnvironment(
-            script: script, workDirectory: workDir, source: source, sink: sink, allowExisting: allowExistingServers)
+            script: script, workDirectory: workDir, source: source, sink: sink, allowExisting: allowExistingServers,
+            movableSourceClock: movableSourceClock)
         let signals = Self.onInterrupt {
             interrupted.store(true, ordering: .sequentiallyConsistent)
             FileHandle.standardError.write(Data("daybook-bench: interrupted; dropping its slots, databases and throwaway servers\n".utf8))
@@ -111,13 +112,18 @@ struct CatchUp: ParsableCommand {
     @Option(help: "Pairs per backlog (alternating which runs first).") var runs = 5
     @Option(parsing: .upToNextOption, help: "Workloads: hot, distinct.") var workloads: [String] = ["hot", "distinct"]
     @Option(parsing: .upToNextOption, help: "Changes per source transaction.") var transactionSizes: [Int] = [10, 10_000]
+    @Option(help: "Capture level of every table: keys, or values (each change kept with its row).") var level = "keys"
+
+    func validate() throws {
+        guard ["keys", "values"].contains(level) else { throw ValidationError("--level: keys or values") }
+    }
 
     func run() throws {
         try common.withEnvironment { environment, tools in try catchUp(environment, tools) }
     }
 
     func catchUp(_ environment: BenchEnvironment, _ tools: Tools) throws {
-        let benchmark = CatchUpBenchmark(environment: environment, tools: tools)
+        let benchmark = CatchUpBenchmark(environment: environment, tools: tools, level: level)
         var index = 0
         for name in workloads {
             guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }
@@ -152,22 +158,50 @@ struct Memory: ParsableCommand {
     }
 }
 
+struct Close: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close",
+        abstract: "Closing a day of millions of keys: the sink time of the checkpoint that closes it.",
+        discussion: """
+            Drains a backlog of new keys into one day window, then moves the source server's clock a day \
+            ahead (libfaketime) and commits one change, which closes the day; prints the closing \
+            checkpoint's sink time from daybook's log.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Distinct keys (new rows) in the day.") var keys = 10_000_000
+
+    func run() throws {
+        try common.withEnvironment(movableSourceClock: true) { environment, tools in try close(environment, tools) }
+    }
+
+    func close(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        try CloseBenchmark(environment: environment, tools: tools).run(keys: keys)
+    }
+}
+
 struct Lag: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lag", abstract: "A live service under steady load: the slot's lag distribution.")
+        commandName: "lag", abstract: "A live service under steady load: the slot's lag distribution.",
+        discussion: """
+            With --closing-keys N (default 1,000,000), the service first drains N new keys into one day; \
+            ten seconds into the load the source server's clock moves a day ahead (libfaketime), so that \
+            day closes while the load goes on. --closing-keys 0 measures the load alone.
+            """)
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Changes per second (pgbench, ten per transaction).") var rate = 20_000
     @Option(help: "Seconds of load.") var seconds = 60
     @Option(help: "daybook run --checkpoint-every.") var checkpointEvery = "250ms"
+    @Option(help: "Keys of the day that closes during the load (0: no day closes).") var closingKeys = 1_000_000
 
     func run() throws {
-        try common.withEnvironment { environment, tools in try lag(environment, tools) }
+        try common.withEnvironment(movableSourceClock: closingKeys > 0) { environment, tools in try lag(environment, tools) }
     }
 
     func lag(_ environment: BenchEnvironment, _ tools: Tools) throws {
         try LagBenchmark(environment: environment, tools: tools).run(
-            changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery)
+            changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery, closingKeys: closingKeys)
     }
 }
 
@@ -197,8 +231,13 @@ struct All: ParsableCommand {
         try common.withEnvironment { environment, tools in
             try CatchUp.parse([]).catchUp(environment, tools)
             try Memory.parse([]).memory(environment, tools)
-            try Lag.parse([]).lag(environment, tools)
+            try Lag.parse(["--closing-keys", "0"]).lag(environment, tools)
             try Scale.parse([]).scale(environment, tools)
+        }
+        // A source whose clock moves: only these, so the others run on an untouched server.
+        try common.withEnvironment(movableSourceClock: true) { environment, tools in
+            try Close.parse([]).close(environment, tools)
+            try Lag.parse([]).lag(environment, tools)
         }
     }
 }

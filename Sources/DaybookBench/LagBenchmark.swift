@@ -11,7 +11,9 @@ struct LagBenchmark {
     let environment: BenchEnvironment
     let tools: Tools
 
-    func run(changesPerSecond: Int, seconds: Int, checkpointEvery: String) throws {
+    /// - Parameter closingKeys: new keys written into one day before the load; ten seconds into
+    ///   the load the source's clock moves a day ahead, so that day closes under the load.
+    func run(changesPerSecond: Int, seconds: Int, checkpointEvery: String, closingKeys: Int = 0) throws {
         let name = "bench_lag"
         let source = try environment.createSourceDatabase(name)
         let connection = try PostgresConnection(ConnectionString(source))
@@ -22,8 +24,15 @@ struct LagBenchmark {
         try connection.simpleQuery("CALL bench.prefill(100000)")
         try connection.simpleQuery("CREATE PUBLICATION bench FOR TABLE \(BenchmarkSchema.tables.joined(separator: ", "))")
         let slot = "\(name)_slot"
+        let clock = closingKeys > 0 ? environment.sourceClock : nil
+        if closingKeys > 0, clock == nil { throw BenchError("--closing-keys needs a movable source clock") }
+        try clock?.set(offsetSeconds: 0)
         try environment.slots.create(slot, on: source)
         defer { environment.slots.drop(slot) }
+        if closingKeys > 0 {
+            // The day that will close: new keys after the prefilled ones, through the slot.
+            try connection.query("CALL bench.generate('inserts', $1, 10000, 100000, 1)", [String(closingKeys)])
+        }
         let sink = try environment.createSinkDatabase("\(name)_sink", daybook: tools.daybook)
 
         let log = "\(tools.logDirectory)/\(slot).log"
@@ -35,6 +44,7 @@ struct LagBenchmark {
         var serviceReaped = false
         defer { if !serviceReaped { kill(service, SIGKILL); _ = try? MeasuredProcess.reap(service, started: serviceStarted) } }
         try waitForActiveSlot(slot, connection)
+        if closingKeys > 0 { try waitForCaughtUp(slot, connection) }
 
         // Ten changes per transaction: one UPDATE of ten consecutive keys.
         let script = "\(tools.logDirectory)/lag.pgbench"
@@ -49,18 +59,20 @@ struct LagBenchmark {
 
         var history: [(time: Double, lsn: UInt64)] = []
         var lags: [Double] = []
+        var clockMoved = false
         let sampler = try PostgresConnection(ConnectionString(source))
+        // Sample times are this process's own clock: the server's may jump a day.
         while ContinuousClock.now - loadStarted < .seconds(seconds) {
+            if let clock, !clockMoved, ContinuousClock.now - loadStarted >= .seconds(10) {
+                try clock.set(offsetSeconds: 26 * 3600)
+                clockMoved = true
+            }
             let row = try sampler.query(
-                """
-                SELECT extract(epoch FROM clock_timestamp())::float8::text, pg_current_wal_lsn()::text,
-                       confirmed_flush_lsn::text
-                  FROM pg_replication_slots WHERE slot_name = $1
-                """, [slot]
+                "SELECT pg_current_wal_lsn()::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                [slot]
             ).rows.first
-            if let row, let time = row[0].flatMap(Double.init), let current = row[1].flatMap(parseLSN),
-                let confirmed = row[2].flatMap(parseLSN)
-            {
+            let time = (ContinuousClock.now - loadStarted).seconds
+            if let row, let current = row[0].flatMap(parseLSN), let confirmed = row[1].flatMap(parseLSN) {
                 history.append((time, current))
                 // The first moment the server's position reached what the slot confirmed.
                 let reached = history.first { $0.lsn >= confirmed }?.time ?? time
@@ -72,12 +84,23 @@ struct LagBenchmark {
         kill(service, SIGTERM)
         let serviceResult = try MeasuredProcess.reap(service, started: serviceStarted)
         serviceReaped = true
+        try clock?.set(offsetSeconds: 0)
         let changes = try PostgresConnection(ConnectionString(sink)).query(
             "SELECT coalesce(sum(updates), 0) FROM daybook.table_windows"
         ).scalar.flatMap { Int($0) } ?? 0
         let sorted = lags.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         say("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
+        if closingKeys > 0 {
+            let closing = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last { $0.contains("window closed") }
+            let sinkMilliseconds = closing.flatMap { CloseBenchmark.field("daybook.sink_ms", in: String($0)) }
+            let keys = closing.flatMap { CloseBenchmark.field("daybook.keys", in: String($0)) }
+            say(
+                "a day of \(closingKeys.formatted()) new keys closed under the load, 10 s in: "
+                    + (closing == nil ? "it did not close (see \(log))"
+                        : "closing checkpoint \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time, "
+                            + "\((keys ?? 0).formatted()) keys"))
+        }
         say(
             "changes summarised: \(changes.formatted()) (\(Int(Double(changes) / Double(seconds)).formatted())/s); "
                 + "pgbench exit \(loadResult.status)")
@@ -97,6 +120,19 @@ struct LagBenchmark {
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw BenchError("daybook did not start streaming slot \(slot)")
+    }
+
+    /// Waits until the slot has confirmed everything written so far (the day's keys are in the sink).
+    private func waitForCaughtUp(_ slot: String, _ connection: PostgresConnection) throws {
+        let end = try connection.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(parseLSN) ?? 0
+        for _ in 0..<6000 {
+            let confirmed = try connection.query(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]
+            ).scalar.flatMap(parseLSN) ?? 0
+            if confirmed >= end { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw BenchError("daybook did not catch up with the day's keys within 10 minutes")
     }
 
     private func milliseconds(_ seconds: Double) -> String { seconds.isNaN ? "n/a" : String(Int((seconds * 1000).rounded())) }

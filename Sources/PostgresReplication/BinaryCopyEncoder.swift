@@ -93,6 +93,12 @@ public struct BinaryCopyEncoder: Sendable {
         appendBigEndian(lsn)
     }
 
+    /// A `boolean` field.
+    public mutating func appendBool(_ value: Bool) {
+        appendInt32(1)
+        bytes.append(value ? 1 : 0)
+    }
+
     /// A NULL field.
     public mutating func appendNull() { appendInt32(-1) }
 

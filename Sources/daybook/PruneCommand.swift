@@ -38,12 +38,16 @@ struct PruneCommand: ParsableCommand {
             let sink = try connect(connection.sinkConnection, role: "sink")
             try Migrator.requireCurrent(sink)
             let keep = Duration.seconds(try keepSeconds())
-            let result: Retention.Result
-            do throws(PostgresError) {
-                result = try Retention.prune(keep: keep, all: all, slot: allSlots ? nil : connection.slot, sink)
+            var pruned: Retention.Result?
+            do {
+                try sink.withTransaction {
+                    pruned = try Retention.prune(keep: keep, all: all, slot: allSlots ? nil : connection.slot, sink)
+                }
             } catch {
-                throw DaybookError.from(error, role: "sink")
+                guard let failure = error as? PostgresError else { throw error }
+                throw DaybookError.from(failure, role: "sink")
             }
+            guard let result = pruned else { return }
             print(
                 "pruned \(result.windows) window\(result.windows == 1 ? "" : "s"): \(result.keyRows) key rows, "
                     + "\(result.events) events" + (all ? ", \(result.tableRows) table rows" : ""))

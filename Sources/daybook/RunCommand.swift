@@ -50,6 +50,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "Memory, in MiB per open window, for remembering which keys were already written (default 64: about 12 million keys).",
+            discussion: "A key written again is flagged, and closing the window merges only the flagged keys' rows. "
+                + "Past this memory every further row is flagged: the close does more work, the results stay the same. "
+                + "0 keeps only a few hundred keys.",
+            valueName: "MiB"))
+    var keyMemory: Int = 64
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Whenever windows close, prune the per-key rows and events of windows that ended longer ago (e.g. 90d), as `daybook prune --keep` does.",
             valueName: "age"))
     var pruneKeep: String?
@@ -82,6 +92,7 @@ struct RunCommand: AsyncParsableCommand {
         guard (2...1_000_000).contains(maxEventsPerKey) else {
             throw ValidationError("--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)")
         }
+        guard (0...16_384).contains(keyMemory) else { throw ValidationError("--key-memory must be from 0 to 16384 (MiB)") }
         _ = try checkpointInterval()
         if let pruneKeep { _ = try parseSeconds(pruneKeep, option: "--prune-keep") }
         _ = try heartbeatInterval()
@@ -149,6 +160,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.maxEventsPerKey = maxEventsPerKey
+        configuration.keyMemoryBytes = keyMemory << 20
         configuration.pruneKeep = try pruneKeep.map { .seconds(try parseSeconds($0, option: "--prune-keep")) }
         configuration.untilLSN = try endLSN()
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil

@@ -1,0 +1,101 @@
+-- Daybook sink schema, version 6: per-key rows are written once and stay where they were
+-- written, in one partition per window.
+--
+-- Until now a window's appended per-key rows were moved into daybook.key_windows when it
+-- closed: every row deleted, grouped, parsed as jsonb and inserted into a jsonb primary key,
+-- 120 s and more for a day of 10,000,000 keys, in the transaction that closes the window.
+-- Now daybook.key_changes is partitioned by window start and its rows are the final result:
+-- a key written by one checkpoint only (most keys) already has its one row; the writer flags
+-- a row `repeated` when the key may have been written earlier in the window, and the close
+-- merges only the flagged keys' rows into one row each. Closing then reads the window's
+-- partition and rewrites only the keys that need it. daybook.key_windows stays as a view of
+-- closed windows' rows, with the columns it had.
+--
+-- Partitions are named key_changes_<window start, UTC> and created by
+-- daybook.ensure_key_partition when a window first gets rows. It runs as the role that
+-- migrated (SECURITY DEFINER, owner of daybook.key_changes), so `daybook run` needs no DDL
+-- rights of its own.
+
+DROP VIEW daybook.open_key_windows;
+DROP VIEW daybook.key_value_summaries;
+DROP VIEW daybook.key_summaries;
+ALTER TABLE daybook.key_changes RENAME TO key_changes_v5;
+
+CREATE TABLE daybook.key_changes (
+    slot_name        text NOT NULL,
+    window_start     timestamptz NOT NULL,
+    table_name       text NOT NULL,
+    key              text NOT NULL,          -- canonical JSON object text
+    ops              text NOT NULL,          -- operation letters, compact past 64 (daybook.compact_ops)
+    first_change_at  timestamptz NOT NULL,
+    last_change_at   timestamptz NOT NULL,
+    lsn              pg_lsn NOT NULL,        -- commit LSN of the latest source transaction in the row
+    part             integer NOT NULL,       -- order among rows with the same lsn
+    repeated         boolean NOT NULL DEFAULT true  -- the key may have an earlier row in the window
+) PARTITION BY LIST (window_start);
+
+-- Creates the partition for one window start unless it exists. Serialised by an advisory lock,
+-- so that two writers (two slots with the same windows) never race; ATTACH takes only a SHARE
+-- UPDATE EXCLUSIVE lock on the parent, so readers and writers of other windows go on.
+CREATE FUNCTION daybook.ensure_key_partition(ws timestamptz) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := 'key_changes_' || to_char(ws AT TIME ZONE 'UTC', 'YYYYMMDD"_"HH24MISS"_"US');
+BEGIN
+    IF to_regclass(format('daybook.%I', name)) IS NOT NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('daybook.ensure_key_partition'));
+    IF to_regclass(format('daybook.%I', name)) IS NULL THEN
+        EXECUTE format('CREATE TABLE daybook.%I (LIKE daybook.key_changes INCLUDING DEFAULTS)', name);
+        EXECUTE format('ALTER TABLE daybook.key_changes ATTACH PARTITION daybook.%I FOR VALUES IN (%L)', name, ws);
+    END IF;
+END $$;
+
+SELECT daybook.ensure_key_partition(ws)
+  FROM (SELECT window_start FROM daybook.key_changes_v5 UNION SELECT window_start FROM daybook.key_windows) AS w(ws);
+
+-- Closed windows' final rows, one per key.
+INSERT INTO daybook.key_changes
+SELECT slot_name, window_start, table_name, key::text, ops, first_change_at, last_change_at, '0/0', 0, false
+  FROM daybook.key_windows;
+-- Open windows' rows, flagged: whether they repeat a key is not known, so the close merges them.
+INSERT INTO daybook.key_changes
+SELECT slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part, true
+  FROM daybook.key_changes_v5;
+DROP TABLE daybook.key_changes_v5;
+DROP TABLE daybook.key_windows;
+
+-- Per (window, table, key) operations in commit order, of closed windows: their final rows.
+-- Filter on window_start to read one window's partition only.
+CREATE VIEW daybook.key_windows AS
+SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS key, c.ops,
+       c.first_change_at, c.last_change_at
+  FROM daybook.key_changes c
+  JOIN daybook.windows w ON w.slot_name = c.slot_name AND w.window_start = c.window_start
+ WHERE w.status = 'closed';
+
+-- Per-key state of the open windows so far (what will be their key_windows rows at close).
+CREATE VIEW daybook.open_key_windows AS
+SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS key,
+       daybook.compact_ops(string_agg(daybook.expand_ops(c.ops), '' ORDER BY c.lsn, c.part)) AS ops,
+       min(c.first_change_at) AS first_change_at, max(c.last_change_at) AS last_change_at
+  FROM daybook.key_changes c
+  JOIN daybook.windows w ON w.slot_name = c.slot_name AND w.window_start = c.window_start
+  JOIN daybook.checkpoint cp ON cp.slot_name = c.slot_name
+ WHERE w.status = 'open' AND c.lsn < cp.lsn
+ GROUP BY c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb;
+
+-- Final per-key daily rows: closed windows only.
+CREATE VIEW daybook.key_summaries AS
+SELECT k.window_start, k.window_end, k.table_name, k.key, k.ops,
+       k.first_change_at, k.last_change_at, daybook.net_effect(k.ops) AS net, k.slot_name
+  FROM daybook.key_windows k;
+
+-- Key summaries carry what the values level knows: the changed columns and left-out events.
+CREATE VIEW daybook.key_value_summaries AS
+SELECT k.window_start, k.window_end, k.table_name, k.key, k.ops, daybook.net_effect(k.ops) AS net,
+       k.first_change_at, k.last_change_at, v.before_image, v.changed, v.events, v.truncated, k.slot_name
+  FROM daybook.key_windows k
+  JOIN daybook.key_values v ON v.slot_name = k.slot_name AND v.window_start = k.window_start
+                           AND v.table_name = k.table_name AND v.key = k.key;

@@ -1,0 +1,66 @@
+import Foundation
+import PostgresReplication
+
+/// Closing a day of millions of keys: how long the sink takes for the checkpoint that closes
+/// it, the one transaction that makes the day's per-key rows final.
+///
+/// The day's keys are written through the slot as in the memory benchmark (new keys in
+/// 10,000-change transactions); then the source's clock moves 26 hours ahead and one change
+/// is committed: its commit time is past the day's end and grace, so the next checkpoint
+/// closes the day. Daybook logs that checkpoint's sink time (`daybook.sink_ms`).
+struct CloseBenchmark {
+    let environment: BenchEnvironment
+    let tools: Tools
+
+    func run(keys: Int) throws {
+        guard let clock = environment.sourceClock else { throw BenchError("the close benchmark needs a movable source clock") }
+        try clock.set(offsetSeconds: 0)
+        let backlog = try Backlog.make(.inserts, changes: keys, transactionSize: 10_000, on: environment, name: "bench_close")
+        defer {
+            environment.slots.drop(backlog.baseSlot)
+            environment.dropDatabase(backlog.database)
+        }
+        let sink = try environment.createSinkDatabase("bench_close_sink", daybook: tools.daybook)
+        defer { environment.dropDatabase("bench_close_sink") }
+        let log = "\(tools.logDirectory)/bench_close.log"
+        try? FileManager.default.removeItem(atPath: log)
+        let arguments = [
+            "run", "--database", backlog.connectionString, "--sink", sink, "--slot", backlog.baseSlot,
+            "--publication", backlog.publication,
+        ]
+        let drain = try MeasuredProcess.run(tools.daybook, arguments + ["--until-lsn", backlog.endLSN], logFile: log)
+        guard drain.status == 0 else { throw BenchError("daybook run failed draining the day (exit \(drain.status)); see \(log)") }
+
+        try clock.advance(toOffsetSeconds: 26 * 3600)
+        let source = try PostgresConnection(ConnectionString(backlog.connectionString))
+        try source.simpleQuery("SELECT bench.touch(1, 1)")
+        let end = try source.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
+        let close = try MeasuredProcess.run(tools.daybook, arguments + ["--until-lsn", end], logFile: log)
+        guard close.status == 0 else { throw BenchError("daybook run failed closing the day (exit \(close.status)); see \(log)") }
+        try clock.set(offsetSeconds: 0)
+
+        let closing = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last { $0.contains("window closed") }
+        let sinkMilliseconds = closing.flatMap { Self.field("daybook.sink_ms", in: String($0)) }
+        let closedKeys = closing.flatMap { Self.field("daybook.keys", in: String($0)) }
+        let sinkDatabase = try PostgresConnection(ConnectionString(sink))
+        let keysInSink = try sinkDatabase.query(
+            "SELECT coalesce(sum(keys), 0) FROM daybook.table_summaries").scalar ?? "?"
+        let partition = try sinkDatabase.query(
+            "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'daybook.key_changes'::regclass"
+        ).scalar ?? "?"
+        say("\n## closing a day of \(keys.formatted()) keys")
+        say(
+            "drain into the open day: \(format(drain.wall)) s wall, daybook \(format(drain.cpu)) s CPU, "
+                + "peak \(drain.peakResidentBytes >> 20) MB")
+        say(
+            "closing checkpoint: \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time for "
+                + "\((closedKeys ?? 0).formatted()) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
+                + "the closing run \(format(close.wall)) s wall, peak \(close.peakResidentBytes >> 20) MB")
+    }
+
+    /// The integer value of `name=` in a log line.
+    static func field(_ name: String, in line: String) -> Int? {
+        guard let range = line.range(of: name + "=") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+}
