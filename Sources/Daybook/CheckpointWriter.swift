@@ -24,10 +24,6 @@ final class CheckpointWriter: @unchecked Sendable {
     /// A write the sink has committed; `checkpoint` is nil for a spill.
     struct Committed: Sendable {
         var checkpoint: (lsn: UInt64, closed: [WindowClosure], changes: Int, transactions: Int)?
-        /// How long the sink took, from the first statement to the commit.
-        var duration: Duration = .zero
-        /// Keys of the windows this checkpoint closed.
-        var closedKeys = 0
     }
 
     private let condition = NSCondition()
@@ -135,16 +131,15 @@ final class CheckpointWriter: @unchecked Sendable {
             condition.unlock()
 
             var result: Result<Committed, DaybookError>
-            let started = ContinuousClock.now
             do {
                 switch write {
                 case .checkpoint(let checkpoint):
-                    let closedKeys = try sink.value.write(checkpoint)
+                    try sink.value.write(checkpoint)
                     result = .success(
                         Committed(
                             checkpoint: (
                                 checkpoint.lsn, checkpoint.closed, checkpoint.batch.changeCount, checkpoint.transactions
-                            ), duration: ContinuousClock.now - started, closedKeys: closedKeys))
+                            )))
                 case .spill(let spill):
                     try sink.value.write(spill)
                     result = .success(Committed(checkpoint: nil))

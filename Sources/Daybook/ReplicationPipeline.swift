@@ -68,9 +68,7 @@ public final class ReplicationPipeline {
         let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
-        sink.maxEventsPerKey = configuration.maxEventsPerKey
         sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
-        sink.pruneKeep = configuration.pruneKeep
 
         let catalog = try connect(configuration.source, role: "source")
         let stream: ReplicationStream
@@ -114,11 +112,18 @@ public final class ReplicationPipeline {
                 throw DaybookError.from(error, role: "source")
             }
         }
+        // Closed windows are made final on a sink connection of their own, beside the stream.
+        let finisherSink = Sink(connection: try connect(configuration.sink, role: "sink"), slot: slot, settings: windows)
+        finisherSink.maxEventsPerKey = configuration.maxEventsPerKey
+        finisherSink.pruneKeep = configuration.pruneKeep
+        let finisher = WindowFinisher(sink: finisherSink, logger: logger)
+        defer { finisher.close() }
         let writer = CheckpointWriter(sink: sink)
         defer { writer.close() }
         var session = StreamSession(
             processor: processor, writer: writer, stream: stream, catalog: catalog, logger: logger,
             configuration: configuration, caughtUpTarget: caughtUpTarget)
+        session.onWindowsClosing = { finisher.wake() }
         // Windows already due close before streaming starts.
         try session.checkpointIfDue(force: true)
         try session.finishWrites()
@@ -132,5 +137,7 @@ public final class ReplicationPipeline {
         session.isStreaming = true
         defer { stream.finish() }
         try session.pump(until: stop)
+        // A catch-up run ends with the windows it closed final, ready for the night's report.
+        if configuration.untilCaughtUp, !stop.isStopped { try finisher.waitUntilIdle() }
     }
 }

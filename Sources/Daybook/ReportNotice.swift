@@ -36,10 +36,10 @@ enum ReportNotice {
                    to_char($2::timestamptz + c.grace, '\(format)'),
                    c.stream_time IS NOT NULL AND c.stream_time >= $2::timestamptz + c.grace,
                    date_trunc('second', now() - c.last_heartbeat_at)::text,
-                   (SELECT count(*) FROM daybook.windows w WHERE w.slot_name = c.slot_name AND w.status = 'open'
+                   (SELECT count(*) FROM daybook.windows w WHERE w.slot_name = c.slot_name AND w.status <> 'closed'
                        AND w.window_start >= $3::timestamptz AND w.window_start < coalesce($2::timestamptz, 'infinity')),
                    (SELECT to_char(min(w.closes_at), '\(format)') FROM daybook.windows w
-                     WHERE w.slot_name = c.slot_name AND w.status = 'open'
+                     WHERE w.slot_name = c.slot_name AND w.status <> 'closed'
                        AND w.window_start >= $3::timestamptz AND w.window_start < coalesce($2::timestamptz, 'infinity')),
                    to_char($3::timestamptz, 'YYYY-MM-DD')
               FROM daybook.checkpoint c

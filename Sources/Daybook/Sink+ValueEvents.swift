@@ -29,44 +29,42 @@ extension Sink {
         try connection.copyIn(SinkSQL.copyValueEvents, data: encoder.bytes)
     }
 
-    /// Folds the closing windows' events per key (see ``KeyEventFold``): writes each key's
+    /// Folds a closing window's events per key (see ``KeyEventFold``): writes each key's
     /// `daybook.key_values` row, fills unchanged TOASTed values from the images before them,
-    /// and drops a hot key's events past `maxEventsPerKey`. Runs in the checkpoint
-    /// transaction that closes the windows, reading the events through a cursor so that
-    /// memory holds one chunk, not a day.
-    func foldClosingValues(_ closed: [WindowClosure]) throws {
-        for closure in closed {
-            let windowStart = String(closure.window.start.microsecondsSinceEpoch)
-            try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
-            var current: KeyInProgress?
-            var output = FoldOutput()
-            while true {
-                let chunk = try connection.simpleQuery("FETCH 5000 FROM daybook_value_events")
-                for row in chunk.rows {
-                    let table = row[0] ?? "", key = row[1] ?? ""
-                    let event = KeyEventFold.Event(
-                        operation: RowOperation(rawValue: row[4]?.utf8.first ?? 0) ?? .update,
-                        newRow: Self.image(row[5]), oldRow: Self.image(row[6]),
-                        unchanged: JSONText.strings(row[7] ?? "") ?? [])
-                    let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
-                    if var inProgress = current, inProgress.table == table, inProgress.key == key {
-                        inProgress.add(event, id: id)
-                        current = inProgress
-                    } else {
-                        if let finished = current { output.add(finished) }
-                        let previous: KeyEventFold.Previous = row[8] == "t" ? .image(Self.image(row[9])) : .none
-                        current = KeyInProgress(
-                            table: table, key: key, first: event, id: id, previous: previous, maxEvents: maxEventsPerKey)
-                    }
+    /// and drops a hot key's events past `maxEventsPerKey`. Runs in the transaction that
+    /// finishes the window, reading the events through a cursor so that memory holds one
+    /// chunk, not a day.
+    func foldClosingValues(windowStart start: Int64) throws {
+        let windowStart = String(start)
+        try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
+        var current: KeyInProgress?
+        var output = FoldOutput()
+        while true {
+            let chunk = try connection.simpleQuery("FETCH 5000 FROM daybook_value_events")
+            for row in chunk.rows {
+                let table = row[0] ?? "", key = row[1] ?? ""
+                let event = KeyEventFold.Event(
+                    operation: RowOperation(rawValue: row[4]?.utf8.first ?? 0) ?? .update,
+                    newRow: Self.image(row[5]), oldRow: Self.image(row[6]),
+                    unchanged: JSONText.strings(row[7] ?? "") ?? [])
+                let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
+                if var inProgress = current, inProgress.table == table, inProgress.key == key {
+                    inProgress.add(event, id: id)
+                    current = inProgress
+                } else {
+                    if let finished = current { output.add(finished) }
+                    let previous: KeyEventFold.Previous = row[8] == "t" ? .image(Self.image(row[9])) : .none
+                    current = KeyInProgress(
+                        table: table, key: key, first: event, id: id, previous: previous, maxEvents: maxEventsPerKey)
                 }
-                // Results go out chunk by chunk: memory holds one chunk and the key in progress.
-                try output.write(to: self, windowStart: windowStart)
-                if chunk.rows.isEmpty { break }
             }
-            if let finished = current { output.add(finished) }
+            // Results go out chunk by chunk: memory holds one chunk and the key in progress.
             try output.write(to: self, windowStart: windowStart)
-            try connection.simpleQuery("CLOSE daybook_value_events")
+            if chunk.rows.isEmpty { break }
         }
+        if let finished = current { output.add(finished) }
+        try output.write(to: self, windowStart: windowStart)
+        try connection.simpleQuery("CLOSE daybook_value_events")
     }
 
     /// A jsonb text value as a row image (column to text or NULL).

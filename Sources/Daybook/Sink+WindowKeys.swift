@@ -37,12 +37,15 @@ extension Sink {
                     SELECT table_name, key FROM daybook.key_changes
                      WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
                     """, [slot, String(start)])
+                var tableBytes: [String: [UInt8]] = [:]
                 while true {
                     let chunk = try connection.simpleQuery("FETCH 20000 FROM daybook_written_keys")
                     if chunk.rows.isEmpty { break }
                     for row in chunk.rows {
                         guard let table = row[0], var key = row[1] else { continue }
-                        _ = key.withUTF8 { rememberKey(window: start, table: Array(table.utf8), key: UnsafeRawBufferPointer($0)) }
+                        let bytes = tableBytes[table] ?? Array(table.utf8)
+                        tableBytes[table] = bytes
+                        _ = key.withUTF8 { rememberKey(window: start, table: bytes, key: UnsafeRawBufferPointer($0)) }
                     }
                 }
                 try connection.simpleQuery("CLOSE daybook_written_keys")
@@ -63,22 +66,46 @@ extension Sink {
         }
     }
 
-    /// Makes the closing windows' per-key rows final: merges the rows of keys flagged as
-    /// possibly repeated into one row per key, then counts each table's keys. Reads only the
-    /// closing windows' partitions, and rewrites only the flagged keys' rows. Returns how many
-    /// keys the windows have.
-    func finishClosingKeys(_ closures: [WindowClosure]) throws -> Int {
-        guard !closures.isEmpty else { return 0 }
-        var keys = 0
-        // Hash the merge's keys in memory; the default 4 MB would spill a large day to disk.
-        try connection.query("SET LOCAL work_mem = '64MB'")
-        for closure in closures {
-            let start = String(closure.window.start.microsecondsSinceEpoch)
-            try connection.query(SinkSQL.mergeRepeatedKeys, [slot, start])
-            keys += try connection.query(SinkSQL.countKeysOfClosing, [slot, start]).rows.reduce(0) {
+    /// Makes the oldest window the stream has closed (status `closing`) final, in a
+    /// transaction of its own: merges the rows of keys flagged as possibly repeated into one
+    /// row per key, counts each table's keys, folds the events of `values` tables, marks it
+    /// `closed` and announces it (NOTIFY), and prunes if asked to. Reads only that window's
+    /// partition and rewrites only the flagged keys' rows. Returns nil when no window waits.
+    ///
+    /// It writes no checkpoint and moves nothing the stream depends on, so it runs on a
+    /// connection of its own (``WindowFinisher``) while checkpoints go on; doing it again
+    /// after a crash gives the same result.
+    public func finishNextClosingWindow() throws(DaybookError) -> FinishedWindow? {
+        var finished: FinishedWindow?
+        let started = ContinuousClock.now
+        try transaction(fenced: false) {
+            guard let row = try connection.query(SinkSQL.nextClosing, [slot]).rows.first,
+                let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) })
+            else { return }
+            // Hash the merge's keys in memory; the default 4 MB would spill a large day to disk.
+            try connection.query("SET LOCAL work_mem = '64MB'")
+            try connection.query(SinkSQL.mergeRepeatedKeys, [slot, String(start)])
+            let keys = try connection.query(SinkSQL.countKeysOfClosing, [slot, String(start)]).rows.reduce(0) {
                 $0 + (Int($1[0] ?? "0") ?? 0)
             }
+            try foldClosingValues(windowStart: start)
+            try connection.query(SinkSQL.finishWindow, [slot, String(start)])
+            if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
+            finished = FinishedWindow(
+                window: Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end)),
+                closedBy: row[2] ?? "", keys: keys, duration: ContinuousClock.now - started)
         }
-        return keys
+        return finished
     }
+}
+
+/// A window made final by ``Sink/finishNextClosingWindow()``.
+public struct FinishedWindow: Sendable {
+    public let window: Window
+    /// What closed it: `data`, `heartbeat`, `startup` or `idle`.
+    public let closedBy: String
+    /// Distinct keys over its tables.
+    public let keys: Int
+    /// The finishing transaction's time in the sink.
+    public let duration: Duration
 }

@@ -109,7 +109,7 @@ public final class Sink {
               FROM daybook.windows WHERE slot_name = $1 AND status = 'open' ORDER BY window_start
             """, [slot])
         let closedThrough = try connection.query(
-            "SELECT daybook.to_micros(max(window_end)) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'",
+            "SELECT daybook.to_micros(max(window_end)) FROM daybook.windows WHERE slot_name = $1 AND status <> 'open'",
             [slot]
         ).scalar.flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) }
         let open = windows.rows.compactMap { row -> Window? in
@@ -142,7 +142,7 @@ public final class Sink {
                 DELETE FROM daybook.key_changes
                  WHERE slot_name = $1 AND lsn >= $2::pg_lsn
                    AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
-                                                  WHERE slot_name = $1 AND status = 'closed'), '-infinity')
+                                                  WHERE slot_name = $1 AND status <> 'open'), '-infinity')
                 """, [slot, lsn])
             try connection.query("DELETE FROM daybook.value_events WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
@@ -150,20 +150,16 @@ public final class Sink {
         }
     }
 
-    /// Writes one checkpoint in one transaction; returns the number of keys of the windows it
-    /// closed (0 when it closed none).
-    @discardableResult
-    public func write(_ checkpoint: Checkpoint) throws(DaybookError) -> Int {
+    /// Writes one checkpoint in one transaction.
+    public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
         let keys = encodeKeyChanges(checkpoint.batch.keyTable, tableNames: checkpoint.batch.tableNames, tag: checkpoint.keyTag)
         defer { returnCopyEncoder(keys.copy) }
         try ensurePartitions(keys.windows)
-        var closedKeys = 0
         try transaction {
-            closedKeys = try writeBody(checkpoint, keys: keys)
+            try writeBody(checkpoint, keys: keys)
             expectedLSN = checkpoint.lsn
         }
         for window in checkpoint.closed { forgetKeys(of: window) }
-        return closedKeys
     }
 
     /// Writes part of a large open transaction's per-key rows and late changes, in their own
@@ -184,12 +180,12 @@ public final class Sink {
         }
     }
 
-    /// Runs `body` in one fenced sink transaction, mapping failures to retryable or fatal
-    /// ``DaybookError``s.
-    private func transaction(_ body: () throws -> Void) throws(DaybookError) {
+    /// Runs `body` in one sink transaction, fenced unless told otherwise (finishing a closed
+    /// window writes no checkpoint), mapping failures to retryable or fatal ``DaybookError``s.
+    func transaction(fenced: Bool = true, _ body: () throws -> Void) throws(DaybookError) {
         do {
             try connection.withTransaction {
-                try fence()
+                if fenced { try fence() }
                 try body()
             }
         } catch let error as DaybookError {
@@ -217,7 +213,7 @@ public final class Sink {
         }
     }
 
-    private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges) throws -> Int {
+    private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges) throws {
         if !checkpoint.opened.isEmpty {
             try connection.query(
                 """
@@ -227,7 +223,6 @@ public final class Sink {
                 ON CONFLICT (slot_name, window_start) DO NOTHING
                 """, [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)])
         }
-        var closedKeys = 0
         let batch = checkpoint.batch
         let tables = batch.tableCounts
         if !tables.isEmpty {
@@ -242,11 +237,8 @@ public final class Sink {
             try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(batch.late)])
         }
         if !checkpoint.closed.isEmpty {
-            let closed = CheckpointPayload.closed(checkpoint.closed)
-            closedKeys = try finishClosingKeys(checkpoint.closed)
-            try foldClosingValues(checkpoint.closed)
-            try connection.query(SinkSQL.closeWindows, [slot, closed, formatLSN(checkpoint.lsn)])
-            if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
+            // Only marked here: the ``WindowFinisher`` makes their results final off the stream's path.
+            try connection.query(SinkSQL.markClosing, [slot, CheckpointPayload.closed(checkpoint.closed), formatLSN(checkpoint.lsn)])
         }
         try connection.query(
             SinkSQL.saveCheckpoint,
@@ -255,6 +247,5 @@ public final class Sink {
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
                 checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) },
             ])
-        return closedKeys
     }
 }

@@ -84,7 +84,9 @@ enum SinkSQL {
 
     /// Merges a closing window's rows of keys flagged as possibly repeated into one row per key
     /// (operations in commit order, compact past 64 letters). `$2` is the window start in
-    /// microseconds; the constant window start reads that window's partition only.
+    /// microseconds; the constant window start reads that window's partition only. The ops
+    /// functions run only where needed: a SQL function call per row would cost more than the
+    /// rest of the merge.
     static let mergeRepeatedKeys = """
         WITH flagged AS (
             SELECT DISTINCT table_name, key FROM daybook.key_changes
@@ -97,11 +99,16 @@ enum SinkSQL {
         )
         INSERT INTO daybook.key_changes
                (slot_name, window_start, table_name, key, ops, first_change_at, last_change_at, lsn, part, repeated)
-        SELECT $1, daybook.from_micros($2::bigint), m.table_name, m.key,
-               daybook.compact_ops(string_agg(daybook.expand_ops(m.ops), '' ORDER BY m.lsn, m.part)),
-               min(m.first_change_at), max(m.last_change_at), max(m.lsn), 0, false
-          FROM moved m
-         GROUP BY m.table_name, m.key
+        SELECT $1, daybook.from_micros($2::bigint), a.table_name, a.key,
+               CASE WHEN length(a.ops) <= 64 THEN a.ops ELSE daybook.compact_ops(a.ops) END,
+               a.first_change_at, a.last_change_at, a.lsn, 0, false
+          FROM (SELECT m.table_name, m.key,
+                       string_agg(CASE WHEN m.ops ~ '^[IUD]*$' THEN m.ops ELSE daybook.expand_ops(m.ops) END, ''
+                                  ORDER BY m.lsn, m.part) AS ops,
+                       min(m.first_change_at) AS first_change_at, max(m.last_change_at) AS last_change_at,
+                       max(m.lsn) AS lsn
+                  FROM moved m
+                 GROUP BY m.table_name, m.key) a
         """
 
     static let insertLate = """
@@ -116,7 +123,7 @@ enum SinkSQL {
     /// Freezes the distinct-key count of each table in a closing window, once its keys are
     /// merged (one row per key).
     static let countKeysOfClosing = """
-        WITH counted AS (
+        WITH counted AS MATERIALIZED (
             SELECT table_name, count(*) AS keys FROM daybook.key_changes
              WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
              GROUP BY table_name
@@ -127,14 +134,30 @@ enum SinkSQL {
         RETURNING t.keys
         """
 
-    /// Closes windows and announces each one; NOTIFY is delivered only if the transaction commits.
-    static let closeWindows = """
+    /// Marks windows the stream has closed: from this checkpoint on their changes are late.
+    /// Their results become final in ``finishWindow``, in a transaction of its own.
+    static let markClosing = """
+        UPDATE daybook.windows w
+           SET status = 'closing', closed_by = x.r, close_stream_time = daybook.from_micros(x.st), close_lsn = $3::pg_lsn
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, r text, st bigint)
+         WHERE w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws) AND w.status = 'open'
+        """
+
+    /// The oldest window waiting to be finished, locked (another process finishing it is skipped).
+    static let nextClosing = """
+        SELECT daybook.to_micros(window_start), daybook.to_micros(window_end), closed_by
+          FROM daybook.windows
+         WHERE slot_name = $1 AND status = 'closing'
+         ORDER BY window_start LIMIT 1
+           FOR UPDATE SKIP LOCKED
+        """
+
+    /// Closes a window whose results are final and announces it; NOTIFY is delivered only if
+    /// the transaction commits.
+    static let finishWindow = """
         WITH closing AS (
-            UPDATE daybook.windows w
-               SET status = 'closed', closed_at = now(), closed_by = x.r,
-                   close_stream_time = daybook.from_micros(x.st), close_lsn = $3::pg_lsn
-              FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, r text, st bigint)
-             WHERE w.slot_name = $1 AND w.window_start = daybook.from_micros(x.ws) AND w.status = 'open'
+            UPDATE daybook.windows w SET status = 'closed', closed_at = now()
+             WHERE w.slot_name = $1 AND w.window_start = daybook.from_micros($2::bigint) AND w.status = 'closing'
          RETURNING w.slot_name, w.window_start, w.window_end, w.closed_by
         )
         SELECT pg_notify('daybook_window_closed', json_build_object(

@@ -77,6 +77,16 @@ public struct StatusReport: Sendable {
                  WHERE slot_name = $1 AND status = 'closed'
                 """, [slot]
             ).rows.first
+            let closing = try sink.query(
+                """
+                SELECT to_char(window_start, '\(format)'), to_char(window_end, '\(format)'), closed_by
+                  FROM daybook.windows WHERE slot_name = $1 AND status = 'closing' ORDER BY window_start
+                """, [slot])
+            for row in closing.rows {
+                lines.append(
+                    "closing: [\(row[0] ?? "?"), \(row[1] ?? "?")) closed by \(row[2] ?? "?"); its results are being made final "
+                        + "(a running daybook run does it; otherwise the next one)")
+            }
             lines.append("closed windows: \(closed?[0] ?? "0")" + (closed?[1].map { ", the last ending \($0)" } ?? ""))
             lines += try CaptureLevels.statusLines(slot: slot, sink)
             return lines + warnings

@@ -33,6 +33,8 @@ struct StreamSession {
     private var confirmedLSN: UInt64 = 0
     private var firstPendingAt: ContinuousClock.Instant?
     private var nextStatusAt = ContinuousClock.now
+    /// Called when a committed checkpoint closed windows (they now wait to be finished).
+    var onWindowsClosing: (() -> Void)?
     /// Writes submitted to the writer, and how many of them it has reported finished.
     private var submittedWrites = 0
     private var collectedWrites = 0
@@ -197,25 +199,24 @@ struct StreamSession {
         try sendStatus()
     }
 
-    /// Takes what the writer committed: advances the processor's committed LSN, logs closed
-    /// windows, and confirms the slot.
+    /// Takes what the writer committed: advances the processor's committed LSN, logs closing
+    /// windows and hands them to the finisher, and confirms the slot.
     private mutating func collectCommitted() throws {
         guard writer.finishedWrites != collectedWrites else { return }
         let committed = try writer.takeCompleted()
         collectedWrites += committed.count
         var confirmed = false
-        for write in committed {
-            guard let done = write.checkpoint else { continue }
+        var closed = false
+        for case let done? in committed.map(\.checkpoint) {
             confirmed = true
             processor.checkpointCommitted(lsn: done.lsn)
             for closure in done.closed {
-                // The sink time is the whole closing checkpoint's (all windows it closed).
+                closed = true
                 logger.info(
-                    "window closed",
+                    "window closing",
                     metadata: [
                         LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
-                        LogKey.reason: "\(closure.reason.rawValue)", LogKey.keys: "\(write.closedKeys)",
-                        LogKey.sinkMilliseconds: "\(Int((write.duration / .milliseconds(1)).rounded()))",
+                        LogKey.reason: "\(closure.reason.rawValue)",
                     ])
             }
             logger.debug(
@@ -225,6 +226,7 @@ struct StreamSession {
                     LogKey.transactions: "\(done.transactions)",
                 ])
         }
+        if closed { onWindowsClosing?() }
         if confirmed { try sendStatus() }
     }
 

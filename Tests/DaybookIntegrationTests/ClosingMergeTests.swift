@@ -72,4 +72,49 @@ struct ClosingMergeTests {
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 3600) == [])
         #expect(service.stderr.contains("daybook.keys=2005"), "the close logs the window's keys")
     }
+
+    /// A window the stream closed but whose results were not made final yet (the process
+    /// stopped in between) waits in 'closing', hidden from reports, and the next run makes it
+    /// final and announces it, once.
+    @Test func aWindowLeftClosingIsFinishedByTheNextRun() throws {
+        let database = try TestDatabase("closing")
+        try Workload.prepare(database)
+        let environment = ["DAYBOOK_DATABASE": database.connectionString]
+        var service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        try database.execute("INSERT INTO app.accounts VALUES (1, 1), (2, 2)")
+        try database.heartbeatUntilEveryWindowCloses("the window closes", service: service)
+        #expect(service.stop() == 0)
+
+        // Back to the state between the closing checkpoint and its finishing transaction: the
+        // status, an unmerged second row of key 1, no key count yet.
+        try database.execute(
+            """
+            UPDATE daybook.windows SET status = 'closing', closed_at = NULL;
+            UPDATE daybook.table_windows SET keys = NULL;
+            INSERT INTO daybook.key_changes
+            SELECT slot_name, window_start, table_name, key, 'U', last_change_at, last_change_at, lsn, 1, true
+              FROM daybook.key_changes WHERE table_name = 'app.accounts' AND key = '{"id":"1"}';
+            """)
+        let report = try DaybookProcess.run(["report", "--slot", database.name, "--format", "json", "--keys"], environment: environment)
+        #expect(!report.stdout.contains("app.accounts"), "a closing window is not in the report yet: \(report.stdout)")
+        let status = try DaybookProcess.run(["status", "--slot", database.name], environment: environment)
+        #expect(status.stdout.contains("closing: ["), "\(status.stdout)")
+
+        let listener = try PostgresConnection(ConnectionString(database.connectionString))
+        try listener.simpleQuery("LISTEN daybook_window_closed")
+        service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        defer { service.stop() }
+        try waitUntil("the next run finishes the window", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.windows WHERE status = 'closed'") == "1"
+        }
+        #expect(try database.scalar("SELECT ops FROM daybook.key_windows WHERE key = '{\"id\": \"1\"}'") == "IU")
+        #expect(try database.scalar("SELECT keys FROM daybook.table_windows WHERE table_name = 'app.accounts'") == "2")
+        var notifications = 0
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            if listener.nextNotification() != nil { notifications += 1 } else { Thread.sleep(forTimeInterval: 0.05) }
+            _ = try? listener.simpleQuery("SELECT 1")
+        }
+        #expect(notifications == 1, "announced once")
+    }
 }

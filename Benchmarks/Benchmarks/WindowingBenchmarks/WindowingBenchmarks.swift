@@ -47,4 +47,32 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // What a checkpoint adds per key row: hashing the table and key, and remembering it in
+    // the window's written keys (the sink's `rememberKey`), over ten million distinct keys.
+    var keyArena: [UInt8] = []
+    var keyOffsets: [Int] = [0]
+    for id in 0..<10_000_000 {
+        keyArena.append(contentsOf: #"{"id":"\#(id)"}"#.utf8)
+        keyOffsets.append(keyArena.count)
+    }
+    Benchmark("seen keys: 10M distinct keys hashed and remembered", configuration: configuration) { benchmark in
+        var seen = SeenKeys()
+        let table = Array("public.orders".utf8)
+        var next = 0
+        keyArena.withUnsafeBytes { keys in
+            for _ in benchmark.scaledIterations {
+                var hasher = Hasher()
+                table.withUnsafeBytes { hasher.combine(bytes: $0) }
+                hasher.combine(0 as UInt8)
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: keys[keyOffsets[next]..<keyOffsets[next + 1]]))
+                blackHole(seen.insert(hash: UInt64(bitPattern: Int64(hasher.finalize()))))
+                next += 1
+                if next == 10_000_000 {
+                    seen = SeenKeys()
+                    next = 0
+                }
+            }
+        }
+    }
 }

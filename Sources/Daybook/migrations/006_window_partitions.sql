@@ -11,10 +11,19 @@
 -- partition and rewrites only the keys that need it. daybook.key_windows stays as a view of
 -- closed windows' rows, with the columns it had.
 --
+-- Closing happens in two steps, so that the stream never waits for it: the checkpoint that
+-- decides a window's close marks it 'closing' (from then on its changes are late), and the
+-- service then merges its keys, counts them, folds its events and marks it 'closed' in a
+-- transaction of its own, on a connection of its own, announcing it with NOTIFY. Readers see
+-- a window once it is 'closed', with its final rows.
+--
 -- Partitions are named key_changes_<window start, UTC> and created by
 -- daybook.ensure_key_partition when a window first gets rows. It runs as the role that
 -- migrated (SECURITY DEFINER, owner of daybook.key_changes), so `daybook run` needs no DDL
 -- rights of its own.
+
+ALTER TABLE daybook.windows DROP CONSTRAINT windows_status_check;
+ALTER TABLE daybook.windows ADD CONSTRAINT windows_status_check CHECK (status IN ('open', 'closing', 'closed'));
 
 DROP VIEW daybook.open_key_windows;
 DROP VIEW daybook.key_value_summaries;
@@ -75,16 +84,22 @@ SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS 
   JOIN daybook.windows w ON w.slot_name = c.slot_name AND w.window_start = c.window_start
  WHERE w.status = 'closed';
 
--- Per-key state of the open windows so far (what will be their key_windows rows at close).
+-- Per-key state of the windows not closed yet (what will be their key_windows rows at close).
+-- The ops functions run only where needed (a row already compact, a result past 64 letters):
+-- a SQL function call per row costs more than the rest of the query.
 CREATE VIEW daybook.open_key_windows AS
-SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS key,
-       daybook.compact_ops(string_agg(daybook.expand_ops(c.ops), '' ORDER BY c.lsn, c.part)) AS ops,
-       min(c.first_change_at) AS first_change_at, max(c.last_change_at) AS last_change_at
-  FROM daybook.key_changes c
-  JOIN daybook.windows w ON w.slot_name = c.slot_name AND w.window_start = c.window_start
-  JOIN daybook.checkpoint cp ON cp.slot_name = c.slot_name
- WHERE w.status = 'open' AND c.lsn < cp.lsn
- GROUP BY c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb;
+SELECT a.slot_name, a.window_start, a.window_end, a.table_name, a.key,
+       CASE WHEN length(a.ops) <= 64 THEN a.ops ELSE daybook.compact_ops(a.ops) END AS ops,
+       a.first_change_at, a.last_change_at
+  FROM (SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb AS key,
+               string_agg(CASE WHEN c.ops ~ '^[IUD]*$' THEN c.ops ELSE daybook.expand_ops(c.ops) END, ''
+                          ORDER BY c.lsn, c.part) AS ops,
+               min(c.first_change_at) AS first_change_at, max(c.last_change_at) AS last_change_at
+          FROM daybook.key_changes c
+          JOIN daybook.windows w ON w.slot_name = c.slot_name AND w.window_start = c.window_start
+          JOIN daybook.checkpoint cp ON cp.slot_name = c.slot_name
+         WHERE w.status <> 'closed' AND c.lsn < cp.lsn
+         GROUP BY c.slot_name, c.window_start, w.window_end, c.table_name, c.key::jsonb) a;
 
 -- Final per-key daily rows: closed windows only.
 CREATE VIEW daybook.key_summaries AS
