@@ -89,7 +89,8 @@ final class BenchEnvironment {
     }
 }
 
-/// The source server's clock offset (libfaketime reads it from a file, at most a second late):
+/// The source server's clock offset (libfaketime rereads the file once its cached copy is more
+/// than a second old, counted in whole seconds, so up to two seconds late):
 /// moving it a day ahead makes the next commit close the day, as a real midnight would.
 struct SourceClock {
     let file: String
@@ -102,7 +103,7 @@ struct SourceClock {
     /// Moves the clock and waits until the server's processes have read the new offset.
     func advance(toOffsetSeconds seconds: Int) throws {
         try set(offsetSeconds: seconds)
-        Thread.sleep(forTimeInterval: 1.5)
+        Thread.sleep(forTimeInterval: 3)
     }
 }
 

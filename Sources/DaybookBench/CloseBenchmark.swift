@@ -1,13 +1,14 @@
 import Foundation
 import PostgresReplication
 
-/// Closing a day of millions of keys: how long the sink takes for the checkpoint that closes
-/// it, the one transaction that makes the day's per-key rows final.
+/// Closing a day of millions of keys: how long the sink takes to make the day's per-key rows
+/// final (the finisher's transaction, beside the stream).
 ///
 /// The day's keys are written through the slot as in the memory benchmark (new keys in
 /// 10,000-change transactions); then the source's clock moves 26 hours ahead and one change
 /// is committed: its commit time is past the day's end and grace, so the next checkpoint
-/// closes the day. Daybook logs that checkpoint's sink time (`daybook.sink_ms`).
+/// closes the day and the finisher makes it final. Daybook logs that transaction's sink time
+/// (`daybook.sink_ms`).
 struct CloseBenchmark {
     let environment: BenchEnvironment
     let tools: Tools
@@ -37,6 +38,10 @@ struct CloseBenchmark {
         let end = try source.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
         let close = try MeasuredProcess.run(tools.daybook, arguments + ["--until-lsn", end], logFile: log)
         guard close.status == 0 else { throw BenchError("daybook run failed closing the day (exit \(close.status)); see \(log)") }
+        let closedAt = try source.query("SELECT pg_xact_commit_timestamp(xmin)::text FROM bench.orders WHERE id = 1").scalar
+        guard try String(contentsOfFile: log, encoding: .utf8).contains("window closed") else {
+            throw BenchError("the day did not close: the change that should close it committed at \(closedAt ?? "?") (see \(log))")
+        }
         try clock.set(offsetSeconds: 0)
 
         let closing = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last { $0.contains("window closed") }
@@ -53,7 +58,7 @@ struct CloseBenchmark {
             "drain into the open day: \(format(drain.wall)) s wall, daybook \(format(drain.cpu)) s CPU, "
                 + "peak \(drain.peakResidentBytes >> 20) MB")
         say(
-            "closing checkpoint: \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time for "
+            "making the day final: \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time for "
                 + "\((closedKeys ?? 0).formatted()) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
                 + "the closing run \(format(close.wall)) s wall, peak \(close.peakResidentBytes >> 20) MB")
     }

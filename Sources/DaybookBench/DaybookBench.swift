@@ -161,11 +161,11 @@ struct Memory: ParsableCommand {
 struct Close: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "close",
-        abstract: "Closing a day of millions of keys: the sink time of the checkpoint that closes it.",
+        abstract: "Closing a day of millions of keys: the sink time of making it final.",
         discussion: """
             Drains a backlog of new keys into one day window, then moves the source server's clock a day \
             ahead (libfaketime) and commits one change, which closes the day; prints the closing \
-            checkpoint's sink time from daybook's log.
+            sink time of making the day final, from daybook's log.
             """)
 
     @OptionGroup var common: CommonOptions

@@ -98,7 +98,7 @@ struct LagBenchmark {
             say(
                 "a day of \(closingKeys.formatted()) new keys closed under the load, 10 s in: "
                     + (closing == nil ? "it did not close (see \(log))"
-                        : "closing checkpoint \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time, "
+                        : "made final in \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time beside the stream, "
                             + "\((keys ?? 0).formatted()) keys"))
         }
         say(

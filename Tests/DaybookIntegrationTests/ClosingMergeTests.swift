@@ -12,23 +12,12 @@ import Testing
 /// long as the test needs, then jumps past its end.
 @Suite(.serialized)
 struct ClosingMergeTests {
-    private func setServerClock(_ iso: String, file: String) throws {
-        let target = try #require(ISO8601DateFormatter().date(from: iso))
-        let offset = Int(target.timeIntervalSinceNow.rounded())
-        try Data((offset >= 0 ? "+\(offset)\n" : "\(offset)\n").utf8).write(to: URL(fileURLWithPath: file))
-    }
-
     @Test(arguments: ["64", "0"])
     func keysWrittenAcrossCheckpointsAndARestartCloseAsOneRowEach(keyMemory: String) throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let server = environment["DAYBOOK_TEST_DATABASE_FAKETIME"], let clock = environment["DAYBOOK_TEST_FAKETIME_FILE"]
-        else {
-            Issue.record("DAYBOOK_TEST_DATABASE_FAKETIME is not set: run the tests with scripts/test")
-            return
-        }
-        defer { try? setServerClock(ISO8601DateFormatter().string(from: Date()), file: clock) }
-        try setServerClock("2026-05-05T10:00:01Z", file: clock)
-        let database = try TestDatabase("merge_\(keyMemory)", server: server)
+        guard let clock = FakeClockServer.fromEnvironment() else { return }
+        defer { clock.reset() }
+        try clock.set("2026-05-05T10:00:01Z")
+        let database = try TestDatabase("merge_\(keyMemory)", server: clock.connectionString)
         let daybook = ["DAYBOOK_DATABASE": database.connectionString]
         try Workload.prepare(source: database.connection, environment: daybook, slot: database.name)
         let arguments = [
@@ -53,7 +42,7 @@ struct ClosingMergeTests {
         for round in 3..<5 { try updateAndWait(round, service: service) }
         try database.execute("DELETE FROM app.accounts WHERE id <= 100")
 
-        try setServerClock("2026-05-05T11:00:05Z", file: clock)
+        try clock.set("2026-05-05T11:00:05Z")
         #expect(try DaybookProcess.run(["heartbeat", "--quiet"], environment: daybook).status == 0)
         try waitUntil("the hour closes", log: service) {
             try database.scalar("SELECT count(*) FROM daybook.windows WHERE status = 'closed'") == "1"

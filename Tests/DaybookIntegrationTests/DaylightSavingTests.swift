@@ -7,24 +7,11 @@ import Testing
 /// (libfaketime, started by scripts/test) commits at the first and last seconds of each day.
 @Suite(.serialized)
 struct DaylightSavingTests {
-    /// Moves the fake server's clock so that it reads `iso` now (it keeps ticking from there).
-    private func setServerClock(_ iso: String, file: String) throws {
-        let formatter = ISO8601DateFormatter()
-        let target = try #require(formatter.date(from: iso))
-        let offset = Int(target.timeIntervalSinceNow.rounded())
-        try Data((offset >= 0 ? "+\(offset)\n" : "\(offset)\n").utf8).write(to: URL(fileURLWithPath: file))
-    }
-
     @Test func berlinDSTDaysAreOneWindowEach() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let server = environment["DAYBOOK_TEST_DATABASE_FAKETIME"], let clock = environment["DAYBOOK_TEST_FAKETIME_FILE"]
-        else {
-            Issue.record("DAYBOOK_TEST_DATABASE_FAKETIME is not set: run the tests with scripts/test")
-            return
-        }
-        defer { try? setServerClock(ISO8601DateFormatter().string(from: Date()), file: clock) }
-        try setServerClock("2026-03-28T23:00:05Z", file: clock)  // 00:00:05 CET, 29 March (23 hours)
-        let database = try TestDatabase("dst", server: server)
+        guard let clock = FakeClockServer.fromEnvironment() else { return }
+        defer { clock.reset() }
+        try clock.set("2026-03-28T23:00:05Z")  // 00:00:05 CET, 29 March (23 hours)
+        let database = try TestDatabase("dst", server: clock.connectionString)
         try database.execute("CREATE SCHEMA app; CREATE TABLE app.accounts (id integer PRIMARY KEY, balance integer)")
         let daybook = ["DAYBOOK_DATABASE": database.connectionString]
         #expect(try DaybookProcess.run(["migrate"], environment: daybook).status == 0)
@@ -35,16 +22,16 @@ struct DaylightSavingTests {
         defer { _ = service.stop() }
 
         try database.execute("INSERT INTO app.accounts VALUES (1, 1)")
-        try setServerClock("2026-03-29T21:59:55Z", file: clock)  // 23:59:55 CEST, the same day
+        try clock.set("2026-03-29T21:59:55Z")  // 23:59:55 CEST, the same day
         try database.execute("INSERT INTO app.accounts VALUES (2, 1)")
         try waitUntil("the spring day's changes are checkpointed", log: service) {
             try database.scalar("SELECT count(*) FROM daybook.open_key_windows") == "2"
         }
-        try setServerClock("2026-10-24T22:00:05Z", file: clock)  // 00:00:05 CEST, 25 October (25 hours)
+        try clock.set("2026-10-24T22:00:05Z")  // 00:00:05 CEST, 25 October (25 hours)
         try database.execute("INSERT INTO app.accounts VALUES (3, 1)")
-        try setServerClock("2026-10-25T22:59:55Z", file: clock)  // 23:59:55 CET, the same day
+        try clock.set("2026-10-25T22:59:55Z")  // 23:59:55 CET, the same day
         try database.execute("INSERT INTO app.accounts VALUES (4, 1)")
-        try setServerClock("2026-10-25T23:00:03Z", file: clock)  // past the end + 2s of grace
+        try clock.set("2026-10-25T23:00:03Z")  // past the end + 2s of grace
         #expect(try DaybookProcess.run(["heartbeat"], environment: daybook).status == 0)
         try waitUntil("both DST days close", log: service) {
             try database.scalar("SELECT count(*) FROM daybook.windows WHERE status = 'closed'") == "2"
