@@ -26,9 +26,6 @@ public enum Retention {
         ), key_values AS (
             DELETE FROM daybook.key_values x USING old
              WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
-        ), events AS (
-            DELETE FROM daybook.value_events x USING old
-             WHERE x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
         ), tables AS (
             DELETE FROM daybook.table_windows x USING old
              WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
@@ -36,14 +33,18 @@ public enum Retention {
             DELETE FROM daybook.late_changes x USING old
              WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
         )
-        SELECT o.slot_name, daybook.to_micros(o.window_start), (SELECT count(*) FROM events),
+        SELECT o.slot_name, daybook.to_micros(o.window_start), 0,
                (SELECT count(*) FROM tables), (SELECT count(*) FROM key_values), (SELECT count(*) FROM late)
           FROM old o
         """
 
-    /// One pruned window's per-key rows: one partition, found by its constant window start.
+    /// One pruned window's per-key rows and events: one partition each, found by the constant
+    /// window start.
     static let pruneKeysSQL = """
         DELETE FROM daybook.key_changes WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
+        """
+    static let pruneEventsSQL = """
+        DELETE FROM daybook.value_events WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
         """
 
     /// Prunes closed windows that ended more than `keep` ago (wall clock). Call it inside a
@@ -59,9 +60,11 @@ public enum Retention {
         let pruned = try sink.query(pruneSQL, [slot, "\(keep.components.seconds) seconds", all ? "true" : "false"]).rows
         func number(_ index: Int) -> Int { pruned.first?[index].flatMap { Int($0) } ?? 0 }
         var keyRows = 0
+        var events = 0
         for window in pruned {
             keyRows += try sink.query(pruneKeysSQL, [window[0], window[1]]).affectedRows
+            events += try sink.query(pruneEventsSQL, [window[0], window[1]]).affectedRows
         }
-        return Result(windows: pruned.count, keyRows: keyRows, events: number(2), tableRows: number(3))
+        return Result(windows: pruned.count, keyRows: keyRows, events: events, tableRows: number(3))
     }
 }

@@ -53,12 +53,13 @@ extension Sink {
         }
     }
 
-    /// Creates the `key_changes` partitions of `windows` that this process has not seen yet,
-    /// each in a transaction of its own, before the checkpoint's transaction needs them.
+    /// Creates the `key_changes` and `value_events` partitions of `windows` that this process
+    /// has not seen yet, each in a transaction of its own, before the checkpoint's transaction
+    /// needs them.
     func ensurePartitions(_ windows: Set<Int64>) throws(DaybookError) {
         for window in windows.subtracting(knownPartitions).sorted() {
             do {
-                try connection.query("SELECT daybook.ensure_key_partition(daybook.from_micros($1::bigint))", [String(window)])
+                try connection.query("SELECT daybook.ensure_window_partitions(daybook.from_micros($1::bigint))", [String(window)])
             } catch {
                 throw DaybookError.from(error, role: "sink")
             }
@@ -68,7 +69,8 @@ extension Sink {
 
     /// Makes the oldest window the stream has closed (status `closing`) final, in a
     /// transaction of its own: merges the rows of keys flagged as possibly repeated into one
-    /// row per key, counts each table's keys, folds the events of `values` tables, marks it
+    /// row per key, counts each table's keys, folds the events of `values` tables (and keeps
+    /// each key's last image for the next day's first event), marks it
     /// `closed` and announces it (NOTIFY), and prunes if asked to. Reads only that window's
     /// partition and rewrites only the flagged keys' rows. Returns nil when no window waits.
     ///
@@ -89,6 +91,7 @@ extension Sink {
                 $0 + (Int($1[0] ?? "0") ?? 0)
             }
             try foldClosingValues(windowStart: start)
+            try connection.query(SinkSQL.rememberKeyImages, [slot, String(start)])
             try connection.query(SinkSQL.finishWindow, [slot, String(start)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
             finished = FinishedWindow(

@@ -144,7 +144,13 @@ public final class Sink {
                    AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
                                                   WHERE slot_name = $1 AND status <> 'open'), '-infinity')
                 """, [slot, lsn])
-            try connection.query("DELETE FROM daybook.value_events WHERE slot_name = $1 AND lsn >= $2::pg_lsn", [slot, lsn])
+            try connection.query(
+                """
+                DELETE FROM daybook.value_events
+                 WHERE slot_name = $1 AND lsn >= $2::pg_lsn
+                   AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
+                                                  WHERE slot_name = $1 AND status <> 'open'), '-infinity')
+                """, [slot, lsn])
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
         }
@@ -154,7 +160,7 @@ public final class Sink {
     public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
         let keys = encodeKeyChanges(checkpoint.batch.keyTable, tableNames: checkpoint.batch.tableNames, tag: checkpoint.keyTag)
         defer { returnCopyEncoder(keys.copy) }
-        try ensurePartitions(keys.windows)
+        try ensurePartitions(keys.windows.union(checkpoint.batch.events.windowStarts))
         try transaction {
             try writeBody(checkpoint, keys: keys)
             expectedLSN = checkpoint.lsn
@@ -167,7 +173,7 @@ public final class Sink {
     public func write(_ spill: Spill) throws(DaybookError) {
         let keys = encodeKeyChanges(spill.keys, tableNames: spill.tableNames, tag: spill.keyTag)
         defer { returnCopyEncoder(keys.copy) }
-        try ensurePartitions(keys.windows)
+        try ensurePartitions(keys.windows.union(spill.events.windowStarts))
         try transaction {
             try appendKeyChanges(keys)
             try appendValueEvents(spill.events, tableNames: spill.tableNames)

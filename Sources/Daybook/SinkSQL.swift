@@ -43,21 +43,31 @@ enum SinkSQL {
         """
 
     /// A closing window's events of `values` tables, per key in commit order; with the first
-    /// event of each key, whether an earlier event of that key exists and its image (the
-    /// row before the day). `$2` is the window start in microseconds.
+    /// event of each key, whether the key was seen in an earlier window and its image then
+    /// (the row before the day, from `key_images`). `$2` is the window start in microseconds:
+    /// one partition, sorted once.
     static let declareValueEventsCursor = """
         DECLARE daybook_value_events NO SCROLL CURSOR FOR
         SELECT e.table_name, e.key::text, e.lsn::text, e.seq, e.op, e.new_row::text, e.old_row::text, e.unchanged::text,
-               p.found, p.image
+               p.slot_name IS NOT NULL, p.image::text
           FROM (SELECT v.*, row_number() OVER (PARTITION BY v.table_name, v.key ORDER BY v.lsn, v.seq) AS n
                   FROM daybook.value_events v
                  WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)) e
-          LEFT JOIN LATERAL (
-                SELECT true AS found, q.new_row::text AS image FROM daybook.value_events q
-                 WHERE e.n = 1 AND q.slot_name = $1 AND q.table_name = e.table_name AND q.key = e.key
-                   AND (q.lsn, q.seq) < (e.lsn, e.seq)
-                 ORDER BY q.lsn DESC, q.seq DESC LIMIT 1) p ON true
+          LEFT JOIN daybook.key_images p
+                 ON e.n = 1 AND p.slot_name = $1 AND p.table_name = e.table_name AND p.key = e.key
          ORDER BY e.table_name, e.key, e.lsn, e.seq
+        """
+
+    /// After a window's fold: each key's row after its last event of the window (filled where
+    /// the fold could), where the key's first event of a later window starts from.
+    static let rememberKeyImages = """
+        INSERT INTO daybook.key_images AS k (slot_name, table_name, key, lsn, seq, image)
+        SELECT DISTINCT ON (v.table_name, v.key) $1, v.table_name, v.key, v.lsn, v.seq, v.new_row
+          FROM daybook.value_events v
+         WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)
+         ORDER BY v.table_name, v.key, v.lsn DESC, v.seq DESC
+        ON CONFLICT (slot_name, table_name, key) DO UPDATE SET lsn = excluded.lsn, seq = excluded.seq, image = excluded.image
+         WHERE (k.lsn, k.seq) < (excluded.lsn, excluded.seq)
         """
 
     static let insertKeyValues = """

@@ -63,6 +63,8 @@ public struct ValueEventLog: Sendable {
     public var isEmpty: Bool { events.isEmpty }
     /// Bytes of JSON text held: row images can be large, so the caller bounds a batch by them.
     public var byteCount: Int { bytes.count }
+    /// The windows the events fall in (their partitions must exist before they are written).
+    public var windowStarts: Set<Int64> { Set(events.lazy.map(\.windowStart)) }
 
     /// Records one event; its texts are copied into the arena.
     public mutating func append(
