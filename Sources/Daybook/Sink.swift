@@ -28,7 +28,7 @@ public final class Sink {
     private var copyEncoders = [BinaryCopyEncoder(reservingCapacity: 1 << 20), BinaryCopyEncoder(reservingCapacity: 1 << 20)]
     /// Per open window (start in microseconds), the keys written so far (see ``SeenKeys``).
     var seenKeys: [Int64: SeenKeys] = [:]
-    /// Window starts whose `key_changes` partition is known to exist.
+    /// Window starts whose `key_changes` and `value_events` partitions are known to exist.
     var knownPartitions: Set<Int64> = []
     /// Slots of each window's ``SeenKeys`` at most (4 bytes each; `run --key-memory`).
     public var seenKeysMaximumSlots = 1 << 24

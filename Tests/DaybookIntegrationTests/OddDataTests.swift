@@ -86,10 +86,11 @@ struct OddDataTests {
         try sql.simpleQuery("UPDATE extra.items SET n = 1 WHERE id = 1; INSERT INTO extra.items VALUES (3, 0)")
         try sql.simpleQuery("UPDATE app.accounts SET balance = 1 WHERE id = 1; DELETE FROM extra.items WHERE id = 2")
         try closeAndCompare(database, service: service)
+        // Summed over windows: with 2-second windows the changes may fall into two of them.
         let counts = try sql.query(
-            "SELECT inserts, updates, deletes FROM daybook.table_windows WHERE table_name = 'extra.items'"
+            "SELECT sum(inserts), sum(updates), sum(deletes) FROM daybook.table_windows WHERE table_name = 'extra.items'"
         ).rows
-        #expect(counts.count == 1 && counts.first == ["1", "1", "1"], "\(counts)")
+        #expect(counts.first == ["1", "1", "1"], "\(counts)")
     }
 
     /// Keys that are NULL (identity FULL), Unicode, long, binary; a table without a primary
