@@ -19,9 +19,6 @@ extension Sink {
         knownPartitions.remove(closure.window.start.microsecondsSinceEpoch)
     }
 
-    /// Memory held for open windows' written keys, in bytes.
-    public var seenKeysByteCount: Int { seenKeys.values.reduce(0) { $0 + $1.byteCount } }
-
     /// Reads back the keys already written to the open windows (after a restart), so that a
     /// key written before it is flagged when written again. A cursor keeps memory to one chunk
     /// however many keys the day has.
