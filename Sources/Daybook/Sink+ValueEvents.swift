@@ -20,9 +20,16 @@ extension Sink {
                 encoder.appendInt32Field(event.sequence)
                 encoder.appendText([event.operation.rawValue])
                 encoder.appendTimestamp(microsecondsSinceEpoch: event.commitTime)
-                for image in [images.row, images.oldRow, images.oldKey, images.newKey, images.unchanged] {
-                    if let image { encoder.appendJSONB(image) } else { encoder.appendNull() }
+                // `json` columns: binary COPY takes their text as it is. One call each, not a
+                // loop over an array of them, which would allocate that array for every event.
+                func append(_ image: UnsafeRawBufferPointer?) {
+                    if let image { encoder.appendText(image) } else { encoder.appendNull() }
                 }
+                append(images.row)
+                append(images.oldRow)
+                append(images.oldKey)
+                append(images.newKey)
+                append(images.unchanged)
             }
         }
         encoder.finish()

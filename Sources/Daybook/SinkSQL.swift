@@ -62,7 +62,7 @@ enum SinkSQL {
     /// the fold could), where the key's first event of a later window starts from.
     static let rememberKeyImages = """
         INSERT INTO daybook.key_images AS k (slot_name, table_name, key, lsn, seq, image)
-        SELECT DISTINCT ON (v.table_name, v.key) $1, v.table_name, v.key, v.lsn, v.seq, v.new_row
+        SELECT DISTINCT ON (v.table_name, v.key) $1, v.table_name, v.key, v.lsn, v.seq, v.new_row::jsonb
           FROM daybook.value_events v
          WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)
          ORDER BY v.table_name, v.key, v.lsn DESC, v.seq DESC
@@ -78,7 +78,7 @@ enum SinkSQL {
 
     /// Stores events whose unknown (unchanged TOASTed) values the fold filled in.
     static let fillValueEvents = """
-        UPDATE daybook.value_events e SET new_row = x.r, unchanged = x.u
+        UPDATE daybook.value_events e SET new_row = x.r::json, unchanged = x.u::json
           FROM jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, l text, s integer, r jsonb, u jsonb)
          WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = x.t
            AND e.key = x.k AND e.lsn = x.l::pg_lsn AND e.seq = x.s

@@ -60,11 +60,14 @@ CREATE TABLE daybook.value_events (
     seq            integer NOT NULL,    -- position of the change in its transaction
     op             text NOT NULL CHECK (op IN ('I', 'U', 'D')),
     commit_time    timestamptz NOT NULL,
-    new_row        jsonb,               -- after the change (INSERT, UPDATE)
-    old_row        jsonb,               -- before it, when the stream carried it whole (identity FULL)
-    old_key        jsonb,               -- on the new key of a row whose key changed: the key before
-    new_key        jsonb,               -- on the old key of a row whose key changed: the key after
-    unchanged      jsonb                -- columns whose unchanged TOASTed value is not known
+    -- The images are json, not jsonb: kept as Daybook wrote them (canonical JSON), so the sink
+    -- does not parse and sort every image of every change (as much CPU as the walsender's);
+    -- daybook.key_events shows them as jsonb.
+    new_row        json,                -- after the change (INSERT, UPDATE)
+    old_row        json,                -- before it, when the stream carried it whole (identity FULL)
+    old_key        json,                -- on the new key of a row whose key changed: the key before
+    new_key        json,                -- on the old key of a row whose key changed: the key after
+    unchanged      json                 -- columns whose unchanged TOASTed value is not known
 ) PARTITION BY LIST (window_start);
 
 -- Per slot, table and key of a 'values' table: the row after the key's latest event in a closed
@@ -105,7 +108,10 @@ SELECT daybook.ensure_window_partitions(ws)
   FROM (SELECT window_start FROM daybook.key_changes_v5 UNION SELECT window_start FROM daybook.key_windows
         UNION SELECT window_start FROM daybook.value_events_v5) AS w(ws);
 
-INSERT INTO daybook.value_events SELECT * FROM daybook.value_events_v5;
+INSERT INTO daybook.value_events
+SELECT slot_name, window_start, table_name, key, lsn, seq, op, commit_time,
+       new_row::json, old_row::json, old_key::json, new_key::json, unchanged::json
+  FROM daybook.value_events_v5;
 INSERT INTO daybook.key_images (slot_name, table_name, key, lsn, seq, image)
 SELECT DISTINCT ON (v.slot_name, v.table_name, v.key) v.slot_name, v.table_name, v.key, v.lsn, v.seq, v.new_row
   FROM daybook.value_events_v5 v
@@ -168,7 +174,8 @@ SELECT k.window_start, k.window_end, k.table_name, k.key, k.ops, daybook.net_eff
 -- Each closed window's events per key, in commit order, for SQL users and dashboards.
 CREATE VIEW daybook.key_events AS
 SELECT e.slot_name, e.window_start, w.window_end, e.table_name, e.key, e.op, e.commit_time, e.lsn, e.seq,
-       e.new_row, e.old_row, e.old_key, e.new_key, e.unchanged
+       e.new_row::jsonb AS new_row, e.old_row::jsonb AS old_row, e.old_key::jsonb AS old_key,
+       e.new_key::jsonb AS new_key, e.unchanged::jsonb AS unchanged
   FROM daybook.value_events e
   JOIN daybook.windows w ON w.slot_name = e.slot_name AND w.window_start = e.window_start
  WHERE w.status = 'closed';
