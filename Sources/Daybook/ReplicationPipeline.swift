@@ -39,7 +39,7 @@ public final class ReplicationPipeline {
                 // rather than stacking up behind tomorrow night's run.
                 guard started, error.isRetryable, !(configuration.untilCaughtUp && attempt >= 4) else { throw error }
                 attempt += 1
-                let delay = min(30.0, 0.5 * pow(2.0, Double(min(attempt, 6))))
+                let delay = retryDelaySeconds(attempt: attempt)
                 logger.warning(
                     "connection lost; reconnecting", metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
                 sleep(seconds: delay)
@@ -140,4 +140,10 @@ public final class ReplicationPipeline {
         // A catch-up run ends with the windows it closed final, ready for the night's report.
         if configuration.untilCaughtUp, !stop.isStopped { try finisher.waitUntilIdle() }
     }
+}
+
+/// How long to wait before retry `attempt` (1, 2, …) after a sink or source fault: doubling
+/// from one second, at most 30.
+func retryDelaySeconds(attempt: Int) -> Double {
+    min(30.0, 0.5 * pow(2.0, Double(min(attempt, 6))))
 }

@@ -38,14 +38,11 @@ public enum Retention {
           FROM old o
         """
 
-    /// One pruned window's per-key rows and events: one partition each, found by the constant
-    /// window start.
-    static let pruneKeysSQL = """
-        DELETE FROM daybook.key_changes WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
-        """
-    static let pruneEventsSQL = """
-        DELETE FROM daybook.value_events WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
-        """
+    /// One pruned window's rows of `table` (`key_changes` or `value_events`): one partition,
+    /// found by the constant window start.
+    static func prunePartitionSQL(_ table: String) -> String {
+        "DELETE FROM daybook.\(table) WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)"
+    }
 
     /// Prunes closed windows that ended more than `keep` ago (wall clock). Call it inside a
     /// transaction: it is one statement for the windows, events and summaries, then one per
@@ -62,8 +59,8 @@ public enum Retention {
         var keyRows = 0
         var events = 0
         for window in pruned {
-            keyRows += try sink.query(pruneKeysSQL, [window[0], window[1]]).affectedRows
-            events += try sink.query(pruneEventsSQL, [window[0], window[1]]).affectedRows
+            keyRows += try sink.query(prunePartitionSQL("key_changes"), [window[0], window[1]]).affectedRows
+            events += try sink.query(prunePartitionSQL("value_events"), [window[0], window[1]]).affectedRows
         }
         return Result(windows: pruned.count, keyRows: keyRows, events: events, tableRows: number(3))
     }

@@ -137,20 +137,15 @@ public final class Sink {
         try connection.withTransaction {
             // Only windows after the last closed one can hold pending rows: reading those
             // partitions alone keeps this independent of how much history the sink holds.
-            try connection.query(
-                """
-                DELETE FROM daybook.key_changes
-                 WHERE slot_name = $1 AND lsn >= $2::pg_lsn
-                   AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
-                                                  WHERE slot_name = $1 AND status <> 'open'), '-infinity')
-                """, [slot, lsn])
-            try connection.query(
-                """
-                DELETE FROM daybook.value_events
-                 WHERE slot_name = $1 AND lsn >= $2::pg_lsn
-                   AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
-                                                  WHERE slot_name = $1 AND status <> 'open'), '-infinity')
-                """, [slot, lsn])
+            for table in ["key_changes", "value_events"] {
+                try connection.query(
+                    """
+                    DELETE FROM daybook.\(table)
+                     WHERE slot_name = $1 AND lsn >= $2::pg_lsn
+                       AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
+                                                      WHERE slot_name = $1 AND status <> 'open'), '-infinity')
+                    """, [slot, lsn])
+            }
             try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
         }

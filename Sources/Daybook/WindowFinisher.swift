@@ -104,8 +104,7 @@ final class WindowFinisher: @unchecked Sendable {
                 logger.warning(
                     "could not finish a closed window; it stays 'closing' and is tried again",
                     metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
-                let delay = min(30.0, 0.5 * pow(2.0, Double(min(attempt, 6))))
-                let deadline = Date().addingTimeInterval(delay)
+                let deadline = Date().addingTimeInterval(retryDelaySeconds(attempt: attempt))
                 while Date() < deadline, !isClosing { Thread.sleep(forTimeInterval: 0.05) }
             }
         }

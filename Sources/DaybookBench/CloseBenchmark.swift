@@ -38,15 +38,11 @@ struct CloseBenchmark {
         let end = try source.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
         let close = try MeasuredProcess.run(tools.daybook, arguments + ["--until-lsn", end], logFile: log)
         guard close.status == 0 else { throw BenchError("daybook run failed closing the day (exit \(close.status)); see \(log)") }
-        let closedAt = try source.query("SELECT pg_xact_commit_timestamp(xmin)::text FROM bench.orders WHERE id = 1").scalar
-        guard try String(contentsOfFile: log, encoding: .utf8).contains("window closed") else {
+        guard let closed = try WindowClosedLine.last(in: log) else {
+            let closedAt = try source.query("SELECT pg_xact_commit_timestamp(xmin)::text FROM bench.orders WHERE id = 1").scalar
             throw BenchError("the day did not close: the change that should close it committed at \(closedAt ?? "?") (see \(log))")
         }
         try clock.set(offsetSeconds: 0)
-
-        let closing = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last { $0.contains("window closed") }
-        let sinkMilliseconds = closing.flatMap { Self.field("daybook.sink_ms", in: String($0)) }
-        let closedKeys = closing.flatMap { Self.field("daybook.keys", in: String($0)) }
         let sinkDatabase = try PostgresConnection(ConnectionString(sink))
         let keysInSink = try sinkDatabase.query(
             "SELECT coalesce(sum(keys), 0) FROM daybook.table_summaries").scalar ?? "?"
@@ -58,13 +54,31 @@ struct CloseBenchmark {
             "drain into the open day: \(format(drain.wall)) s wall, daybook \(format(drain.cpu)) s CPU, "
                 + "peak \(drain.peakResidentBytes >> 20) MB")
         say(
-            "making the day final: \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time for "
-                + "\((closedKeys ?? 0).formatted()) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
+            "making the day final: \(closed.sinkSeconds) s of sink time for "
+                + "\(closed.keys) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
                 + "the closing run \(format(close.wall)) s wall, peak \(close.peakResidentBytes >> 20) MB")
+    }
+}
+
+/// Daybook's `window closed` log line: how many keys the window had and how long the sink took
+/// to make it final (`daybook.keys`, `daybook.sink_ms`).
+struct WindowClosedLine {
+    let keys: String
+    let sinkSeconds: String
+
+    /// The last such line in `log`, nil when no window closed.
+    static func last(in log: String) throws -> WindowClosedLine? {
+        guard let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last(where: {
+            $0.contains("window closed")
+        }) else { return nil }
+        let keys = field("daybook.keys", in: String(line))
+        let milliseconds = field("daybook.sink_ms", in: String(line))
+        return WindowClosedLine(
+            keys: keys?.formatted() ?? "?", sinkSeconds: milliseconds.map { format(Double($0) / 1000) } ?? "?")
     }
 
     /// The integer value of `name=` in a log line.
-    static func field(_ name: String, in line: String) -> Int? {
+    private static func field(_ name: String, in line: String) -> Int? {
         guard let range = line.range(of: name + "=") else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }

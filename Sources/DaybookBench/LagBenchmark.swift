@@ -92,14 +92,11 @@ struct LagBenchmark {
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         say("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
         if closingKeys > 0 {
-            let closing = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last { $0.contains("window closed") }
-            let sinkMilliseconds = closing.flatMap { CloseBenchmark.field("daybook.sink_ms", in: String($0)) }
-            let keys = closing.flatMap { CloseBenchmark.field("daybook.keys", in: String($0)) }
+            let closed = try WindowClosedLine.last(in: log)
             say(
                 "a day of \(closingKeys.formatted()) new keys closed under the load, 10 s in: "
-                    + (closing == nil ? "it did not close (see \(log))"
-                        : "made final in \(sinkMilliseconds.map { format(Double($0) / 1000) } ?? "?") s of sink time beside the stream, "
-                            + "\((keys ?? 0).formatted()) keys"))
+                    + (closed.map { "made final in \($0.sinkSeconds) s of sink time beside the stream, \($0.keys) keys" }
+                        ?? "it did not close (see \(log))"))
         }
         say(
             "changes summarised: \(changes.formatted()) (\(Int(Double(changes) / Double(seconds)).formatted())/s); "
