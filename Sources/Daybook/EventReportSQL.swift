@@ -5,37 +5,53 @@
 /// Parameters as for the other reports: `$1` slot (NULL for all), `$2`/`$3` the range of
 /// window starts, `$4` a table (NULL for all).
 enum EventReportSQL {
+    /// Events are grouped per key in one pass over the chosen windows' partitions and joined to
+    /// their keys by Daybook's key text (`key_changes.key` and `value_events.key` are written
+    /// alike), not looked up key by key: `value_events` has no index.
     static func query(windowFormat: String, changeFormat: String) -> String {
         """
+        WITH chosen AS (
+            SELECT w.slot_name, w.window_start, w.window_end
+              FROM daybook.windows w
+             WHERE ($1::text IS NULL OR w.slot_name = $1) AND w.status = 'closed'
+               AND w.window_start >= $2::timestamptz AND w.window_start < $3::timestamptz
+        ), events AS (
+            SELECT e.slot_name, e.window_start, e.table_name, e.key,
+                   json_agg(jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
+                                               'lsn', e.lsn::text, 'row', e.new_row::jsonb)
+                            || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key::jsonb) END
+                            || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key::jsonb) END
+                            || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
+                            || CASE WHEN e.unchanged IS NULL THEN '{}'
+                                    ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
+                            ORDER BY e.lsn, e.seq) AS events
+              FROM daybook.value_events e
+              JOIN chosen USING (slot_name, window_start)
+             WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
+               AND ($4::text IS NULL OR e.table_name = $4)
+             GROUP BY e.slot_name, e.window_start, e.table_name, e.key
+        )
         SELECT json_build_object(
-                   'window_start', to_char(k.window_start, '\(windowFormat)'),
-                   'window_end', to_char(k.window_end, '\(windowFormat)'),
-                   'table', k.table_name, 'key', k.key, 'ops', k.ops, 'net', daybook.net_effect(k.ops),
-                   'first_change_at', to_char(k.first_change_at, '\(changeFormat)'),
-                   'last_change_at', to_char(k.last_change_at, '\(changeFormat)'),
+                   'window_start', to_char(c.window_start, '\(windowFormat)'),
+                   'window_end', to_char(w.window_end, '\(windowFormat)'),
+                   'table', c.table_name, 'key', v.key, 'ops', c.ops, 'net', daybook.net_effect(c.ops),
+                   'first_change_at', to_char(c.first_change_at, '\(changeFormat)'),
+                   'last_change_at', to_char(c.last_change_at, '\(changeFormat)'),
                    'before', v.before_image, 'changed', v.changed,
                    'truncated', v.truncated > 0, 'events_left_out', v.truncated,
-                   'events', (
-                       SELECT coalesce(json_agg(
-                                  jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
-                                                     'lsn', e.lsn::text, 'row', e.new_row)
-                                  || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key) END
-                                  || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key) END
-                                  || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row) END
-                                  || CASE WHEN e.unchanged IS NULL THEN '{}'
-                                          ELSE jsonb_build_object('unchanged', e.unchanged) END
-                                  ORDER BY e.lsn, e.seq), '[]')
-                         FROM daybook.value_events e
-                        WHERE e.slot_name = k.slot_name AND e.window_start = k.window_start
-                          AND e.table_name = k.table_name AND e.key = k.key)
+                   'events', coalesce(ev.events, '[]')
                )::text
-          FROM daybook.key_windows k
-          JOIN daybook.key_values v USING (slot_name, window_start, table_name, key)
-          JOIN daybook.windows w USING (slot_name, window_start)
-         WHERE ($1::text IS NULL OR k.slot_name = $1)
-           AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
-           AND w.status = 'closed' AND ($4::text IS NULL OR k.table_name = $4)
-         ORDER BY k.window_start, k.table_name, k.first_change_at, k.key
+          FROM chosen w
+          JOIN daybook.key_changes c USING (slot_name, window_start)
+          JOIN daybook.key_values v
+            ON v.slot_name = c.slot_name AND v.window_start = c.window_start AND v.table_name = c.table_name
+           AND v.key = c.key::jsonb
+          LEFT JOIN events ev
+            ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
+           AND ev.key = c.key
+         WHERE c.window_start >= $2::timestamptz AND c.window_start < $3::timestamptz
+           AND ($4::text IS NULL OR c.table_name = $4)
+         ORDER BY c.window_start, c.table_name, c.first_change_at, v.key
         """
     }
 }

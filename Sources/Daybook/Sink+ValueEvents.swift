@@ -15,12 +15,12 @@ extension Sink {
             encoder.appendTimestamp(microsecondsSinceEpoch: event.windowStart)
             encoder.appendText(tableBytes[Int(event.table)])
             events.withImages(at: index) { images in
-                encoder.appendJSONB(images.key)
+                encoder.appendText(images.key)
                 encoder.appendLSN(event.lsn)
                 encoder.appendInt32Field(event.sequence)
                 encoder.appendText([event.operation.rawValue])
                 encoder.appendTimestamp(microsecondsSinceEpoch: event.commitTime)
-                // `json` columns: binary COPY takes their text as it is. One call each, not a
+                // JSON text, stored as it is. One call each, not a
                 // loop over an array of them, which would allocate that array for every event.
                 func append(_ image: UnsafeRawBufferPointer?) {
                     if let image { encoder.appendText(image) } else { encoder.appendNull() }
@@ -139,7 +139,8 @@ private struct FoldOutput {
 
     mutating func add(_ key: KeyInProgress) {
         let fold = key.fold
-        let prefix = "{\"t\":" + JSONText.string(key.table) + ",\"k\":" + key.key
+        // The key as a JSON string: `value_events.key` is Daybook's canonical text, matched as text.
+        let prefix = "{\"t\":" + JSONText.string(key.table) + ",\"k\":" + JSONText.string(key.key)
         Self.separate(&keyValues)
         keyValues += prefix + ",\"b\":\"\(fold.before.rawValue)\",\"n\":\(fold.eventCount),\"x\":\(fold.dropped.count)"
         keyValues += ",\"c\":" + Self.changedJSON(fold.changed) + "}"

@@ -48,8 +48,8 @@ enum SinkSQL {
     /// one partition, sorted once.
     static let declareValueEventsCursor = """
         DECLARE daybook_value_events NO SCROLL CURSOR FOR
-        SELECT e.table_name, e.key::text, e.lsn::text, e.seq, e.op, e.new_row::text, e.old_row::text, e.unchanged::text,
-               p.slot_name IS NOT NULL, p.image::text
+        SELECT e.table_name, e.key, e.lsn::text, e.seq, e.op, e.new_row, e.old_row, e.unchanged,
+               p.slot_name IS NOT NULL, p.image
           FROM (SELECT v.*, row_number() OVER (PARTITION BY v.table_name, v.key ORDER BY v.lsn, v.seq) AS n
                   FROM daybook.value_events v
                  WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)) e
@@ -62,7 +62,7 @@ enum SinkSQL {
     /// the fold could), where the key's first event of a later window starts from.
     static let rememberKeyImages = """
         INSERT INTO daybook.key_images AS k (slot_name, table_name, key, lsn, seq, image)
-        SELECT DISTINCT ON (v.table_name, v.key) $1, v.table_name, v.key, v.lsn, v.seq, v.new_row::jsonb
+        SELECT DISTINCT ON (v.table_name, v.key) $1, v.table_name, v.key, v.lsn, v.seq, v.new_row
           FROM daybook.value_events v
          WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)
          ORDER BY v.table_name, v.key, v.lsn DESC, v.seq DESC
@@ -72,14 +72,14 @@ enum SinkSQL {
 
     static let insertKeyValues = """
         INSERT INTO daybook.key_values (slot_name, window_start, table_name, key, before_image, changed, events, truncated)
-        SELECT $1, daybook.from_micros($2::bigint), x.t, x.k, x.b, x.c, x.n, x.x
-          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, b text, c jsonb, n bigint, x bigint)
+        SELECT $1, daybook.from_micros($2::bigint), x.t, x.k::jsonb, x.b, x.c, x.n, x.x
+          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k text, b text, c jsonb, n bigint, x bigint)
         """
 
     /// Stores events whose unknown (unchanged TOASTed) values the fold filled in.
     static let fillValueEvents = """
-        UPDATE daybook.value_events e SET new_row = x.r::json, unchanged = x.u::json
-          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, l text, s integer, r jsonb, u jsonb)
+        UPDATE daybook.value_events e SET new_row = x.r::text, unchanged = x.u::text
+          FROM jsonb_to_recordset($3::jsonb) AS x(t text, k text, l text, s integer, r jsonb, u jsonb)
          WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = x.t
            AND e.key = x.k AND e.lsn = x.l::pg_lsn AND e.seq = x.s
         """
@@ -87,7 +87,7 @@ enum SinkSQL {
     /// Drops a hot key's events past the limit: one range of (lsn, seq) per key.
     static let dropValueEvents = """
         DELETE FROM daybook.value_events e
-         USING jsonb_to_recordset($3::jsonb) AS x(t text, k jsonb, fl text, fs integer, tl text, ts integer)
+         USING jsonb_to_recordset($3::jsonb) AS x(t text, k text, fl text, fs integer, tl text, ts integer)
          WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = x.t
            AND e.key = x.k AND (e.lsn, e.seq) >= (x.fl::pg_lsn, x.fs) AND (e.lsn, e.seq) <= (x.tl::pg_lsn, x.ts)
         """

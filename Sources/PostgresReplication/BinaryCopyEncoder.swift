@@ -63,13 +63,6 @@ public struct BinaryCopyEncoder: Sendable {
         write(&bytes)
     }
 
-    /// A `jsonb` field from JSON text in UTF-8 (binary jsonb is a version byte, 1, and the text).
-    public mutating func appendJSONB(_ utf8: UnsafeRawBufferPointer) {
-        appendInt32(Int32(truncatingIfNeeded: utf8.count + 1))
-        bytes.append(1)
-        bytes.append(contentsOf: utf8)
-    }
-
     /// A `bigint` field.
     public mutating func appendInt64(_ value: Int64) {
         appendInt32(8)
@@ -102,15 +95,24 @@ public struct BinaryCopyEncoder: Sendable {
     /// A NULL field.
     public mutating func appendNull() { appendInt32(-1) }
 
+    // Byte by byte: a 2-, 4- or 8-byte `append(contentsOf:)` costs twice as much per call, and
+    // every field of every row starts with a length.
     private mutating func appendInt16(_ value: Int16) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        let value = UInt16(bitPattern: value)
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
     private mutating func appendInt32(_ value: Int32) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        let value = UInt32(bitPattern: value)
+        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
     private mutating func appendBigEndian(_ value: UInt64) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        appendInt32(Int32(bitPattern: UInt32(truncatingIfNeeded: value >> 32)))
+        appendInt32(Int32(bitPattern: UInt32(truncatingIfNeeded: value)))
     }
 }

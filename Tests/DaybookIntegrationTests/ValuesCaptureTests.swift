@@ -163,7 +163,7 @@ struct ValuesCaptureTests {
         // The counter: keys until the switch, values after; the hot window keeps 3 + the last.
         let counterEvents = try sql.query(
             """
-            SELECT daybook.to_micros(window_start), count(*), string_agg(new_row ->> 'n', ',' ORDER BY lsn, seq)
+            SELECT daybook.to_micros(window_start), count(*), string_agg(new_row::json ->> 'n', ',' ORDER BY lsn, seq)
               FROM daybook.value_events WHERE table_name = 'app.counter' GROUP BY 1 ORDER BY 1
             """
         ).rows
