@@ -42,9 +42,14 @@ final class CheckpointWriter: @unchecked Sendable {
     /// How many writes may wait behind the one in flight before ``submit(_:)`` blocks.
     private let queueLimit = 1
 
+    private let metrics: PipelineMetrics
+    private let health: ServiceHealth
+
     /// Takes ownership of `sink` and starts the writer thread.
-    init(sink: Sink) {
+    init(sink: Sink, metrics: PipelineMetrics = PipelineMetrics(), health: ServiceHealth = ServiceHealth()) {
         self.sink = SinkBox(sink)
+        self.metrics = metrics
+        self.health = health
         let thread = Thread { [self] in runLoop() }
         thread.name = "daybook-sink"
         thread.start()
@@ -134,7 +139,9 @@ final class CheckpointWriter: @unchecked Sendable {
             do {
                 switch write {
                 case .checkpoint(let checkpoint):
+                    let started = ContinuousClock.now
                     try sink.value.write(checkpoint)
+                    metrics.checkpointCommitted(checkpoint, duration: .now - started)
                     result = .success(
                         Committed(
                             checkpoint: (
@@ -142,9 +149,13 @@ final class CheckpointWriter: @unchecked Sendable {
                             )))
                 case .spill(let spill):
                     try sink.value.write(spill)
+                    metrics.lateChangesCommitted(spill.late)
                     result = .success(Committed(checkpoint: nil))
                 }
+                health.sinkCommitted()
             } catch {
+                metrics.sinkFailed()
+                health.sinkFailed(error.message)
                 result = .failure(error)
             }
 

@@ -7,22 +7,33 @@ import ServiceLifecycle
 public struct DaybookService: Service {
     public let configuration: RunConfiguration
     public let logger: Logger
+    public let metrics: PipelineMetrics
+    public let health: ServiceHealth
 
-    public init(configuration: RunConfiguration, logger: Logger) {
+    public init(
+        configuration: RunConfiguration, logger: Logger, metrics: PipelineMetrics = PipelineMetrics(),
+        health: ServiceHealth = ServiceHealth()
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
+        self.health = health
     }
 
     public func run() async throws {
         let stop = StopSignal()
         let configuration = configuration
         let logger = logger
+        let metrics = metrics
+        let health = health
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     let thread = Thread {
                         do {
-                            try ReplicationPipeline(configuration: configuration, logger: logger, stop: stop).run()
+                            try ReplicationPipeline(
+                                configuration: configuration, logger: logger, stop: stop, metrics: metrics, health: health
+                            ).run()
                             continuation.resume()
                         } catch {
                             continuation.resume(throwing: error)

@@ -12,11 +12,21 @@ public final class ReplicationPipeline {
     public let configuration: RunConfiguration
     private let logger: Logger
     private let stop: StopSignal
+    private let metrics: PipelineMetrics
+    private let health: ServiceHealth
 
-    public init(configuration: RunConfiguration, logger: Logger, stop: StopSignal) {
+    /// - Parameters:
+    ///   - metrics: where the pipeline's figures go (nowhere unless a metrics backend was bootstrapped).
+    ///   - health: what `/healthz` and `/readyz` read.
+    public init(
+        configuration: RunConfiguration, logger: Logger, stop: StopSignal, metrics: PipelineMetrics = PipelineMetrics(),
+        health: ServiceHealth = ServiceHealth()
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
+        self.metrics = metrics
+        self.health = health
     }
 
     /// Runs until stopped (or caught up, with `untilCaughtUp`).
@@ -25,6 +35,10 @@ public final class ReplicationPipeline {
     /// their advice; after that, dropped connections are retried with backoff, each time
     /// resuming from the sink's checkpoint.
     public func run() throws(DaybookError) {
+        defer {
+            health.setPhase(.stopped)
+            metrics.streamingChanged(false)
+        }
         var started = false
         var attempt = 0
         while !stop.isStopped {
@@ -32,6 +46,8 @@ public final class ReplicationPipeline {
                 try runSession(onStreaming: {
                     started = true
                     attempt = 0
+                    health.setPhase(.streaming)
+                    metrics.streamingChanged(true)
                 })
                 return
             } catch let error as DaybookError {
@@ -39,6 +55,9 @@ public final class ReplicationPipeline {
                 // rather than stacking up behind tomorrow night's run.
                 guard started, error.isRetryable, !(configuration.untilCaughtUp && attempt >= 4) else { throw error }
                 attempt += 1
+                health.setPhase(.reconnecting(attempt: attempt, reason: error.message))
+                metrics.streamingChanged(false)
+                metrics.reconnected()
                 let delay = retryDelaySeconds(attempt: attempt)
                 logger.warning(
                     "connection lost; reconnecting", metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
@@ -51,7 +70,10 @@ public final class ReplicationPipeline {
 
     private func sleep(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
-        while !stop.isStopped, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while !stop.isStopped, Date() < deadline {
+            health.progressed()
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     private func connect(_ string: ConnectionString, role: String, replication: Bool = false) throws(DaybookError) -> PostgresConnection {
@@ -118,11 +140,11 @@ public final class ReplicationPipeline {
         finisherSink.pruneKeep = configuration.pruneKeep
         let finisher = WindowFinisher(sink: finisherSink, logger: logger)
         defer { finisher.close() }
-        let writer = CheckpointWriter(sink: sink)
+        let writer = CheckpointWriter(sink: sink, metrics: metrics, health: health)
         defer { writer.close() }
         var session = StreamSession(
             processor: processor, writer: writer, stream: stream, catalog: catalog, logger: logger,
-            configuration: configuration, caughtUpTarget: caughtUpTarget)
+            configuration: configuration, caughtUpTarget: caughtUpTarget, metrics: metrics, health: health)
         session.onWindowsClosing = { finisher.wake() }
         // Windows already due close before streaming starts.
         try session.checkpointIfDue(force: true)

@@ -17,6 +17,8 @@ struct StreamSession {
     let configuration: RunConfiguration
     /// With `--until-caught-up`: the server's WAL position when the run started.
     let caughtUpTarget: UInt64?
+    let metrics: PipelineMetrics
+    let health: ServiceHealth
 
     /// Set once START_REPLICATION succeeded: status updates exist only inside COPY.
     var isStreaming = false
@@ -24,6 +26,8 @@ struct StreamSession {
     private var receivedLSN: UInt64 = 0
     /// Latest keepalive WAL end.
     private var serverWALEnd: UInt64 = 0
+    /// The server's clock as of its latest message (for the lag metrics).
+    private var serverClock: Timestamp?
     /// For the idle watermark: the server's clock and WAL insert position read together.
     /// Once the stream has been received up to that position, every commit stamped before
     /// that clock has been seen (but for the documented race of a commit stamped just before
@@ -41,7 +45,8 @@ struct StreamSession {
 
     init(
         processor: ChangeProcessor, writer: CheckpointWriter, stream: ReplicationStream, catalog: PostgresConnection,
-        logger: Logger, configuration: RunConfiguration, caughtUpTarget: UInt64?
+        logger: Logger, configuration: RunConfiguration, caughtUpTarget: UInt64?, metrics: PipelineMetrics = PipelineMetrics(),
+        health: ServiceHealth = ServiceHealth()
     ) {
         self.processor = processor
         self.writer = writer
@@ -50,6 +55,8 @@ struct StreamSession {
         self.logger = logger
         self.configuration = configuration
         self.caughtUpTarget = caughtUpTarget
+        self.metrics = metrics
+        self.health = health
         self.confirmedLSN = processor.committedLSN
     }
 
@@ -94,8 +101,9 @@ struct StreamSession {
 
     private mutating func handle(_ frame: ReplicationFrameHeader, _ payload: UnsafeRawBufferPointer) throws {
         switch frame {
-        case .keepalive(let walEnd, _, let replyRequested):
+        case .keepalive(let walEnd, let sendTime, let replyRequested):
             serverWALEnd = max(serverWALEnd, walEnd)
+            serverClock = Timestamp(microsecondsSinceEpoch: sendTime + postgresEpochOffsetMicroseconds)
             receivedLSN = max(receivedLSN, walEnd)
             if configuration.idleWatermark, let probe = idleProbe, Self.reached(probe.lsn, walEnd: walEnd) {
                 processor.advanceIdle(to: probe.time)
@@ -210,6 +218,7 @@ struct StreamSession {
         for case let done? in committed.map(\.checkpoint) {
             confirmed = true
             processor.checkpointCommitted(lsn: done.lsn)
+            metrics.windowsClosed(done.closed)
             for closure in done.closed {
                 closed = true
                 logger.info(
@@ -242,6 +251,11 @@ struct StreamSession {
             write: max(receivedLSN, confirmedLSN), flush: confirmedLSN, apply: confirmedLSN, clientTime: clientTime,
             replyRequested: requestReply)
         do { try stream.send(status) } catch { throw DaybookError.from(error, role: "source") }
+        health.progressed()
+        metrics.position(
+            serverWALEnd: serverWALEnd, confirmed: confirmedLSN, serverClock: serverClock,
+            streamTime: processor.engine.streamTime, caughtUp: processor.isFullyCommitted && receivedLSN >= serverWALEnd,
+            openWindows: processor.engine.openWindows.count)
         let interval: Duration =
             caughtUpTarget != nil ? .milliseconds(200) : configuration.idleWatermark ? .milliseconds(500) : configuration.statusInterval
         nextStatusAt = .now + interval

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daybook
+import DaybookHTTP
 import Foundation
 import Logging
 import PgOutput
@@ -21,6 +22,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup(title: "HTTP (metrics and health)") var http: HTTPOptions
 
     @Option(name: .long, parsing: .upToNextOption, help: "Publication(s) to stream.")
     var publication: [String] = ["daybook"]
@@ -166,11 +168,21 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
         let logger = Logger(label: "daybook")
-        let service = DaybookService(configuration: configuration, logger: logger)
         // The group shuts services down in reverse order: the replication service (listed
         // last) writes its last checkpoint first, and a heartbeat stuck on a slow server
-        // cannot delay that.
+        // cannot delay that; the HTTP server (first) answers until the end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let health = ServiceHealth()
+        if let address = try http.address() {
+            // Before any metric exists: swift-metrics binds each metric to the factory of its day.
+            let registry = MetricsRegistry.bootstrap()
+            services.append(
+                .init(
+                    service: DaybookHTTPServer(
+                        address: address, policy: try http.policy(for: address), metrics: registry,
+                        health: .pipeline(health), logger: logger)))
+        }
+        let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(), health: health)
         if let interval = try heartbeatInterval() {
             services.append(
                 .init(

@@ -1,0 +1,46 @@
+/// The metrics `daybook run` reports: one name per case, by Prometheus' conventions (base
+/// units, `_total` on counters, `_seconds` timestamps since the Unix epoch), and the help text
+/// an exposition shows for it.
+///
+/// The names are a contract for dashboards and alerts, so they live in one place; the README's
+/// metrics table lists the same. Labels stay bounded: `table` (the published tables),
+/// `operation` (insert, update, delete, truncate), `closed_by` (data, heartbeat, startup, idle).
+public enum DaybookMetric: String, CaseIterable, Sendable {
+    case changes = "daybook_changes_total"
+    case transactions = "daybook_transactions_total"
+    case lateChanges = "daybook_late_changes_total"
+    case checkpoints = "daybook_checkpoints_total"
+    case checkpointDuration = "daybook_checkpoint_duration_seconds"
+    case checkpointLSN = "daybook_checkpoint_lsn"
+    case slotLagBytes = "daybook_slot_lag_bytes"
+    case slotLagSeconds = "daybook_slot_lag_seconds"
+    case streamTime = "daybook_stream_time_seconds"
+    case serverTime = "daybook_server_time_seconds"
+    case lastHeartbeat = "daybook_last_heartbeat_seconds"
+    case openWindows = "daybook_windows_open"
+    case closedWindows = "daybook_windows_closed_total"
+    case reconnects = "daybook_reconnects_total"
+    case sinkErrors = "daybook_sink_errors_total"
+    case streaming = "daybook_streaming"
+
+    public var help: String {
+        switch self {
+        case .changes: "Row changes committed to the sink, by table and operation."
+        case .transactions: "Source transactions committed to the sink."
+        case .lateChanges: "Changes that arrived for a window already closed (recorded as late, never merged), by table."
+        case .checkpoints: "Checkpoints committed to the sink."
+        case .checkpointDuration: "Time to write and commit one checkpoint to the sink."
+        case .checkpointLSN: "WAL position of the last committed checkpoint (the slot is confirmed up to it)."
+        case .slotLagBytes: "WAL bytes between the server's WAL end and what Daybook has confirmed."
+        case .slotLagSeconds: "Server clock minus stream time while changes wait; 0 when fully caught up."
+        case .streamTime: "Stream time: the latest commit time seen, heartbeats included (Unix seconds)."
+        case .serverTime: "The source server's clock as of its last message on the stream (Unix seconds)."
+        case .lastHeartbeat: "Commit time of the last heartbeat seen in the stream (Unix seconds)."
+        case .openWindows: "Windows open (not yet past their end plus grace)."
+        case .closedWindows: "Windows closed, by what moved stream time past them."
+        case .reconnects: "Reconnections after a lost source or sink connection."
+        case .sinkErrors: "Failed writes to the sink (each is retried from the last checkpoint)."
+        case .streaming: "1 while the replication stream is running, else 0."
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Daybook
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// The HTTP side of Daybook: `/metrics`, `/healthz` and `/readyz`, beside the stream
+/// (`daybook run --listen`) or from the sink alone (`daybook serve`), as a ServiceLifecycle
+/// service that stops with the rest of the process.
+///
+/// It never stops the stream: a failing request is that request's problem. Only a failure to
+/// listen at start ends the process, with a message that says what to change.
+public struct DaybookHTTPServer: Service {
+    /// What the health endpoints ask: the pipeline's ``ServiceHealth`` for `run`, the sink for
+    /// `serve`.
+    public struct Health: Sendable {
+        public var isAlive: @Sendable () -> Bool
+        public var readiness: @Sendable () async -> ServiceHealth.Readiness
+
+        public init(isAlive: @escaping @Sendable () -> Bool, readiness: @escaping @Sendable () async -> ServiceHealth.Readiness) {
+            self.isAlive = isAlive
+            self.readiness = readiness
+        }
+
+        /// The pipeline's own state, for `daybook run`.
+        public static func pipeline(_ health: ServiceHealth) -> Health {
+            Health(isAlive: { health.isAlive() }, readiness: { health.readiness() })
+        }
+    }
+
+    let address: ListenAddress
+    let policy: AccessPolicy
+    let metrics: MetricsRegistry
+    let health: Health
+    let logger: Logger
+    /// Runs before each scrape (`serve` reads the sink's figures into the registry here).
+    let beforeScrape: @Sendable () async -> Void
+
+    public init(
+        address: ListenAddress, policy: AccessPolicy, metrics: MetricsRegistry, health: Health, logger: Logger,
+        beforeScrape: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.address = address
+        self.policy = policy
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+        self.beforeScrape = beforeScrape
+    }
+
+    public func run() async throws {
+        let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: BearerTokenMiddleware(policy: policy))
+        let health = health, metrics = metrics, beforeScrape = beforeScrape
+        router.get("/healthz") { _, _ -> Response in
+            health.isAlive()
+                ? Self.text("ok\n")
+                : Self.text("the replication loop shows no progress: see /readyz and the log\n", status: .serviceUnavailable)
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let readiness = await health.readiness()
+            return Self.json(ReadinessBody(ready: readiness.isReady, checks: readiness.checks),
+                status: readiness.isReady ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            await beforeScrape()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        let address = address, logger = logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.info(
+                    "serving HTTP", metadata: ["daybook.listen": "\(ListenAddress(host: address.host, port: port))"])
+            },
+            logger: logger)
+        do {
+            try await app.run()
+        } catch let error as IOError {
+            throw DaybookError(
+                .configuration,
+                "cannot listen on \(address): \(error.description) — choose another address or port with --listen")
+        }
+    }
+
+    private struct ReadinessBody: Encodable {
+        var ready: Bool
+        var checks: [String: String]
+    }
+
+    static func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

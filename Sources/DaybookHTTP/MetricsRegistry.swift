@@ -1,0 +1,23 @@
+import Metrics
+import Prometheus
+
+/// The process's Prometheus registry: swift-metrics bootstrapped into it (once per process,
+/// as swift-metrics requires), plus the process metrics.
+public struct MetricsRegistry: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let process: ProcessMetrics
+
+    /// Bootstraps swift-metrics with Daybook's Prometheus factory. Call once, before any
+    /// metric is created (before the pipeline starts).
+    public static func bootstrap() -> MetricsRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(DaybookMetricsFactory(registry: registry))
+        return MetricsRegistry(registry: registry, process: ProcessMetrics(registry: registry))
+    }
+
+    /// The exposition in Prometheus' text format, process figures read just now.
+    func exposition() -> [UInt8] {
+        process.update()
+        return registry.emitToBuffer()
+    }
+}

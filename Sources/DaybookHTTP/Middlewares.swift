@@ -1,0 +1,40 @@
+import HTTPTypes
+import Hummingbird
+
+/// Answers 401 to a request without the bearer token (see ``AccessPolicy``); `/healthz` stays
+/// open, since a liveness probe tells nothing but that the process runs.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/healthz" || policy.admits(authorization: request.headers[.authorization]) {
+            return try await next(request, context)
+        }
+        return Response(
+            status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"daybook\"", .contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: .init(string: "a valid bearer token is needed (Authorization: Bearer …)\n")))
+    }
+}
+
+/// Headers every response carries: nothing loads from elsewhere, nothing is framed or
+/// sniffed, no referrer leaves, and API and metrics responses (row values) are never cached.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    private static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
+    private static var frameOptions: HTTPField.Name { HTTPField.Name("X-Frame-Options")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do { response = try await next(request, context) } catch let error as HTTPError {
+            response = Response(
+                status: error.status, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: .init(string: (error.body ?? "\(error.status.reasonPhrase)") + "\n")))
+        }
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[Self.referrerPolicy] = "no-referrer"
+        response.headers[Self.frameOptions] = "DENY"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}

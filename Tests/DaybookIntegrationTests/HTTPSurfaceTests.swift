@@ -1,0 +1,257 @@
+import DaybookTestSupport
+import Foundation
+import PostgresReplication
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `daybook run --listen`: metrics scraped by a real Prometheus, the token rules, and
+/// readiness following the source.
+@Suite(.serialized)
+struct HTTPSurfaceTests {
+    @Test func prometheusScrapesTheChangeCountsAndPromtoolAcceptsTheExposition() throws {
+        let database = try TestDatabase("http_metrics")
+        try Workload.prepare(database)
+        let port = try freePort()
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]),
+            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        defer { _ = service.stop() }
+        try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
+
+        for id in 1...30 { try database.execute("INSERT INTO app.accounts VALUES (\(id), \(id))") }
+        try database.execute("UPDATE app.accounts SET balance = balance + 1 WHERE id <= 12")
+        try database.execute("DELETE FROM app.accounts WHERE id > 25")
+
+        let prometheus = try PrometheusServer(scraping: port)
+        defer { prometheus.stop() }
+        let expected: [String: String] = ["insert": "30", "update": "12", "delete": "5"]
+        for (operation, count) in expected {
+            try waitUntil("Prometheus has the \(operation)s of app.accounts", timeout: .seconds(90), log: service) {
+                try prometheus.query("daybook_changes_total{table=\"app.accounts\",operation=\"\(operation)\"}") == count
+            }
+        }
+        #expect(try prometheus.query("daybook_streaming") == "1")
+        #expect(try prometheus.query("daybook_checkpoints_total > 0") != nil)
+        #expect(try prometheus.query("process_resident_memory_bytes > 1000000") != nil)
+
+        let exposition = try httpGet(port: port, path: "/metrics")
+        #expect(exposition.status == 200)
+        #expect(exposition.headers["Cache-Control"] == "no-store")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-metrics-\(port).txt")
+        try Data(exposition.body.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = try runTool("promtool", ["check", "metrics"], stdin: file)
+        #expect(check.status == 0, "promtool check metrics: \(check.output)")
+        #expect(!exposition.body.contains(database.connectionString))
+    }
+
+    @Test func aNonLoopbackAddressNeedsATokenAndRequestsWithoutItGet401() throws {
+        let database = try TestDatabase("http_auth")
+        try Workload.prepare(database)
+        let environment = ["DAYBOOK_DATABASE": database.connectionString]
+        let port = try freePort()
+
+        let refused = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--listen", "0.0.0.0:\(port)"]), environment: environment)
+        #expect(refused.status == 64 || refused.status == 2, "exit \(refused.status)")
+        #expect(refused.stderr.contains("--auth-token-file"), "\(refused.stderr)")
+
+        let token = "tok-" + UUID().uuidString + UUID().uuidString
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-token-\(port)")
+        try Data((token + "\n").utf8).write(to: tokenFile)
+        defer { try? FileManager.default.removeItem(at: tokenFile) }
+        let service = try DaybookProcess(
+            Workload.runArguments(
+                database, extra: ["--listen", "0.0.0.0:\(port)", "--auth-token-file", tokenFile.path]),
+            environment: environment)
+        defer { _ = service.stop() }
+        try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
+
+        #expect(try httpGet(port: port, path: "/metrics").status == 401)
+        #expect(try httpGet(port: port, path: "/metrics", token: "wrong" + token).status == 401)
+        #expect(try httpGet(port: port, path: "/metrics", token: String(token.dropLast())).status == 401)
+        #expect(try httpGet(port: port, path: "/readyz").status == 401)
+        let scraped = try httpGet(port: port, path: "/metrics", token: token)
+        #expect(scraped.status == 200)
+        #expect(scraped.body.contains("daybook_streaming"))
+        #expect(try httpGet(port: port, path: "/healthz").status == 200, "liveness needs no token")
+        #expect(!service.stderr.contains(token), "the token never reaches the log")
+
+        let unreadable = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)", "--auth-token-file", "/nonexistent/token"]),
+            environment: environment)
+        #expect(unreadable.status != 0)
+        #expect(unreadable.stderr.contains("cannot read the token file"), "\(unreadable.stderr)")
+
+        let badAddress = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--listen", "localhost"]), environment: environment)
+        #expect(badAddress.status != 0)
+        #expect(badAddress.stderr.contains("HOST:PORT"), "\(badAddress.stderr)")
+    }
+
+    @Test func aPortInUseEndsTheRunWithAClearMessage() throws {
+        let database = try TestDatabase("http_port")
+        try Workload.prepare(database)
+        let port = try freePort()
+        let first = try DaybookProcess(
+            ["run", "--slot", database.name, "--listen", "127.0.0.1:\(port)"],
+            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        defer { _ = first.stop() }
+        try waitUntil("the first daybook serves HTTP", log: first) { first.stderr.contains("serving HTTP") }
+        // Another process on the same port: a different slot, so only the port collides.
+        try database.execute("SELECT pg_create_logical_replication_slot('\(database.name)_2', 'pgoutput')")
+        let collided = try DaybookProcess.run(
+            ["run", "--slot", "\(database.name)_2", "--listen", "127.0.0.1:\(port)"],
+            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        #expect(collided.status != 0)
+        #expect(collided.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(collided.stderr)")
+        #expect(first.isRunning, "the first service is untouched")
+    }
+
+    @Test func readinessFollowsTheSourceConnection() throws {
+        let database = try TestDatabase("http_ready")
+        try Workload.prepare(database)
+        let port = try freePort()
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]),
+            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        defer { _ = service.stop() }
+        try waitUntil("ready", log: service) { (try? httpGet(port: port, path: "/readyz").status) == 200 }
+        #expect(try httpGet(port: port, path: "/readyz").body.contains("\"ready\":true"))
+
+        // Each terminated walsender makes Daybook wait at least a second before reconnecting.
+        var sawUnready: HTTPAnswer?
+        try waitUntil("unready while the source is away", timeout: .seconds(30), every: .milliseconds(50), log: service) {
+            try database.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'")
+            let answer = try httpGet(port: port, path: "/readyz")
+            if answer.status == 503 { sawUnready = answer }
+            return sawUnready != nil
+        }
+        #expect(sawUnready?.body.contains("reconnecting") == true, "\(sawUnready?.body ?? "")")
+        #expect(try httpGet(port: port, path: "/healthz").status == 200, "alive while reconnecting")
+        try waitUntil("ready again once the source is back", log: service) {
+            (try? httpGet(port: port, path: "/readyz").status) == 200
+        }
+    }
+}
+
+// MARK: - Helpers
+
+struct HTTPAnswer {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+}
+
+/// One GET on loopback, with an optional bearer token.
+func httpGet(port: Int, path: String, token: String? = nil) throws -> HTTPAnswer {
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.timeoutInterval = 10
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var answer: Result<HTTPAnswer, any Error> = .failure(SupportError("no answer from \(path)"))
+    URLSession.shared.dataTask(with: request) { data, response, error in
+        if let error {
+            answer = .failure(error)
+        } else if let response = response as? HTTPURLResponse {
+            var headers: [String: String] = [:]
+            for (name, value) in response.allHeaderFields { headers["\(name)"] = "\(value)" }
+            answer = .success(
+                HTTPAnswer(status: response.statusCode, headers: headers, body: String(decoding: data ?? Data(), as: UTF8.self)))
+        }
+        done.signal()
+    }.resume()
+    done.wait()
+    return try answer.get()
+}
+
+/// A loopback port free right now (bound, then released).
+func freePort() throws -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw SupportError("socket() failed") }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw SupportError("cannot bind a loopback port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Runs a tool found on PATH (or in Debian's usual places), with a file as its input.
+func runTool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [name] + arguments
+    if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+/// A real Prometheus (Debian's `prometheus`) scraping one target every second, with its data
+/// in a temporary folder.
+final class PrometheusServer {
+    let port: Int
+    private let process = Process()
+    private let directory: URL
+
+    init(scraping target: Int) throws {
+        port = try freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-prometheus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: daybook
+                static_configs:
+                  - targets: ['127.0.0.1:\(target)']
+            """
+        try Data(config.utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "prometheus", "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        try waitUntil("Prometheus is up") { (try? httpGet(port: port, path: "/-/ready").status) == 200 }
+    }
+
+    /// The value of an instant query's first result, nil when it has none.
+    func query(_ expression: String) throws -> String? {
+        let escaped = expression.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? expression
+        let answer = try httpGet(port: port, path: "/api/v1/query?query=\(escaped)")
+        guard answer.status == 200,
+            let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
+            let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]],
+            let value = result.first?["value"] as? [Any], value.count == 2
+        else { return nil }
+        return value[1] as? String
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
