@@ -14,15 +14,23 @@ public struct PipelineMetrics: Sendable {
     private let checkpointLSN = Gauge(label: DaybookMetric.checkpointLSN.rawValue)
     private let slotLagBytes = Gauge(label: DaybookMetric.slotLagBytes.rawValue)
     private let slotLagSeconds = Gauge(label: DaybookMetric.slotLagSeconds.rawValue)
-    private let streamTime = Gauge(label: DaybookMetric.streamTime.rawValue)
-    private let serverTime = Gauge(label: DaybookMetric.serverTime.rawValue)
-    private let lastHeartbeat = Gauge(label: DaybookMetric.lastHeartbeat.rawValue)
     private let openWindows = Gauge(label: DaybookMetric.openWindows.rawValue)
     private let reconnects = Counter(label: DaybookMetric.reconnects.rawValue)
     private let sinkErrors = Counter(label: DaybookMetric.sinkErrors.rawValue)
     private let streaming = Gauge(label: DaybookMetric.streaming.rawValue)
 
-    public init() {}
+    public init() {
+        // Zero from the start, so that rate() and increase() see the first close.
+        for reason in [CloseReason.data, .heartbeat, .startup, .idle] {
+            Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason.rawValue)]).increment(by: 0)
+        }
+    }
+
+    /// A point in time, as a gauge that exists only once it is known: a timestamp of 0
+    /// would read as "the last heartbeat was 56 years ago".
+    private func record(_ metric: DaybookMetric, _ time: Timestamp) {
+        Gauge(label: metric.rawValue).record(time.unixSeconds)
+    }
 
     /// A checkpoint the sink committed, and how long writing it took.
     func checkpointCommitted(_ checkpoint: Checkpoint, duration: Duration) {
@@ -30,8 +38,8 @@ public struct PipelineMetrics: Sendable {
         checkpointDuration.recordNanoseconds(duration.nanoseconds)
         transactions.increment(by: Int64(checkpoint.transactions))
         checkpointLSN.record(Double(checkpoint.lsn))
-        if let time = checkpoint.streamTime { streamTime.record(time.unixSeconds) }
-        if let time = checkpoint.lastHeartbeat { lastHeartbeat.record(time.unixSeconds) }
+        if let time = checkpoint.streamTime { record(.streamTime, time) }
+        if let time = checkpoint.lastHeartbeat { record(.lastHeartbeat, time) }
         var perTable: [String: TableDelta] = [:]
         for (id, delta) in checkpoint.batch.tableCounts {
             perTable[id.table, default: TableDelta(at: delta.firstChange)].add(delta)
@@ -72,7 +80,7 @@ public struct PipelineMetrics: Sendable {
     ) {
         slotLagBytes.record(Double(serverWALEnd > confirmed ? serverWALEnd - confirmed : 0))
         if let serverClock {
-            serverTime.record(serverClock.unixSeconds)
+            record(.serverTime, serverClock)
             let behind = streamTime.map { serverClock.unixSeconds - $0.unixSeconds } ?? 0
             slotLagSeconds.record(caughtUp ? 0 : max(0, behind))
         }
