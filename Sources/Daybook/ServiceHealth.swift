@@ -25,6 +25,11 @@ public final class ServiceHealth: Sendable {
         public var isReady: Bool
         /// Per check ("source", "sink", "loop"), what it found: "ok" or why not.
         public var checks: [String: String]
+
+        public init(isReady: Bool, checks: [String: String]) {
+            self.isReady = isReady
+            self.checks = checks
+        }
     }
 
     private struct State {

@@ -29,8 +29,10 @@ struct HTTPOptions: ParsableArguments {
         do { return try ListenAddress(parsing: text) } catch { throw ValidationError("--listen: \(error)") }
     }
 
-    func validate() throws {
-        guard let address = try address() else {
+    /// Checks the address and the token rules; `fallback` is the command's default address
+    /// (`serve` has one, `run` serves HTTP only when asked).
+    func check(default fallback: String? = nil) throws {
+        guard let address = try address(default: fallback) else {
             if authTokenFile != nil || insecureNoAuth {
                 throw ValidationError("--auth-token-file and --insecure-no-auth need --listen (or DAYBOOK_LISTEN)")
             }

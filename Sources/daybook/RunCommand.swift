@@ -89,6 +89,7 @@ struct RunCommand: AsyncParsableCommand {
     var heartbeatVia: Heartbeat.Method = .table
 
     func validate() throws {
+        try http.check()
         _ = try windowRequest()
         guard (1...10_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 10000000") }
         guard (2...1_000_000).contains(maxEventsPerKey) else {

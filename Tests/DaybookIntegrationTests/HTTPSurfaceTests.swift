@@ -139,6 +139,57 @@ struct HTTPSurfaceTests {
     }
 }
 
+extension HTTPSurfaceTests {
+    @Test func serveReportsTheSinksFiguresReadOnly() throws {
+        let database = try TestDatabase("http_serve")
+        try Workload.prepare(database)
+        let environment = ["DAYBOOK_DATABASE": database.connectionString]
+        let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        for id in 1...5 { try database.execute("INSERT INTO app.accounts VALUES (\(id), 0)") }
+        try database.heartbeatUntilEveryWindowCloses("the windows close", service: service)
+        #expect(service.stop() == 0)
+        let closed = try #require(
+            try database.scalar("SELECT count(*) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'", [database.name]))
+
+        // A role that may only read the sink, as the README documents.
+        let viewer = "viewer_\(database.name)"
+        try database.execute("CREATE ROLE \(viewer) LOGIN PASSWORD 'viewer-secret'")
+        try database.execute("GRANT USAGE ON SCHEMA daybook TO \(viewer)")
+        try database.execute("GRANT SELECT ON ALL TABLES IN SCHEMA daybook TO \(viewer)")
+        let port = try freePort()
+        let serve = try DaybookProcess(
+            ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(port)"],
+            environment: ["DAYBOOK_DATABASE": database.connectionString + " user=\(viewer) password=viewer-secret"])
+        defer { _ = serve.stop() }
+        try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
+        #expect(try httpGet(port: port, path: "/readyz").status == 200)
+        let metrics = try httpGet(port: port, path: "/metrics").body
+        let closedSeries = metrics.split(separator: "\n").filter { $0.hasPrefix("daybook_windows_closed_total{") }
+        let total = closedSeries.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        #expect("\(total)" == closed, "\(closedSeries)")
+        #expect(metrics.contains("daybook_checkpoint_lsn "))
+        #expect(metrics.contains("daybook_stream_time_seconds "))
+        #expect(metrics.contains("daybook_windows_open 0"))
+        #expect(!metrics.contains("viewer-secret"))
+        // Scraped again: the totals stay totals.
+        #expect(try httpGet(port: port, path: "/metrics").body.contains(closedSeries.first.map(String.init) ?? "-"))
+
+        // A sink that is not there: not ready, with a reason and no connection string.
+        let otherPort = try freePort()
+        let lost = try DaybookProcess(
+            ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(otherPort)", "--sink",
+             "host=127.0.0.1 port=1 dbname=nowhere password=hunter2-secret"],
+            environment: environment)
+        defer { _ = lost.stop() }
+        try waitUntil("the second serve listens", log: lost) { lost.stderr.contains("serving HTTP") }
+        let unready = try httpGet(port: otherPort, path: "/readyz")
+        #expect(unready.status == 503)
+        #expect(unready.body.contains("sink"), "\(unready.body)")
+        #expect(!unready.body.contains("hunter2-secret"))
+        #expect(try httpGet(port: otherPort, path: "/healthz").status == 200)
+    }
+}
+
 // MARK: - Helpers
 
 struct HTTPAnswer {

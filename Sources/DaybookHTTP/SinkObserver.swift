@@ -1,0 +1,70 @@
+import Daybook
+import Metrics
+import NIOPosix
+import PostgresReplication
+import Synchronization
+
+/// `daybook serve`'s view of a slot: the sink's figures (``SinkFigures``) as metrics at each
+/// scrape, and the sink's reachability as readiness. Read-only: it runs SELECTs and nothing
+/// else, so a read-only role is enough.
+///
+/// libpq blocks, so every read runs on NIO's blocking-I/O thread pool, over a connection of
+/// its own that is closed again: a scrape every few seconds does not need a pool.
+public final class SinkObserver: Sendable {
+    let sink: ConnectionString
+    let slot: String
+    /// Closed windows already counted per `closed_by`: the sink holds totals, counters take increments.
+    private let countedClosed = Mutex<[String: Int]>([:])
+
+    public init(sink: ConnectionString, slot: String) {
+        self.sink = sink
+        self.slot = slot
+    }
+
+    private func read() async throws -> SinkFigures? {
+        let sink = sink, slot = slot
+        return try await NIOThreadPool.singleton.runIfActive {
+            let connection: PostgresConnection
+            do throws(PostgresError) { connection = try PostgresConnection(sink) } catch {
+                throw DaybookError.from(error, role: "sink")
+            }
+            try Migrator.requireCurrent(connection)
+            return try SinkFigures.read(connection, slot: slot)
+        }
+    }
+
+    /// Ready when the sink answers with a current schema (the slot may have no checkpoint yet).
+    public func readiness() async -> ServiceHealth.Readiness {
+        do {
+            _ = try await read()
+            return ServiceHealth.Readiness(isReady: true, checks: ["sink": "ok"])
+        } catch let error as DaybookError {
+            return ServiceHealth.Readiness(isReady: false, checks: ["sink": error.message])
+        } catch {
+            return ServiceHealth.Readiness(isReady: false, checks: ["sink": "unavailable"])
+        }
+    }
+
+    /// Reads the sink's figures into the metrics; a sink that does not answer leaves them as
+    /// they were (and `/readyz` says why).
+    public func recordMetrics() async {
+        guard let figures = try? await read() else { return }
+        Gauge(label: DaybookMetric.checkpointLSN.rawValue).record(Double(figures.checkpointLSN))
+        if let time = figures.streamTime { Gauge(label: DaybookMetric.streamTime.rawValue).record(time) }
+        if let time = figures.lastHeartbeat { Gauge(label: DaybookMetric.lastHeartbeat.rawValue).record(time) }
+        Gauge(label: DaybookMetric.openWindows.rawValue).record(figures.openWindows)
+        Gauge(label: DaybookMetric.closingWindows.rawValue).record(figures.closingWindows)
+        let increments = countedClosed.withLock { counted in
+            var increments: [String: Int] = [:]
+            for (reason, total) in figures.closedWindows {
+                increments[reason] = max(0, total - counted[reason, default: 0])
+                counted[reason] = max(total, counted[reason, default: 0])
+            }
+            return increments
+        }
+        for (reason, increment) in increments {
+            Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason)])
+                .increment(by: Int64(increment))
+        }
+    }
+}

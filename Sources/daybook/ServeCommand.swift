@@ -1,0 +1,44 @@
+import ArgumentParser
+import Daybook
+import DaybookHTTP
+import Logging
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve /metrics, /healthz and /readyz from the sink alone, read-only, without streaming.",
+        discussion: """
+            For a machine that only looks, or a deployment that runs `daybook run --until-caught-up` from \
+            cron: the metrics are those the sink can tell (checkpoint LSN, stream time, last heartbeat, \
+            windows open, closing and closed by what), read at each scrape; /readyz answers 200 while the \
+            sink answers with a current schema. Only SELECTs are run: a read-only role is enough (README, \
+            Roles). Listens on 127.0.0.1:9187 unless --listen (or DAYBOOK_LISTEN) says otherwise.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup(title: "HTTP") var http: HTTPOptions
+
+    static let defaultAddress = "127.0.0.1:9187"
+
+    func validate() throws { try http.check(default: Self.defaultAddress) }
+
+    func run() async throws {
+        try bootstrapLogging(level: logging.logLevel)
+        guard let address = try http.address(default: Self.defaultAddress) else { return }
+        let policy = try http.policy(for: address)
+        let logger = Logger(label: "daybook")
+        let registry = MetricsRegistry.bootstrap()
+        let observer = SinkObserver(sink: connection.sinkConnection, slot: connection.slot)
+        let server = DaybookHTTPServer(
+            address: address, policy: policy, metrics: registry,
+            health: .init(isAlive: { true }, readiness: { await observer.readiness() }), logger: logger,
+            beforeScrape: { await observer.recordMetrics() })
+        try await reportingErrors {
+            let group = ServiceGroup(
+                configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
