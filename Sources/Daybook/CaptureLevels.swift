@@ -19,20 +19,15 @@ enum CaptureLevels {
         }
     }
 
-    /// One line per table with a rule, its current level first, for `daybook status`.
-    static func statusLines(slot: String, _ sink: PostgresConnection) throws(PostgresError) -> [String] {
-        let rules = try rules(slot: slot, sink)
+    /// Each table's current level (its latest rule), by table name.
+    static func latest(slot: String, _ sink: PostgresConnection) throws(PostgresError) -> [Status.TableCapture] {
         var latest: [String: CaptureRule] = [:]
-        for rule in rules { latest[rule.table] = rule }
-        guard !latest.isEmpty else { return ["capture levels: every table at keys (daybook capture TABLE LEVEL)"] }
-        var lines = ["capture levels: keys unless listed (daybook capture TABLE LEVEL)"]
-        for table in latest.keys.sorted() {
+        for rule in try rules(slot: slot, sink) { latest[rule.table] = rule }
+        return latest.keys.sorted().map { table in
             let rule = latest[table]!
-            var line = "  \(table): \(rule.level.rawValue) since LSN \(formatLSN(rule.sinceLSN))"
-            if let columns = rule.columns { line += ", columns: key and \(columns.joined(separator: ", "))" }
-            if !rule.excludedColumns.isEmpty { line += ", never: \(rule.excludedColumns.joined(separator: ", "))" }
-            lines.append(line)
+            return Status.TableCapture(
+                table: table, level: rule.level.rawValue, sinceLsn: formatLSN(rule.sinceLSN), columns: rule.columns,
+                excludedColumns: rule.excludedColumns)
         }
-        return lines
     }
 }

@@ -3,7 +3,7 @@
 /// format (and later the HTTP API) reads the same objects.
 ///
 /// Parameters as for the other reports: `$1` slot (NULL for all), `$2`/`$3` the range of
-/// window starts, `$4` a table (NULL for all).
+/// window starts, `$4` a table (NULL for all), `$5` one key (a JSON object; NULL for all).
 enum EventReportSQL {
     /// Events are grouped per key in one pass over the chosen windows' partitions and joined to
     /// their keys by Daybook's key text (`key_changes.key` and `value_events.key` are written
@@ -29,6 +29,10 @@ enum EventReportSQL {
               JOIN chosen USING (slot_name, window_start)
              WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
                AND ($4::text IS NULL OR e.table_name = $4)
+               -- One key: its text as Daybook wrote it, found once (value_events has no index).
+               AND ($5::jsonb IS NULL OR e.key IN (SELECT k.key FROM daybook.key_changes k
+                                                    WHERE k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
+                                                      AND k.key::jsonb = $5::jsonb))
              GROUP BY e.slot_name, e.window_start, e.table_name, e.key
         )
         SELECT json_build_object(
@@ -50,7 +54,7 @@ enum EventReportSQL {
             ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
            AND ev.key = c.key
          WHERE c.window_start >= $2::timestamptz AND c.window_start < $3::timestamptz
-           AND ($4::text IS NULL OR c.table_name = $4)
+           AND ($4::text IS NULL OR c.table_name = $4) AND ($5::jsonb IS NULL OR c.key::jsonb = $5::jsonb)
          ORDER BY c.window_start, c.table_name, c.first_change_at, v.key
         """
     }

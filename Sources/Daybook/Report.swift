@@ -23,8 +23,35 @@ public enum Report {
         public var events = false
         /// Only this table (`schema.name`); nil for all.
         public var table: String?
+        /// Exactly the window that starts at this timestamp (instead of a date or range).
+        public var windowStart: String?
+        /// Per-key rows: at most this many (paging); nil for all.
+        public var limit: Int?
+        /// Per-key rows: only those after this one (paging).
+        public var after: KeyCursor?
+        /// With `events`: only this key (a JSON object, compared as jsonb).
+        public var key: String?
+        /// One row per window (open, closing and closed) with its state and total changes,
+        /// instead of per-table rows.
+        public var windows = false
 
         public init() {}
+    }
+
+    /// Where a page of per-key rows ended: rows are ordered by window, table, first change
+    /// and key, and the next page starts after this one.
+    public struct KeyCursor: Sendable, Codable, Equatable {
+        public var windowStart: String
+        public var table: String
+        public var firstChangeAt: String
+        public var key: String
+
+        public init(windowStart: String, table: String, firstChangeAt: String, key: String) {
+            self.windowStart = windowStart
+            self.table = table
+            self.firstChangeAt = firstChangeAt
+            self.key = key
+        }
     }
 
     static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
@@ -59,12 +86,22 @@ public enum Report {
             if request.events {
                 let lines = try connection.query(
                     EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat),
-                    [request.slot, range.from, range.to, request.table]
+                    [request.slot, range.from, range.to, request.table, request.key]
                 ).rows.compactMap { $0[0] }
                 return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
             }
-            let parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false"]
+            if request.windows {
+                let result = try connection.query(windowsSQL, [request.slot, range.from, range.to])
+                return Output(table: ReportTable(columns: windowColumns, rows: result.rows), notice: notice, day: range.day)
+            }
             let perKey = request.keys || request.top != nil
+            var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
+            if perKey {
+                parameters += [
+                    request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
+                    request.limit.map(String.init),
+                ]
+            }
             let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
             return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
         }
@@ -84,6 +121,12 @@ public enum Report {
         from: String, to: String, day: String?
     ) {
         do {
+            if let start = request.windowStart {
+                let row = try connection.query(
+                    "SELECT $1::timestamptz::text, ($1::timestamptz + interval '1 microsecond')::text", [start]
+                ).rows.first
+                return (row?[0] ?? "-infinity", row?[1] ?? "-infinity", nil)
+            }
             if let date = request.date {
                 let row = try connection.query(
                     "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text, ($1::date)::text", [date]
@@ -96,7 +139,8 @@ public enum Report {
             ).rows.first
             return (row?[0] ?? "-infinity", row?[1] ?? "infinity", nil)
         } catch {
-            let given = [request.date, request.from, request.to].compactMap { $0 }.joined(separator: ", ")
+            let given = [request.windowStart, request.date, request.from, request.to].compactMap { $0 }.joined(
+                separator: ", ")
             throw DaybookError(
                 .invalidArgument, "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp")
         }
@@ -126,6 +170,29 @@ public enum Report {
         return columns
     }
 
+    private static let windowColumns: [ReportTable.Column] =
+        [
+            .init(name: "window_start", kind: .text), .init(name: "window_end", kind: .text),
+            .init(name: "status", kind: .text), .init(name: "closed_by", kind: .text),
+            .init(name: "closes_at", kind: .text), .init(name: "closed_at", kind: .text),
+        ] + ["changes", "transactions", "tables"].map { .init(name: $0, kind: .number) }
+        + [.init(name: "pruned", kind: .text)]
+
+    /// Every window of the range, whatever its state: `closes_at` is the stream time that
+    /// closes it (its end plus grace), `closed_by` what moved stream time there.
+    private static let windowsSQL = """
+        SELECT to_char(w.window_start, '\(windowFormat)'), to_char(w.window_end, '\(windowFormat)'), w.status, w.closed_by,
+               to_char(w.closes_at, '\(windowFormat)'), to_char(w.closed_at, '\(changeFormat)'),
+               coalesce(sum(t.inserts + t.updates + t.deletes + t.truncates), 0), coalesce(sum(t.transactions), 0),
+               count(t.table_name), w.pruned
+          FROM daybook.windows w
+          LEFT JOIN daybook.table_windows t USING (slot_name, window_start)
+         WHERE ($1::text IS NULL OR w.slot_name = $1)
+           AND w.window_start >= $2::timestamptz AND w.window_start < $3::timestamptz
+         GROUP BY w.slot_name, w.window_start, w.window_end, w.status, w.closed_by, w.closes_at, w.closed_at, w.pruned
+         ORDER BY w.window_start, w.slot_name
+        """
+
     private static func tablesSQL(_ request: Request) -> String {
         """
         SELECT to_char(t.window_start, '\(windowFormat)'), to_char(t.window_end, '\(windowFormat)'), t.table_name,
@@ -142,14 +209,21 @@ public enum Report {
           JOIN daybook.windows w USING (slot_name, window_start)
          WHERE ($1::text IS NULL OR t.slot_name = $1)
            AND t.window_start >= $2::timestamptz AND t.window_start < $3::timestamptz
-           AND ($4::boolean OR w.status = 'closed')
+           AND ($4::boolean OR w.status = 'closed') AND ($5::text IS NULL OR t.table_name = $5)
          GROUP BY t.window_start, t.window_end, t.table_name
          ORDER BY t.window_start, t.table_name
         """
     }
 
+    /// Per-key rows. `$5` a table, `$6`–`$9` the cursor (window start, table, first change,
+    /// key: rows after it), `$10` the page size; NULL for none. The rank is computed only for
+    /// `top`: over a day of a million keys it costs a sort of all of them.
     private static func keysSQL(_ request: Request) -> String {
-        let topFilter = request.top.map { "WHERE rank <= \(max($0, 0))" } ?? ""
+        let rank =
+            request.top == nil
+            ? "0 AS rank"
+            : "row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name ORDER BY daybook.op_count(k.ops) DESC, k.key::text) AS rank"
+        let topFilter = request.top.map { "AND rank <= \(max($0, 0))" } ?? ""
         return """
             SELECT ws, we, table_name, key, ops, first_change_at, last_change_at, net\(request.includeOpen ? ", status" : "")
               FROM (
@@ -157,9 +231,7 @@ public enum Report {
                        k.table_name, k.key::text AS key, k.ops,
                        to_char(k.first_change_at, '\(changeFormat)') AS first_change_at,
                        to_char(k.last_change_at, '\(changeFormat)') AS last_change_at,
-                       daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at,
-                       row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name
-                                          ORDER BY daybook.op_count(k.ops) DESC, k.key::text) AS rank
+                       daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at, \(rank)
                   FROM (SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
                           FROM daybook.key_windows
                         UNION ALL
@@ -168,10 +240,13 @@ public enum Report {
                   JOIN daybook.windows w USING (slot_name, window_start)
                  WHERE ($1::text IS NULL OR k.slot_name = $1)
                    AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
-                   AND ($4::boolean OR w.status = 'closed')
+                   AND ($4::boolean OR w.status = 'closed') AND ($5::text IS NULL OR k.table_name = $5)
               ) ranked
-             \(topFilter)
+             WHERE ($6::timestamptz IS NULL
+                    OR (window_start, table_name, first_at, key) > ($6::timestamptz, $7::text, $8::timestamptz, $9::text))
+                   \(topFilter)
              ORDER BY window_start, table_name, \(request.top != nil ? "rank" : "first_at, key")
+             LIMIT $10::bigint
             """
     }
 

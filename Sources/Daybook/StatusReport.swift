@@ -18,9 +18,13 @@ public struct StatusReport: Sendable {
     /// Collects the status as readable lines, warnings last. The source connection is
     /// optional, so that the sink's view still works when the source is down.
     public func lines(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> [String] {
+        Self.lines(of: try collect(source: source, sink: sink))
+    }
+
+    /// Collects the status as values (for `--format json` and the HTTP API).
+    public func collect(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> Status {
         try DaybookError.mapping(role: "sink") {
-            var lines: [String] = []
-            var warnings: [String] = []
+            var status = Status(slot: slot)
             let format = Self.format
             let checkpoint = try sink.query(
                 """
@@ -33,43 +37,38 @@ public struct StatusReport: Sendable {
             ).rows.first
             if let zone = checkpoint?[5] { try sink.query("SELECT set_config('TimeZone', $1, false)", [zone]) }
             var tableHeartbeatIsRecent = false
-            lines += try slotLines(source, warnings: &warnings, tableHeartbeatIsRecent: &tableHeartbeatIsRecent)
+            try collectSource(source, into: &status, tableHeartbeatIsRecent: &tableHeartbeatIsRecent)
             if let checkpoint, checkpoint[0] != "0/0" || checkpoint[1] != nil {
-                lines.append(
-                    "checkpoint: LSN \(checkpoint[0] ?? "?"), written \(checkpoint[2] ?? "?"); stream time \(checkpoint[1] ?? "none")")
-                lines.append("windows: \(checkpoint[3] ?? "?") in \(checkpoint[5] ?? "?"), grace \(checkpoint[4] ?? "?")")
-                if let at = checkpoint[6] {
-                    lines.append("last heartbeat in the stream: \(at) (\(checkpoint[7] ?? "?") ago)")
+                status.checkpoint = Status.Checkpoint(
+                    lsn: checkpoint[0] ?? "0/0", writtenAt: checkpoint[2], streamTime: checkpoint[1],
+                    windowLength: checkpoint[3] ?? "?", grace: checkpoint[4] ?? "?", timeZone: checkpoint[5] ?? "?",
+                    lastHeartbeatAt: checkpoint[6], lastHeartbeatAge: checkpoint[6] == nil ? nil : checkpoint[7])
+                if checkpoint[6] != nil {
                     if checkpoint[8] == "t" && tableHeartbeatIsRecent {
-                        warnings.append(
+                        status.warnings.append(
                             "warning: heartbeats are being written but none has reached the stream for "
                                 + "\(checkpoint[7] ?? "?"): is `daybook run` running and keeping up?")
                     } else if checkpoint[8] == "t" {
-                        warnings.append(
+                        status.warnings.append(
                             "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
                                 + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every")
                     }
                 } else {
-                    lines.append("last heartbeat in the stream: none yet")
-                    warnings.append(
+                    status.warnings.append(
                         "warning: no heartbeat has reached the stream yet: install cron/daybook.crontab, or run with "
                             + "--heartbeat-every, or quiet days will not close")
                 }
-            } else {
-                lines.append("checkpoint: none yet for slot \(slot) (daybook run has not committed anything)")
             }
-            let open = try sink.query(
+            status.openWindows = try sink.query(
                 """
                 SELECT to_char(w.window_start, '\(format)'), to_char(w.window_end, '\(format)'),
                        to_char(w.closes_at, '\(format)'), (w.closes_at - c.stream_time)::text
                   FROM daybook.windows w LEFT JOIN daybook.checkpoint c USING (slot_name)
                  WHERE w.slot_name = $1 AND w.status = 'open' ORDER BY w.window_start
-                """, [slot])
-            lines.append("open windows: \(open.rows.count)")
-            for row in open.rows {
-                lines.append(
-                    "  [\(row[0] ?? "?"), \(row[1] ?? "?")) closes when stream time reaches \(row[2] ?? "?")"
-                        + (row[3].map { " (\($0) of stream time from now)" } ?? ""))
+                """, [slot]
+            ).rows.map { row in
+                Status.OpenWindow(
+                    windowStart: row[0] ?? "?", windowEnd: row[1] ?? "?", closesAt: row[2] ?? "?", streamTimeUntilClose: row[3])
             }
             let closed = try sink.query(
                 """
@@ -77,57 +76,118 @@ public struct StatusReport: Sendable {
                  WHERE slot_name = $1 AND status = 'closed'
                 """, [slot]
             ).rows.first
-            let closing = try sink.query(
+            status.closedWindows = closed?[0].flatMap { Int($0) } ?? 0
+            status.lastClosedWindowEnd = closed?[1]
+            status.closingWindows = try sink.query(
                 """
                 SELECT to_char(window_start, '\(format)'), to_char(window_end, '\(format)'), closed_by
                   FROM daybook.windows WHERE slot_name = $1 AND status = 'closing' ORDER BY window_start
-                """, [slot])
-            for row in closing.rows {
-                lines.append(
-                    "closing: [\(row[0] ?? "?"), \(row[1] ?? "?")) closed by \(row[2] ?? "?"); its results are being made final "
-                        + "(a running daybook run does it; otherwise the next one)")
-            }
-            lines.append("closed windows: \(closed?[0] ?? "0")" + (closed?[1].map { ", the last ending \($0)" } ?? ""))
-            lines += try CaptureLevels.statusLines(slot: slot, sink)
-            return lines + warnings
+                """, [slot]
+            ).rows.map { Status.ClosingWindow(windowStart: $0[0] ?? "?", windowEnd: $0[1] ?? "?", closedBy: $0[2]) }
+            status.captureLevels = try CaptureLevels.latest(slot: slot, sink)
+            return status
         }
+    }
+
+    /// The status as `daybook status` prints it, warnings last.
+    public static func lines(of status: Status) -> [String] {
+        var lines: [String] = []
+        if let error = status.sourceError {
+            lines.append("source: unavailable (\(error))")
+        } else if let slot = status.replicationSlot, slot.exists {
+            let activity = slot.active == true ? "active (pid \(slot.activePid.map(String.init) ?? "?"))" : "inactive"
+            lines.append(
+                "slot \(status.slot): \(activity), confirmed up to \(slot.confirmedLsn ?? "?"), retaining "
+                    + "\(slot.retainedWal ?? "?") of WAL, wal_status \(slot.walStatus ?? "?")")
+        } else {
+            lines.append("slot \(status.slot): missing — run `daybook setup --slot \(status.slot)`")
+        }
+        if status.sourceError == nil {
+            if let beat = status.heartbeatTable, let at = beat.lastWrittenAt {
+                lines.append("heartbeat table: last written \(at) (\(beat.age ?? "?") ago, \(beat.beats) in all)")
+            } else {
+                lines.append("heartbeat table: none (run `daybook setup`, or use `daybook heartbeat --via message`)")
+            }
+        }
+        if let checkpoint = status.checkpoint {
+            lines.append(
+                "checkpoint: LSN \(checkpoint.lsn), written \(checkpoint.writtenAt ?? "?"); stream time \(checkpoint.streamTime ?? "none")")
+            lines.append("windows: \(checkpoint.windowLength) in \(checkpoint.timeZone), grace \(checkpoint.grace)")
+            if let at = checkpoint.lastHeartbeatAt {
+                lines.append("last heartbeat in the stream: \(at) (\(checkpoint.lastHeartbeatAge ?? "?") ago)")
+            } else {
+                lines.append("last heartbeat in the stream: none yet")
+            }
+        } else {
+            lines.append("checkpoint: none yet for slot \(status.slot) (daybook run has not committed anything)")
+        }
+        lines.append("open windows: \(status.openWindows.count)")
+        for window in status.openWindows {
+            lines.append(
+                "  [\(window.windowStart), \(window.windowEnd)) closes when stream time reaches \(window.closesAt)"
+                    + (window.streamTimeUntilClose.map { " (\($0) of stream time from now)" } ?? ""))
+        }
+        for window in status.closingWindows {
+            lines.append(
+                "closing: [\(window.windowStart), \(window.windowEnd)) closed by \(window.closedBy ?? "?"); its results are being made final "
+                    + "(a running daybook run does it; otherwise the next one)")
+        }
+        lines.append(
+            "closed windows: \(status.closedWindows)" + (status.lastClosedWindowEnd.map { ", the last ending \($0)" } ?? ""))
+        if status.captureLevels.isEmpty {
+            lines.append("capture levels: every table at keys (daybook capture TABLE LEVEL)")
+        } else {
+            lines.append("capture levels: keys unless listed (daybook capture TABLE LEVEL)")
+            for capture in status.captureLevels {
+                var line = "  \(capture.table): \(capture.level) since LSN \(capture.sinceLsn)"
+                if let columns = capture.columns { line += ", columns: key and \(columns.joined(separator: ", "))" }
+                if !capture.excludedColumns.isEmpty { line += ", never: \(capture.excludedColumns.joined(separator: ", "))" }
+                lines.append(line)
+            }
+        }
+        return lines + status.warnings
     }
 
     /// The source's part. `tableHeartbeatIsRecent` tells whether the heartbeat table was
     /// written within twice the interval, to tell a stopped cron from a stopped service.
-    private func slotLines(
-        _ source: Result<PostgresConnection, DaybookError>, warnings: inout [String], tableHeartbeatIsRecent: inout Bool
-    ) throws -> [String] {
+    private func collectSource(
+        _ source: Result<PostgresConnection, DaybookError>, into status: inout Status,
+        tableHeartbeatIsRecent: inout Bool
+    ) throws {
         let connection: PostgresConnection
         switch source {
         case .success(let value): connection = value
-        case .failure(let error): return ["source: unavailable (\(error.message))"]
+        case .failure(let error):
+            status.sourceError = error.message
+            return
         }
         let format = Self.format
-        var lines: [String] = []
         let row = try connection.query(
             """
             SELECT active, active_pid::text, confirmed_flush_lsn::text, wal_status,
                    pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)),
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > $2::numeric
+                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > $2::numeric,
+                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text
               FROM pg_replication_slots WHERE slot_name = $1
             """, [slot, String(maxRetainedWAL)]
         ).rows.first
+        status.sourceClock = try connection.query(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        ).scalar
         if let row {
-            let activity = row[0] == "t" ? "active (pid \(row[1] ?? "?"))" : "inactive"
-            lines.append(
-                "slot \(slot): \(activity), confirmed up to \(row[2] ?? "?"), retaining \(row[4] ?? "?") of WAL, "
-                    + "wal_status \(row[3] ?? "?")")
+            status.replicationSlot = Status.ReplicationSlot(
+                exists: true, active: row[0] == "t", activePid: row[1].flatMap { Int($0) }, confirmedLsn: row[2],
+                walStatus: row[3], retainedWal: row[4], retainedWalBytes: row[6].flatMap { Int64($0) })
             if row[5] == "t" {
-                warnings.append(
+                status.warnings.append(
                     "warning: slot \(slot) retains \(row[4] ?? "?") of WAL; is `daybook run` running and keeping up? "
                         + "(a slot nobody reads keeps WAL forever)")
             }
             if row[3] == "lost" {
-                warnings.append("warning: slot \(slot) was invalidated (wal_status lost): recreate it with `daybook setup`")
+                status.warnings.append("warning: slot \(slot) was invalidated (wal_status lost): recreate it with `daybook setup`")
             }
         } else {
-            lines.append("slot \(slot): missing — run `daybook setup --slot \(slot)`")
+            status.replicationSlot = Status.ReplicationSlot(exists: false)
         }
         let beat = try? connection.query(
             """
@@ -138,15 +198,14 @@ public struct StatusReport: Sendable {
         ).rows.first
         tableHeartbeatIsRecent = beat?[3] == "t"
         if let beat, let at = beat[0] {
-            lines.append("heartbeat table: last written \(at) (\(beat[1] ?? "?") ago, \(beat[2] ?? "0") in all)")
-            if try !SourceChecks.heartbeatIsPublished(connection, publication) {
-                warnings.append(
+            let published = try SourceChecks.heartbeatIsPublished(connection, publication)
+            status.heartbeatTable = Status.HeartbeatTable(
+                lastWrittenAt: at, age: beat[1], beats: beat[2].flatMap { Int64($0) } ?? 0, published: published)
+            if !published {
+                status.warnings.append(
                     "warning: daybook.heartbeat is not in publication \(publication), so table heartbeats never arrive: "
                         + "run `daybook setup --publication \(publication)`")
             }
-        } else {
-            lines.append("heartbeat table: none (run `daybook setup`, or use `daybook heartbeat --via message`)")
         }
-        return lines
     }
 }

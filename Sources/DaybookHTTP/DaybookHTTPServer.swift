@@ -7,7 +7,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 
-/// The HTTP side of Daybook: `/metrics`, `/healthz` and `/readyz`, beside the stream
+/// The HTTP side of Daybook: `/metrics`, `/healthz`, `/readyz` and the JSON API, beside the stream
 /// (`daybook run --listen`) or from the sink alone (`daybook serve`), as a ServiceLifecycle
 /// service that stops with the rest of the process.
 ///
@@ -38,11 +38,13 @@ public struct DaybookHTTPServer: Service {
     let logger: Logger
     /// Runs before each scrape (`serve` reads the sink's figures into the registry here).
     let beforeScrape: @Sendable () async -> Void
+    let api: DaybookAPI
 
     public init(
-        address: ListenAddress, policy: AccessPolicy, metrics: MetricsRegistry, health: Health, logger: Logger,
-        beforeScrape: @escaping @Sendable () async -> Void = {}
+        address: ListenAddress, policy: AccessPolicy, metrics: MetricsRegistry, health: Health, api: DaybookAPI,
+        logger: Logger, beforeScrape: @escaping @Sendable () async -> Void = {}
     ) {
+        self.api = api
         self.address = address
         self.policy = policy
         self.metrics = metrics
@@ -54,6 +56,7 @@ public struct DaybookHTTPServer: Service {
     public func run() async throws {
         let router = Router()
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: BearerTokenMiddleware(policy: policy))
         let health = health, metrics = metrics, beforeScrape = beforeScrape
         router.get("/healthz") { _, _ -> Response in
@@ -72,6 +75,7 @@ public struct DaybookHTTPServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
+        api.register(on: router)
         let address = address, logger = logger
         let app = Application(
             router: router,

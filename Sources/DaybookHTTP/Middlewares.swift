@@ -25,9 +25,13 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do { response = try await next(request, context) } catch let error as HTTPError {
-            response = Response(
-                status: error.status, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: (error.body ?? "\(error.status.reasonPhrase)") + "\n")))
+            let message = error.body ?? error.status.reasonPhrase
+            response =
+                request.uri.path.hasPrefix("/api/")
+                ? DaybookAPI.problem(error.status, message)
+                : Response(
+                    status: error.status, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: .init(byteBuffer: .init(string: message + "\n")))
         }
         response.headers[.contentSecurityPolicy] =
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -36,5 +40,18 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[Self.frameOptions] = "DENY"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
+    }
+}
+
+/// Everything here only reads: any method but GET and HEAD gets 405 with `Allow`, before
+/// routing (which would answer 404 for a path that exists).
+struct ReadOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            return Response(
+                status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: .init(string: "read-only: GET or HEAD\n")))
+        }
+        return try await next(request, context)
     }
 }

@@ -45,6 +45,11 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .long, help: "Per-key rows instead of per-table rows.")
     var keys = false
 
+    @Flag(
+        name: .long,
+        help: "One row per window, open ones included: its state, what closed it, when it closes, total changes.")
+    var windows = false
+
     @Option(name: .long, help: "Per-key rows, only the N most-changed keys of each table and window.")
     var top: Int?
 
@@ -75,10 +80,12 @@ struct ReportCommand: ParsableCommand {
         }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
         if events && (keys || top != nil) { throw ValidationError("give --events or --keys/--top, not both") }
+        if windows && (events || keys || top != nil || table != nil) {
+            throw ValidationError("--windows lists windows; it goes without --keys, --top, --events and --table")
+        }
         if events && includeOpen {
             throw ValidationError("--events shows closed windows only (a day's events are final once it closes)")
         }
-        if table != nil && !events { throw ValidationError("--table goes with --events") }
         if saveDir != nil && date == nil { throw ValidationError("--save-dir names the file by --date; give --date too") }
     }
 
@@ -113,6 +120,7 @@ struct ReportCommand: ParsableCommand {
             request.timeZone = timeZone
             request.events = events
             request.table = table
+            request.windows = windows
             let output = try Report.fetch(request, from: sink)
             var text: String
             if let lines = output.events {

@@ -102,6 +102,14 @@ struct RunCommand: AsyncParsableCommand {
         _ = try endLSN()
     }
 
+    /// What the API's status shows: warnings by this run's heartbeat interval when it makes them.
+    private func statusReport() throws -> StatusReport {
+        var report = StatusReport(slot: connection.slot)
+        report.publication = publication.first ?? "daybook"
+        if let interval = try heartbeatInterval() { report.heartbeatInterval = interval }
+        return report
+    }
+
     private func endLSN() throws -> UInt64? {
         guard let untilLSN else { return nil }
         guard let lsn = LSN(untilLSN)?.rawValue else {
@@ -181,7 +189,11 @@ struct RunCommand: AsyncParsableCommand {
                 .init(
                     service: DaybookHTTPServer(
                         address: address, policy: try http.policy(for: address), metrics: registry,
-                        health: .pipeline(health), logger: logger)))
+                        health: .pipeline(health),
+                        api: DaybookAPI(
+                            sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
+                            status: try statusReport()),
+                        logger: logger)))
         }
         let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(), health: health)
         if let interval = try heartbeatInterval() {

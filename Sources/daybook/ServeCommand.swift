@@ -33,7 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
         let observer = SinkObserver(sink: connection.sinkConnection, slot: connection.slot)
         let server = DaybookHTTPServer(
             address: address, policy: policy, metrics: registry,
-            health: .init(isAlive: { true }, readiness: { await observer.readiness() }), logger: logger,
+            health: .init(isAlive: { true }, readiness: { await observer.readiness() }),
+            api: DaybookAPI(
+                sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
+                status: StatusReport(slot: connection.slot)),
+            logger: logger,
             beforeScrape: { await observer.recordMetrics() })
         try await reportingErrors {
             let group = ServiceGroup(

@@ -14,6 +14,9 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @Option(name: .long, help: "Output: text (lines, warnings last) or json (one object, as GET /api/v1/status serves it).")
+    var format: StatusFormat = .text
+
     @Option(name: .long, help: "Publication that should carry daybook.heartbeat.")
     var publication: String = "daybook"
 
@@ -41,7 +44,15 @@ struct StatusCommand: ParsableCommand {
             report.publication = publication
             report.heartbeatInterval = try DurationText.duration(heartbeatInterval)
             report.maxRetainedWAL = Int64(maxRetainedWal) * 1_048_576
-            for line in try report.lines(source: source, sink: sink) { print(line) }
+            let status = try report.collect(source: source, sink: sink)
+            switch format {
+            case .text: for line in StatusReport.lines(of: status) { print(line) }
+            case .json: print(JSONOutput.text(status))
+            }
         }
     }
+}
+
+enum StatusFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }

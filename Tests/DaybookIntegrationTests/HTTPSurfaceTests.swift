@@ -200,7 +200,12 @@ struct HTTPAnswer {
 
 /// One GET on loopback, with an optional bearer token.
 func httpGet(port: Int, path: String, token: String? = nil) throws -> HTTPAnswer {
+    try httpRequest(port: port, path: path, method: "GET", token: token)
+}
+
+func httpRequest(port: Int, path: String, method: String, token: String? = nil) throws -> HTTPAnswer {
     var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.httpMethod = method
     request.timeoutInterval = 10
     if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     let done = DispatchSemaphore(value: 0)

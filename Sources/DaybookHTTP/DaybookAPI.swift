@@ -1,0 +1,274 @@
+import Daybook
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import PostgresReplication
+
+/// The read-only JSON API, `/api/v1/…`, described by ``OpenAPIDocument``.
+///
+/// Every answer comes from Daybook's one query layer: ``StatusReport`` (as `daybook status
+/// --format json`) and ``Report`` (as `daybook report --format json`, one object per row),
+/// so the CLI and HTTP never disagree. Parameters reach SQL only as bind parameters; a bad one
+/// gets 400 with what is wrong, a sink that does not answer 503, never 500.
+public struct DaybookAPI: Sendable {
+    let sink: ConnectionString
+    /// The source, for the status's slot and heartbeat-table part; nil leaves them out.
+    let source: ConnectionString?
+    let slot: String
+    let status: StatusReport
+
+    /// Largest page of keys.
+    static let maxLimit = 1_000
+    static let defaultLimit = 100
+
+    public init(sink: ConnectionString, source: ConnectionString?, slot: String, status: StatusReport) {
+        self.sink = sink
+        self.source = source
+        self.slot = slot
+        self.status = status
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        let api = self
+        let group = router.group("api/v1")
+        group.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        group.get("status") { _, _ in await api.answer { try api.statusJSON() } }
+        group.get("windows") { request, _ in
+            await api.answer {
+                var report = Report.Request()
+                report.windows = true
+                report.from = try request.moment("from")
+                report.to = try request.moment("to")
+                if report.from == nil && report.to == nil {
+                    report.from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-30 * 86_400))
+                }
+                return try api.page(report)
+            }
+        }
+        group.get("windows/:start/tables") { request, context in
+            await api.answer {
+                var report = Report.Request()
+                report.windowStart = try context.windowStart()
+                report.includeOpen = true
+                report.table = try request.text("table")
+                return try api.page(report, requireWindow: true)
+            }
+        }
+        group.get("windows/:start/keys") { request, context in
+            await api.answer {
+                var report = Report.Request()
+                report.windowStart = try context.windowStart()
+                report.keys = true
+                report.includeOpen = true
+                report.table = try request.text("table")
+                report.top = try request.integer("top", in: 1...Self.maxLimit)
+                let limit = try request.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit
+                // top answers in one page (at most top keys per table): cursor and limit are for all keys.
+                if let cursor = try request.text("cursor"), report.top == nil {
+                    report.after = try KeyCursorText.decode(cursor)
+                }
+                if report.top == nil { report.limit = limit + 1 }
+                return try api.page(report, requireWindow: true, pageSize: report.top == nil ? limit : nil)
+            }
+        }
+        group.get("windows/:start/events") { request, context in
+            await api.answer {
+                var report = Report.Request()
+                report.windowStart = try context.windowStart()
+                report.events = true
+                guard let table = try request.text("table"), let key = try request.text("key") else {
+                    throw APIError.badRequest("give table (schema.table) and key (its JSON object, e.g. {\"id\":\"42\"})")
+                }
+                guard key.hasPrefix("{"), key.hasSuffix("}") else {
+                    throw APIError.badRequest("key must be a JSON object such as {\"id\":\"42\"} (column to text value)")
+                }
+                // Braces around something that is no JSON object name no key either.
+                guard let object = try? JSONSerialization.jsonObject(with: Data(key.utf8)), object is [String: Any],
+                    !key.contains("\\u0000")
+                else { throw APIError.notFound("no key \(key) in \(table): a key is a JSON object such as {\"id\":\"42\"}") }
+                report.table = table
+                report.key = key
+                return try api.page(report, requireWindow: true, requireItems: "no events of key \(key) in \(table) in this window (is the table captured at values? daybook capture \(table) values)")
+            }
+        }
+    }
+
+    // MARK: Answers
+
+    private func statusJSON() throws -> String {
+        let sinkConnection = try connect(sink, role: "sink")
+        try Migrator.requireCurrent(sinkConnection)
+        let sourceConnection: Result<PostgresConnection, DaybookError>
+        if let source {
+            do throws(PostgresError) { sourceConnection = .success(try PostgresConnection(source)) } catch {
+                sourceConnection = .failure(DaybookError.from(error, role: "source"))
+            }
+        } else {
+            sourceConnection = .failure(DaybookError(.configuration, "not asked (serve without a source)"))
+        }
+        return JSONOutput.text(try status.collect(source: sourceConnection, sink: sinkConnection))
+    }
+
+    /// One report as `{"items": [...], "next_cursor": …, "notice": …}`; items are the objects
+    /// `daybook report --format json` prints. With `pageSize`, one more row than the page was
+    /// asked for: its presence says there is a next page.
+    private func page(
+        _ request: Report.Request, requireWindow: Bool = false, pageSize: Int? = nil, requireItems: String? = nil
+    ) throws -> String {
+        var request = request
+        request.slot = slot
+        let connection = try connect(sink, role: "sink")
+        try Migrator.requireCurrent(connection)
+        let output: Report.Output
+        do { output = try Report.fetch(request, from: connection) } catch {
+            // A start that is no moment at all (February 30th) starts no window either, and a
+            // key PostgreSQL cannot read as JSON (a lone surrogate) names no key.
+            if let key = request.key, error.code == .query {
+                throw APIError.notFound("no key \(key) in \(request.table ?? "that table"): the key is not valid JSON")
+            }
+            guard requireWindow, error.code == .invalidArgument else { throw error }
+            throw APIError.notFound("no window of slot \(slot) starts at \(request.windowStart ?? ""): \(error.message)")
+        }
+        if requireWindow, let start = request.windowStart, try !windowExists(start, connection) {
+            throw APIError.notFound("no window of slot \(slot) starts at \(start): see /api/v1/windows")
+        }
+        var items: [String]
+        var nextCursor: String?
+        if let events = output.events {
+            items = events
+            if items.isEmpty, let requireItems { throw APIError.notFound(requireItems) }
+        } else {
+            var table = output.table
+            if let pageSize, table.rows.count > pageSize {
+                table.rows.removeLast(table.rows.count - pageSize)
+                let last = table.records.last ?? [:]
+                nextCursor = KeyCursorText.encode(
+                    Report.KeyCursor(
+                        windowStart: last["window_start"] ?? "", table: last["table"] ?? "",
+                        firstChangeAt: last["first_change_at"] ?? "", key: last["key"] ?? ""))
+            }
+            items = table.rows.isEmpty ? [] : ReportFormat.json.render(table).split(separator: "\n").map(String.init)
+        }
+        var json = "{\"items\":[" + items.joined(separator: ",") + "]"
+        json += ",\"next_cursor\":" + (nextCursor.map { JSONOutput.text($0) } ?? "null")
+        json += ",\"notice\":" + (output.notice.map { JSONOutput.text($0) } ?? "null") + "}"
+        return json
+    }
+
+    private func windowExists(_ start: String, _ connection: PostgresConnection) throws -> Bool {
+        do {
+            return try connection.query(
+                "SELECT 1 FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz", [slot, start]
+            ).rows.count > 0
+        } catch {
+            throw DaybookError.from(error, role: "sink")
+        }
+    }
+
+    private func connect(_ string: ConnectionString, role: String) throws(DaybookError) -> PostgresConnection {
+        do { return try PostgresConnection(string) } catch { throw DaybookError.from(error, role: role) }
+    }
+
+    /// Runs `body` on NIO's blocking pool (libpq blocks) and turns its result or error into a
+    /// response: 400 for what the caller got wrong, 404 for what is not there, 503 when the
+    /// sink cannot answer.
+    private func answer(_ body: @escaping @Sendable () throws -> String) async -> Response {
+        do {
+            let json = try await NIOThreadPool.singleton.runIfActive { try body() }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+        } catch let error as APIError {
+            return Self.problem(error.status, error.message)
+        } catch let error as DaybookError {
+            switch error.code {
+            case .invalidArgument: return Self.problem(.badRequest, error.message)
+            case .connection, .authentication, .sinkNotMigrated, .sinkNewer, .permission:
+                return Self.problem(.serviceUnavailable, error.message)
+            default: return Self.problem(.serviceUnavailable, error.message)
+            }
+        } catch {
+            return Self.problem(.serviceUnavailable, "the request could not be answered: \(type(of: error))")
+        }
+    }
+
+    static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":" + JSONOutput.text(message) + "}")))
+    }
+}
+
+/// A request the API cannot answer as asked.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, message: message) }
+}
+
+/// The cursor as the API hands it out: URL-safe base64 of its JSON, opaque to clients.
+enum KeyCursorText {
+    static func encode(_ cursor: Report.KeyCursor) -> String {
+        JSONOutput.encode(cursor).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) throws(APIError) -> Report.KeyCursor {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        // An opaque cursor that is not one of ours names a page that does not exist.
+        guard let data = Data(base64Encoded: base64), let cursor = try? decoder.decode(Report.KeyCursor.self, from: data)
+        else { throw APIError.notFound("no such page: the cursor is not one this API handed out; use next_cursor as given") }
+        return cursor
+    }
+}
+
+extension BasicRequestContext {
+    /// The `{start}` path segment, percent-decoded (clients encode its `+` and `:`).
+    func windowStart() throws(APIError) -> String {
+        guard let raw = parameters.get("start"), let start = raw.removingPercentEncoding, !start.isEmpty else {
+            throw APIError.badRequest("the window start in the path is missing or not percent-encoded text")
+        }
+        return start
+    }
+}
+
+extension Request {
+    /// A query parameter's text; an empty one is a mistake worth saying.
+    func text(_ name: String) throws(APIError) -> String? {
+        guard let value = uri.queryParameters[name[...]] else { return nil }
+        guard !value.isEmpty else { throw APIError.badRequest("\(name) is empty: leave it out or give a value") }
+        return String(value)
+    }
+
+    /// A date, a word PostgreSQL knows (today) or an ISO 8601 timestamp; timestamps are
+    /// handed on in UTC, since PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows.
+    func moment(_ name: String) throws(APIError) -> String? {
+        guard let text = try text(name) else { return nil }
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = options
+            if let date = parser.date(from: text) {
+                let printer = ISO8601DateFormatter()
+                printer.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                return printer.string(from: date)
+            }
+        }
+        return text
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard let text = try text(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,192 @@
+/// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+///
+/// Kept in the binary (no file to lose beside it) and checked by the tests: schemathesis
+/// fuzzes a running `daybook serve` against it, and every answer must fit it.
+enum OpenAPIDocument {
+    static let json = #"""
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Daybook",
+            "version": "1",
+            "description": "Read-only access to Daybook's daily change summaries: the objects are those `daybook status --format json` and `daybook report --format json` print. Times are ISO 8601 in the slot's time zone. A non-loopback server needs a bearer token."
+          },
+          "servers": [{"url": "/"}],
+          "security": [{}, {"bearer": []}],
+          "paths": {
+            "/api/v1/status": {
+              "get": {
+                "operationId": "status",
+                "summary": "What `daybook status` shows: slot, checkpoint, stream time, windows, heartbeats, warnings.",
+                "responses": {
+                  "200": {"description": "The status.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            },
+            "/api/v1/windows": {
+              "get": {
+                "operationId": "windows",
+                "summary": "Windows whose start lies in [from, to), open ones included (`daybook report --windows`). Without from and to: the last 30 days.",
+                "parameters": [
+                  {"$ref": "#/components/parameters/From"},
+                  {"$ref": "#/components/parameters/To"}
+                ],
+                "responses": {
+                  "200": {"description": "One object per window.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WindowPage"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            },
+            "/api/v1/windows/{start}/tables": {
+              "get": {
+                "operationId": "windowTables",
+                "summary": "A window's per-table results (`daybook report --include-open`); live figures while it is open.",
+                "parameters": [
+                  {"$ref": "#/components/parameters/Start"},
+                  {"$ref": "#/components/parameters/Table"}
+                ],
+                "responses": {
+                  "200": {"description": "One object per table.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TablePage"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            },
+            "/api/v1/windows/{start}/keys": {
+              "get": {
+                "operationId": "windowKeys",
+                "summary": "A window's keys (`daybook report --keys`, or `--top N`): paged by first change, with a cursor.",
+                "parameters": [
+                  {"$ref": "#/components/parameters/Start"},
+                  {"$ref": "#/components/parameters/Table"},
+                  {"name": "top", "in": "query", "description": "Only the N most-changed keys of each table, in one page (cursor and limit are then ignored).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                  {"name": "limit", "in": "query", "description": "Keys per page (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                  {"name": "cursor", "in": "query", "description": "next_cursor of the previous page, as given (another names no page: 404).", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}
+                ],
+                "responses": {
+                  "200": {"description": "One object per key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyPage"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            },
+            "/api/v1/windows/{start}/events": {
+              "get": {
+                "operationId": "keyEvents",
+                "summary": "One key's events with their values in a closed window (`daybook report --events`), for tables captured at values.",
+                "parameters": [
+                  {"$ref": "#/components/parameters/Start"},
+                  {"name": "table", "in": "query", "required": true, "description": "schema.table", "schema": {"type": "string", "minLength": 1}},
+                  {"name": "key", "in": "query", "required": true, "description": "The key as a JSON object, column to text value, e.g. {\"id\":\"42\"}.", "schema": {"type": "string", "pattern": "^\\{.*\\}$"}}
+                ],
+                "responses": {
+                  "200": {"description": "The key's object, with its events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            }
+          },
+          "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+              "Start": {"name": "start", "in": "path", "required": true, "description": "The window's start as listed by /api/v1/windows, e.g. 2026-12-01T00:00:00+00:00 (or a date: its midnight in the slot's time zone).", "schema": {"$ref": "#/components/schemas/Moment"}},
+              "Table": {"name": "table", "in": "query", "description": "Only this table (schema.table).", "schema": {"type": "string", "minLength": 1}},
+              "From": {"name": "from", "in": "query", "description": "A date (2026-12-01, yesterday) or timestamp, in the slot's time zone unless it has an offset; inclusive.", "schema": {"$ref": "#/components/schemas/Moment"}},
+              "To": {"name": "to", "in": "query", "description": "A date or timestamp; exclusive.", "schema": {"$ref": "#/components/schemas/Moment"}}
+            },
+            "responses": {
+              "BadRequest": {"description": "A parameter is wrong; the message says which and how.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+              "NotFound": {"description": "No such window (or path).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+              "Unauthorized": {"description": "A bearer token is needed.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+              "Unavailable": {"description": "The sink did not answer; the message says why.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            },
+            "schemas": {
+              "Moment": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, {"enum": ["today", "yesterday", "tomorrow"]}]},
+              "Problem": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+              "Time": {"type": ["string", "null"]},
+              "Notice": {"type": ["string", "null"], "description": "What a reader should know: windows not final yet, pruned days."},
+              "WindowPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/WindowRow"}},
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
+              "WindowRow": {"type": "object", "required": ["window_start", "window_end", "status", "closed_by", "closes_at", "closed_at", "changes", "transactions", "tables", "pruned"], "properties": {
+                "window_start": {"type": "string"}, "window_end": {"type": "string"},
+                "status": {"enum": ["open", "closing", "closed"]},
+                "closed_by": {"enum": ["data", "heartbeat", "startup", "idle", null]},
+                "closes_at": {"type": "string", "description": "The stream time that closes it: its end plus grace."},
+                "closed_at": {"$ref": "#/components/schemas/Time"},
+                "changes": {"type": "integer"}, "transactions": {"type": "integer"}, "tables": {"type": "integer"},
+                "pruned": {"enum": ["keys", "all", null]}}},
+              "TablePage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/TableRow"}},
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
+              "TableRow": {"type": "object", "required": ["window_start", "window_end", "table", "inserts", "updates", "deletes", "truncates", "transactions", "keys", "first_change_at", "last_change_at", "late", "levels", "status"], "properties": {
+                "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
+                "inserts": {"type": "integer"}, "updates": {"type": "integer"}, "deletes": {"type": "integer"},
+                "truncates": {"type": "integer"}, "transactions": {"type": "integer"}, "keys": {"type": ["integer", "null"]},
+                "first_change_at": {"$ref": "#/components/schemas/Time"}, "last_change_at": {"$ref": "#/components/schemas/Time"},
+                "late": {"type": ["integer", "null"]}, "levels": {"type": ["string", "null"]},
+                "status": {"enum": ["open", "closing", "closed"]}}},
+              "KeyPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/KeyRow"}},
+                "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last."},
+                "notice": {"$ref": "#/components/schemas/Notice"}}},
+              "KeyRow": {"type": "object", "required": ["window_start", "window_end", "table", "key", "ops", "first_change_at", "last_change_at", "net", "status"], "properties": {
+                "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
+                "key": {"type": "object"}, "ops": {"type": "string", "description": "I, U, D in commit order; run-length past 64 (I U×999998 D)."},
+                "first_change_at": {"type": "string"}, "last_change_at": {"type": "string"},
+                "net": {"type": "string"}, "status": {"enum": ["open", "closing", "closed"]}}},
+              "EventPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/KeyEvents"}},
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
+              "KeyEvents": {"type": "object", "required": ["window_start", "window_end", "table", "key", "ops", "net", "first_change_at", "last_change_at", "before", "changed", "truncated", "events_left_out", "events"], "properties": {
+                "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
+                "key": {"type": "object"}, "ops": {"type": "string"}, "net": {"type": "string"},
+                "first_change_at": {"type": "string"}, "last_change_at": {"type": "string"},
+                "before": {"enum": ["known", "none", "unknown"]},
+                "changed": {"type": "object", "additionalProperties": {"type": "object", "properties": {"before": {"type": ["string", "null"]}, "after": {"type": ["string", "null"]}}}},
+                "truncated": {"type": "boolean"}, "events_left_out": {"type": "integer"},
+                "events": {"type": "array", "items": {"type": "object", "required": ["op", "at", "lsn", "row"], "properties": {
+                  "op": {"enum": ["I", "U", "D"]}, "at": {"type": "string"}, "lsn": {"type": "string"},
+                  "row": {"type": ["object", "null"]}, "old_key": {"type": "object"}, "new_key": {"type": "object"},
+                  "old_row": {"type": "object"}, "unchanged": {"type": "array", "items": {"type": "string"}}}}}}},
+              "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "warnings"], "properties": {
+                "slot": {"type": "string"},
+                "source_error": {"type": "string"},
+                "source_clock": {"type": "string", "description": "The source's clock, UTC."},
+                "replication_slot": {"type": "object", "required": ["exists"], "properties": {
+                  "exists": {"type": "boolean"}, "active": {"type": "boolean"}, "active_pid": {"type": "integer"},
+                  "confirmed_lsn": {"type": "string"}, "wal_status": {"type": "string"},
+                  "retained_wal": {"type": "string"}, "retained_wal_bytes": {"type": "integer"}}},
+                "heartbeat_table": {"type": "object", "required": ["beats", "published"], "properties": {
+                  "last_written_at": {"type": "string"}, "age": {"type": "string"}, "beats": {"type": "integer"}, "published": {"type": "boolean"}}},
+                "checkpoint": {"type": "object", "required": ["lsn", "window_length", "grace", "time_zone"], "properties": {
+                  "lsn": {"type": "string"}, "written_at": {"type": "string"}, "stream_time": {"type": "string"},
+                  "window_length": {"type": "string"}, "grace": {"type": "string"}, "time_zone": {"type": "string"},
+                  "last_heartbeat_at": {"type": "string"}, "last_heartbeat_age": {"type": "string"}}},
+                "open_windows": {"type": "array", "items": {"type": "object", "required": ["window_start", "window_end", "closes_at"], "properties": {
+                  "window_start": {"type": "string"}, "window_end": {"type": "string"}, "closes_at": {"type": "string"},
+                  "stream_time_until_close": {"type": "string"}}}},
+                "closing_windows": {"type": "array", "items": {"type": "object", "required": ["window_start", "window_end"], "properties": {
+                  "window_start": {"type": "string"}, "window_end": {"type": "string"}, "closed_by": {"type": "string"}}}},
+                "closed_windows": {"type": "integer"},
+                "last_closed_window_end": {"type": "string"},
+                "capture_levels": {"type": "array", "items": {"type": "object", "required": ["table", "level", "since_lsn", "excluded_columns"], "properties": {
+                  "table": {"type": "string"}, "level": {"enum": ["counts", "keys", "values"]}, "since_lsn": {"type": "string"},
+                  "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}}}}},
+                "warnings": {"type": "array", "items": {"type": "string"}}}}
+            }
+          }
+        }
+        """#
+}
