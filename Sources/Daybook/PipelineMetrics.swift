@@ -18,8 +18,11 @@ public struct PipelineMetrics: Sendable {
     private let reconnects = Counter(label: DaybookMetric.reconnects.rawValue)
     private let sinkErrors = Counter(label: DaybookMetric.sinkErrors.rawValue)
     private let streaming = Gauge(label: DaybookMetric.streaming.rawValue)
+    /// The lag over the last hour, for the dashboard; nil when nobody looks.
+    let lagHistory: LagHistory?
 
-    public init() {
+    public init(lagHistory: LagHistory? = nil) {
+        self.lagHistory = lagHistory
         // Zero from the start, so that rate() and increase() see the first close.
         for reason in [CloseReason.data, .heartbeat, .startup, .idle] {
             Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason.rawValue)]).increment(by: 0)
@@ -78,12 +81,16 @@ public struct PipelineMetrics: Sendable {
         serverWALEnd: UInt64, confirmed: UInt64, serverClock: Timestamp?, streamTime: Timestamp?, caughtUp: Bool,
         openWindows count: Int
     ) {
-        slotLagBytes.record(Double(serverWALEnd > confirmed ? serverWALEnd - confirmed : 0))
+        let bytes = Double(serverWALEnd > confirmed ? serverWALEnd - confirmed : 0)
+        slotLagBytes.record(bytes)
+        var seconds = 0.0
         if let serverClock {
             record(.serverTime, serverClock)
             let behind = streamTime.map { serverClock.unixSeconds - $0.unixSeconds } ?? 0
-            slotLagSeconds.record(caughtUp ? 0 : max(0, behind))
+            seconds = caughtUp ? 0 : max(0, behind)
+            slotLagSeconds.record(seconds)
         }
+        lagHistory?.record(bytes: bytes, seconds: seconds)
         openWindows.record(count)
     }
 

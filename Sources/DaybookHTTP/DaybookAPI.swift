@@ -101,8 +101,18 @@ public struct DaybookAPI: Sendable {
     // MARK: Answers
 
     private func statusJSON() throws -> String {
-        let sinkConnection = try connect(sink, role: "sink")
-        try Migrator.requireCurrent(sinkConnection)
+        JSONOutput.text(try collectStatus(sink: try sinkConnection()))
+    }
+
+    /// A sink connection with a current schema (for one request; closed when released).
+    func sinkConnection() throws(DaybookError) -> PostgresConnection {
+        let connection = try connect(sink, role: "sink")
+        try Migrator.requireCurrent(connection)
+        return connection
+    }
+
+    /// The status, the source's part included when it answers.
+    func collectStatus(sink sinkConnection: PostgresConnection) throws(DaybookError) -> Status {
         let sourceConnection: Result<PostgresConnection, DaybookError>
         if let source {
             do throws(PostgresError) { sourceConnection = .success(try PostgresConnection(source)) } catch {
@@ -111,7 +121,7 @@ public struct DaybookAPI: Sendable {
         } else {
             sourceConnection = .failure(DaybookError(.configuration, "not asked (serve without a source)"))
         }
-        return JSONOutput.text(try status.collect(source: sourceConnection, sink: sinkConnection))
+        return try status.collect(source: sourceConnection, sink: sinkConnection)
     }
 
     /// One report as `{"items": [...], "next_cursor": …, "notice": …}`; items are the objects
@@ -122,8 +132,7 @@ public struct DaybookAPI: Sendable {
     ) throws -> String {
         var request = request
         request.slot = slot
-        let connection = try connect(sink, role: "sink")
-        try Migrator.requireCurrent(connection)
+        let connection = try sinkConnection()
         let output: Report.Output
         do { output = try Report.fetch(request, from: connection) } catch {
             // A start that is no moment at all (February 30th) starts no window either, and a

@@ -39,12 +39,17 @@ public struct DaybookHTTPServer: Service {
     /// Runs before each scrape (`serve` reads the sink's figures into the registry here).
     let beforeScrape: @Sendable () async -> Void
     let api: DaybookAPI
+    let dashboard: Dashboard
 
+    /// - Parameters:
+    ///   - lagHistory: the slot's lag over the last hour, for the dashboard's chart.
+    ///   - mode: how the dashboard names the process ("streaming", "read-only").
     public init(
         address: ListenAddress, policy: AccessPolicy, metrics: MetricsRegistry, health: Health, api: DaybookAPI,
-        logger: Logger, beforeScrape: @escaping @Sendable () async -> Void = {}
+        lagHistory: LagHistory?, mode: String, logger: Logger, beforeScrape: @escaping @Sendable () async -> Void = {}
     ) {
         self.api = api
+        self.dashboard = Dashboard(api: api, lagHistory: lagHistory, mode: mode)
         self.address = address
         self.policy = policy
         self.metrics = metrics
@@ -76,6 +81,7 @@ public struct DaybookHTTPServer: Service {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         api.register(on: router)
+        dashboard.register(on: router)
         let address = address, logger = logger
         let app = Application(
             router: router,

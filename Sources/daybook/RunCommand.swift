@@ -182,7 +182,9 @@ struct RunCommand: AsyncParsableCommand {
         // cannot delay that; the HTTP server (first) answers until the end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let health = ServiceHealth()
+        var lagHistory: LagHistory?
         if let address = try http.address() {
+            lagHistory = LagHistory()
             // Before any metric exists: swift-metrics binds each metric to the factory of its day.
             let registry = MetricsRegistry.bootstrap()
             services.append(
@@ -193,9 +195,9 @@ struct RunCommand: AsyncParsableCommand {
                         api: DaybookAPI(
                             sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
                             status: try statusReport()),
-                        logger: logger)))
+                        lagHistory: lagHistory, mode: "streaming", logger: logger)))
         }
-        let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(), health: health)
+        let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(lagHistory: lagHistory), health: health)
         if let interval = try heartbeatInterval() {
             services.append(
                 .init(

@@ -7,7 +7,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve /metrics, /healthz and /readyz from the sink alone, read-only, without streaming.",
+        abstract: "Serve the dashboard, the JSON API, /metrics, /healthz and /readyz from the sink alone, read-only.",
         discussion: """
             For a machine that only looks, or a deployment that runs `daybook run --until-caught-up` from \
             cron: the metrics are those the sink can tell (checkpoint LSN, stream time, last heartbeat, \
@@ -31,17 +31,25 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "daybook")
         let registry = MetricsRegistry.bootstrap()
         let observer = SinkObserver(sink: connection.sinkConnection, slot: connection.slot)
+        let lagHistory = LagHistory()
         let server = DaybookHTTPServer(
             address: address, policy: policy, metrics: registry,
             health: .init(isAlive: { true }, readiness: { await observer.readiness() }),
             api: DaybookAPI(
                 sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
                 status: StatusReport(slot: connection.slot)),
-            logger: logger,
+            lagHistory: lagHistory, mode: "read-only (serve)", logger: logger,
             beforeScrape: { await observer.recordMetrics() })
         try await reportingErrors {
             let group = ServiceGroup(
-                configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(
+                    services: [
+                        server,
+                        SlotLagSampler(
+                            source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
+                            history: lagHistory),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

@@ -136,14 +136,17 @@ struct APITests {
     }
 }
 
-/// schemathesis as `scripts/install-dependencies` installs it (or DAYBOOK_SCHEMATHESIS).
-func schemathesisPath() throws -> String {
-    if let path = ProcessInfo.processInfo.environment["DAYBOOK_SCHEMATHESIS"] { return path }
+/// schemathesis as `scripts/install-dependencies` installs it.
+func schemathesisPath() throws -> String { try pythonTool("schemathesis") }
+
+/// A program of the project's Python tools (`.tools/python/bin`, made by
+/// `scripts/install-dependencies`).
+func pythonTool(_ name: String) throws -> String {
     var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     while folder.path != "/" {
-        let candidate = folder.appendingPathComponent(".tools/schemathesis/bin/schemathesis")
+        let candidate = folder.appendingPathComponent(".tools/python/bin/\(name)")
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
         folder.deleteLastPathComponent()
     }
-    throw SupportError("schemathesis not found: run scripts/install-dependencies (it installs it into .tools/)")
+    throw SupportError("\(name) not found: run scripts/install-dependencies (it installs it into .tools/python)")
 }

@@ -1,0 +1,154 @@
+import Daybook
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import PostgresReplication
+
+/// The ops dashboard at `/`: HTML rendered here from the same query layer as the API
+/// (``StatusReport``, ``Report``), with its stylesheet and script inside the binary. Its
+/// tables read with JavaScript off; with it on, the script swaps in a fresh `<main>` every few
+/// seconds (the same URL with `X-Daybook-Fragment: 1`).
+struct Dashboard: Sendable {
+    let api: DaybookAPI
+    /// The slot's lag over the last hour (nil: no chart).
+    let lagHistory: LagHistory?
+    /// "streaming" beside `run`, "read-only" for `serve`.
+    let mode: String
+
+    static let windowsShown = 30
+
+    func register(on router: Router<BasicRequestContext>) {
+        let dashboard = self
+        router.get("/") { request, _ in
+            await dashboard.page(request, title: "Daybook") { try DashboardPages.overview(try dashboard.overview(), mode: dashboard.mode) }
+        }
+        router.get("/windows/:start") { request, context in
+            await dashboard.page(request, title: "Daybook: window") {
+                let start = try context.windowStart()
+                return try DashboardPages.window(start: start, try dashboard.window(start))
+            }
+        }
+        router.get("/windows/:start/key") { request, context in
+            await dashboard.page(request, title: "Daybook: key") {
+                let start = try context.windowStart()
+                guard let table = try request.text("table"), let key = try request.text("key") else {
+                    throw APIError.badRequest("give table and key")
+                }
+                return try DashboardPages.key(start: start, table: table, key: key, try dashboard.key(start, table: table, key: key))
+            }
+        }
+        router.get("/assets/dashboard.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.css)))
+        }
+        router.get("/assets/dashboard.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.javascript)))
+        }
+    }
+
+    // MARK: Data
+
+    struct Overview {
+        var status: Status
+        var windows: [[String: String]]
+        var tables: [[String: String]]
+        var lag: [LagHistory.Sample]
+    }
+
+    private func overview() throws -> Overview {
+        let connection = try api.sinkConnection()
+        let status = try api.collectStatus(sink: connection)
+        let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-31 * 86_400))
+        var windowsRequest = Report.Request()
+        windowsRequest.windows = true
+        windowsRequest.from = from
+        windowsRequest.slot = api.slot
+        let windows = Array(try Report.fetch(windowsRequest, from: connection).table.records.suffix(Self.windowsShown))
+        var tablesRequest = Report.Request()
+        tablesRequest.from = windows.first?["window_start"] ?? from
+        tablesRequest.includeOpen = true
+        tablesRequest.slot = api.slot
+        let tables = try Report.fetch(tablesRequest, from: connection).table.records
+        return Overview(status: status, windows: windows, tables: tables, lag: lagHistory?.all ?? [])
+    }
+
+    struct WindowDetail {
+        var tables: [[String: String]]
+        var topKeys: [[String: String]]
+        var notice: String?
+    }
+
+    private func window(_ start: String) throws -> WindowDetail {
+        let connection = try api.sinkConnection()
+        var request = Report.Request()
+        request.windowStart = start
+        request.includeOpen = true
+        request.slot = api.slot
+        let tables = try Report.fetch(request, from: connection)
+        guard !tables.table.rows.isEmpty else {
+            throw APIError.notFound("no window of slot \(api.slot) starting at \(start) has changes")
+        }
+        request.top = 10
+        let keys = try Report.fetch(request, from: connection).table.records
+        return WindowDetail(tables: tables.table.records, topKeys: keys, notice: tables.notice)
+    }
+
+    /// The key's events object when its table is at `values` and the window closed, else its
+    /// per-key row (operations only).
+    private func key(_ start: String, table: String, key: String) throws -> (events: [String: Any]?, row: [String: String]?) {
+        let connection = try api.sinkConnection()
+        var request = Report.Request()
+        request.windowStart = start
+        request.slot = api.slot
+        request.table = table
+        if key.hasPrefix("{"), (try? JSONSerialization.jsonObject(with: Data(key.utf8))) is [String: Any] {
+            request.events = true
+            request.key = key
+            if let line = try Report.fetch(request, from: connection).events?.first,
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            {
+                return (object, nil)
+            }
+        }
+        request.events = false
+        request.key = nil
+        request.keys = true
+        request.includeOpen = true
+        let wanted = (try? JSONSerialization.jsonObject(with: Data(key.utf8))) as? [String: String]
+        let row = try Report.fetch(request, from: connection).table.records.first { record in
+            guard let text = record["key"], let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+            else { return false }
+            return object == wanted
+        }
+        guard let row else { throw APIError.notFound("no key \(key) in \(table) in this window") }
+        return (nil, row)
+    }
+
+    // MARK: Responses
+
+    /// Renders `body` into the page (or, for the script's refresh, the `<main>` fragment);
+    /// a sink that does not answer gives the page with the reason, status 503, and the
+    /// script keeps retrying.
+    private func page(_ request: Request, title: String, _ body: @escaping @Sendable () throws -> String) async -> Response {
+        let fragment = request.headers[DashboardPages.fragmentHeader] == "1"
+        var status = HTTPResponse.Status.ok
+        var content: String
+        do {
+            content = try await NIOThreadPool.singleton.runIfActive { try body() }
+        } catch let error as APIError {
+            status = error.status
+            content = DashboardPages.problem(error.message)
+        } catch let error as DaybookError {
+            status = error.code == .invalidArgument ? .badRequest : .serviceUnavailable
+            content = DashboardPages.problem(error.message)
+        } catch {
+            status = .serviceUnavailable
+            content = DashboardPages.problem("the page could not be made: \(type(of: error))")
+        }
+        let html = fragment ? content : DashboardPages.layout(title: title, slot: api.slot, mode: mode, main: content)
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
