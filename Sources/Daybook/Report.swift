@@ -25,7 +25,8 @@ public enum Report {
         public var table: String?
         /// Exactly the window that starts at this timestamp (instead of a date or range).
         public var windowStart: String?
-        /// Per-key rows: at most this many (paging); nil for all.
+        /// Per-key rows: at most this many (paging; ``Output/nextCursor`` says where the next
+        /// page starts); nil for all. Not with `top`.
         public var limit: Int?
         /// Per-key rows: only those after this one (paging).
         public var after: KeyCursor?
@@ -39,7 +40,7 @@ public enum Report {
     }
 
     /// Where a page of per-key rows ended: rows are ordered by window, table, first change
-    /// and key, and the next page starts after this one.
+    /// and key (as stored), and the next page starts after this one. Opaque to callers.
     public struct KeyCursor: Sendable, Codable, Equatable {
         public var windowStart: String
         public var table: String
@@ -67,6 +68,8 @@ public enum Report {
         public var day: String?
         /// With `events`: one JSON object per key (see ``EventReportFormat``).
         public var events: [String]?
+        /// With `limit`, when more rows follow: where the next page starts.
+        public var nextCursor: KeyCursor?
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
@@ -96,14 +99,29 @@ public enum Report {
             }
             let perKey = request.keys || request.top != nil
             var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
-            if perKey {
-                parameters += [
-                    request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
-                    request.limit.map(String.init),
-                ]
+            guard perKey else {
+                let result = try connection.query(tablesSQL(request), parameters)
+                return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
             }
-            let result = try connection.query(perKey ? keysSQL(request) : tablesSQL(request), parameters)
-            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
+            // Pages: one row more than asked for tells that there is a next page.
+            let limit = request.top == nil ? request.limit : nil
+            parameters += [
+                request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
+                limit.map { String($0 + 1) },
+            ]
+            var rows = try connection.query(keysSQL(request), parameters).rows
+            var next: KeyCursor?
+            if let limit, rows.count > limit {
+                rows.removeLast(rows.count - limit)
+                let last = rows[limit - 1].suffix(4).map { $0 ?? "" }
+                next = KeyCursor(windowStart: last[0], table: last[1], firstChangeAt: last[2], key: last[3])
+            }
+            let columns = columns(request)
+            var output = Output(
+                table: ReportTable(columns: columns, rows: rows.map { Array($0.prefix(columns.count)) }), notice: notice,
+                day: range.day)
+            output.nextCursor = next
+            return output
         }
     }
 
@@ -216,36 +234,54 @@ public enum Report {
     }
 
     /// Per-key rows. `$5` a table, `$6`–`$9` the cursor (window start, table, first change,
-    /// key: rows after it), `$10` the page size; NULL for none. The rank is computed only for
-    /// `top`: over a day of a million keys it costs a sort of all of them.
+    /// key as stored: rows after it), `$10` the page size plus one (NULL: all). Closed windows
+    /// are read from `key_changes` directly, in the order of their index (migration 007), so a
+    /// page reads a page; keys are turned into `jsonb` only for the rows printed. Open windows
+    /// (with `includeOpen`) come from `open_key_windows`, merged as they are read. Trailing
+    /// columns carry each row's cursor; ``fetch(_:from:)`` strips them.
     private static func keysSQL(_ request: Request) -> String {
-        let rank =
-            request.top == nil
-            ? "0 AS rank"
-            : "row_number() OVER (PARTITION BY k.slot_name, k.window_start, k.table_name ORDER BY daybook.op_count(k.ops) DESC, k.key::text) AS rank"
-        let topFilter = request.top.map { "AND rank <= \(max($0, 0))" } ?? ""
+        let top = request.top != nil
+        let opCount = "CASE WHEN strpos(%@.ops, '×') = 0 THEN length(%@.ops) ELSE daybook.op_count(%@.ops) END"
+        func branch(_ alias: String, from source: String, key: String, status: String, closed: Bool) -> String {
+            let slot = request.slot == nil ? "$1::text IS NULL" : "\(alias).slot_name = $1"
+            let table = request.table == nil ? "$5::text IS NULL" : "\(alias).table_name = $5"
+            let cursor =
+                request.after == nil || top
+                ? "$6::timestamptz IS NULL AND $7::text IS NULL AND $8::timestamptz IS NULL AND $9::text IS NULL"
+                : "(\(alias).window_start, \(alias).table_name, \(alias).first_change_at, \(key)) > ($6::timestamptz, $7::text, $8::timestamptz, $9::text)"
+            let count = opCount.replacingOccurrences(of: "%@", with: alias)
+            let rank =
+                top
+                ? "row_number() OVER (PARTITION BY \(alias).slot_name, \(alias).window_start, \(alias).table_name ORDER BY \(count) DESC, \(key))"
+                : "0"
+            let windowState =
+                closed
+                ? "EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = \(alias).slot_name AND w.window_start = \(alias).window_start AND w.status = 'closed')"
+                : "$4::boolean"
+            return """
+                SELECT \(alias).slot_name, \(alias).window_start, \(alias).table_name, \(key) AS key, \(alias).ops,
+                       \(alias).first_change_at, \(alias).last_change_at, \(status) AS status, \(rank) AS rank
+                  FROM \(source)
+                 WHERE \(slot) AND \(alias).window_start >= $2::timestamptz AND \(alias).window_start < $3::timestamptz
+                   AND \(table) AND \(windowState) AND \(cursor)
+                \(top ? "" : "ORDER BY \(alias).window_start, \(alias).table_name, \(alias).first_change_at, \(key) LIMIT $10::bigint")
+                """
+        }
+        let closed = branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
+        let open = branch(
+            "o", from: "daybook.open_key_windows o JOIN daybook.windows ow USING (slot_name, window_start)", key: "o.key::text",
+            status: "ow.status", closed: false)
         return """
-            SELECT ws, we, table_name, key, ops, first_change_at, last_change_at, net\(request.includeOpen ? ", status" : "")
-              FROM (
-                SELECT to_char(k.window_start, '\(windowFormat)') AS ws, to_char(k.window_end, '\(windowFormat)') AS we,
-                       k.table_name, k.key::text AS key, k.ops,
-                       to_char(k.first_change_at, '\(changeFormat)') AS first_change_at,
-                       to_char(k.last_change_at, '\(changeFormat)') AS last_change_at,
-                       daybook.net_effect(k.ops) AS net, w.status, k.window_start, k.first_change_at AS first_at, \(rank)
-                  FROM (SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
-                          FROM daybook.key_windows
-                        UNION ALL
-                        SELECT slot_name, window_start, window_end, table_name, key, ops, first_change_at, last_change_at
-                          FROM daybook.open_key_windows WHERE $4::boolean) k
-                  JOIN daybook.windows w USING (slot_name, window_start)
-                 WHERE ($1::text IS NULL OR k.slot_name = $1)
-                   AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
-                   AND ($4::boolean OR w.status = 'closed') AND ($5::text IS NULL OR k.table_name = $5)
-              ) ranked
-             WHERE ($6::timestamptz IS NULL
-                    OR (window_start, table_name, first_at, key) > ($6::timestamptz, $7::text, $8::timestamptz, $9::text))
-                   \(topFilter)
-             ORDER BY window_start, table_name, \(request.top != nil ? "rank" : "first_at, key")
+            SELECT to_char(u.window_start, '\(windowFormat)'), to_char(w.window_end, '\(windowFormat)'), u.table_name,
+                   u.key::jsonb::text, u.ops, to_char(u.first_change_at, '\(changeFormat)'),
+                   to_char(u.last_change_at, '\(changeFormat)'), daybook.net_effect(u.ops)\(request.includeOpen ? ", u.status" : ""),
+                   u.window_start::text, u.table_name, u.first_change_at::text, u.key
+              FROM ((\(closed))
+                    UNION ALL
+                    (\(open))) u
+              JOIN daybook.windows w ON w.slot_name = u.slot_name AND w.window_start = u.window_start
+             \(request.top.map { "WHERE u.rank <= \(max($0, 0))" } ?? "")
+             ORDER BY u.window_start, u.table_name, \(top ? "u.rank" : "u.first_change_at, u.key")
              LIMIT $10::bigint
             """
     }

@@ -99,6 +99,20 @@ extension Sink {
     }
 }
 
+extension Sink {
+    /// Indexes a finished window's per-key rows in the order pages read them (see migration
+    /// 007). Outside the finishing transaction: the window is final without it, only slower
+    /// to page through.
+    public func indexClosedWindow(_ window: Window) throws(DaybookError) {
+        do {
+            try connection.query(
+                "SELECT daybook.index_closed_window(daybook.from_micros($1::bigint))", [String(window.start.microsecondsSinceEpoch)])
+        } catch {
+            throw DaybookError.from(error, role: "sink")
+        }
+    }
+}
+
 /// A window made final by ``Sink/finishNextClosingWindow()``.
 public struct FinishedWindow: Sendable {
     public let window: Window

@@ -80,6 +80,11 @@ final class WindowFinisher: @unchecked Sendable {
                             LogKey.reason: "\(finished.closedBy)", LogKey.keys: "\(finished.keys)",
                             LogKey.sinkMilliseconds: "\(Int((finished.duration / .milliseconds(1)).rounded()))",
                         ])
+                    do { try sink.value.indexClosedWindow(finished.window) } catch {
+                        logger.warning(
+                            "could not index a closed window's keys; paging through them stays slow",
+                            metadata: [LogKey.windowStart: "\(finished.window.start)", LogKey.error: "\(error.message)"])
+                    }
                     if isClosing { break }
                 }
             } catch let caught {

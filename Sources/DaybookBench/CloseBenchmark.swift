@@ -13,7 +13,7 @@ struct CloseBenchmark {
     let environment: BenchEnvironment
     let tools: Tools
 
-    func run(keys: Int) throws {
+    func run(keys: Int, level: String = "keys", api: Bool = false) throws {
         guard let clock = environment.sourceClock else { throw BenchError("the close benchmark needs a movable source clock") }
         try clock.set(offsetSeconds: 0)
         let backlog = try Backlog.make(.inserts, changes: keys, transactionSize: 10_000, on: environment, name: "bench_close")
@@ -23,6 +23,12 @@ struct CloseBenchmark {
         }
         let sink = try environment.createSinkDatabase("bench_close_sink", daybook: tools.daybook)
         defer { environment.dropDatabase("bench_close_sink") }
+        if level != "keys" {
+            // The rule `daybook capture` records, from the start of the slot.
+            try PostgresConnection(ConnectionString(sink)).query(
+                "INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn) VALUES ($1, 'bench.orders', $2, '0/0')",
+                [backlog.baseSlot, level])
+        }
         let log = "\(tools.logDirectory)/bench_close.log"
         try? FileManager.default.removeItem(atPath: log)
         let arguments = [
@@ -49,7 +55,7 @@ struct CloseBenchmark {
         let partition = try sinkDatabase.query(
             "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'daybook.key_changes'::regclass"
         ).scalar ?? "?"
-        say("\n## closing a day of \(keys.formatted()) keys")
+        say("\n## closing a day of \(keys.formatted()) keys at \(level)")
         say(
             "drain into the open day: \(format(drain.wall)) s wall, daybook \(format(drain.cpu)) s CPU, "
                 + "peak \(drain.peakResidentBytes >> 20) MB")
@@ -57,6 +63,12 @@ struct CloseBenchmark {
             "making the day final: \(closed.sinkSeconds) s of sink time for "
                 + "\(closed.keys) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
                 + "the closing run \(format(close.wall)) s wall, peak \(close.peakResidentBytes >> 20) MB")
+        if api {
+            try APITimings(
+                daybook: tools.daybook, source: backlog.connectionString, sink: sink, slot: backlog.baseSlot,
+                table: "bench.orders", logDirectory: tools.logDirectory
+            ).run()
+        }
     }
 }
 

@@ -170,13 +170,19 @@ struct Close: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Distinct keys (new rows) in the day.") var keys = 10_000_000
+    @Option(help: "Capture level of the day's table: keys, or values (each change kept with its row).") var level = "keys"
+    @Flag(help: "Then time the JSON API and the dashboard on the closed day (daybook serve).") var api = false
+
+    func validate() throws {
+        guard ["keys", "values"].contains(level) else { throw ValidationError("--level is keys or values") }
+    }
 
     func run() throws {
         try common.withEnvironment(movableSourceClock: true) { environment, tools in try close(environment, tools) }
     }
 
     func close(_ environment: BenchEnvironment, _ tools: Tools) throws {
-        try CloseBenchmark(environment: environment, tools: tools).run(keys: keys)
+        try CloseBenchmark(environment: environment, tools: tools).run(keys: keys, level: level, api: api)
     }
 }
 

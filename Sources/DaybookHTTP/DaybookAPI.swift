@@ -72,8 +72,8 @@ public struct DaybookAPI: Sendable {
                 if let cursor = try request.text("cursor"), report.top == nil {
                     report.after = try KeyCursorText.decode(cursor)
                 }
-                if report.top == nil { report.limit = limit + 1 }
-                return try api.page(report, requireWindow: true, pageSize: report.top == nil ? limit : nil)
+                if report.top == nil { report.limit = limit }
+                return try api.page(report, requireWindow: true)
             }
         }
         group.get("windows/:start/events") { request, context in
@@ -125,11 +125,8 @@ public struct DaybookAPI: Sendable {
     }
 
     /// One report as `{"items": [...], "next_cursor": …, "notice": …}`; items are the objects
-    /// `daybook report --format json` prints. With `pageSize`, one more row than the page was
-    /// asked for: its presence says there is a next page.
-    private func page(
-        _ request: Report.Request, requireWindow: Bool = false, pageSize: Int? = nil, requireItems: String? = nil
-    ) throws -> String {
+    /// `daybook report --format json` prints.
+    private func page(_ request: Report.Request, requireWindow: Bool = false, requireItems: String? = nil) throws -> String {
         var request = request
         request.slot = slot
         let connection = try sinkConnection()
@@ -152,16 +149,8 @@ public struct DaybookAPI: Sendable {
             items = events
             if items.isEmpty, let requireItems { throw APIError.notFound(requireItems) }
         } else {
-            var table = output.table
-            if let pageSize, table.rows.count > pageSize {
-                table.rows.removeLast(table.rows.count - pageSize)
-                let last = table.records.last ?? [:]
-                nextCursor = KeyCursorText.encode(
-                    Report.KeyCursor(
-                        windowStart: last["window_start"] ?? "", table: last["table"] ?? "",
-                        firstChangeAt: last["first_change_at"] ?? "", key: last["key"] ?? ""))
-            }
-            items = table.rows.isEmpty ? [] : ReportFormat.json.render(table).split(separator: "\n").map(String.init)
+            nextCursor = output.nextCursor.map(KeyCursorText.encode)
+            items = output.table.rows.isEmpty ? [] : ReportFormat.json.render(output.table).split(separator: "\n").map(String.init)
         }
         var json = "{\"items\":[" + items.joined(separator: ",") + "]"
         json += ",\"next_cursor\":" + (nextCursor.map { JSONOutput.text($0) } ?? "null")
