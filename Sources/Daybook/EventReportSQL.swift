@@ -29,9 +29,11 @@ enum EventReportSQL {
               JOIN chosen USING (slot_name, window_start)
              WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
                AND ($4::text IS NULL OR e.table_name = $4)
-               -- One key: its text as Daybook wrote it, found once (value_events has no index).
+               -- One key: its text as Daybook wrote it, found through the closed window's index
+               -- on (slot, table, key::jsonb), then its events through theirs (migration 007).
                AND ($5::jsonb IS NULL OR e.key IN (SELECT k.key FROM daybook.key_changes k
-                                                    WHERE k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
+                                                    WHERE k.slot_name = e.slot_name AND k.table_name = e.table_name
+                                                      AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
                                                       AND k.key::jsonb = $5::jsonb))
              GROUP BY e.slot_name, e.window_start, e.table_name, e.key
         )

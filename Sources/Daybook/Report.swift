@@ -109,7 +109,16 @@ public enum Report {
                 request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
                 limit.map { String($0 + 1) },
             ]
-            var rows = try connection.query(keysSQL(request), parameters).rows
+            // Open windows' rows are merged as they are read; only look for them where there are some.
+            let anyOpen =
+                try connection.query(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM daybook.windows WHERE ($1::text IS NULL OR slot_name = $1)
+                                      AND window_start >= $2::timestamptz AND window_start < $3::timestamptz AND status <> 'closed')
+                    """, [request.slot, range.from, range.to]
+                ).scalar == "t"
+            let withOpen = request.includeOpen && anyOpen
+            var rows = try connection.query(keysSQL(request, withOpen: withOpen), parameters).rows
             var next: KeyCursor?
             if let limit, rows.count > limit {
                 rows.removeLast(rows.count - limit)
@@ -239,7 +248,7 @@ public enum Report {
     /// page reads a page; keys are turned into `jsonb` only for the rows printed. Open windows
     /// (with `includeOpen`) come from `open_key_windows`, merged as they are read. Trailing
     /// columns carry each row's cursor; ``fetch(_:from:)`` strips them.
-    private static func keysSQL(_ request: Request) -> String {
+    private static func keysSQL(_ request: Request, withOpen: Bool) -> String {
         let top = request.top != nil
         let opCount = "CASE WHEN strpos(%@.ops, '×') = 0 THEN length(%@.ops) ELSE daybook.op_count(%@.ops) END"
         func branch(_ alias: String, from source: String, key: String, status: String, closed: Bool) -> String {
@@ -268,9 +277,12 @@ public enum Report {
                 """
         }
         let closed = branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
-        let open = branch(
-            "o", from: "daybook.open_key_windows o JOIN daybook.windows ow USING (slot_name, window_start)", key: "o.key::text",
-            status: "ow.status", closed: false)
+        let open =
+            withOpen
+            ? branch(
+                "o", from: "daybook.open_key_windows o JOIN daybook.windows ow USING (slot_name, window_start)",
+                key: "o.key::text", status: "ow.status", closed: false)
+            : "SELECT NULL::text, NULL::timestamptz, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz, NULL::text, 0::bigint WHERE $4::boolean AND false"
         return """
             SELECT to_char(u.window_start, '\(windowFormat)'), to_char(w.window_end, '\(windowFormat)'), u.table_name,
                    u.key::jsonb::text, u.ops, to_char(u.first_change_at, '\(changeFormat)'),

@@ -1,6 +1,7 @@
 -- Daybook sink schema, version 7: a closed window's per-key rows are indexed in the order the
 -- API, the dashboard and `daybook report --keys` page them (table, first change, key), so a page
--- of a day of a million keys reads a hundred rows, not the day.
+-- of a day of a million keys reads a hundred rows, not the day; and by key (as jsonb, as the
+-- API is asked for one) with its events, so one key's events are found, not searched for.
 --
 -- The index is made once, when the window is finished, beside the stream; open windows get
 -- none, so appending their rows costs what it did. It is made by a SECURITY DEFINER function,
@@ -15,6 +16,12 @@ BEGIN
     END IF;
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON daybook.%I (slot_name, window_start, table_name, first_change_at, key)',
                    'key_changes_' || suffix || '_pages', 'key_changes_' || suffix);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON daybook.%I (slot_name, table_name, (key::jsonb))',
+                   'key_changes_' || suffix || '_keys', 'key_changes_' || suffix);
+    IF to_regclass(format('daybook.%I', 'value_events_' || suffix)) IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON daybook.%I (slot_name, table_name, key)',
+                       'value_events_' || suffix || '_keys', 'value_events_' || suffix);
+    END IF;
 END $$;
 
 SELECT daybook.index_closed_window(window_start)
