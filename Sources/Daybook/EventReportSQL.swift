@@ -5,59 +5,68 @@
 /// Parameters as for the other reports: `$1` slot (NULL for all), `$2`/`$3` the range of
 /// window starts, `$4` a table (NULL for all), `$5` one key (a JSON object; NULL for all).
 enum EventReportSQL {
-    /// Events are grouped per key in one pass over the chosen windows' partitions and joined to
-    /// their keys by Daybook's key text (`key_changes.key` and `value_events.key` are written
-    /// alike), not looked up key by key: `value_events` has no index.
-    static func query(windowFormat: String, changeFormat: String) -> String {
-        """
-        WITH chosen AS (
-            SELECT w.slot_name, w.window_start, w.window_end
-              FROM daybook.windows w
-             WHERE ($1::text IS NULL OR w.slot_name = $1) AND w.status = 'closed'
-               AND w.window_start >= $2::timestamptz AND w.window_start < $3::timestamptz
-        ), events AS (
-            SELECT e.slot_name, e.window_start, e.table_name, e.key,
-                   json_agg(jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
-                                               'lsn', e.lsn::text, 'row', e.new_row::jsonb)
-                            || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key::jsonb) END
-                            || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key::jsonb) END
-                            || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
-                            || CASE WHEN e.unchanged IS NULL THEN '{}'
-                                    ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
-                            ORDER BY e.lsn, e.seq) AS events
-              FROM daybook.value_events e
-              JOIN chosen USING (slot_name, window_start)
-             WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
-               AND ($4::text IS NULL OR e.table_name = $4)
-               -- One key: its text as Daybook wrote it, found through the closed window's index
-               -- on (slot, table, key::jsonb), then its events through theirs (migration 007).
-               AND ($5::jsonb IS NULL OR e.key IN (SELECT k.key FROM daybook.key_changes k
-                                                    WHERE k.slot_name = e.slot_name AND k.table_name = e.table_name
-                                                      AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
-                                                      AND k.key::jsonb = $5::jsonb))
-             GROUP BY e.slot_name, e.window_start, e.table_name, e.key
-        )
-        SELECT json_build_object(
-                   'window_start', to_char(c.window_start, '\(windowFormat)'),
-                   'window_end', to_char(w.window_end, '\(windowFormat)'),
-                   'table', c.table_name, 'key', v.key, 'ops', c.ops, 'net', daybook.net_effect(c.ops),
-                   'first_change_at', to_char(c.first_change_at, '\(changeFormat)'),
-                   'last_change_at', to_char(c.last_change_at, '\(changeFormat)'),
-                   'before', v.before_image, 'changed', v.changed,
-                   'truncated', v.truncated > 0, 'events_left_out', v.truncated,
-                   'events', coalesce(ev.events, '[]')
-               )::text
-          FROM chosen w
-          JOIN daybook.key_changes c USING (slot_name, window_start)
-          JOIN daybook.key_values v
-            ON v.slot_name = c.slot_name AND v.window_start = c.window_start AND v.table_name = c.table_name
-           AND v.key = c.key::jsonb
-          LEFT JOIN events ev
-            ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
-           AND ev.key = c.key
-         WHERE c.window_start >= $2::timestamptz AND c.window_start < $3::timestamptz
-           AND ($4::text IS NULL OR c.table_name = $4) AND ($5::jsonb IS NULL OR c.key::jsonb = $5::jsonb)
-         ORDER BY c.window_start, c.table_name, c.first_change_at, v.key
-        """
+    /// All keys: events are grouped per key in one pass over the chosen windows' partitions
+    /// and joined to their keys by Daybook's key text (`key_changes.key` and `value_events.key`
+    /// are written alike). One key (`oneKey`, with `$4` and `$5`): found through the closed
+    /// window's index on `key::jsonb`, its events through theirs (migration 007), in
+    /// milliseconds whatever the size of the day.
+    static func query(windowFormat: String, changeFormat: String, oneKey: Bool) -> String {
+        let keyFilter =
+            oneKey
+            ? "AND c.table_name = $4 AND c.key::jsonb = $5::jsonb"
+            : "AND ($4::text IS NULL OR c.table_name = $4) AND $5::jsonb IS NULL"
+        let eventSource =
+            oneKey
+            ? """
+            keys k JOIN daybook.value_events e
+                      ON e.slot_name = k.slot_name AND e.window_start = k.window_start AND e.table_name = k.table_name
+                     AND e.key = k.key
+            """
+            : "daybook.value_events e JOIN chosen USING (slot_name, window_start)"
+        return """
+            WITH chosen AS (
+                SELECT w.slot_name, w.window_start, w.window_end
+                  FROM daybook.windows w
+                 WHERE ($1::text IS NULL OR w.slot_name = $1) AND w.status = 'closed'
+                   AND w.window_start >= $2::timestamptz AND w.window_start < $3::timestamptz
+            ), keys AS (
+                SELECT c.slot_name, c.window_start, w.window_end, c.table_name, c.key, c.ops, c.first_change_at, c.last_change_at
+                  FROM chosen w
+                  JOIN daybook.key_changes c USING (slot_name, window_start)
+                 WHERE c.window_start >= $2::timestamptz AND c.window_start < $3::timestamptz \(keyFilter)
+            ), events AS (
+                SELECT e.slot_name, e.window_start, e.table_name, e.key,
+                       json_agg(jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
+                                                   'lsn', e.lsn::text, 'row', e.new_row::jsonb)
+                                || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key::jsonb) END
+                                || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key::jsonb) END
+                                || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
+                                || CASE WHEN e.unchanged IS NULL THEN '{}'
+                                        ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
+                                ORDER BY e.lsn, e.seq) AS events
+                  FROM \(eventSource)
+                 WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
+                   AND ($4::text IS NULL OR e.table_name = $4)
+                 GROUP BY e.slot_name, e.window_start, e.table_name, e.key
+            )
+            SELECT json_build_object(
+                       'window_start', to_char(c.window_start, '\(windowFormat)'),
+                       'window_end', to_char(c.window_end, '\(windowFormat)'),
+                       'table', c.table_name, 'key', v.key, 'ops', c.ops, 'net', daybook.net_effect(c.ops),
+                       'first_change_at', to_char(c.first_change_at, '\(changeFormat)'),
+                       'last_change_at', to_char(c.last_change_at, '\(changeFormat)'),
+                       'before', v.before_image, 'changed', v.changed,
+                       'truncated', v.truncated > 0, 'events_left_out', v.truncated,
+                       'events', coalesce(ev.events, '[]')
+                   )::text
+              FROM keys c
+              JOIN daybook.key_values v
+                ON v.slot_name = c.slot_name AND v.window_start = c.window_start AND v.table_name = c.table_name
+               AND v.key = c.key::jsonb
+              LEFT JOIN events ev
+                ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
+               AND ev.key = c.key
+             ORDER BY c.window_start, c.table_name, c.first_change_at, v.key
+            """
     }
 }

@@ -88,7 +88,9 @@ public enum Report {
             let notice = notices.isEmpty ? nil : notices.joined(separator: "; ")
             if request.events {
                 let lines = try connection.query(
-                    EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat),
+                    EventReportSQL.query(
+                        windowFormat: windowFormat, changeFormat: changeFormat,
+                        oneKey: request.key != nil && request.table != nil),
                     [request.slot, range.from, range.to, request.table, request.key]
                 ).rows.compactMap { $0[0] }
                 return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
@@ -276,7 +278,33 @@ public enum Report {
                 \(top ? "" : "ORDER BY \(alias).window_start, \(alias).table_name, \(alias).first_change_at, \(key) LIMIT $10::bigint")
                 """
         }
-        let closed = branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
+        // Top keys of closed windows: per table, its rows through the window's index and a
+        // top-N heap over them, not a sort of the whole day.
+        func closedTop(_ limit: Int) -> String {
+            let slot = request.slot == nil ? "$1::text IS NULL" : "t.slot_name = $1"
+            let table = request.table == nil ? "$5::text IS NULL" : "t.table_name = $5"
+            let count = opCount.replacingOccurrences(of: "%@", with: "c")
+            return """
+                SELECT c.slot_name, c.window_start, c.table_name, c.key AS key, c.ops, c.first_change_at, c.last_change_at,
+                       'closed'::text AS status,
+                       row_number() OVER (PARTITION BY c.slot_name, c.window_start, c.table_name ORDER BY c.count DESC, c.key) AS rank
+                  FROM (SELECT DISTINCT t.slot_name, t.window_start, t.table_name
+                          FROM daybook.table_windows t
+                          JOIN daybook.windows w ON w.slot_name = t.slot_name AND w.window_start = t.window_start
+                         WHERE \(slot) AND t.window_start >= $2::timestamptz AND t.window_start < $3::timestamptz
+                           AND \(table) AND w.status = 'closed') t
+                 CROSS JOIN LATERAL (
+                       SELECT c.*, \(count) AS count
+                         FROM daybook.key_changes c
+                        WHERE c.slot_name = t.slot_name AND c.window_start = t.window_start AND c.table_name = t.table_name
+                        ORDER BY \(count) DESC, c.key
+                        LIMIT \(max(limit, 0))) c
+                 WHERE $6::timestamptz IS NULL AND $7::text IS NULL AND $8::timestamptz IS NULL AND $9::text IS NULL
+                """
+        }
+        let closed =
+            request.top.map(closedTop)
+            ?? branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
         let open =
             withOpen
             ? branch(

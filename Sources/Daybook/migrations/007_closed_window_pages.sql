@@ -18,9 +18,13 @@ BEGIN
                    'key_changes_' || suffix || '_pages', 'key_changes_' || suffix);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON daybook.%I (slot_name, table_name, (key::jsonb))',
                    'key_changes_' || suffix || '_keys', 'key_changes_' || suffix);
+    -- Statistics now, not whenever autovacuum comes by: without them the planner takes a
+    -- freshly filled partition for a small one and sorts a million rows for a page.
+    EXECUTE format('ANALYZE daybook.%I', 'key_changes_' || suffix);
     IF to_regclass(format('daybook.%I', 'value_events_' || suffix)) IS NOT NULL THEN
         EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON daybook.%I (slot_name, table_name, key)',
                        'value_events_' || suffix || '_keys', 'value_events_' || suffix);
+        EXECUTE format('ANALYZE daybook.%I', 'value_events_' || suffix);
     END IF;
 END $$;
 
