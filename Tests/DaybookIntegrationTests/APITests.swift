@@ -107,6 +107,12 @@ struct APITests {
         }
         #expect(try httpRequest(port: port, path: "/api/v1/status", method: "POST").status == 405)
         #expect(!(try httpGet(port: port, path: "/api/v1/status").body.contains(database.connectionString)))
+        // None of that touched the stream: a change still arrives.
+        try database.execute("INSERT INTO app.tags VALUES ('after', 1)")
+        try waitUntil("the stream goes on", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.tags' AND inserts >= 3", [database.name]) != "0"
+        }
+        #expect(service.isRunning)
     }
 
     @Test func schemathesisFindsNoServerErrorAndNoAnswerOutsideTheDocument() throws {

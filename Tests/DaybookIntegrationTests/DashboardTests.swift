@@ -117,4 +117,45 @@ struct DashboardTests {
         #expect(plain.headers["Content-Security-Policy"]?.contains("default-src 'self'") == true)
         #expect(!plain.body.contains("http://") && !plain.body.contains("https://"), "nothing from elsewhere")
     }
+
+    @Test func thePageSaysWhenTheSinkIsDownAndRecoversWithoutAReload() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let cluster = try Cluster(
+            name: "dashboard-sink", script: root.appendingPathComponent("scripts/throwaway-postgres").path,
+            workDirectory: NSTemporaryDirectory(), extraConfiguration: "", prefix: "daybook-test")
+        defer { cluster.remove() }
+        let sink = cluster.database("postgres")
+        let environment = ["DAYBOOK_DATABASE": sink]
+        let migrated = try DaybookProcess.run(["migrate"], environment: environment)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let port = try freePort()
+        let serve = try DaybookProcess(["serve", "--slot", "dashboard_sink", "--listen", "127.0.0.1:\(port)"], environment: environment)
+        defer { _ = serve.stop() }
+        try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
+
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-recovery-\(port).txt")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let browser = Process()
+        browser.executableURL = URL(fileURLWithPath: try pythonTool("python"))
+        browser.arguments = [root.appendingPathComponent("Tests/Browser/dashboard_recovery.py").path, "http://127.0.0.1:\(port)/"]
+        browser.standardOutput = try FileHandle(forWritingTo: output)
+        browser.standardError = try FileHandle(forWritingTo: output)
+        try browser.run()
+        defer { if browser.isRunning { browser.terminate() } }
+        func said() -> String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+        try waitUntil("the page shows", timeout: .seconds(90)) { said().contains("opened") || !browser.isRunning }
+        try cluster.crash()
+        try waitUntil("the page says the sink is down", timeout: .seconds(90)) { said().contains("down ") || !browser.isRunning }
+        #expect(try httpGet(port: port, path: "/readyz").status == 503)
+        try cluster.resume()
+        try waitUntil("the browser is done", timeout: .seconds(150)) { !browser.isRunning }
+        #expect(browser.terminationStatus == 0, "\(said())")
+        #expect(said().contains("recovered\n"), "\(said())")
+        #expect(said().contains("cannot read the sink"), "the banner says what is wrong: \(said())")
+        #expect(!said().contains("password"), "\(said())")
+        #expect(serve.isRunning)
+    }
 }
