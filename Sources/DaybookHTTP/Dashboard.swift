@@ -21,12 +21,12 @@ struct Dashboard: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         let dashboard = self
         router.get("/") { request, _ in
-            await dashboard.page(request, title: "Daybook") { try DashboardPages.overview(try dashboard.overview(), mode: dashboard.mode) }
+            await dashboard.page(request, title: "Daybook") { DashboardPages.overview(try dashboard.overview(), mode: dashboard.mode) }
         }
         router.get("/windows/:start") { request, context in
             await dashboard.page(request, title: "Daybook: window") {
                 let start = try context.windowStart()
-                return try DashboardPages.window(start: start, try dashboard.window(start))
+                return DashboardPages.window(start: start, try dashboard.window(start))
             }
         }
         router.get("/windows/:start/key") { request, context in
@@ -35,7 +35,7 @@ struct Dashboard: Sendable {
                 guard let table = try request.text("table"), let key = try request.text("key") else {
                     throw APIError.badRequest("give table and key")
                 }
-                return try DashboardPages.key(start: start, table: table, key: key, try dashboard.key(start, table: table, key: key))
+                return DashboardPages.key(start: start, table: table, key: key, try dashboard.key(start, table: table, key: key))
             }
         }
         router.get("/assets/dashboard.css") { _, _ in

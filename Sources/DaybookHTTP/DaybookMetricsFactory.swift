@@ -19,7 +19,7 @@ struct DaybookMetricsFactory: MetricsFactory {
     ]
 
     private func descriptor(_ label: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: label, helpText: DaybookMetric(rawValue: label)?.help ?? label)
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: DaybookMetric(rawValue: label)?.help ?? label)
     }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {

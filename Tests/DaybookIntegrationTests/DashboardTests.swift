@@ -42,7 +42,7 @@ struct DashboardTests {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Browser/dashboard_check.py")
         let output = artifacts.appendingPathComponent("dashboard-check.jsonl")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let browser = Process()
         browser.executableURL = URL(fileURLWithPath: try pythonTool("python"))
         browser.arguments = [script.path, "http://127.0.0.1:\(port)/", window, artifacts.path]
@@ -135,7 +135,7 @@ struct DashboardTests {
         try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
 
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-recovery-\(port).txt")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let browser = Process()
         browser.executableURL = URL(fileURLWithPath: try pythonTool("python"))
