@@ -19,12 +19,30 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 
+# Read in one script call: the page swaps its <main> every few seconds, and elements found
+# one by one may belong to the content just replaced.
+ROWS = """
+const shown = {};
+for (const row of document.querySelectorAll("table.windows tr[data-window]")) {
+  const cell = row.querySelector("td[data-column=changes]");
+  shown[row.dataset.window] = {status: row.dataset.status, changes: cell ? cell.textContent.trim() : null};
+}
+return shown;
+"""
+
+TABLES = """
+const tables = {};
+for (const row of document.querySelectorAll("table.tables tr[data-table]")) {
+  const cells = {};
+  for (const cell of row.querySelectorAll("td[data-column]")) { cells[cell.dataset.column] = cell.textContent.trim(); }
+  tables[row.dataset.table] = cells;
+}
+return tables;
+"""
+
+
 def rows(driver):
-    shown = {}
-    for row in driver.find_elements(By.CSS_SELECTOR, "table.windows tr[data-window]"):
-        changes = row.find_element(By.CSS_SELECTOR, "td[data-column=changes]").text
-        shown[row.get_attribute("data-window")] = {"status": row.get_attribute("data-status"), "changes": changes}
-    return shown
+    return driver.execute_script(ROWS)
 
 
 def console_errors(driver):
@@ -58,7 +76,7 @@ def main():
             return 1
         # One more refresh, so that the figures are those of the closed window's final rows.
         time.sleep(6)
-        stamp = driver.find_element(By.ID, "updated").text
+        stamp = driver.execute_script("return document.getElementById('updated').textContent")
         driver.save_screenshot(f"{screenshots}/dashboard.png")
         report("closed", driver, updated=stamp, same_document=driver.execute_script("return window.daybookMarker === 42"))
         driver.set_window_size(390, 844)
@@ -68,11 +86,7 @@ def main():
         report("phone", driver, overflow=overflow)
         driver.set_window_size(1200, 1400)
         driver.get(f"{url.rstrip('/')}/windows/{quote(window, safe='')}")
-        tables = {}
-        for row in driver.find_elements(By.CSS_SELECTOR, "table.tables tr[data-table]"):
-            cells = row.find_elements(By.CSS_SELECTOR, "td[data-column]")
-            tables[row.get_attribute("data-table")] = {cell.get_attribute("data-column"): cell.text for cell in cells}
-        report("window", driver, tables=tables)
+        report("window", driver, tables=driver.execute_script(TABLES))
         return 0
     finally:
         driver.quit()

@@ -13,7 +13,6 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 
 
 def wait(condition, seconds=120):
@@ -34,17 +33,19 @@ def main():
     try:
         driver.get(sys.argv[1])
         driver.execute_script("window.daybookMarker = 42;")
-        if not driver.find_elements(By.ID, "now"):
+        if not driver.execute_script('return document.getElementById("now") !== null'):
             print("no figures on the first load", flush=True)
             return 1
         print("opened", flush=True)
 
+        # Read in one script call: the page swaps its <main> while we look.
         def down():
-            banner = driver.find_element(By.ID, "connection")
-            problems = driver.find_elements(By.ID, "problem")
-            if "shown" in (banner.get_attribute("class") or "") and problems:
-                return f"{banner.text} | {problems[0].text}"
-            return None
+            return driver.execute_script(
+                """
+                const banner = document.getElementById("connection");
+                const problem = document.getElementById("problem");
+                return banner.classList.contains("shown") && problem ? banner.textContent + " | " + problem.textContent : null;
+                """)
 
         said = wait(down)
         if not said:
@@ -53,8 +54,9 @@ def main():
         print(f"down {said}", flush=True)
 
         def recovered():
-            banner = driver.find_element(By.ID, "connection")
-            return "shown" not in (banner.get_attribute("class") or "") and driver.find_elements(By.ID, "now")
+            return driver.execute_script(
+                """return !document.getElementById("connection").classList.contains("shown")
+                          && document.getElementById("now") !== null;""")
 
         if not wait(recovered):
             print("the page never recovered", flush=True)

@@ -14,11 +14,8 @@ struct DashboardTests {
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         #expect(try DaybookProcess.run(["capture", "app.accounts", "values", "--slot", database.name], environment: environment).status == 0)
-        let port = try freePort()
-        let service = try DaybookProcess(
-            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]), environment: environment)
+        let (service, port) = try listeningService(database)
         defer { _ = service.stop() }
-        try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
 
         // A closed window, then an open one while the page opens.
         try database.execute("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 12) g")
@@ -39,19 +36,9 @@ struct DashboardTests {
         let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Browser/dashboard_check.py")
-        let output = artifacts.appendingPathComponent("dashboard-check.jsonl")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let browser = Process()
-        browser.executableURL = URL(fileURLWithPath: try pythonTool("python"))
-        browser.arguments = [script.path, "http://127.0.0.1:\(port)/", window, artifacts.path]
-        browser.standardOutput = try FileHandle(forWritingTo: output)
-        browser.standardError = try FileHandle(forWritingTo: output)
-        try browser.run()
-        defer { if browser.isRunning { browser.terminate() } }
+        let browser = try BrowserScript("dashboard_check.py", ["http://127.0.0.1:\(port)/", window, artifacts.path])
         func phases() -> [String: [String: Any]] {
-            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            let text = browser.said
             var found: [String: [String: Any]] = [:]
             for line in text.split(separator: "\n") {
                 if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -63,14 +50,14 @@ struct DashboardTests {
             return found
         }
         try waitUntil("the page shows", timeout: .seconds(90)) { phases()["initial"] != nil || !browser.isRunning }
-        let initial = try #require(phases()["initial"], "\((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        let initial = try #require(phases()["initial"], "\(browser.said)")
         #expect((initial["windows"] as? [String: [String: String]])?[window]?["status"] == "open")
 
         // The open window closes while the page stays open.
         try database.heartbeatUntilEveryWindowCloses("the second window closes", service: service)
         try waitUntil("the browser is done", timeout: .seconds(150)) { !browser.isRunning }
-        let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        #expect(browser.terminationStatus == 0, "\(log.suffix(3000))")
+        let log = browser.said
+        #expect(browser.process.terminationStatus == 0, "\(log.suffix(3000))")
         let closed = try #require(phases()["closed"], "\(log.suffix(3000))")
         #expect(closed["same_document"] as? Bool == true, "the close showed without a reload")
         let shown = try #require(closed["windows"] as? [String: [String: String]])
@@ -134,17 +121,8 @@ struct DashboardTests {
         defer { _ = serve.stop() }
         try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
 
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-recovery-\(port).txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let browser = Process()
-        browser.executableURL = URL(fileURLWithPath: try pythonTool("python"))
-        browser.arguments = [root.appendingPathComponent("Tests/Browser/dashboard_recovery.py").path, "http://127.0.0.1:\(port)/"]
-        browser.standardOutput = try FileHandle(forWritingTo: output)
-        browser.standardError = try FileHandle(forWritingTo: output)
-        try browser.run()
-        defer { if browser.isRunning { browser.terminate() } }
-        func said() -> String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+        let browser = try BrowserScript("dashboard_recovery.py", ["http://127.0.0.1:\(port)/"])
+        func said() -> String { browser.said }
 
         try waitUntil("the page shows", timeout: .seconds(90)) { said().contains("opened") || !browser.isRunning }
         try cluster.crash()
@@ -152,7 +130,7 @@ struct DashboardTests {
         #expect(try httpGet(port: port, path: "/readyz").status == 503)
         try cluster.resume()
         try waitUntil("the browser is done", timeout: .seconds(150)) { !browser.isRunning }
-        #expect(browser.terminationStatus == 0, "\(said())")
+        #expect(browser.process.terminationStatus == 0, "\(said())")
         #expect(said().contains("recovered\n"), "\(said())")
         #expect(said().contains("cannot read the sink"), "the banner says what is wrong: \(said())")
         #expect(!said().contains("password"), "\(said())")

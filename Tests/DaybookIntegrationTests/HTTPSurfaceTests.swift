@@ -14,12 +14,8 @@ struct HTTPSurfaceTests {
     @Test func prometheusScrapesTheChangeCountsAndPromtoolAcceptsTheExposition() throws {
         let database = try TestDatabase("http_metrics")
         try Workload.prepare(database)
-        let port = try freePort()
-        let service = try DaybookProcess(
-            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]),
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let (service, port) = try listeningService(database)
         defer { _ = service.stop() }
-        try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
 
         for id in 1...30 { try database.execute("INSERT INTO app.accounts VALUES (\(id), \(id))") }
         try database.execute("UPDATE app.accounts SET balance = balance + 1 WHERE id <= 12")
@@ -114,10 +110,7 @@ struct HTTPSurfaceTests {
     @Test func readinessFollowsTheSourceConnection() throws {
         let database = try TestDatabase("http_ready")
         try Workload.prepare(database)
-        let port = try freePort()
-        let service = try DaybookProcess(
-            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]),
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let (service, port) = try listeningService(database)
         defer { _ = service.stop() }
         try waitUntil("ready", log: service) { (try? httpGet(port: port, path: "/readyz").status) == 200 }
         #expect(try httpGet(port: port, path: "/readyz").body.contains("\"ready\":true"))
@@ -191,6 +184,43 @@ extension HTTPSurfaceTests {
 }
 
 // MARK: - Helpers
+
+/// `daybook run --listen` on a free loopback port for a prepared database, once it serves.
+func listeningService(_ database: TestDatabase, extra: [String] = []) throws -> (service: DaybookProcess, port: Int) {
+    let port = try freePort()
+    let service = try DaybookProcess(
+        Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"] + extra),
+        environment: ["DAYBOOK_DATABASE": database.connectionString])
+    try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
+    return (service, port)
+}
+
+/// A script of `Tests/Browser` run by the project's Python (Selenium), its output in a file
+/// the test reads while it runs.
+final class BrowserScript {
+    let process = Process()
+    let output: URL
+
+    init(_ name: String, _ arguments: [String]) throws {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-\(name)-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try pythonTool("python"))
+        process.arguments = [tests.appendingPathComponent("Browser/\(name)").path] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: output)
+        try process.run()
+    }
+
+    /// What it printed so far.
+    var said: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: output)
+    }
+}
 
 struct HTTPAnswer {
     var status: Int
