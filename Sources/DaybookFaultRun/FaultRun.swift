@@ -66,6 +66,7 @@ struct FaultRun: ParsableCommand {
             sink.remove()
         }
         let admin = try PostgresConnection(ConnectionString(source.connectionString))
+        say("source and sink: PostgreSQL \(try admin.query("SHOW server_version").scalar ?? "?")")
         try admin.simpleQuery("CREATE DATABASE faults")
         let sourceDB = source.database("faults")
         let environment = ["DAYBOOK_DATABASE": sourceDB, "DAYBOOK_SINK": sink.database("postgres")]
