@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
         .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "Windowing"]),
+        .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook"]),
         .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
