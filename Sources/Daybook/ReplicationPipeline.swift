@@ -76,23 +76,17 @@ public final class ReplicationPipeline {
         }
     }
 
-    private func connect(_ string: ConnectionString, role: String, replication: Bool = false) throws(DaybookError) -> PostgresConnection {
-        do { return try PostgresConnection(string, replication: replication) } catch {
-            throw DaybookError.from(error, role: role)
-        }
-    }
-
     /// One connected session: from loading the checkpoint to a stop or a fault.
     private func runSession(onStreaming: () -> Void) throws {
         let slot = configuration.slot
-        let sinkConnection = try connect(configuration.sink, role: "sink")
+        let sinkConnection = try PostgresConnection.open(configuration.sink, role: "sink")
         try Migrator.requireCurrent(sinkConnection)
         let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
         sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
 
-        let catalog = try connect(configuration.source, role: "source")
+        let catalog = try PostgresConnection.open(configuration.source, role: "source")
         let stream: ReplicationStream
         let identity: ReplicationStream.SystemIdentity
         do {
@@ -135,7 +129,7 @@ public final class ReplicationPipeline {
             }
         }
         // Closed windows are made final on a sink connection of their own, beside the stream.
-        let finisherSink = Sink(connection: try connect(configuration.sink, role: "sink"), slot: slot, settings: windows)
+        let finisherSink = Sink(connection: try PostgresConnection.open(configuration.sink, role: "sink"), slot: slot, settings: windows)
         finisherSink.maxEventsPerKey = configuration.maxEventsPerKey
         finisherSink.pruneKeep = configuration.pruneKeep
         let finisher = WindowFinisher(sink: finisherSink, logger: logger)

@@ -137,15 +137,10 @@ struct Dashboard: Sendable {
         var content: String
         do {
             content = try await NIOThreadPool.singleton.runIfActive { try body() }
-        } catch let error as APIError {
-            status = error.status
-            content = DashboardPages.problem(error.message)
-        } catch let error as DaybookError {
-            status = error.code == .invalidArgument ? .badRequest : .serviceUnavailable
-            content = DashboardPages.problem(error.message)
         } catch {
-            status = .serviceUnavailable
-            content = DashboardPages.problem("the page could not be made: \(type(of: error))")
+            let message: String
+            (status, message) = DaybookAPI.status(of: error)
+            content = DashboardPages.problem(message)
         }
         let html = fragment ? content : DashboardPages.layout(title: title, slot: api.slot, mode: mode, main: content)
         return Response(

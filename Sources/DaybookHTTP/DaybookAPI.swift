@@ -103,7 +103,7 @@ public struct DaybookAPI: Sendable {
 
     /// A sink connection with a current schema (for one request; closed when released).
     func sinkConnection() throws(DaybookError) -> PostgresConnection {
-        let connection = try connect(sink, role: "sink")
+        let connection = try PostgresConnection.open(sink, role: "sink")
         try Migrator.requireCurrent(connection)
         return connection
     }
@@ -112,8 +112,8 @@ public struct DaybookAPI: Sendable {
     func collectStatus(sink sinkConnection: PostgresConnection) throws(DaybookError) -> Status {
         let sourceConnection: Result<PostgresConnection, DaybookError>
         if let source {
-            do throws(PostgresError) { sourceConnection = .success(try PostgresConnection(source)) } catch {
-                sourceConnection = .failure(DaybookError.from(error, role: "source"))
+            do { sourceConnection = .success(try PostgresConnection.open(source, role: "source")) } catch {
+                sourceConnection = .failure(error)
             }
         } else {
             sourceConnection = .failure(DaybookError(.configuration, "not asked (serve without a source)"))
@@ -165,10 +165,6 @@ public struct DaybookAPI: Sendable {
         }
     }
 
-    private func connect(_ string: ConnectionString, role: String) throws(DaybookError) -> PostgresConnection {
-        do { return try PostgresConnection(string) } catch { throw DaybookError.from(error, role: role) }
-    }
-
     /// Runs `body` on NIO's blocking pool (libpq blocks) and turns its result or error into a
     /// response: 400 for what the caller got wrong, 404 for what is not there, 503 when the
     /// sink cannot answer.
@@ -176,17 +172,19 @@ public struct DaybookAPI: Sendable {
         do {
             let json = try await NIOThreadPool.singleton.runIfActive { try body() }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
-        } catch let error as APIError {
-            return Self.problem(error.status, error.message)
-        } catch let error as DaybookError {
-            switch error.code {
-            case .invalidArgument: return Self.problem(.badRequest, error.message)
-            case .connection, .authentication, .sinkNotMigrated, .sinkNewer, .permission:
-                return Self.problem(.serviceUnavailable, error.message)
-            default: return Self.problem(.serviceUnavailable, error.message)
-            }
         } catch {
-            return Self.problem(.serviceUnavailable, "the request could not be answered: \(type(of: error))")
+            let (status, message) = Self.status(of: error)
+            return Self.problem(status, message)
+        }
+    }
+
+    /// What an error means for the client: its own mistake (400), something that is not
+    /// there (404), or a sink that cannot answer (503); never a 500. Shared with the dashboard.
+    static func status(of error: any Error) -> (HTTPResponse.Status, String) {
+        switch error {
+        case let error as APIError: (error.status, error.message)
+        case let error as DaybookError: (error.code == .invalidArgument ? .badRequest : .serviceUnavailable, error.message)
+        default: (.serviceUnavailable, "the request could not be answered: \(type(of: error))")
         }
     }
 

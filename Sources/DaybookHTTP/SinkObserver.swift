@@ -24,10 +24,7 @@ public final class SinkObserver: Sendable {
     private func read() async throws -> SinkFigures? {
         let sink = sink, slot = slot
         return try await NIOThreadPool.singleton.runIfActive {
-            let connection: PostgresConnection
-            do throws(PostgresError) { connection = try PostgresConnection(sink) } catch {
-                throw DaybookError.from(error, role: "sink")
-            }
+            let connection = try PostgresConnection.open(sink, role: "sink")
             try Migrator.requireCurrent(connection)
             return try SinkFigures.read(connection, slot: slot)
         }

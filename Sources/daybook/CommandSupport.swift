@@ -29,7 +29,7 @@ func printError(_ message: String, prefix: String = "daybook: error") {
 
 /// Opens an ordinary connection, with advice on failure.
 func connect(_ string: ConnectionString, role: String) throws -> PostgresConnection {
-    do { return try PostgresConnection(string) } catch { throw DaybookError.from(error, role: role) }
+    try PostgresConnection.open(string, role: role)
 }
 
 func bootstrapLogging(level: String) throws {

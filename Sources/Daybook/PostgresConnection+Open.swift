@@ -1,0 +1,14 @@
+import PostgresReplication
+
+extension PostgresConnection {
+    /// Opens a connection to the `role` database ("source", "sink"), turning a failure into
+    /// the advice an operator needs (``DaybookError/from(_:role:)``): the one way every command,
+    /// the pipeline and the HTTP side connect.
+    public static func open(
+        _ string: ConnectionString, role: String, replication: Bool = false
+    ) throws(DaybookError) -> PostgresConnection {
+        do { return try PostgresConnection(string, replication: replication) } catch {
+            throw DaybookError.from(error, role: role)
+        }
+    }
+}
