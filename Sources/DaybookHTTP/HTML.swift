@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text made safe for HTML element content and attribute values: everything the dashboard
 /// shows from the sink (table names, keys, row values) goes through it.
 enum HTML {
@@ -24,5 +26,3 @@ enum HTML {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 }
-
-import Foundation

@@ -49,22 +49,14 @@ struct CrontabTests {
     }
 
     static func runAsCron(_ command: String, crontab: Crontab, overrides: [String: String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: crontab.environment["SHELL"] ?? "/bin/sh")
-        process.arguments = ["-c", cronCommand(command)]
         let binDirectory = try DaybookProcess.binary().deletingLastPathComponent().path
         var environment = crontab.environment
         environment["PATH"] = binDirectory + ":" + (crontab.environment["PATH"] ?? "/usr/bin:/bin")
         environment["LOGNAME"] = "daybook-test"
         environment.merge(overrides) { _, new in new }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try runProgram(
+            URL(fileURLWithPath: crontab.environment["SHELL"] ?? "/bin/sh"), ["-c", cronCommand(command)],
+            environment: environment)
     }
 
     @Test func crontabJobsWorkAsCronRunsThem() throws {

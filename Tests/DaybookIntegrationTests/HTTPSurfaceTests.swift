@@ -274,11 +274,19 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Runs a tool found on PATH (or in Debian's usual places), with a file as its input.
+/// Runs a tool found on PATH, with a file as its input.
 func runTool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> (status: Int32, output: String) {
+    try runProgram(URL(fileURLWithPath: "/usr/bin/env"), [name] + arguments, stdin: stdin)
+}
+
+/// Runs a program to its end: its exit status and its stdout and stderr together.
+func runProgram(
+    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, stdin: URL? = nil
+) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [name] + arguments
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
     let pipe = Pipe()
     process.standardOutput = pipe
