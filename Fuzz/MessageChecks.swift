@@ -9,7 +9,7 @@ import PgOutput
 /// be reported as trailing. A message that does not decode must fail with an error that names
 /// its type and an offset inside the input.
 enum MessageChecks {
-    private static let knownTypes = Set("BCORYIUDTM".utf8)
+    private static let knownTypes = Set("BCORYIUDTMSEcA".utf8)
 
     static func check(_ bytes: [UInt8]) {
         let message: PgOutputMessage
@@ -23,6 +23,25 @@ enum MessageChecks {
         checkShape(message, bytes)
         checkRoundTrip(message, bytes)
         checkSelfDelimiting(bytes)
+    }
+
+    /// The same bytes as a message inside a streamed block: types that carry an xid there read
+    /// it first and are otherwise the message without it; the others decode as outside.
+    static func checkStreamed(_ bytes: [UInt8]) {
+        let streamed: (xid: UInt32?, message: PgOutputMessage)
+        do {
+            streamed = try PgOutputDecoder.decodeStreamed(bytes)
+        } catch {
+            checkError(error, bytes)
+            return
+        }
+        let carries = PgOutputDecoder.carriesStreamedXID(bytes[0])
+        invariant((streamed.xid != nil) == carries, "xid \(String(describing: streamed.xid)) for type \(bytes[0])", bytes)
+        let plain = carries ? [bytes[0]] + bytes[5...] : bytes
+        guard let again = try? PgOutputDecoder.decode(plain) else {
+            violated("a streamed message without its xid does not decode", bytes)
+        }
+        invariant(again == streamed.message, "a streamed message differs from its plain form", bytes)
     }
 
     private static func checkError(_ error: PgOutputDecodingError, _ bytes: [UInt8]) {
@@ -60,7 +79,10 @@ enum MessageChecks {
             invariant(bytes.count == size, "a truncate of \(bytes.count) bytes, not \(size)", bytes)
         case .message(let logical):
             checkShares(logical.content, bytes)
-        case .begin, .commit, .origin, .type:
+        case .streamAbort(let abort):
+            invariant(bytes.count == 9 || bytes.count == 25, "a stream abort of \(bytes.count) bytes", bytes)
+            invariant((abort.abortLSN == nil) == (bytes.count == 9), "abort LSN present in \(bytes.count) bytes", bytes)
+        case .begin, .commit, .origin, .type, .streamStart, .streamStop, .streamCommit:
             break
         }
     }
@@ -121,11 +143,14 @@ enum MessageChecks {
 
     /// A strict prefix must fail as too short, and one extra byte must be reported as trailing.
     private static func checkSelfDelimiting(_ bytes: [UInt8]) {
+        // Stream Abort has a short form (protocol 2) and a long one (protocol 4, parallel
+        // streaming): the short one is the long one's first nine bytes.
+        let isAbort = bytes.first == UInt8(ascii: "A")
         for length in Set([0, 1, bytes.count / 2, bytes.count - 1]) where length < bytes.count {
             let prefix = Array(bytes.prefix(length))
             do {
                 _ = try PgOutputDecoder.decode(prefix)
-                violated("the first \(length) bytes of a message decode too", bytes)
+                invariant(isAbort && length == 9, "the first \(length) bytes of a message decode too", bytes)
             } catch {
                 invariant(
                     [.empty, .truncated, .unterminatedString, .invalidLength].contains(error.code),
@@ -136,6 +161,10 @@ enum MessageChecks {
             _ = try PgOutputDecoder.decode(bytes + [0])
             violated("a message with one more byte decodes", bytes)
         } catch {
+            if isAbort && bytes.count == 9 {
+                invariant(error.code == .truncated, "a short abort with one more byte gives \(error)", bytes)
+                return
+            }
             invariant(
                 error.code == .trailingBytes && error.offset == bytes.count,
                 "one more byte gives \(error) instead of trailing bytes at \(bytes.count)", bytes)

@@ -14,8 +14,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // AddressSanitizer sees any read past its end.
     if let payload = FrameChecks.check(raw) {
         MessageChecks.check(payload)
+        MessageChecks.checkStreamed(payload)
     }
     MessageChecks.check(Array(raw))
+    MessageChecks.checkStreamed(Array(raw))
     LSNChecks.check(raw)
     return 0
 }

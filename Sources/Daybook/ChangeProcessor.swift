@@ -205,8 +205,15 @@ public struct ChangeProcessor: Sendable {
         case .type(let type): try process(.type(type))
         case .truncate(let truncate): try process(.truncate(truncate))
         case .message(let message): try process(.message(message))
+        case .streamStart, .streamStop, .streamCommit, .streamAbort:
+            throw Self.streamedMessageError
         }
     }
+
+    /// Streamed transactions reach the processor only as ordinary ones, replayed at their
+    /// commit (see ``StreamedTransactions``).
+    private static let streamedMessageError = ProtocolError(
+        description: "a streamed-transaction message reached the change processor (they are held until their commit)")
 
     /// Folds one decoded message in.
     public mutating func process(_ message: PgOutputMessage) throws(ProtocolError) {
@@ -243,6 +250,8 @@ public struct ChangeProcessor: Sendable {
                 learn(rule)
                 current?.announcedRule = true
             }
+        case .streamStart, .streamStop, .streamCommit, .streamAbort:
+            throw Self.streamedMessageError
         }
     }
 

@@ -15,6 +15,10 @@ public enum InPlaceMessage: Hashable, Sendable {
     case delete(relationOID: UInt32, oldKind: OldTupleKind, old: TupleLayout)
     case truncate(Truncate)
     case message(LogicalMessage)
+    case streamStart(StreamStart)
+    case streamStop
+    case streamCommit(StreamCommit)
+    case streamAbort(StreamAbort)
 }
 
 /// Where one validated row image lies in its message's bytes.
@@ -144,6 +148,10 @@ extension PgOutputMessage {
                 message.content = bytes[(bytes.count - message.content.count)...]
             }
             self = .message(message)
+        case .streamStart(let start): self = .streamStart(start)
+        case .streamStop: self = .streamStop
+        case .streamCommit(let commit): self = .streamCommit(commit)
+        case .streamAbort(let abort): self = .streamAbort(abort)
         }
     }
 }

@@ -1,4 +1,9 @@
-/// Decodes pgoutput protocol version 1 messages from bytes. Pure: no I/O, no state.
+/// Decodes pgoutput messages (protocol versions 1 and 2) from bytes. Pure: no I/O, no state.
+///
+/// Protocol 2 adds streamed transactions: Stream Start/Stop/Commit/Abort, and inside a
+/// streamed block (between Stream Start and Stream Stop) an xid in front of every change,
+/// Relation, Type and Message. Whether a message lies inside such a block is the caller's
+/// knowledge, not the bytes': decode those with ``decodeStreamedInPlace(_:)``.
 ///
 /// Every field is bounds-checked; any malformed input ends in a ``PgOutputDecodingError``
 /// that names the message type, the field and the byte offset, and never in a trap.
@@ -26,16 +31,55 @@ public enum PgOutputDecoder {
     /// so that even a row of hundreds of megabytes is never copied. The result holds no
     /// pointer into `bytes`; read its row images from the same bytes while they live.
     public static func decodeInPlace(_ bytes: UnsafeRawBufferPointer) throws(PgOutputDecodingError) -> InPlaceMessage {
+        try decode(bytes, streamed: false).message
+    }
+
+    /// Decodes one message that arrived inside a streamed block (between Stream Start and
+    /// Stream Stop), where Relation, Type, Insert, Update, Delete, Truncate and Message carry
+    /// the xid of the (sub)transaction they belong to in front of their fields.
+    ///
+    /// - Returns: that xid (nil for the message types without one, such as Stream Stop or
+    ///   Origin) and the message, whose row images lie in `bytes` as usual.
+    public static func decodeStreamedInPlace(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(PgOutputDecodingError) -> (xid: UInt32?, message: InPlaceMessage) {
+        try decode(bytes, streamed: true)
+    }
+
+    /// ``decodeStreamedInPlace(_:)`` for an array: tests, tools and the fuzzer.
+    public static func decodeStreamed(_ bytes: [UInt8]) throws(PgOutputDecodingError) -> (xid: UInt32?, message: PgOutputMessage) {
+        let result: Result<(xid: UInt32?, message: InPlaceMessage), PgOutputDecodingError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(PgOutputDecodingError) in try decodeStreamedInPlace(buffer) }
+        }
+        let decoded = try result.get()
+        return (decoded.xid, PgOutputMessage(decoded.message, in: bytes))
+    }
+
+    /// The message types that carry an xid inside a streamed block (protocol 2 and later).
+    public static func carriesStreamedXID(_ type: UInt8) -> Bool {
+        switch type {
+        case UInt8(ascii: "R"), UInt8(ascii: "Y"), UInt8(ascii: "I"), UInt8(ascii: "U"), UInt8(ascii: "D"),
+            UInt8(ascii: "T"), UInt8(ascii: "M"):
+            true
+        default:
+            false
+        }
+    }
+
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, streamed: Bool
+    ) throws(PgOutputDecodingError) -> (xid: UInt32?, message: InPlaceMessage) {
         guard let type = bytes.first else {
             throw PgOutputDecodingError(.empty, field: "type", offset: 0)
         }
         var reader = ByteReader(bytes, offset: 1)
         do throws(PgOutputDecodingError) {
+            let xid = streamed && carriesStreamedXID(type) ? try reader.readUInt32("xid") : nil
             let message = try decodeBody(type: type, reader: &reader)
             guard reader.isAtEnd else {
                 throw PgOutputDecodingError(.trailingBytes, field: "end", offset: reader.offset)
             }
-            return message
+            return (xid, message)
         } catch var error {
             error.messageType = type
             throw error
@@ -92,6 +136,30 @@ public enum PgOutputDecoder {
             }
             let content = try reader.readBytes(Int(length), "content")
             return .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content[...]))
+        case UInt8(ascii: "S"):
+            return .streamStart(
+                StreamStart(xid: try reader.readUInt32("xid"), isFirstSegment: try reader.readUInt8("first_segment") == 1))
+        case UInt8(ascii: "E"):
+            return .streamStop
+        case UInt8(ascii: "c"):
+            return .streamCommit(
+                StreamCommit(
+                    xid: try reader.readUInt32("xid"),
+                    commit: Commit(
+                        flags: try reader.readUInt8("flags"),
+                        commitLSN: LSN(try reader.readUInt64("commit_lsn")),
+                        endLSN: LSN(try reader.readUInt64("end_lsn")),
+                        commitTime: try reader.readInt64("commit_time"))))
+        case UInt8(ascii: "A"):
+            let xid = try reader.readUInt32("xid")
+            let subxid = try reader.readUInt32("subxid")
+            // Protocol 4 with parallel streaming appends where and when the abort happened.
+            var abort = StreamAbort(xid: xid, subxid: subxid)
+            if !reader.isAtEnd {
+                abort.abortLSN = LSN(try reader.readUInt64("abort_lsn"))
+                abort.abortTime = try reader.readInt64("abort_time")
+            }
+            return .streamAbort(abort)
         default:
             throw PgOutputDecodingError(.unknownMessageType, field: "type", offset: 0)
         }

@@ -1,4 +1,5 @@
-/// One decoded pgoutput (protocol version 1) message: the payload of an XLogData frame.
+/// One decoded pgoutput message (protocol version 1, or 2 with streamed transactions): the
+/// payload of an XLogData frame.
 ///
 /// The cases mirror PostgreSQL's `proto.c`. Values are plain data so that the decoder can be
 /// tested with bytes alone and the rest of the pipeline with values alone.
@@ -13,6 +14,14 @@ public enum PgOutputMessage: Hashable, Sendable {
     case delete(Delete)
     case truncate(Truncate)
     case message(LogicalMessage)
+    /// A chunk of an in-progress transaction begins (protocol 2, `streaming 'on'`).
+    case streamStart(StreamStart)
+    /// The chunk ends; other transactions, streamed or not, may follow before the next one.
+    case streamStop
+    /// A streamed transaction committed: only now are its window and its place known.
+    case streamCommit(StreamCommit)
+    /// A streamed transaction, or one of its subtransactions, rolled back.
+    case streamAbort(StreamAbort)
 }
 
 /// Microseconds since 2000-01-01 00:00:00 UTC, PostgreSQL's own epoch.
@@ -214,4 +223,47 @@ public enum TupleColumn: Hashable, Sendable {
         if case .text(let bytes) = self { return String(decoding: bytes, as: UTF8.self) }
         return nil
     }
+}
+
+/// Stream Start: the messages up to the next Stream Stop belong to transaction `xid`, still in
+/// progress. Chunks of several transactions interleave with each other and with ordinary ones.
+public struct StreamStart: Hashable, Sendable {
+    public var xid: UInt32
+    /// Whether this is the transaction's first chunk (again after a reconnect: the server
+    /// streams an unfinished transaction from its start).
+    public var isFirstSegment: Bool
+    public init(xid: UInt32, isFirstSegment: Bool) {
+        self.xid = xid
+        self.isFirstSegment = isFirstSegment
+    }
+}
+
+/// Stream Commit: transaction `xid`, streamed before, committed; `commit` is what a Commit
+/// message would carry (its `endLSN` is the resume point, its time the event time).
+public struct StreamCommit: Hashable, Sendable {
+    public var xid: UInt32
+    public var commit: Commit
+    public init(xid: UInt32, commit: Commit) {
+        self.xid = xid
+        self.commit = commit
+    }
+}
+
+/// Stream Abort: the streamed transaction `xid` rolled back whole (`subxid == xid`), or only
+/// its subtransaction `subxid` did.
+public struct StreamAbort: Hashable, Sendable {
+    public var xid: UInt32
+    public var subxid: UInt32
+    /// Protocol 4 with parallel streaming only.
+    public var abortLSN: LSN?
+    public var abortTime: PostgresMicroseconds?
+    public init(xid: UInt32, subxid: UInt32, abortLSN: LSN? = nil, abortTime: PostgresMicroseconds? = nil) {
+        self.xid = xid
+        self.subxid = subxid
+        self.abortLSN = abortLSN
+        self.abortTime = abortTime
+    }
+
+    /// Whether the whole transaction rolled back, not only a subtransaction.
+    public var isWholeTransaction: Bool { xid == subxid }
 }

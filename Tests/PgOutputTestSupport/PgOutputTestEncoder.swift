@@ -1,7 +1,7 @@
 import PgOutput
 
-/// Encodes ``PgOutputMessage`` values back into pgoutput protocol version 1 bytes, for round
-/// trips only: the service itself never writes pgoutput.
+/// Encodes ``PgOutputMessage`` values back into pgoutput bytes (protocol 1, and protocol 2's
+/// streamed transactions), for round trips only: the service itself never writes pgoutput.
 public enum PgOutputTestEncoder {
     public static func encode(_ message: PgOutputMessage) -> [UInt8] {
         switch message {
@@ -29,7 +29,30 @@ public enum PgOutputTestEncoder {
         case .message(let message):
             ByteWriter("M").uint8(message.transactional ? 1 : 0).uint64(message.lsn.rawValue)
                 .cString(message.prefix).int32(Int32(message.content.count)).raw(message.content).bytes
+        case .streamStart(let start):
+            ByteWriter("S").uint32(start.xid).uint8(start.isFirstSegment ? 1 : 0).bytes
+        case .streamStop:
+            ByteWriter("E").bytes
+        case .streamCommit(let stream):
+            ByteWriter("c").uint32(stream.xid).uint8(stream.commit.flags).uint64(stream.commit.commitLSN.rawValue)
+                .uint64(stream.commit.endLSN.rawValue).int64(stream.commit.commitTime).bytes
+        case .streamAbort(let abort):
+            encode(abort)
         }
+    }
+
+    /// The message as it appears inside a streamed block: with `xid` after the type byte for
+    /// the types that carry one there.
+    public static func encodeStreamed(xid: UInt32, _ message: PgOutputMessage) -> [UInt8] {
+        let bytes = encode(message)
+        guard let type = bytes.first, PgOutputDecoder.carriesStreamedXID(type) else { return bytes }
+        return [type] + ByteWriter().uint32(xid).bytes + bytes.dropFirst()
+    }
+
+    private static func encode(_ abort: StreamAbort) -> [UInt8] {
+        let writer = ByteWriter("A").uint32(abort.xid).uint32(abort.subxid)
+        guard let lsn = abort.abortLSN, let time = abort.abortTime else { return writer.bytes }
+        return writer.uint64(lsn.rawValue).int64(time).bytes
     }
 
     private static func encode(_ relation: Relation) -> [UInt8] {

@@ -76,8 +76,8 @@ struct MalformedInputTests {
         }
     }
 
-    /// Protocol version 2 and 3 messages (streaming, two-phase) and bytes that are no message.
-    @Test(arguments: Array("SEcAbPKrpZ".utf8) + [0x00, 0x7F, 0xFF])
+    /// Protocol version 3 messages (two-phase, never asked for) and bytes that are no message.
+    @Test(arguments: Array("bPKrpZ".utf8) + [0x00, 0x7F, 0xFF])
     func unknownMessageType(type: UInt8) {
         #expect(
             DecodingFailure.of([type, 0, 0, 0, 1]) == DecodingFailure(.unknownMessageType, "type", at: 0, in: type))

@@ -39,6 +39,10 @@ extension PgOutputMessage {
         case .delete(let delete): "D/\(Self.marker(delete.oldKind))"
         case .truncate: "T"
         case .message(let message): message.transactional ? "M/transactional" : "M/non-transactional"
+        case .streamStart: "S"
+        case .streamStop: "E"
+        case .streamCommit: "c"
+        case .streamAbort: "A"
         }
     }
 
