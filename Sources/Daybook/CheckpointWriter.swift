@@ -19,9 +19,13 @@ final class CheckpointWriter: @unchecked Sendable {
     enum Write: Sendable {
         case checkpoint(Checkpoint)
         case spill(Spill)
+        /// Messages of streamed transactions, held until their commit.
+        case stage(StreamedTransactions.Stage)
+        /// Held messages of a streamed (sub)transaction that rolled back.
+        case discard(StreamedTransactions.Discard)
     }
 
-    /// A write the sink has committed; `checkpoint` is nil for a spill.
+    /// A write the sink has committed; `checkpoint` is nil for the other kinds.
     struct Committed: Sendable {
         var checkpoint: (lsn: UInt64, closed: [WindowClosure], changes: Int, transactions: Int)?
     }
@@ -150,6 +154,12 @@ final class CheckpointWriter: @unchecked Sendable {
                 case .spill(let spill):
                     try sink.value.write(spill)
                     metrics.lateChangesCommitted(spill.late)
+                    result = .success(Committed(checkpoint: nil))
+                case .stage(let stage):
+                    try sink.value.write(stage)
+                    result = .success(Committed(checkpoint: nil))
+                case .discard(let discard):
+                    try sink.value.discard(discard)
                     result = .success(Committed(checkpoint: nil))
                 }
                 health.sinkCommitted()

@@ -10,7 +10,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
-            case permission, invalidArgument
+            case permission, invalidArgument, unsupportedServer
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -33,6 +33,8 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         /// A value given on the command line that only the server could check (a date, a
         /// time zone name): exit 64, like any other invalid argument.
         public static let invalidArgument = Code(.invalidArgument)
+        /// A source server Daybook does not support (older than ``SourceChecks/lowestSupportedVersion``).
+        public static let unsupportedServer = Code(.unsupportedServer)
         public var description: String { base.rawValue }
     }
 
@@ -58,7 +60,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         case .configuration: 2
         case .connection, .authentication: 3
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
-            .heartbeatMissing, .permission:
+            .heartbeatMissing, .permission, .unsupportedServer:
             4
         default: 1
         }

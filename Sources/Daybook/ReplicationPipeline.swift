@@ -145,7 +145,9 @@ public final class ReplicationPipeline {
         try session.finishWrites()
 
         do {
-            try stream.start(slot: slot, at: state.lsn, publications: configuration.publications, messages: true)
+            try stream.start(
+                slot: slot, at: state.lsn, publications: configuration.publications, messages: true,
+                streamInProgress: configuration.streamLargeTransactions)
         } catch {
             throw DaybookError.from(error, role: "source")
         }

@@ -34,6 +34,11 @@ public struct RunConfiguration: Sendable {
     public var untilLSN: UInt64?
     /// Let the server's clock move stream time while the stream is fully caught up.
     public var idleWatermark = false
+    /// Ask the server to stream large transactions while they run (pgoutput protocol 2)
+    /// instead of decoding each whole after its commit; see ``StreamedTransactions``.
+    public var streamLargeTransactions = true
+    /// Messages of streamed transactions held in memory before they are written to the sink.
+    public var streamHoldBytes = 8 << 20
     public var processor = ChangeProcessor.Settings()
 
     public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowRequest) {

@@ -34,6 +34,10 @@ enum SinkSQL {
         FROM STDIN (FORMAT binary)
         """
 
+    static let copyStreamMessages = """
+        COPY daybook.stream_messages (slot_name, xid, seq, kind, message) FROM STDIN (FORMAT binary)
+        """
+
     /// Records capture rules the stream announced (`daybook capture` usually has already).
     static let insertCaptureRules = """
         INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)

@@ -4,6 +4,29 @@ import PostgresReplication
 enum SourceChecks {
     /// Fails with the fix unless the server runs with `wal_level = logical`.
     /// - Parameter consequence: what cannot work without it, for the message.
+    /// The oldest PostgreSQL major version Daybook supports (as `server_version_num`): the
+    /// oldest one the PostgreSQL project still maintains, and the oldest it is tested on.
+    static let lowestSupportedVersion = 150_000
+
+    /// Fails with the fix unless the server is a supported version.
+    static func requireSupportedVersion(_ connection: PostgresConnection) throws(DaybookError) {
+        try requireSupportedVersion(connection.serverVersion)
+    }
+
+    static func requireSupportedVersion(_ version: Int) throws(DaybookError) {
+        guard version >= lowestSupportedVersion else {
+            throw DaybookError(
+                .unsupportedServer,
+                "the source server is PostgreSQL \(versionText(version)); Daybook supports PostgreSQL "
+                    + "\(lowestSupportedVersion / 10_000) and later: upgrade the server")
+        }
+    }
+
+    /// `150004` as `15.4`, `90624` as `9.6.24`.
+    static func versionText(_ version: Int) -> String {
+        version >= 100_000 ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
+    }
+
     static func requireLogicalDecoding(_ connection: PostgresConnection, consequence: String = "")
         throws(DaybookError)
     {

@@ -5,6 +5,7 @@ import PostgresReplication
 enum SourcePreflight {
     static func check(_ connection: PostgresConnection, slot: String, publications: [String]) throws(DaybookError) {
         try DaybookError.mapping(role: "source") {
+            try SourceChecks.requireSupportedVersion(connection)
             try SourceChecks.requireLogicalDecoding(connection)
             let slots = try connection.simpleQuery(
                 "SELECT plugin, database, wal_status, active_pid FROM pg_replication_slots WHERE slot_name = "

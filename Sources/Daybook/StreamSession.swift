@@ -35,13 +35,17 @@ struct StreamSession {
     private var idleProbe: (time: Timestamp, lsn: UInt64)?
     /// What the slot has been told is flushed.
     private var confirmedLSN: UInt64 = 0
-    private var firstPendingAt: ContinuousClock.Instant?
-    private var nextStatusAt = ContinuousClock.now
+    var firstPendingAt: ContinuousClock.Instant?
+    var nextStatusAt = ContinuousClock.now
     /// Called when a committed checkpoint closed windows (they now wait to be finished).
     var onWindowsClosing: (() -> Void)?
     /// Writes submitted to the writer, and how many of them it has reported finished.
-    private var submittedWrites = 0
+    var submittedWrites = 0
     private var collectedWrites = 0
+    /// Chunks of transactions the server streams before their commit.
+    var streams = StreamedTransactions()
+    /// Reads held chunks back from the sink at a streamed commit; opened when first needed.
+    var streamReader: StreamMessageReader?
 
     init(
         processor: ChangeProcessor, writer: CheckpointWriter, stream: ReplicationStream, catalog: PostgresConnection,
@@ -112,32 +116,55 @@ struct StreamSession {
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _):
             receivedLSN = max(receivedLSN, walStart)
-            let message: InPlaceMessage
-            do { message = try PgOutputDecoder.decodeInPlace(payload) } catch {
-                throw DaybookError(
-                    .malformedStream,
-                    "cannot decode the replication stream near LSN \(formatLSN(walStart)): \(error); nothing after the "
-                        + "last checkpoint was confirmed — report this with the server version")
-            }
-            if case .relation(let relation) = message {
-                let primaryKey: [String]?
-                do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
-                    throw DaybookError.from(error, role: "source")
-                }
-                let hasKey = relation.replicaIdentity != .nothing && relation.columns.contains(where: \.isKey)
-                if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
-                    logger.warning(
-                        "table has no primary key; counting it per table only",
-                        metadata: ["daybook.table": "\(relation.qualifiedName)"])
-                }
-                processor.register(relation, primaryKey: primaryKey)
+            if streams.isInChunk {
+                try hold(payload, near: walStart)
                 return
             }
-            do { try processor.process(message, in: payload) } catch {
-                throw DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
+            let message: InPlaceMessage
+            do { message = try PgOutputDecoder.decodeInPlace(payload) } catch {
+                throw Self.undecodable(error, near: walStart)
             }
-            if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
+            switch message {
+            case .streamStart(let start): try startChunk(start)
+            case .streamCommit(let commit): try replayStreamed(commit)
+            case .streamAbort(let abort): try abortStreamed(abort)
+            default: try apply(message, in: payload)
+            }
         }
+    }
+
+    static func undecodable(_ error: PgOutputDecodingError, near lsn: UInt64) -> DaybookError {
+        DaybookError(
+            .malformedStream,
+            "cannot decode the replication stream near LSN \(formatLSN(lsn)): \(error); nothing after the "
+                + "last checkpoint was confirmed — report this with the server version")
+    }
+
+    /// Folds one message of an ordinary transaction (or of a streamed one, replayed at its
+    /// commit) into the processor; `bytes` is the message it was decoded from.
+    mutating func apply(_ message: InPlaceMessage, in bytes: UnsafeRawBufferPointer) throws {
+        if case .relation(let relation) = message {
+            let primaryKey: [String]?
+            do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
+                throw DaybookError.from(error, role: "source")
+            }
+            let hasKey = relation.replicaIdentity != .nothing && relation.columns.contains(where: \.isKey)
+            if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
+                logger.warning(
+                    "table has no primary key; counting it per table only",
+                    metadata: ["daybook.table": "\(relation.qualifiedName)"])
+            }
+            processor.register(relation, primaryKey: primaryKey)
+            return
+        }
+        do { try processor.process(message, in: bytes) } catch {
+            throw Self.unexpectedOrder(error)
+        }
+        if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
+    }
+
+    static func unexpectedOrder(_ error: ChangeProcessor.ProtocolError) -> DaybookError {
+        DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
     /// Whether everything up to `target` has been received.
@@ -241,7 +268,7 @@ struct StreamSession {
 
     /// Tells the server how far the sink has committed. When nothing is pending, the slot may
     /// move up to the server's WAL end: everything before it has been seen and is in the sink.
-    private mutating func sendStatus(requestReply: Bool = false) throws {
+    mutating func sendStatus(requestReply: Bool = false) throws {
         guard isStreaming else { return }
         var flush = processor.committedLSN
         if processor.isFullyCommitted { flush = max(flush, serverWALEnd) }

@@ -55,3 +55,48 @@ extension PostgresConnection {
         return copied
     }
 }
+
+extension PostgresConnection {
+    /// Runs `COPY … TO STDOUT` and hands each CopyData message to `handle` as libpq returns
+    /// it, so that a result of any size passes through a buffer of one row.
+    ///
+    /// If `handle` throws, the COPY is abandoned mid-way and the connection is no longer
+    /// usable for statements: close it.
+    ///
+    /// - Returns: the number of rows the server sent.
+    @discardableResult
+    public func copyOut(_ sql: String, _ handle: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        guard let started = PQexec(connection, sql) else {
+            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
+        guard PQresultStatus(started) == PGRES_COPY_OUT else {
+            _ = try QueryResult.checked(started, connection: connection)
+            throw PostgresError(.query, message: "the statement did not start COPY TO STDOUT")
+        }
+        PQclear(started)
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(connection, &buffer, 0)
+            if length > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                try handle(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                continue
+            }
+            if length == -2 {
+                throw PostgresError(.connection, message: "COPY TO STDOUT failed: " + String(cString: PQerrorMessage(connection)))
+            }
+            break  // -1: the COPY is done; its result follows
+        }
+        var rows = 0
+        var failure: PostgresError?
+        while let result = PQgetResult(connection) {
+            do {
+                rows = try QueryResult.checked(result, connection: connection).affectedRows
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+}

@@ -36,17 +36,22 @@ public final class ReplicationStream {
         return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, walPosition: position, database: row[3])
     }
 
-    /// `START_REPLICATION SLOT … LOGICAL …` with pgoutput protocol version 1.
+    /// `START_REPLICATION SLOT … LOGICAL …` for pgoutput.
     ///
     /// The server starts at the later of `startLSN` and the slot's confirmed position.
+    ///
+    /// - Parameter streamInProgress: ask for pgoutput protocol 2 with `streaming 'on'`: the server
+    ///   sends a transaction larger than `logical_decoding_work_mem` in chunks while it runs,
+    ///   instead of decoding it whole to disk after its commit. Without it, protocol 1.
     public func start(
-        slot: String, at startLSN: UInt64, publications: [String], messages: Bool = false
+        slot: String, at startLSN: UInt64, publications: [String], messages: Bool = false, streamInProgress: Bool = false
     ) throws(PostgresError) {
         let names = publications.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: ",")
         // Replication commands take standard SQL literals only (no E'' escapes).
         let literal = "'" + names.replacingAll("'", with: "''") + "'"
-        var options = ["proto_version '1'", "publication_names \(literal)"]
+        var options = ["proto_version '\(streamInProgress ? 2 : 1)'", "publication_names \(literal)"]
         if messages { options.append("messages 'true'") }
+        if streamInProgress { options.append("streaming 'on'") }
         let command = "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
             + options.joined(separator: ", ") + ")"
         try connection.simpleQuery(command)

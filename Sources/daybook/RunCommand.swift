@@ -82,6 +82,15 @@ struct RunCommand: AsyncParsableCommand {
         help: "Let the server's clock move stream time while the stream is fully caught up (closes windows with no writes).")
     var idleWatermark = false
 
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Receive transactions larger than the server's logical_decoding_work_mem while they run (default on).",
+            discussion: "With --streaming the server streams such a transaction in chunks as it is written; Daybook holds "
+                + "them in the sink until the commit and counts them then, so the results arrive seconds after a huge "
+                + "COMMIT, not after the server has decoded it again from disk. --no-streaming asks for the old behaviour."))
+    var streaming = true
+
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
     var heartbeatEvery: String?
 
@@ -176,6 +185,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilLSN = try endLSN()
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
+        configuration.streamLargeTransactions = streaming
         let logger = Logger(label: "daybook")
         // The group shuts services down in reverse order: the replication service (listed
         // last) writes its last checkpoint first, and a heartbeat stuck on a slow server
