@@ -83,7 +83,13 @@ extension Sink {
             else { return }
             // Hash the merge's keys in memory; the default 4 MB would spill a large day to disk.
             try connection.query("SET LOCAL work_mem = '64MB'")
+            // The open window's partition was never analyzed (it is filled by COPY, and
+            // autovacuum comes when it likes): the planner takes it for one row and joins the
+            // flagged keys back to it in a nested loop, quadratic in the keys — minutes for a
+            // large transaction's 80,000 repeated keys. A hash join is always right here.
+            try connection.query("SET LOCAL enable_nestloop = off")
             try connection.query(SinkSQL.mergeRepeatedKeys, [slot, String(start)])
+            try connection.query("SET LOCAL enable_nestloop = on")
             let keys = try connection.query(SinkSQL.countKeysOfClosing, [slot, String(start)]).rows.reduce(0) {
                 $0 + (Int($1[0] ?? "0") ?? 0)
             }

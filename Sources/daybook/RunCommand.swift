@@ -91,6 +91,13 @@ struct RunCommand: AsyncParsableCommand {
                 + "COMMIT, not after the server has decoded it again from disk. --no-streaming asks for the old behaviour."))
     var streaming = true
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Memory for the chunks of streamed transactions not yet committed, in MiB (default 8); past it they wait in the sink.",
+            valueName: "MiB"))
+    var streamMemory: Int = 8
+
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
     var heartbeatEvery: String?
 
@@ -105,6 +112,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)")
         }
         guard (0...16_384).contains(keyMemory) else { throw ValidationError("--key-memory must be from 0 to 16384 (MiB)") }
+        guard (1...4_096).contains(streamMemory) else { throw ValidationError("--stream-memory must be from 1 to 4096 (MiB)") }
         _ = try checkpointInterval()
         if let pruneKeep { _ = try parseSeconds(pruneKeep, option: "--prune-keep") }
         _ = try heartbeatInterval()
@@ -186,6 +194,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
         configuration.streamLargeTransactions = streaming
+        configuration.streamHoldBytes = streamMemory << 20
         let logger = Logger(label: "daybook")
         // The group shuts services down in reverse order: the replication service (listed
         // last) writes its last checkpoint first, and a heartbeat stuck on a slow server
