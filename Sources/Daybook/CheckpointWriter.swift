@@ -19,10 +19,10 @@ final class CheckpointWriter: @unchecked Sendable {
     enum Write: Sendable {
         case checkpoint(Checkpoint)
         case spill(Spill)
-        /// Messages of streamed transactions, held until their commit.
-        case stage(StreamedTransactions.Stage)
-        /// Held messages of a streamed (sub)transaction that rolled back.
-        case discard(StreamedTransactions.Discard)
+        /// Chunks of streamed transactions, held until their commit.
+        case stage([StreamedTransactions.Chunk])
+        /// The held chunks of a streamed transaction that rolled back.
+        case discardStreamed(xid: UInt32)
     }
 
     /// A write the sink has committed; `checkpoint` is nil for the other kinds.
@@ -158,8 +158,8 @@ final class CheckpointWriter: @unchecked Sendable {
                 case .stage(let stage):
                     try sink.value.write(stage)
                     result = .success(Committed(checkpoint: nil))
-                case .discard(let discard):
-                    try sink.value.discard(discard)
+                case .discardStreamed(let xid):
+                    try sink.value.discardStreamed(xid: xid)
                     result = .success(Committed(checkpoint: nil))
                 }
                 health.sinkCommitted()

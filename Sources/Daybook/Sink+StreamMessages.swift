@@ -2,50 +2,43 @@ import PostgresReplication
 import Windowing
 
 extension Sink {
-    /// Appends held messages of streamed transactions to `daybook.stream_messages` with one
+    /// Appends held chunks of streamed transactions to `daybook.stream_chunks` with one
     /// binary COPY (see ``StreamedTransactions``). They count for nothing until their commit
     /// is replayed and checkpointed.
-    func write(_ stage: StreamedTransactions.Stage) throws(DaybookError) {
+    func write(_ chunks: [StreamedTransactions.Chunk]) throws(DaybookError) {
         var encoder = takeCopyEncoder()
         defer { returnCopyEncoder(encoder) }
-        stage.bytes.withUnsafeBytes { bytes in
-            for entry in stage.entries {
-                encoder.beginRow(fieldCount: 5)
-                encoder.appendText(slotBytes)
-                encoder.appendInt64(Int64(entry.xid))
-                encoder.appendInt64(entry.seq)
-                encoder.appendText([entry.kind])
-                encoder.appendText(UnsafeRawBufferPointer(rebasing: bytes[entry.range]))
-            }
+        for chunk in chunks {
+            encoder.beginRow(fieldCount: 4)
+            encoder.appendText(slotBytes)
+            encoder.appendInt64(Int64(chunk.xid))
+            encoder.appendInt64(chunk.firstSeq)
+            encoder.appendText(chunk.bytes)
         }
         encoder.finish()
         try transaction {
-            try connection.copyIn(SinkSQL.copyStreamMessages, data: encoder.bytes)
+            try connection.copyIn(SinkSQL.copyStreamChunks, data: encoder.bytes)
         }
     }
 
-    /// Deletes the held messages of a streamed transaction, or of a subtransaction of it,
-    /// that rolled back.
-    func discard(_ discard: StreamedTransactions.Discard) throws(DaybookError) {
+    /// Deletes the held chunks of a streamed transaction that rolled back.
+    func discardStreamed(xid: UInt32) throws(DaybookError) {
         try transaction {
-            try connection.query(
-                """
-                DELETE FROM daybook.stream_messages
-                 WHERE slot_name = $1 AND xid = $2 AND seq >= $3 AND ($4 OR kind NOT IN ('R', 'Y'))
-                """, [slot, String(discard.xid), String(discard.fromSeq), discard.wholeTransaction ? "true" : "false"])
+            try connection.query(SinkSQL.deleteStreamChunks, [slot, String(xid)])
         }
     }
 
-    /// Deletes every held message of the slot: at the start of a session, since the server
+    /// Deletes every held chunk of the slot: at the start of a session, since the server
     /// streams every unfinished transaction again from its start.
-    func discardStreamMessages() throws {
-        try connection.query("DELETE FROM daybook.stream_messages WHERE slot_name = $1", [slot])
+    func discardStreamChunks() throws {
+        try connection.query("DELETE FROM daybook.stream_chunks WHERE slot_name = $1", [slot])
     }
 }
 
-/// Reads a committed streamed transaction's messages back from the sink, in order, on a
-/// connection of its own (the sink's is the writer thread's), and deletes them after.
-final class StreamMessageReader {
+/// The session's own sink connection for streamed transactions (the sink's is the writer
+/// thread's): it writes a message too large to hold straight from libpq's buffer, and reads a
+/// committed transaction's chunks back, in order.
+final class StreamChunkStore {
     private let connection: PostgresConnection
     private let slot: String
 
@@ -54,29 +47,44 @@ final class StreamMessageReader {
         self.slot = slot
     }
 
-    /// Calls `body` with each held message of transaction `xid`, in order (valid only during
-    /// the call), then deletes them.
-    ///
-    /// - Returns: how many messages there were.
-    func replay(xid: UInt32, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    /// Writes one message as a chunk of its own without copying it: the COPY's row is sent
+    /// in pieces around the message's body.
+    func writeDirect(xid: UInt32, seq: Int64, prefix: [UInt8], body: UnsafeRawBufferPointer) throws {
+        var head = BinaryCopyEncoder()
+        head.beginRow(fieldCount: 4)
+        head.appendText(Array(slot.utf8))
+        head.appendInt64(Int64(xid))
+        head.appendInt64(seq)
+        // The bytea field's length, then its content in two pieces.
+        let length = UInt32(prefix.count + body.count)
+        var bytes = head.bytes + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        bytes += prefix
+        let trailer: [UInt8] = [0xFF, 0xFF]
+        try bytes.withUnsafeBytes { head in
+            try trailer.withUnsafeBytes { tail in
+                try connection.copyIn(SinkSQL.copyStreamChunks, pieces: [head, body, tail])
+            }
+        }
+    }
+
+    /// Calls `body` with each chunk of transaction `xid`, in order (valid only during the
+    /// call), then deletes them.
+    func replay(xid: UInt32, _ body: (_ firstSeq: Int64, _ messages: UnsafeRawBufferPointer) throws -> Void) throws {
         // COPY takes no parameters: the slot name goes in as an escaped literal, the xid as a number.
         let sql = """
-            COPY (SELECT message FROM daybook.stream_messages
-                   WHERE slot_name = \(connection.quoteLiteral(slot)) AND xid = \(xid) ORDER BY seq)
+            COPY (SELECT first_seq, messages FROM daybook.stream_chunks
+                   WHERE slot_name = \(connection.quoteLiteral(slot)) AND xid = \(xid) ORDER BY first_seq)
             TO STDOUT (FORMAT binary)
             """
         var reader = BinaryCopyReader()
-        var count = 0
-        try connection.copyOut(sql) { chunk in
-            try reader.feed(chunk) { fields in
-                guard let message = fields.first ?? nil else {
-                    throw DaybookError(.query, "a held message of streamed transaction \(xid) is NULL")
+        try connection.copyOut(sql) { data in
+            try reader.feed(data) { fields in
+                guard fields.count == 2, let seq = fields[0], seq.count == 8, let messages = fields[1] else {
+                    throw DaybookError(.query, "a held chunk of streamed transaction \(xid) is malformed")
                 }
-                count += 1
-                try body(message)
+                try body(seq.reduce(Int64(0)) { $0 << 8 | Int64($1) }, messages)
             }
         }
-        try connection.query("DELETE FROM daybook.stream_messages WHERE slot_name = $1 AND xid = $2", [slot, String(xid)])
-        return count
+        try connection.query(SinkSQL.deleteStreamChunks, [slot, String(xid)])
     }
 }

@@ -96,7 +96,7 @@ public final class Sink {
                AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         try discardUnfinishedSpill()
-        try discardStreamMessages()
+        try discardStreamChunks()
         knownPartitions = []
         let checkpoint = try connection.query(
             """

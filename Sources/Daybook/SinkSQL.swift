@@ -34,9 +34,11 @@ enum SinkSQL {
         FROM STDIN (FORMAT binary)
         """
 
-    static let copyStreamMessages = """
-        COPY daybook.stream_messages (slot_name, xid, seq, kind, message) FROM STDIN (FORMAT binary)
+    static let copyStreamChunks = """
+        COPY daybook.stream_chunks (slot_name, xid, first_seq, messages) FROM STDIN (FORMAT binary)
         """
+
+    static let deleteStreamChunks = "DELETE FROM daybook.stream_chunks WHERE slot_name = $1 AND xid = $2"
 
     /// Records capture rules the stream announced (`daybook capture` usually has already).
     static let insertCaptureRules = """

@@ -10,12 +10,13 @@ import PostgresReplication
 extension StreamSession {
     /// Stream Start.
     mutating func startChunk(_ start: StreamStart) throws {
-        let discard: StreamedTransactions.Discard?
+        let discard: UInt32?
         do { discard = try streams.start(start) } catch { throw Self.unexpectedOrder(error) }
-        if let discard { try submit(.discard(discard)) }
+        if let discard { try submit(.discardStreamed(xid: discard)) }
     }
 
-    /// A message inside a chunk: held, and written to the sink once enough is held.
+    /// A message inside a chunk: held, and written to the sink once enough is held; one too
+    /// large to hold goes to the sink at once, straight from libpq's buffer.
     mutating func hold(_ payload: UnsafeRawBufferPointer, near lsn: UInt64) throws {
         let decoded: (xid: UInt32?, message: InPlaceMessage)
         do { decoded = try PgOutputDecoder.decodeStreamedInPlace(payload) } catch {
@@ -25,83 +26,107 @@ extension StreamSession {
             switch decoded.message {
             case .streamStop:
                 try streams.stop()
-                return
             case .origin:
-                return  // where the transaction came from: nothing Daybook counts
+                break  // where the transaction came from: nothing Daybook counts
             case .relation, .type, .insert, .update, .delete, .truncate, .message:
-                try streams.append(payload, subxid: decoded.xid)
+                if payload.count >= configuration.streamHoldBytes {
+                    try writeDirect(payload, subxid: decoded.xid)
+                } else {
+                    try streams.append(payload, subxid: decoded.xid)
+                }
             case .begin, .commit, .streamStart, .streamCommit, .streamAbort:
                 throw ChangeProcessor.ProtocolError(description: "\(decoded.message) inside a chunk of a streamed transaction")
             }
         } catch let error as ChangeProcessor.ProtocolError {
             throw Self.unexpectedOrder(error)
         }
-        if streams.bufferedBytes >= configuration.streamHoldBytes, let stage = streams.takeStage() {
-            try submit(.stage(stage))
+        if streams.bufferedBytes >= configuration.streamHoldBytes {
+            let chunks = streams.takeStage()
+            if !chunks.isEmpty { try submit(.stage(chunks)) }
+        }
+    }
+
+    private mutating func writeDirect(_ payload: UnsafeRawBufferPointer, subxid: UInt32?) throws {
+        let (xid, seq, heldBefore) = try streams.numberDirect(payload, subxid: subxid)
+        if let heldBefore { try submit(.stage([heldBefore])) }
+        let store = try openChunkStore()
+        try DaybookError.mapping(role: "sink") {
+            try store.writeDirect(
+                xid: xid, seq: seq, prefix: StreamedTransactions.directChunkPrefix(payload, subxid: subxid),
+                body: StreamedTransactions.body(of: payload, subxid: subxid))
         }
     }
 
     /// Stream Abort: the transaction, or a subtransaction of it, rolled back.
     mutating func abortStreamed(_ abort: StreamAbort) throws {
-        if let discard = streams.abort(abort) { try submit(.discard(discard)) }
+        if let xid = streams.abort(abort) { try submit(.discardStreamed(xid: xid)) }
         logger.debug(
             abort.isWholeTransaction ? "streamed transaction rolled back" : "streamed subtransaction rolled back",
             metadata: ["daybook.xid": "\(abort.xid)", "daybook.subxid": "\(abort.subxid)"])
     }
 
-    /// Stream Commit: the transaction's messages go through the processor now, the ones held
-    /// in the sink first, in their order, then those still in memory.
+    /// Stream Commit: the transaction's messages go through the processor now, the chunks
+    /// held in the sink first, in their order, then those still in memory.
     mutating func replayStreamed(_ stream: StreamCommit) throws {
         let committed: StreamedTransactions.Committed
         do { committed = try streams.commit(stream.xid) } catch { throw Self.unexpectedOrder(error) }
         let commit = stream.commit
+        let lsn = commit.commitLSN.rawValue
         try apply(.begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: stream.xid)), in: Self.noBytes)
-        var replayed = 0
         if committed.staged {
             // Everything written so far must be in the sink before it is read back.
             try writer.drain { try sendStatus() }
-            let reader = try openStreamReader()
+            let store = try openChunkStore()
             do {
-                replayed += try reader.replay(xid: stream.xid) { bytes in try replay(bytes, near: commit.commitLSN.rawValue) }
+                try store.replay(xid: stream.xid) { firstSeq, messages in
+                    try replay(messages, firstSeq: firstSeq, skipping: committed.rolledBack, near: lsn)
+                }
             } catch {
-                streamReader = nil  // a COPY abandoned mid-way leaves its connection unusable
-                throw error
+                chunkStore = nil  // a COPY abandoned mid-way leaves its connection unusable
+                throw Self.sinkError(error)
             }
         }
-        try committed.bytes.withUnsafeBytes { bytes in
-            for entry in committed.entries {
-                try replay(UnsafeRawBufferPointer(rebasing: bytes[entry.range]), near: commit.commitLSN.rawValue)
-            }
+        try committed.held.bytes.withUnsafeBytes { bytes in
+            try replay(bytes, firstSeq: committed.held.firstSeq, skipping: committed.rolledBack, near: lsn)
         }
-        replayed += committed.entries.count
         try apply(.commit(commit), in: Self.noBytes)
         logger.debug(
             "streamed transaction committed",
             metadata: [
                 "daybook.xid": "\(stream.xid)", LogKey.lsn: "\(formatLSN(commit.endLSN.rawValue))",
-                "daybook.messages": "\(replayed)", "daybook.held_in_sink": "\(committed.staged)",
+                "daybook.held_in_sink": "\(committed.staged)",
             ])
     }
 
-    /// One held message, in protocol 1 form, through the processor; meanwhile the server
+    /// A chunk's messages, in protocol 1 form, through the processor; meanwhile the server
     /// hears from Daybook as usual, however long the transaction.
-    private mutating func replay(_ bytes: UnsafeRawBufferPointer, near lsn: UInt64) throws {
-        let message: InPlaceMessage
-        do { message = try PgOutputDecoder.decodeInPlace(bytes) } catch { throw Self.undecodable(error, near: lsn) }
-        try apply(message, in: bytes)
-        try spillIfDue()
-        if ContinuousClock.now >= nextStatusAt { try sendStatus() }
+    private mutating func replay(
+        _ chunk: UnsafeRawBufferPointer, firstSeq: Int64, skipping rolledBack: [Range<Int64>], near lsn: UInt64
+    ) throws {
+        try StreamedTransactions.forEachMessage(in: chunk, firstSeq: firstSeq, skipping: rolledBack) { bytes in
+            let message: InPlaceMessage
+            do throws(PgOutputDecodingError) { message = try PgOutputDecoder.decodeInPlace(bytes) } catch {
+                throw Self.undecodable(error, near: lsn)
+            }
+            try apply(message, in: bytes)
+            try spillIfDue()
+            if ContinuousClock.now >= nextStatusAt { try sendStatus() }
+        }
+    }
+
+    private static func sinkError(_ error: any Error) -> any Error {
+        if let error = error as? PostgresError { return DaybookError.from(error, role: "sink") }
+        return error
     }
 
     /// Begin and Commit hold no row images.
     private static var noBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
-    private mutating func openStreamReader() throws -> StreamMessageReader {
-        if let streamReader { return streamReader }
-        let reader = StreamMessageReader(
-            connection: try PostgresConnection.open(configuration.sink, role: "sink"), slot: configuration.slot)
-        streamReader = reader
-        return reader
+    private mutating func openChunkStore() throws -> StreamChunkStore {
+        if let chunkStore { return chunkStore }
+        let store = StreamChunkStore(connection: try PostgresConnection.open(configuration.sink, role: "sink"), slot: configuration.slot)
+        chunkStore = store
+        return store
     }
 
     private mutating func submit(_ write: CheckpointWriter.Write) throws {

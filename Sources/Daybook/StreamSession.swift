@@ -44,8 +44,9 @@ struct StreamSession {
     private var collectedWrites = 0
     /// Chunks of transactions the server streams before their commit.
     var streams = StreamedTransactions()
-    /// Reads held chunks back from the sink at a streamed commit; opened when first needed.
-    var streamReader: StreamMessageReader?
+    /// Writes messages too large to hold and reads held chunks back at a streamed commit;
+    /// opened when first needed.
+    var chunkStore: StreamChunkStore?
 
     init(
         processor: ChangeProcessor, writer: CheckpointWriter, stream: ReplicationStream, catalog: PostgresConnection,

@@ -11,44 +11,30 @@ import PgOutput
 /// keys, values, late changes, heartbeats, capture rules and parts written ahead of a large
 /// commit behave the same whichever way a transaction arrived.
 ///
-/// A rolled-back subtransaction takes every message of its transaction from its own first
-/// one on, as PostgreSQL's apply worker does: while a subtransaction runs only it and the
-/// subtransactions inside it write, so everything from its first message up to its abort is
-/// its own (a released inner subtransaction included, which gets no abort of its own).
-/// Relation and Type messages are kept: they describe tables, and the server does not send
-/// them again within the transaction.
+/// Messages are numbered in their transaction and held as runs of consecutive ones, each
+/// behind its length (see ``Chunk``): in memory until ``bufferedBytes`` says to stage them, then
+/// in the sink, one row per run. A rolled-back subtransaction takes every message of its
+/// transaction from its own first one up to its abort, as PostgreSQL's apply worker does (while
+/// a subtransaction runs only it and the subtransactions inside it write, a released inner one
+/// included, which gets no abort of its own); those numbers are remembered and skipped at the
+/// commit, wherever the messages are. Relation and Type messages are never skipped: they
+/// describe tables, and the server does not send them again within the transaction.
 public struct StreamedTransactions: Sendable {
-    /// One message held in memory: which transaction, its place in it, its type byte, and
-    /// where its bytes are in the buffer.
-    public struct Entry: Sendable, Hashable {
+    /// A run of consecutive messages of transaction `xid`, the first one message `firstSeq`;
+    /// `bytes` holds each behind its length (UInt32, big-endian).
+    public struct Chunk: Sendable {
         public var xid: UInt32
-        public var seq: Int64
-        public var kind: UInt8
-        public var range: Range<Int>
-    }
-
-    /// Messages to write to the sink now, so that memory stays bounded however large the
-    /// transactions grow; `bytes` holds every entry's message.
-    public struct Stage: Sendable {
-        public var entries: [Entry]
+        public var firstSeq: Int64
         public var bytes: [UInt8]
     }
 
-    /// Staged messages the sink must delete: those of transaction `xid` from `fromSeq` on
-    /// (keeping Relation and Type messages unless the whole transaction is gone).
-    public struct Discard: Sendable, Hashable {
-        public var xid: UInt32
-        public var fromSeq: Int64
-        public var wholeTransaction: Bool
-    }
-
-    /// A committed transaction's messages: those in the sink first (when `staged`), in `seq`
-    /// order, then `entries`, read from `bytes`.
+    /// A committed transaction: its chunks in the sink first (when `staged`), in `firstSeq`
+    /// order, then `held`; the messages numbered in `rolledBack` are to be skipped.
     public struct Committed: Sendable {
         public var xid: UInt32
         public var staged: Bool
-        public var entries: [Entry]
-        public var bytes: [UInt8]
+        public var held: Chunk
+        public var rolledBack: [Range<Int64>]
     }
 
     private struct Transaction: Sendable {
@@ -58,14 +44,17 @@ public struct StreamedTransactions: Sendable {
         var lastWriter: UInt32?
         /// Whether any of its messages went to the sink.
         var staged = false
+        var rolledBack: [Range<Int64>] = []
+        /// Messages not yet staged, the first of them number `heldFirstSeq`.
+        var held: [UInt8] = []
+        var heldFirstSeq: Int64 = 0
     }
 
-    /// Messages not yet staged, of every open transaction, in arrival order.
-    public private(set) var entries: [Entry] = []
-    private var buffer: [UInt8] = []
     private var transactions: [UInt32: Transaction] = [:]
     /// The transaction whose chunk is being received (between Stream Start and Stream Stop).
     public private(set) var chunkXID: UInt32?
+    /// Bytes held in memory, over every open transaction.
+    public private(set) var bufferedBytes = 0
 
     public init() {}
 
@@ -75,16 +64,15 @@ public struct StreamedTransactions: Sendable {
     /// Transactions streamed but neither committed nor rolled back.
     public var openTransactions: Int { transactions.count }
 
-    /// Bytes held in memory (rolled-back messages included until the next stage).
-    public var bufferedBytes: Int { buffer.count }
-
     /// A chunk begins. A first chunk of a transaction already held starts it over (the server
-    /// streams an unfinished transaction again from its start): what was held is discarded.
-    public mutating func start(_ start: StreamStart) throws(ChangeProcessor.ProtocolError) -> Discard? {
+    /// streams an unfinished transaction again from its start).
+    ///
+    /// - Returns: a transaction whose chunks the sink must delete.
+    public mutating func start(_ start: StreamStart) throws(ChangeProcessor.ProtocolError) -> UInt32? {
         guard chunkXID == nil else {
             throw ChangeProcessor.ProtocolError(description: "Stream Start of \(start.xid) inside a chunk of \(chunkXID!)")
         }
-        var discard: Discard?
+        var discard: UInt32?
         if start.isFirstSegment {
             discard = dropWhole(start.xid)
             transactions[start.xid] = Transaction()
@@ -105,10 +93,44 @@ public struct StreamedTransactions: Sendable {
     /// Holds one message of the current chunk: `bytes` as it arrived, `subxid` the xid it
     /// carried (nil for a type that carries none, kept whole).
     public mutating func append(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) throws(ChangeProcessor.ProtocolError) {
+        let xid = try number(bytes, subxid: subxid)
+        let body = Self.body(of: bytes, subxid: subxid)
+        transactions[xid]!.held.append(contentsOf: Self.lengthPrefix(body.count + 1))
+        transactions[xid]!.held.append(bytes[0])
+        transactions[xid]!.held.append(contentsOf: body)
+        bufferedBytes += body.count + 5
+    }
+
+    /// Numbers one message of the current chunk that is too large to hold in memory; the
+    /// caller writes it to the sink itself, as a chunk of its own (see ``directChunkPrefix``).
+    ///
+    /// - Returns: the transaction, the message's number, and the messages of the transaction
+    ///   held before it, which must be staged too.
+    public mutating func numberDirect(
+        _ bytes: UnsafeRawBufferPointer, subxid: UInt32?
+    ) throws(ChangeProcessor.ProtocolError) -> (xid: UInt32, seq: Int64, heldBefore: Chunk?) {
+        let xid = try number(bytes, subxid: subxid)
+        var transaction = transactions[xid]!
+        let seq = transaction.nextSeq - 1
+        var heldBefore: Chunk?
+        if !transaction.held.isEmpty {
+            heldBefore = Chunk(xid: xid, firstSeq: transaction.heldFirstSeq, bytes: transaction.held)
+            bufferedBytes -= transaction.held.count
+            transaction.held = []
+        }
+        transaction.staged = true
+        transaction.heldFirstSeq = seq + 1
+        transactions[xid] = transaction
+        return (xid, seq, heldBefore)
+    }
+
+    /// Gives the next message of the current chunk its number, noting where a
+    /// subtransaction's messages begin.
+    private mutating func number(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) throws(ChangeProcessor.ProtocolError) -> UInt32 {
         guard let xid = chunkXID, var transaction = transactions[xid] else {
             throw ChangeProcessor.ProtocolError(description: "a streamed message outside a chunk")
         }
-        guard let kind = bytes.first, subxid == nil || bytes.count >= 5 else {
+        guard !bytes.isEmpty, subxid == nil || bytes.count >= 5 else {
             throw ChangeProcessor.ProtocolError(description: "a streamed message too short for its xid")
         }
         let seq = transaction.nextSeq
@@ -118,36 +140,35 @@ public struct StreamedTransactions: Sendable {
         }
         if let subxid { transaction.lastWriter = subxid }
         transactions[xid] = transaction
-        let start = buffer.count
-        buffer.append(kind)
-        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(subxid == nil ? 1 : 5)...]))
-        entries.append(Entry(xid: xid, seq: seq, kind: kind, range: start..<buffer.count))
+        return xid
     }
 
     /// A transaction or subtransaction rolled back: forgets its messages.
     ///
-    /// - Returns: what the sink must delete, when some of them may be there.
-    public mutating func abort(_ abort: StreamAbort) -> Discard? {
+    /// - Returns: a transaction whose chunks the sink must delete.
+    public mutating func abort(_ abort: StreamAbort) -> UInt32? {
         if abort.isWholeTransaction { return dropWhole(abort.xid) }
         guard var transaction = transactions[abort.xid], let first = transaction.subtransactionStarts[abort.subxid] else {
             return nil  // nothing of it was streamed
         }
-        entries.removeAll { $0.xid == abort.xid && $0.seq >= first && !Self.describesTable($0.kind) }
+        transaction.rolledBack.append(first..<transaction.nextSeq)
         transaction.subtransactionStarts = transaction.subtransactionStarts.filter { $0.value < first }
         transaction.lastWriter = nil
         transactions[abort.xid] = transaction
-        releaseBufferIfEmpty()
-        return transaction.staged ? Discard(xid: abort.xid, fromSeq: first, wholeTransaction: false) : nil
+        return nil
     }
 
-    /// Takes every message held, to be written to the sink.
-    public mutating func takeStage() -> Stage? {
-        guard !entries.isEmpty else { return nil }
-        for xid in Set(entries.map(\.xid)) { transactions[xid]?.staged = true }
-        let stage = Stage(entries: entries, bytes: buffer)
-        entries.removeAll(keepingCapacity: true)
-        buffer = []
-        return stage
+    /// Takes every message held, as one chunk per transaction, to be written to the sink.
+    public mutating func takeStage() -> [Chunk] {
+        var chunks: [Chunk] = []
+        for (xid, transaction) in transactions where !transaction.held.isEmpty {
+            chunks.append(Chunk(xid: xid, firstSeq: transaction.heldFirstSeq, bytes: transaction.held))
+            transactions[xid]!.held = []
+            transactions[xid]!.heldFirstSeq = transaction.nextSeq
+            transactions[xid]!.staged = true
+        }
+        bufferedBytes = 0
+        return chunks
     }
 
     /// A transaction committed: hands over its messages and forgets it.
@@ -158,27 +179,62 @@ public struct StreamedTransactions: Sendable {
         guard let transaction = transactions.removeValue(forKey: xid) else {
             throw ChangeProcessor.ProtocolError(description: "Stream Commit of \(xid), which was never streamed")
         }
-        var bytes: [UInt8] = []
-        var mine: [Entry] = []
-        for entry in entries where entry.xid == xid {
-            let start = bytes.count
-            bytes.append(contentsOf: buffer[entry.range])
-            mine.append(Entry(xid: xid, seq: entry.seq, kind: entry.kind, range: start..<bytes.count))
-        }
-        entries.removeAll { $0.xid == xid }
-        releaseBufferIfEmpty()
-        return Committed(xid: xid, staged: transaction.staged, entries: mine, bytes: bytes)
+        bufferedBytes -= transaction.held.count
+        return Committed(
+            xid: xid, staged: transaction.staged,
+            held: Chunk(xid: xid, firstSeq: transaction.heldFirstSeq, bytes: transaction.held),
+            rolledBack: transaction.rolledBack)
     }
 
-    private mutating func dropWhole(_ xid: UInt32) -> Discard? {
+    private mutating func dropWhole(_ xid: UInt32) -> UInt32? {
         guard let transaction = transactions.removeValue(forKey: xid) else { return nil }
-        entries.removeAll { $0.xid == xid }
-        releaseBufferIfEmpty()
-        return transaction.staged ? Discard(xid: xid, fromSeq: 0, wholeTransaction: true) : nil
+        bufferedBytes -= transaction.held.count
+        return transaction.staged ? xid : nil
     }
 
-    private mutating func releaseBufferIfEmpty() {
-        if entries.isEmpty { buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20) }
+    /// Calls `body` with each message of a chunk (valid only during the call) that is not
+    /// rolled back, in order.
+    ///
+    /// - Throws: a ``ChangeProcessor/ProtocolError`` when the chunk's lengths do not add up,
+    ///   and whatever `body` throws.
+    public static func forEachMessage(
+        in chunk: UnsafeRawBufferPointer, firstSeq: Int64, skipping rolledBack: [Range<Int64>],
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var offset = 0
+        var seq = firstSeq
+        while offset < chunk.count {
+            guard chunk.count - offset >= 5 else {
+                throw ChangeProcessor.ProtocolError(description: "a held chunk of a streamed transaction is cut short")
+            }
+            let length = Int(
+                UInt32(chunk[offset]) << 24 | UInt32(chunk[offset + 1]) << 16 | UInt32(chunk[offset + 2]) << 8
+                    | UInt32(chunk[offset + 3]))
+            offset += 4
+            guard length >= 1, chunk.count - offset >= length else {
+                throw ChangeProcessor.ProtocolError(description: "a held chunk of a streamed transaction is cut short")
+            }
+            let message = UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + length)])
+            if describesTable(message[0]) || !rolledBack.contains(where: { $0.contains(seq) }) { try body(message) }
+            offset += length
+            seq += 1
+        }
+    }
+
+    /// The bytes a chunk of the single message `bytes` (as received, with `subxid`) holds
+    /// before the message's body: its length and type byte.
+    public static func directChunkPrefix(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) -> [UInt8] {
+        lengthPrefix(body(of: bytes, subxid: subxid).count + 1) + [bytes[0]]
+    }
+
+    /// The message after its type byte and, inside a chunk, its xid.
+    public static func body(of bytes: UnsafeRawBufferPointer, subxid: UInt32?) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[min(subxid == nil ? 1 : 5, bytes.count)...])
+    }
+
+    private static func lengthPrefix(_ length: Int) -> [UInt8] {
+        let value = UInt32(truncatingIfNeeded: length)
+        return [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
     }
 
     /// Relation (`R`) and Type (`Y`) messages: kept when a subtransaction rolls back.

@@ -10,6 +10,16 @@ extension PostgresConnection {
     /// - Returns: the number of rows the server copied.
     @discardableResult
     public func copyIn(_ sql: String, data: [UInt8]) throws(PostgresError) -> Int {
+        let result: Result<Int, PostgresError> = data.withUnsafeBytes { bytes in
+            Result { () throws(PostgresError) in try copyIn(sql, pieces: [bytes]) }
+        }
+        return try result.get()
+    }
+
+    /// Runs `COPY … FROM STDIN` with the concatenation of `pieces` as its input, so that a
+    /// large value can go out from where it lies, between the bytes around it, uncopied.
+    @discardableResult
+    public func copyIn(_ sql: String, pieces: [UnsafeRawBufferPointer]) throws(PostgresError) -> Int {
         guard let started = PQexec(connection, sql) else {
             throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
         }
@@ -21,17 +31,16 @@ extension PostgresConnection {
         PQclear(started)
         let chunk = 1 << 20
         var sendFailure: String?
-        data.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                var offset = 0
-                while offset < chars.count {
-                    let count = min(chunk, chars.count - offset)
-                    if PQputCopyData(connection, chars.baseAddress! + offset, Int32(count)) != 1 {
-                        sendFailure = String(cString: PQerrorMessage(connection))
-                        return
-                    }
-                    offset += count
+        sending: for piece in pieces {
+            var offset = 0
+            while offset < piece.count {
+                let count = min(chunk, piece.count - offset)
+                let pointer = piece.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+                if PQputCopyData(connection, pointer, Int32(count)) != 1 {
+                    sendFailure = String(cString: PQerrorMessage(connection))
+                    break sending
                 }
+                offset += count
             }
         }
         let ended = PQputCopyEnd(connection, sendFailure == nil ? nil : "daybook could not send the COPY data")

@@ -32,8 +32,8 @@ struct StreamedTransactionTests {
         Int(try database.scalar("SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots WHERE slot_name = $1", [database.name]) ?? "0") ?? 0
     }
 
-    private static func heldMessages(_ database: TestDatabase) throws -> Int {
-        Int(try database.scalar("SELECT count(*) FROM daybook.stream_messages WHERE slot_name = $1", [database.name]) ?? "0") ?? 0
+    private static func heldChunks(_ database: TestDatabase) throws -> Int {
+        Int(try database.scalar("SELECT count(*) FROM daybook.stream_chunks WHERE slot_name = $1", [database.name]) ?? "0") ?? 0
     }
 
     /// A 100,000-row transaction streamed while small ones commit around it: the small ones
@@ -49,7 +49,7 @@ struct StreamedTransactionTests {
         try large.simpleQuery("UPDATE app.accounts SET balance = balance + 1 WHERE id % 2 = 0")
         try database.execute("UPDATE app.tags SET n = 2")
         try waitUntil("chunks of the open transaction wait in the sink", timeout: .seconds(120), log: service) {
-            try Self.heldMessages(database) > 0
+            try Self.heldChunks(database) > 0
         }
         // The interleaved transactions are in; nothing of the open one counts yet.
         try waitUntil("the interleaved transactions are checkpointed", log: service) {
@@ -64,7 +64,7 @@ struct StreamedTransactionTests {
                 == "50000"
         }
         #expect(try Self.streamedTransactions(database) >= 1)
-        #expect(try Self.heldMessages(database) == 0)
+        #expect(try Self.heldChunks(database) == 0)
         try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
@@ -116,7 +116,7 @@ struct StreamedTransactionTests {
             "SELECT table_name, sum(inserts), sum(updates), sum(deletes) FROM daybook.table_windows GROUP BY 1 ORDER BY 1"
         ).rows
         #expect(tables == [["app.accounts", "20000", "6666", "0"], ["app.pairs", "20000", "0", "0"]])
-        #expect(try Self.heldMessages(database) == 0)
+        #expect(try Self.heldChunks(database) == 0)
     }
 
     /// SIGKILL while a streamed transaction's chunks wait in the sink and its commit has not
@@ -129,7 +129,7 @@ struct StreamedTransactionTests {
         try large.simpleQuery("BEGIN")
         try large.simpleQuery("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 60000) g")
         try database.execute("INSERT INTO app.tags VALUES ('before the crash', 1)")
-        try waitUntil("chunks wait in the sink", timeout: .seconds(120), log: service) { try Self.heldMessages(database) > 0 }
+        try waitUntil("chunks wait in the sink", timeout: .seconds(120), log: service) { try Self.heldChunks(database) > 0 }
         service.killHard()
         service = try Self.run(database)
         defer { service.stop() }
@@ -143,7 +143,7 @@ struct StreamedTransactionTests {
         try database.heartbeatUntilEveryWindowCloses("every window closes after the restart", service: service)
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
-        #expect(try Self.heldMessages(database) == 0)
+        #expect(try Self.heldChunks(database) == 0)
     }
 
     /// `--no-streaming` asks for protocol 1: the server decodes the transaction whole after

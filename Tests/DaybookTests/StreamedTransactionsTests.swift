@@ -18,12 +18,31 @@ struct StreamedTransactionsTests {
         try bytes.withUnsafeBytes { try streams.append($0, subxid: subxid) }
     }
 
-    /// The ids of the inserts a committed transaction hands over from memory, in order.
-    private func ids(_ committed: StreamedTransactions.Committed) throws -> [String] {
-        try committed.entries.compactMap { entry in
-            guard case .insert(let insert) = try PgOutputDecoder.decode(Array(committed.bytes[entry.range])) else { return nil }
+    /// The messages a run of chunks replays, in protocol 1 form.
+    private func messages(_ chunks: [StreamedTransactions.Chunk], skipping: [Range<Int64>] = []) throws -> [PgOutputMessage] {
+        var result: [PgOutputMessage] = []
+        for chunk in chunks {
+            try chunk.bytes.withUnsafeBytes { bytes in
+                try StreamedTransactions.forEachMessage(in: bytes, firstSeq: chunk.firstSeq, skipping: skipping) {
+                    result.append(try PgOutputDecoder.decode(Array($0)))
+                }
+            }
+        }
+        return result
+    }
+
+    private func ids(_ messages: [PgOutputMessage]) -> [String] {
+        messages.compactMap { message in
+            guard case .insert(let insert) = message else { return nil }
             return insert.new.columns.first?.text
         }
+    }
+
+    private func replayed(_ committed: StreamedTransactions.Committed, staged: [StreamedTransactions.Chunk] = []) throws
+        -> [PgOutputMessage]
+    {
+        try messages(staged.filter { $0.xid == committed.xid }.sorted { $0.firstSeq < $1.firstSeq } + [committed.held],
+            skipping: committed.rolledBack)
     }
 
     @Test func interleavedTransactionsAreHandedOverSeparatelyInProtocolOneForm() throws {
@@ -42,12 +61,11 @@ struct StreamedTransactionsTests {
 
         let first = try streams.commit(10)
         #expect(!first.staged)
-        #expect(try ids(first) == ["1", "2"])
+        let replayed = try replayed(first)
         // The xid is gone: each message decodes as it would outside a stream.
-        #expect(try PgOutputDecoder.decode(Array(first.bytes[first.entries[0].range])) == Self.relation)
-        #expect(first.entries.map(\.seq) == [0, 1, 2])
-        let second = try streams.commit(20)
-        #expect(try ids(second) == ["100"])
+        #expect(replayed.first == Self.relation)
+        #expect(ids(replayed) == ["1", "2"])
+        #expect(ids(try self.replayed(streams.commit(20))) == ["100"])
         #expect(streams.openTransactions == 0)
         #expect(streams.bufferedBytes == 0)
     }
@@ -59,18 +77,20 @@ struct StreamedTransactionsTests {
         try streams.stop()
         #expect(streams.abort(StreamAbort(xid: 10, subxid: 10)) == nil)  // nothing was in the sink
         #expect(streams.openTransactions == 0)
+        #expect(streams.bufferedBytes == 0)
         #expect(throws: ChangeProcessor.ProtocolError.self) { try streams.commit(10) }
     }
 
     /// BEGIN; insert 1; SAVEPOINT a; insert 2; SAVEPOINT b; insert 3; RELEASE b; insert 4;
     /// ROLLBACK TO a; insert 5; COMMIT: rows 1 and 5 remain. The server sends an abort for `a`
     /// (and perhaps for `b`); everything from `a`'s first message on goes, the table's
-    /// description stays.
+    /// description stays, wherever the messages were held.
     @Test func aRolledBackSubtransactionTakesEverythingFromItsFirstMessage() throws {
         var streams = StreamedTransactions()
         _ = try streams.start(StreamStart(xid: 10, isFirstSegment: true))
         try append(&streams, Self.insert(1), subxid: 10)
         try append(&streams, Self.insert(2), subxid: 11)
+        let staged = streams.takeStage()
         try append(&streams, Self.relation, subxid: 12)
         try append(&streams, Self.insert(3), subxid: 12)
         try append(&streams, Self.insert(4), subxid: 11)
@@ -81,8 +101,11 @@ struct StreamedTransactionsTests {
         try append(&streams, Self.insert(5), subxid: 10)
         try streams.stop()
         let committed = try streams.commit(10)
-        #expect(try ids(committed) == ["1", "5"])
-        #expect(committed.entries.map(\.kind) == Array("IRI".utf8))
+        #expect(committed.staged)
+        let replayed = try replayed(committed, staged: staged)
+        #expect(ids(replayed) == ["1", "5"])
+        #expect(replayed.count == 3)
+        #expect(replayed[1] == Self.relation)
     }
 
     @Test func anAbortOfASubtransactionThatWroteNothingChangesNothing() throws {
@@ -91,24 +114,36 @@ struct StreamedTransactionsTests {
         try append(&streams, Self.insert(1), subxid: 10)
         try streams.stop()
         #expect(streams.abort(StreamAbort(xid: 10, subxid: 77)) == nil)
-        #expect(try ids(streams.commit(10)) == ["1"])
+        #expect(ids(try replayed(streams.commit(10))) == ["1"])
     }
 
-    @Test func stagedMessagesAreDiscardedInTheSinkToo() throws {
+    @Test func stagedChunksAreDeletedInTheSinkWhenTheTransactionRollsBack() throws {
         var streams = StreamedTransactions()
         _ = try streams.start(StreamStart(xid: 10, isFirstSegment: true))
         try append(&streams, Self.insert(1), subxid: 10)
-        try append(&streams, Self.insert(2), subxid: 11)
-        let taken = streams.takeStage()
-        let stage = try #require(taken)
-        #expect(stage.entries.map(\.seq) == [0, 1])
+        let chunks = streams.takeStage()
+        #expect(chunks.map(\.xid) == [10])
         #expect(streams.bufferedBytes == 0)
-        try append(&streams, Self.insert(3), subxid: 11)
         try streams.stop()
-        #expect(streams.abort(StreamAbort(xid: 10, subxid: 11)) == .init(xid: 10, fromSeq: 1, wholeTransaction: false))
+        #expect(streams.abort(StreamAbort(xid: 10, subxid: 10)) == 10)
+    }
+
+    @Test func aMessageTooLargeToHoldIsNumberedBetweenTheHeldOnes() throws {
+        var streams = StreamedTransactions()
+        _ = try streams.start(StreamStart(xid: 10, isFirstSegment: true))
+        try append(&streams, Self.insert(1), subxid: 10)
+        let large = PgOutputTestEncoder.encodeStreamed(xid: 10, Self.insert(2))
+        let (xid, seq, before) = try large.withUnsafeBytes { try streams.numberDirect($0, subxid: 10) }
+        #expect(xid == 10 && seq == 1)
+        let heldBefore = try #require(before)
+        try append(&streams, Self.insert(3), subxid: 10)
+        try streams.stop()
+        let direct = large.withUnsafeBytes { bytes in
+            StreamedTransactions.directChunkPrefix(bytes, subxid: 10) + StreamedTransactions.body(of: bytes, subxid: 10)
+        }
         let committed = try streams.commit(10)
-        #expect(committed.staged)
-        #expect(committed.entries.isEmpty)
+        let staged = [heldBefore, StreamedTransactions.Chunk(xid: 10, firstSeq: seq, bytes: direct)]
+        #expect(ids(try replayed(committed, staged: staged)) == ["1", "2", "3"])
     }
 
     @Test func aFirstChunkAgainStartsTheTransactionOver() throws {
@@ -117,16 +152,15 @@ struct StreamedTransactionsTests {
         try append(&streams, Self.insert(1), subxid: 10)
         _ = streams.takeStage()
         try streams.stop()
-        let discard = try streams.start(StreamStart(xid: 10, isFirstSegment: true))
-        #expect(discard == .init(xid: 10, fromSeq: 0, wholeTransaction: true))
+        #expect(try streams.start(StreamStart(xid: 10, isFirstSegment: true)) == 10)
         try append(&streams, Self.insert(1), subxid: 10)
         try streams.stop()
         let committed = try streams.commit(10)
         #expect(!committed.staged)
-        #expect(try ids(committed) == ["1"])
+        #expect(ids(try replayed(committed)) == ["1"])
     }
 
-    @Test func outOfOrderStreamMessagesAreProtocolErrors() throws {
+    @Test func outOfOrderStreamMessagesAndCutChunksAreProtocolErrors() throws {
         var streams = StreamedTransactions()
         #expect(throws: ChangeProcessor.ProtocolError.self) { try streams.stop() }
         #expect(throws: ChangeProcessor.ProtocolError.self) {
@@ -139,6 +173,11 @@ struct StreamedTransactionsTests {
         #expect(throws: ChangeProcessor.ProtocolError.self) { try streams.commit(10) }
         #expect(throws: ChangeProcessor.ProtocolError.self) {
             try [UInt8(ascii: "I"), 0].withUnsafeBytes { try streams.append($0, subxid: 10) }
+        }
+        for cut in [[0, 0, 0, 9, UInt8(ascii: "I")], [0, 0, 0], [0, 0, 0, 0, 1]] as [[UInt8]] {
+            #expect(throws: ChangeProcessor.ProtocolError.self) {
+                try cut.withUnsafeBytes { try StreamedTransactions.forEachMessage(in: $0, firstSeq: 0, skipping: []) { _ in } }
+            }
         }
     }
 }
