@@ -21,7 +21,7 @@ struct DaybookBench: ParsableCommand {
             also on SIGINT or SIGTERM (a forgotten slot retains WAL forever). Run it from the repository \
             root after `swift build -c release`; `scripts/bench` does both.
             """,
-        subcommands: [CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, All.self],
+        subcommands: [CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, All.self],
         defaultSubcommand: All.self)
 }
 
@@ -228,6 +228,23 @@ struct Scale: ParsableCommand {
     }
 }
 
+struct LargeTransaction: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "large-transaction",
+        abstract: "One transaction of millions of rows, streamed while it runs and decoded whole after its commit.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Rows the transaction inserts.") var rows = 5_000_000
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in try largeTransaction(environment, tools) }
+    }
+
+    func largeTransaction(_ environment: BenchEnvironment, _ tools: Tools) throws {
+        try LargeTransactionBenchmark(environment: environment, tools: tools).run(rows: rows)
+    }
+}
+
 struct All: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "all", abstract: "Every benchmark, with its defaults.")
 
@@ -239,6 +256,7 @@ struct All: ParsableCommand {
             try Memory.parse([]).memory(environment, tools)
             try Lag.parse(["--closing-keys", "0"]).lag(environment, tools)
             try Scale.parse([]).scale(environment, tools)
+            try LargeTransaction.parse([]).largeTransaction(environment, tools)
         }
         // A source whose clock moves: only these, so the others run on an untouched server.
         try common.withEnvironment(movableSourceClock: true) { environment, tools in

@@ -124,8 +124,9 @@ struct OddDataTests {
         #expect(try sql.query("SELECT inserts FROM daybook.table_windows WHERE table_name = 'app.events'").scalar == "2")
     }
 
-    /// A transaction larger than logical_decoding_work_mem (set to its 64kB minimum): the
-    /// server spills it to disk and sends it after commit; Daybook counts it exactly.
+    /// A transaction larger than logical_decoding_work_mem (set to its 64kB minimum), with
+    /// `--no-streaming`: the server spills it to disk and sends it after commit; Daybook
+    /// counts it exactly. (Streamed, the default: `StreamedTransactionTests`.)
     @Test func transactionThatSpillsToDisk() throws {
         let database = try TestDatabase("spill")
         try Workload.prepare(database)
@@ -135,7 +136,8 @@ struct OddDataTests {
             _ = try? database.admin.simpleQuery("ALTER SYSTEM RESET logical_decoding_work_mem")
             _ = try? database.admin.simpleQuery("SELECT pg_reload_conf()")
         }
-        let service = try DaybookProcess(Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: ["--no-streaming"]), environment: ["DAYBOOK_DATABASE": database.connectionString])
         defer { service.stop() }
         try database.execute(
             """
