@@ -22,6 +22,7 @@ public enum SourceSetup {
     public static func run(on connection: PostgresConnection, options: Options) throws(DaybookError) -> [String] {
         try DaybookError.mapping(role: "source") {
             var notes: [String] = []
+            try SourceChecks.requireSupportedVersion(connection)
             try SourceChecks.requireLogicalDecoding(connection)
             let slot = try connection.query(
                 "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])

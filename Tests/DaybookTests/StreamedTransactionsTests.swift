@@ -181,3 +181,26 @@ struct StreamedTransactionsTests {
         }
     }
 }
+
+/// The oldest server Daybook reads: an older one is refused with one line that says what to do.
+struct SupportedVersionTests {
+    @Test func fifteenAndLaterAreSupported() throws {
+        for version in [150_000, 150_004, 170_010, 180_006] { try SourceChecks.requireSupportedVersion(version) }
+    }
+
+    @Test(arguments: [140_019, 130_000, 90_624])
+    func olderServersAreRefusedWithTheFix(version: Int) {
+        #expect {
+            try SourceChecks.requireSupportedVersion(version)
+        } throws: { error in
+            guard let error = error as? DaybookError else { return false }
+            return error.code == .unsupportedServer && error.exitCode == 4 && error.message.contains("upgrade the server")
+                && error.message.contains("PostgreSQL \(SourceChecks.versionText(version))")
+        }
+    }
+
+    @Test func versionsReadAsPeopleWriteThem() {
+        #expect(SourceChecks.versionText(140_019) == "14.19")
+        #expect(SourceChecks.versionText(90_624) == "9.6.24")
+    }
+}
