@@ -72,6 +72,8 @@ extension StreamSession {
         do { committed = try streams.commit(stream.xid) } catch { throw Self.unexpectedOrder(error) }
         let commit = stream.commit
         let lsn = commit.commitLSN.rawValue
+        let started = ContinuousClock.now
+        var replayed = 0
         try apply(.begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: stream.xid)), in: Self.noBytes)
         if committed.staged {
             // Everything written so far must be in the sink before it is read back.
@@ -79,31 +81,36 @@ extension StreamSession {
             let store = try openChunkStore()
             do {
                 try store.replay(xid: stream.xid) { firstSeq, messages in
-                    try replay(messages, firstSeq: firstSeq, skipping: committed.rolledBack, near: lsn)
+                    replayed += try replay(messages, firstSeq: firstSeq, skipping: committed.rolledBack, near: lsn)
                 }
             } catch {
                 chunkStore = nil  // a COPY abandoned mid-way leaves its connection unusable
                 throw Self.sinkError(error)
             }
         }
-        try committed.held.bytes.withUnsafeBytes { bytes in
+        replayed += try committed.held.bytes.withUnsafeBytes { bytes in
             try replay(bytes, firstSeq: committed.held.firstSeq, skipping: committed.rolledBack, near: lsn)
         }
         try apply(.commit(commit), in: Self.noBytes)
-        logger.debug(
+        // Once per large transaction: worth a line at the default level.
+        logger.info(
             "streamed transaction committed",
             metadata: [
                 "daybook.xid": "\(stream.xid)", LogKey.lsn: "\(formatLSN(commit.endLSN.rawValue))",
-                "daybook.held_in_sink": "\(committed.staged)",
+                "daybook.messages": "\(replayed)", "daybook.held_in_sink": "\(committed.staged)",
+                "daybook.replay_ms": "\(Int(((ContinuousClock.now - started) / .milliseconds(1)).rounded()))",
             ])
     }
 
     /// A chunk's messages, in protocol 1 form, through the processor; meanwhile the server
     /// hears from Daybook as usual, however long the transaction.
+    /// - Returns: how many messages went through.
     private mutating func replay(
         _ chunk: UnsafeRawBufferPointer, firstSeq: Int64, skipping rolledBack: [Range<Int64>], near lsn: UInt64
-    ) throws {
+    ) throws -> Int {
+        var count = 0
         try StreamedTransactions.forEachMessage(in: chunk, firstSeq: firstSeq, skipping: rolledBack) { bytes in
+            count += 1
             let message: InPlaceMessage
             do throws(PgOutputDecodingError) { message = try PgOutputDecoder.decodeInPlace(bytes) } catch {
                 throw Self.undecodable(error, near: lsn)
@@ -112,6 +119,7 @@ extension StreamSession {
             try spillIfDue()
             if ContinuousClock.now >= nextStatusAt { try sendStatus() }
         }
+        return count
     }
 
     private static func sinkError(_ error: any Error) -> any Error {

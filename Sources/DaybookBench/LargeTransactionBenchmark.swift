@@ -63,11 +63,21 @@ struct LargeTransactionBenchmark {
         let measured = try MeasuredProcess.reap(service, started: serviceStarted)
         reaped = true
         func megabytes(_ text: String?) -> String { "\((Int(text ?? "") ?? 0) >> 20) MB" }
+        let replay = streaming ? Self.replayMilliseconds(in: log).map { " (of which replaying it from the sink: \(format(Double($0) / 1000)) s)" } ?? "" : ""
         say(
             "\(streaming ? "--streaming   " : "--no-streaming"): the transaction took \(format((committed - writeStarted).seconds)) s; "
-                + "COMMIT to results in the sink \(format(results.seconds)) s; daybook peak \(measured.peakResidentBytes >> 20) MB, "
+                + "COMMIT to results in the sink \(format(results.seconds)) s\(replay); daybook peak \(measured.peakResidentBytes >> 20) MB, "
                 + "CPU \(format(measured.cpu)) s; server streamed \(stats.first.flatMap { $0 } ?? "?") transaction(s), "
                 + "\(megabytes(stats.count > 1 ? stats[1] : nil)); spilled \(stats.count > 2 ? stats[2] ?? "?" : "?") "
                 + "transaction(s), \(megabytes(stats.count > 3 ? stats[3] : nil)) to disk")
+    }
+
+    /// `daybook.replay_ms` of the log's "streamed transaction committed" line.
+    private static func replayMilliseconds(in log: String) -> Int? {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8),
+            let line = text.split(separator: "\n").last(where: { $0.contains("streamed transaction committed") }),
+            let field = line.split(separator: " ").first(where: { $0.hasPrefix("daybook.replay_ms=") })
+        else { return nil }
+        return Int(field.dropFirst("daybook.replay_ms=".count))
     }
 }
