@@ -10,7 +10,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
-            case permission, invalidArgument, unsupportedServer
+            case permission, invalidArgument, unsupportedServer, standbyNotReady
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -35,6 +35,8 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// A source server Daybook does not support (older than ``SourceChecks/lowestSupportedVersion``).
         public static let unsupportedServer = Code(.unsupportedServer)
+        /// A physical standby that cannot carry a logical slot as it is set up.
+        public static let standbyNotReady = Code(.standbyNotReady)
         public var description: String { base.rawValue }
     }
 
@@ -60,7 +62,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         case .configuration: 2
         case .connection, .authentication: 3
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
-            .heartbeatMissing, .permission, .unsupportedServer:
+            .heartbeatMissing, .permission, .unsupportedServer, .standbyNotReady:
             4
         default: 1
         }

@@ -89,9 +89,12 @@ public final class ReplicationPipeline {
         let catalog = try PostgresConnection.open(configuration.source, role: "source")
         let stream: ReplicationStream
         let identity: ReplicationStream.SystemIdentity
+        let standby: Bool
         do {
             stream = try ReplicationStream(configuration.source)
-            try SourcePreflight.check(stream.connection, slot: slot, publications: configuration.publications)
+            standby = try SourcePreflight.check(
+                stream.connection, slot: slot, publications: configuration.publications,
+                idleWatermark: configuration.idleWatermark, heartbeatsHere: configuration.heartbeatsToSource)
             identity = try stream.identifySystem()
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
@@ -106,7 +109,8 @@ public final class ReplicationPipeline {
                 LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(state.lsn))",
                 "daybook.windows": "\(windows.length) in \(windows.timeZoneName), grace \(windows.grace)",
                 LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
-                LogKey.source: "\(stream.connection.safeDescription)", LogKey.sink: "\(sinkConnection.safeDescription)",
+                LogKey.source: "\(stream.connection.safeDescription)\(standby ? " (a standby)" : "")",
+                LogKey.sink: "\(sinkConnection.safeDescription)",
             ])
 
         var settings = configuration.processor
@@ -122,7 +126,7 @@ public final class ReplicationPipeline {
             // The insert position, not IDENTIFY_SYSTEM's flush position: commits made with
             // synchronous_commit = off just before the run must be included too.
             do {
-                let insert = try catalog.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap(parseLSN)
+                let insert = try catalog.query("SELECT (\(WALPositionSQL.insert))::text").scalar.flatMap(parseLSN)
                 caughtUpTarget = max(insert ?? identity.walPosition, identity.walPosition)
             } catch {
                 throw DaybookError.from(error, role: "source")

@@ -37,6 +37,9 @@ public struct RunConfiguration: Sendable {
     /// Ask the server to stream large transactions while they run (pgoutput protocol 2)
     /// instead of decoding each whole after its commit; see ``StreamedTransactions``.
     public var streamLargeTransactions = true
+    /// Whether this run writes heartbeats to the source itself (`--heartbeat-every` without
+    /// `--primary`), which a standby source cannot take.
+    public var heartbeatsToSource = false
     /// Messages of streamed transactions held in memory before they are written to the sink.
     public var streamHoldBytes = 8 << 20
     public var processor = ChangeProcessor.Settings()

@@ -27,6 +27,38 @@ enum SourceChecks {
         version >= 100_000 ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
     }
 
+    /// The oldest version that decodes on a physical standby.
+    static let lowestStandbyDecodingVersion = 160_000
+
+    /// Whether the server is a physical standby (in recovery). Simple protocol, so it also
+    /// works on a replication connection.
+    static func isStandby(_ connection: PostgresConnection) throws(PostgresError) -> Bool {
+        try connection.simpleQuery("SELECT pg_is_in_recovery()").scalar == "t"
+    }
+
+    /// Fails with the fix unless a standby can decode: PostgreSQL 16 or later, and
+    /// `hot_standby_feedback` on (without it the primary's vacuum removes catalog rows the
+    /// slot still needs, and the standby invalidates the slot).
+    static func requireDecodingStandby(_ connection: PostgresConnection) throws(DaybookError) {
+        let version = connection.serverVersion
+        guard version >= lowestStandbyDecodingVersion else {
+            throw DaybookError(
+                .unsupportedServer,
+                "the source server is a standby running PostgreSQL \(versionText(version)); logical decoding on a standby "
+                    + "needs PostgreSQL 16 or later: point --database at the primary, or upgrade")
+        }
+        let feedback = try DaybookError.mapping(role: "source") {
+            try connection.simpleQuery("SHOW hot_standby_feedback").scalar
+        }
+        guard feedback == "on" else {
+            throw DaybookError(
+                .standbyNotReady,
+                "the source server is a standby with hot_standby_feedback = off: its primary would remove rows the slot "
+                    + "needs and the slot would be invalidated; set hot_standby_feedback = on on the standby (with "
+                    + "primary_slot_name set) and reload it")
+        }
+    }
+
     static func requireLogicalDecoding(_ connection: PostgresConnection, consequence: String = "")
         throws(DaybookError)
     {

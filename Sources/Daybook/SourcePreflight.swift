@@ -3,9 +3,37 @@ import PostgresReplication
 /// Checks the source before streaming, so that a missing slot or publication is a one-line
 /// error with the fix instead of a failure deep inside the stream.
 enum SourcePreflight {
-    static func check(_ connection: PostgresConnection, slot: String, publications: [String]) throws(DaybookError) {
+    ///
+    /// - Parameters:
+    ///   - idleWatermark: `run --idle-watermark`, which a standby cannot serve.
+    ///   - heartbeatsHere: whether this run writes heartbeats to this server (`--heartbeat-every`
+    ///     without `--primary`), which a standby refuses.
+    /// - Returns: whether the server is a physical standby.
+    @discardableResult
+    static func check(
+        _ connection: PostgresConnection, slot: String, publications: [String], idleWatermark: Bool = false,
+        heartbeatsHere: Bool = false
+    ) throws(DaybookError) -> Bool {
         try DaybookError.mapping(role: "source") {
             try SourceChecks.requireSupportedVersion(connection)
+            let standby = try SourceChecks.isStandby(connection)
+            if standby {
+                try SourceChecks.requireDecodingStandby(connection)
+                if idleWatermark {
+                    throw DaybookError(
+                        .configuration,
+                        "--idle-watermark reads the server's clock and WAL insert position, and a standby has no insert "
+                            + "position (its clock says nothing of what the primary committed): drop it and let heartbeats "
+                            + "written to the primary close the windows (cron `daybook heartbeat --database PRIMARY`, or "
+                            + "--heartbeat-every with --primary)")
+                }
+                if heartbeatsHere {
+                    throw DaybookError(
+                        .configuration,
+                        "--database is a standby, where --heartbeat-every cannot write: add --primary with the primary's "
+                            + "connection; heartbeats written there reach this standby's stream")
+                }
+            }
             try SourceChecks.requireLogicalDecoding(connection)
             let slots = try connection.simpleQuery(
                 "SELECT plugin, database, wal_status, active_pid FROM pg_replication_slots WHERE slot_name = "
@@ -35,6 +63,7 @@ enum SourcePreflight {
                         + "using the slot; stop it first", retryable: true)
             }
             for publication in publications { try SourceChecks.requirePublication(connection, publication) }
+            return standby
         }
     }
 

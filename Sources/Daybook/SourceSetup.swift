@@ -1,6 +1,11 @@
+import Foundation
 import PostgresReplication
+import Synchronization
 
 /// `daybook setup`: the heartbeat table, the publication and the slot, in the source database.
+///
+/// When the source is a physical standby (PostgreSQL 16 and later), the slot is made there and
+/// the rest on its primary (`--primary`), which a standby replays.
 public enum SourceSetup {
     public struct Options: Sendable {
         public var slot: String
@@ -19,10 +24,28 @@ public enum SourceSetup {
     }
 
     /// What setup did and what it noticed, one line each, for the operator.
-    public static func run(on connection: PostgresConnection, options: Options) throws(DaybookError) -> [String] {
+    ///
+    /// - Parameter primary: the primary's connection, needed when `connection` is a standby.
+    public static func run(
+        on connection: PostgresConnection, options: Options, primary: ConnectionString? = nil
+    ) throws(DaybookError) -> [String] {
         try DaybookError.mapping(role: "source") {
             var notes: [String] = []
             try SourceChecks.requireSupportedVersion(connection)
+            // Where the heartbeat table and the publication are made: a standby takes no writes.
+            var writable = connection
+            let standby = try SourceChecks.isStandby(connection)
+            if standby {
+                try SourceChecks.requireDecodingStandby(connection)
+                guard let primary else {
+                    throw DaybookError(
+                        .configuration,
+                        "the source server is a standby: the heartbeat table and the publication must be created on its "
+                            + "primary; add --primary with the primary's connection (setup makes the slot here and the rest there)")
+                }
+                writable = try PostgresConnection.open(primary, role: "primary")
+                try SourceChecks.requireLogicalDecoding(writable, consequence: " (the primary of this standby)")
+            }
             try SourceChecks.requireLogicalDecoding(connection)
             let slot = try connection.query(
                 "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
@@ -38,10 +61,10 @@ public enum SourceSetup {
                         "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot")
                 }
             }
-            try connection.simpleQuery(Heartbeat.createTableSQL)
+            try writable.simpleQuery(Heartbeat.createTableSQL)
             let heartbeat = "daybook.heartbeat"
             let quotedPublication = connection.quoteIdentifier(options.publication)
-            if try !SourceChecks.publicationExists(connection, options.publication) {
+            if try !SourceChecks.publicationExists(writable, options.publication) {
                 let target: String
                 if !options.tables.isEmpty {
                     let tables = options.tables.map(connection.quoteQualifiedName) + [heartbeat]
@@ -50,17 +73,24 @@ public enum SourceSetup {
                     let schemas = (options.schemas.isEmpty ? ["public"] : options.schemas).map(connection.quoteIdentifier)
                     target = "TABLES IN SCHEMA " + schemas.joined(separator: ", ") + ", TABLE \(heartbeat)"
                 }
-                try connection.simpleQuery("CREATE PUBLICATION \(quotedPublication) FOR \(target)")
-                notes.append("created publication \(options.publication)")
+                try writable.simpleQuery("CREATE PUBLICATION \(quotedPublication) FOR \(target)")
+                notes.append("created publication \(options.publication)\(standby ? " on the primary" : "")")
             } else {
                 notes.append("publication \(options.publication) already exists; left as it is")
-                if try !SourceChecks.heartbeatIsPublished(connection, options.publication) {
-                    try connection.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(heartbeat)")
+                if try !SourceChecks.heartbeatIsPublished(writable, options.publication) {
+                    try writable.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(heartbeat)")
                     notes.append("added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream")
                 }
             }
+            if standby { try waitForReplay(of: options.publication, on: connection) }
             if existingSlot != nil {
                 notes.append("replication slot \(options.slot) already exists; left as it is")
+            } else if standby, let primary {
+                let lsn = try createSlotOnStandby(options.slot, connection, nudging: primary)
+                notes.append("created replication slot \(options.slot) on the standby at \(lsn ?? "?")")
+                notes.append(
+                    "the source is a standby: write heartbeats to the primary (`daybook heartbeat --database PRIMARY`, "
+                        + "or `daybook run --primary PRIMARY --heartbeat-every 5m`); keep hot_standby_feedback = on here")
             } else {
                 let created = try connection.query(
                     "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot])
@@ -73,6 +103,40 @@ public enum SourceSetup {
             }
             return notes
         }
+    }
+
+    /// Waits until the standby has replayed what setup made on the primary (the publication).
+    private static func waitForReplay(of publication: String, on standby: PostgresConnection) throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try !SourceChecks.publicationExists(standby, publication) {
+            guard ContinuousClock.now < deadline else {
+                throw DaybookError(
+                    .standbyNotReady,
+                    "the standby has not replayed publication \(publication) from the primary within 60 s: check that it "
+                        + "replicates from the server given as --primary")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    /// Creates the slot on a standby. That waits for the primary's next record of running
+    /// transactions; the primary writes one on its own only every 15 s and only while busy,
+    /// so a helper asks for one (`pg_log_standby_snapshot()`) every half second meanwhile.
+    /// Without the right to call it, creation still finishes at the primary's next record.
+    private static func createSlotOnStandby(
+        _ slot: String, _ standby: PostgresConnection, nudging primary: ConnectionString
+    ) throws -> String? {
+        let done = SetupFlag()
+        let nudger = Thread {
+            guard let connection = try? PostgresConnection(primary) else { return }
+            while !done.isSet {
+                _ = try? connection.simpleQuery("SELECT pg_log_standby_snapshot()")
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        nudger.start()
+        defer { done.set() }
+        return try standby.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).scalar
     }
 
     private static func tablesWithoutKey(_ connection: PostgresConnection, publication: String) throws(PostgresError) -> [String] {
@@ -88,4 +152,11 @@ public enum SourceSetup {
             """, [publication]
         ).rows.compactMap { $0[0] }
     }
+}
+
+/// A one-way flag shared with a helper thread.
+private final class SetupFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }

@@ -165,10 +165,10 @@ public struct StatusReport: Sendable {
         let row = try connection.query(
             """
             SELECT active, active_pid::text, confirmed_flush_lsn::text, wal_status,
-                   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)),
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > $2::numeric,
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text
-              FROM pg_replication_slots WHERE slot_name = $1
+                   pg_size_pretty(pg_wal_lsn_diff(w.position, restart_lsn)),
+                   pg_wal_lsn_diff(w.position, restart_lsn) > $2::numeric,
+                   pg_wal_lsn_diff(w.position, restart_lsn)::bigint::text
+              FROM pg_replication_slots, (SELECT \(WALPositionSQL.current) AS position) w WHERE slot_name = $1
             """, [slot, String(maxRetainedWAL)]
         ).rows.first
         status.sourceClock = try connection.query(

@@ -28,7 +28,7 @@ public struct SlotLagSampler: Service {
                 let sourceConnection = try PostgresConnection(source)
                 guard let row = try sourceConnection.query(
                     """
-                    SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8::text,
+                    SELECT pg_wal_lsn_diff(\(WALPositionSQL.current), confirmed_flush_lsn)::float8::text,
                            extract(epoch FROM clock_timestamp())::float8::text
                       FROM pg_replication_slots WHERE slot_name = $1
                     """, [slot]

@@ -47,7 +47,7 @@ struct CaptureCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let source = try connect(connection.source, role: "source")
+            let source = try connect(connection.writableSource, role: "source")
             let sink = try connect(connection.sinkConnection, role: "sink")
             var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
             request.columns = columns.isEmpty ? nil : columns

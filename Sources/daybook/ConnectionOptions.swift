@@ -19,6 +19,14 @@ struct ConnectionOptions: ParsableArguments {
     var sink: String?
 
     @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "When --database is a physical standby (PostgreSQL 16+): its primary, where heartbeats, capture rules and the "
+                + "publication are written (default: $DAYBOOK_PRIMARY).",
+            valueName: "conninfo"))
+    var primary: String?
+
+    @Option(
         name: [.customLong("slot")],
         help: "Replication slot name: lower-case letters, digits, underscores (default: $DAYBOOK_SLOT, then daybook).")
     var slotOption: String?
@@ -34,12 +42,26 @@ struct ConnectionOptions: ParsableArguments {
         ConnectionString(database ?? ProcessInfo.processInfo.environment["DAYBOOK_DATABASE"] ?? "")
     }
 
+    /// The primary of a standby source, from --primary or DAYBOOK_PRIMARY; nil without one.
+    var primaryConnection: ConnectionString? {
+        if let primary { return ConnectionString(primary) }
+        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_PRIMARY"], !environment.isEmpty {
+            return ConnectionString(environment)
+        }
+        return nil
+    }
+
+    /// Where what must reach the stream is written (heartbeats, capture rules): the primary
+    /// when the source is a standby, else the source.
+    var writableSource: ConnectionString { primaryConnection ?? source }
+
     var sinkConnection: ConnectionString {
         if let sink { return ConnectionString(sink) }
         if let environment = ProcessInfo.processInfo.environment["DAYBOOK_SINK"], !environment.isEmpty {
             return ConnectionString(environment)
         }
-        return source
+        // A standby cannot hold results: its primary (same database) can.
+        return primaryConnection ?? source
     }
 
     func validate() throws {
@@ -53,6 +75,9 @@ struct ConnectionOptions: ParsableArguments {
         }
         if let problem = sinkConnection.syntaxError() {
             throw ValidationError("--sink is not a valid connection string: \(problem)")
+        }
+        if let problem = primaryConnection?.syntaxError() {
+            throw ValidationError("--primary is not a valid connection string: \(problem)")
         }
     }
 }

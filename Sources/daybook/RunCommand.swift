@@ -194,6 +194,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
         configuration.streamLargeTransactions = streaming
+        configuration.heartbeatsToSource = heartbeatEvery != nil && connection.primaryConnection == nil
         configuration.streamHoldBytes = streamMemory << 20
         let logger = Logger(label: "daybook")
         // The group shuts services down in reverse order: the replication service (listed
@@ -221,7 +222,7 @@ struct RunCommand: AsyncParsableCommand {
             services.append(
                 .init(
                     service: HeartbeatService(
-                        source: connection.source, interval: interval, method: heartbeatVia,
+                        source: connection.writableSource, interval: interval, method: heartbeatVia,
                         publication: publication.first ?? "daybook", logger: logger)))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))

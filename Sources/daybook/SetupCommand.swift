@@ -9,7 +9,8 @@ struct SetupCommand: ParsableCommand {
         abstract: "Create the heartbeat table, the publication and the replication slot in the source database.",
         discussion: """
             Publishes every table of the given schemas (default: public), or exactly --tables, plus \
-            daybook.heartbeat. Safe to run again: what exists is left as it is (the heartbeat table is added \
+            daybook.heartbeat. On a physical standby (PostgreSQL 16+, hot_standby_feedback = on) it makes the \
+            slot there and the heartbeat table and publication on the primary given as --primary. Safe to run again: what exists is left as it is (the heartbeat table is added \
             to an existing publication if missing). Needs a role that may create publications and slots \
             (REPLICATION, or superuser).
 
@@ -64,10 +65,13 @@ struct SetupCommand: ParsableCommand {
             }
             let notes = try SourceSetup.run(
                 on: source,
-                options: .init(slot: connection.slot, publication: publication, schemas: schemas, tables: tables))
+                options: .init(slot: connection.slot, publication: publication, schemas: schemas, tables: tables),
+                primary: connection.primaryConnection)
             for note in notes { print(note) }
             if let (prepared, sink) = capturing {
-                for note in try CaptureSetting.announce(prepared, source: source, sink: sink) { print(note) }
+                // The rule goes into the stream as a message, which only a primary can write.
+                let writable = connection.primaryConnection == nil ? source : try connect(connection.writableSource, role: "primary")
+                for note in try CaptureSetting.announce(prepared, source: writable, sink: sink) { print(note) }
             }
         }
     }
