@@ -1,0 +1,116 @@
+import DaybookTestSupport
+import Foundation
+import PostgresReplication
+import Testing
+
+/// Decoding on a physical standby (PostgreSQL 16 and later): the slot on a standby made with
+/// `pg_basebackup`, load and heartbeats on the primary, results in a sink on the primary. On an
+/// older standby (Debian's 15 in the main run), the refusal. `scripts/test` and
+/// `scripts/test-versions` start the standby (`throwaway-postgres standby`) and name it in
+/// DAYBOOK_TEST_STANDBY.
+@Suite(.serialized)
+struct StandbyTests {
+    /// The standby's connection string for `database` (created on the primary), once it has
+    /// replayed the database's creation.
+    private static func standby(of database: TestDatabase) throws -> String {
+        guard let server = ProcessInfo.processInfo.environment["DAYBOOK_TEST_STANDBY"], !server.isEmpty else {
+            Issue.record("DAYBOOK_TEST_STANDBY is not set: run the tests with scripts/test, which starts a standby")
+            throw TestSetupError.noServer
+        }
+        let connectionString = server + " dbname=\(database.name)"
+        try waitUntil("the standby has the new database") { (try? PostgresConnection(ConnectionString(connectionString))) != nil }
+        return connectionString
+    }
+
+    /// The tables, audit triggers and sink schema on the primary; the slot on the standby.
+    private static func prepare(_ database: TestDatabase, standby: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        try database.connection.simpleQuery(IndependentCount.installSQL)
+        try database.connection.simpleQuery(Workload.schemaSQL)
+        for (table, columns) in Workload.keyColumns {
+            try database.connection.simpleQuery(IndependentCount.auditSQL(table: table, keyColumns: columns))
+        }
+        let migrate = try DaybookProcess.run(["migrate", "--sink", database.connectionString])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        return try DaybookProcess.run(
+            ["setup", "--database", standby, "--primary", database.connectionString, "--slot", database.name, "--schemas", "app"])
+    }
+
+    private static func serverVersion(_ connectionString: String) throws -> Int {
+        try PostgresConnection(ConnectionString(connectionString)).serverVersion
+    }
+
+    /// Daybook on the standby, writes and heartbeats on the primary: every change arrives
+    /// through the standby's stream, and after the load a window closes by heartbeats alone.
+    @Test func aStandbyDecodesWhatThePrimaryWrites() throws {
+        let database = try TestDatabase("standby")
+        let standby = try Self.standby(of: database)
+        let setup = try Self.prepare(database, standby: standby)
+        if try Self.serverVersion(standby) < 160_000 {
+            // PostgreSQL 15: no logical decoding on a standby.
+            #expect(setup.status == 4)
+            #expect(setup.stderr.contains("logical decoding on a standby needs PostgreSQL 16 or later"), "\(setup.stderr)")
+            #expect(try database.scalar("SELECT count(*) FROM pg_publication") == "0", "nothing was created")
+            return
+        }
+        #expect(setup.status == 0, "\(setup.stderr)")
+        #expect(setup.stdout.contains("on the standby"), "\(setup.stdout)")
+        let service = try DaybookProcess(
+            ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms",
+             "--log-level", "debug"],
+            environment: ["DAYBOOK_DATABASE": standby, "DAYBOOK_PRIMARY": database.connectionString])
+        defer { service.stop() }
+        var random = SeededRandom(seed: 12)
+        for _ in 0..<150 { try Workload.randomTransaction(database.connection, random: &random) }
+        let changes = try IndependentCount.changeCount(database.connection)
+        try waitUntil("the load arrives through the standby", log: service) {
+            Int(try database.scalar("SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows") ?? "0") == changes
+        }
+        #expect(service.stderr.contains("(a standby)"))
+        // From here on only heartbeats, written to the primary, move stream time.
+        try database.heartbeatUntilEveryWindowCloses("every window closes by heartbeats", service: service)
+        #expect(try database.scalar("SELECT count(*) FILTER (WHERE closed_by = 'heartbeat') > 0 FROM daybook.windows") == "t")
+        #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
+        #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
+    }
+
+    /// What a standby cannot do, each refused in one line with the fix, before anything is
+    /// written to the sink.
+    @Test func whatAStandbyCannotDoIsRefusedWithTheFix() throws {
+        let database = try TestDatabase("standbybad")
+        let standby = try Self.standby(of: database)
+        let older = try Self.serverVersion(standby) < 160_000
+        let setupWithoutPrimary = try DaybookProcess.run(["setup", "--database", standby, "--slot", database.name])
+        #expect(setupWithoutPrimary.status == 2 || older)
+        #expect(
+            setupWithoutPrimary.stderr.contains(older ? "needs PostgreSQL 16 or later" : "add --primary"),
+            "\(setupWithoutPrimary.stderr)")
+        if older { return }
+        #expect(try Self.prepare(database, standby: standby).status == 0)
+        let environment = ["DAYBOOK_DATABASE": standby, "DAYBOOK_SINK": database.connectionString]
+        let base = ["run", "--slot", database.name, "--window", "2s"]
+        let refusals: [(arguments: [String], status: Int32, says: String)] = [
+            (["--idle-watermark"], 2, "a standby has no insert position"),
+            (["--heartbeat-every", "1s"], 2, "add --primary"),
+        ]
+        for refusal in refusals {
+            let result = try DaybookProcess.run(base + refusal.arguments, environment: environment)
+            #expect(result.status == refusal.status, "\(refusal.arguments): \(result.stderr)")
+            #expect(result.stderr.contains(refusal.says), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+        }
+        // hot_standby_feedback off: the primary would remove what the slot needs.
+        let admin = try PostgresConnection(ConnectionString(standby))
+        try admin.simpleQuery("ALTER SYSTEM SET hot_standby_feedback = off")
+        try admin.simpleQuery("SELECT pg_reload_conf()")
+        defer {
+            _ = try? admin.simpleQuery("ALTER SYSTEM RESET hot_standby_feedback")
+            _ = try? admin.simpleQuery("SELECT pg_reload_conf()")
+        }
+        try waitUntil("the standby has reloaded") { try admin.simpleQuery("SHOW hot_standby_feedback").scalar == "off" }
+        let withoutFeedback = try DaybookProcess.run(base, environment: environment)
+        #expect(withoutFeedback.status == 4)
+        #expect(withoutFeedback.stderr.contains("set hot_standby_feedback = on"), "\(withoutFeedback.stderr)")
+        // Nothing of this slot was written to the sink.
+        #expect(try database.scalar("SELECT count(*) FROM daybook.checkpoint WHERE slot_name = $1", [database.name]) == "0")
+    }
+}
