@@ -90,11 +90,16 @@ public final class ReplicationPipeline {
         let stream: ReplicationStream
         let identity: ReplicationStream.SystemIdentity
         let standby: Bool
+        // Only read, to word a missing slot's error: nothing is written before the source is checked.
+        let resultsUpTo = try? sinkConnection.query(
+            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [slot]
+        ).scalar.flatMap(parseLSN)
         do {
             stream = try ReplicationStream(configuration.source)
             standby = try SourcePreflight.check(
                 stream.connection, slot: slot, publications: configuration.publications,
-                idleWatermark: configuration.idleWatermark, heartbeatsHere: configuration.heartbeatsToSource)
+                idleWatermark: configuration.idleWatermark, heartbeatsHere: configuration.heartbeatsToSource,
+                resultsUpTo: resultsUpTo)
             identity = try stream.identifySystem()
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
@@ -103,6 +108,13 @@ public final class ReplicationPipeline {
         try sink.claimSlot()
         let state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
         try windows.checkCompatible(with: state, slot: slot)
+        if let timeline = state.timeline, state.lsn > 0 {
+            let history = try DaybookError.mapping(role: "source") { try stream.timelineHistory(identity.timeline) }
+            try TimelineCheck.verify(
+                slot: slot, lsn: state.lsn, checkpointTimeline: timeline, serverTimeline: identity.timeline,
+                history: TimelineCheck.parseHistory(history))
+        }
+        sink.sourceTimeline = identity.timeline
         logger.info(
             "resuming from checkpoint",
             metadata: [

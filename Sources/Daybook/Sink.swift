@@ -32,6 +32,9 @@ public final class Sink {
     var knownPartitions: Set<Int64> = []
     /// Slots of each window's ``SeenKeys`` at most (4 bytes each; `run --key-memory`).
     public var seenKeysMaximumSlots = 1 << 24
+    /// The source server's timeline this session reads, stored with each checkpoint (see
+    /// ``TimelineCheck``).
+    public var sourceTimeline: Int?
 
     public init(connection: PostgresConnection, slot: String, settings: WindowSettings) {
         self.connection = connection
@@ -101,7 +104,7 @@ public final class Sink {
         let checkpoint = try connection.query(
             """
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
-                   daybook.to_micros(last_heartbeat_at)
+                   daybook.to_micros(last_heartbeat_at), timeline
               FROM daybook.checkpoint WHERE slot_name = $1
             """, [slot])
         let windows = try connection.query(
@@ -126,7 +129,7 @@ public final class Sink {
             lsn: lsn, streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
             windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough,
             lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            captureRules: rules)
+            captureRules: rules, timeline: row?[5].flatMap { Int($0) })
     }
 
     /// Deletes the rows of a large transaction written ahead of a commit that never reached
@@ -247,7 +250,7 @@ public final class Sink {
             [
                 slot, formatLSN(checkpoint.lsn), checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
-                checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) },
+                checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) }, sourceTimeline.map(String.init),
             ])
     }
 }

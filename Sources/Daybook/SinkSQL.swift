@@ -186,11 +186,13 @@ enum SinkSQL {
 
     static let saveCheckpoint = """
         INSERT INTO daybook.checkpoint AS c
-               (slot_name, lsn, stream_time, window_length, grace, time_zone, last_heartbeat_at, updated_at)
-        VALUES ($1, $2::pg_lsn, daybook.from_micros($3::bigint), $4, $5::interval, $6, daybook.from_micros($7::bigint), now())
+               (slot_name, lsn, stream_time, window_length, grace, time_zone, last_heartbeat_at, timeline, updated_at)
+        VALUES ($1, $2::pg_lsn, daybook.from_micros($3::bigint), $4, $5::interval, $6, daybook.from_micros($7::bigint),
+                $8::integer, now())
         ON CONFLICT (slot_name) DO UPDATE SET
                lsn = excluded.lsn, stream_time = excluded.stream_time, window_length = excluded.window_length,
                grace = excluded.grace, time_zone = excluded.time_zone, last_heartbeat_at = excluded.last_heartbeat_at,
+               timeline = coalesce(excluded.timeline, c.timeline),
                pending_lsn = NULL, updated_at = now()
         """
 }

@@ -15,4 +15,6 @@ public struct SinkState: Sendable {
     public var lastHeartbeat: Timestamp?
     /// The slot's capture rules (``CaptureRule``), oldest first.
     public var captureRules: [CaptureRule] = []
+    /// The source server's timeline when the checkpoint was written (nil before schema 9).
+    public var timeline: Int?
 }

@@ -27,6 +27,9 @@ enum SourceChecks {
         version >= 100_000 ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
     }
 
+    /// The oldest version with failover slots (`failover => true`, `sync_replication_slots`).
+    static let lowestFailoverSlotVersion = 170_000
+
     /// The oldest version that decodes on a physical standby.
     static let lowestStandbyDecodingVersion = 160_000
 

@@ -8,11 +8,13 @@ enum SourcePreflight {
     ///   - idleWatermark: `run --idle-watermark`, which a standby cannot serve.
     ///   - heartbeatsHere: whether this run writes heartbeats to this server (`--heartbeat-every`
     ///     without `--primary`), which a standby refuses.
+    ///   - resultsUpTo: the sink's checkpoint LSN for the slot, when it has one: a slot missing
+    ///     then is one lost (a failover without a failover slot), not one never made.
     /// - Returns: whether the server is a physical standby.
     @discardableResult
     static func check(
         _ connection: PostgresConnection, slot: String, publications: [String], idleWatermark: Bool = false,
-        heartbeatsHere: Bool = false
+        heartbeatsHere: Bool = false, resultsUpTo: UInt64? = nil
     ) throws(DaybookError) -> Bool {
         try DaybookError.mapping(role: "source") {
             try SourceChecks.requireSupportedVersion(connection)
@@ -39,6 +41,15 @@ enum SourcePreflight {
                 "SELECT plugin, database, wal_status, active_pid FROM pg_replication_slots WHERE slot_name = "
                     + connection.quoteLiteral(slot))
             guard let row = slots.rows.first else {
+                if let resultsUpTo, resultsUpTo > 0 {
+                    throw DaybookError(
+                        .slotMissing,
+                        "replication slot \(slot) does not exist on this server, though the sink holds its results up to LSN "
+                            + "\(formatLSN(resultsUpTo)): if this server was promoted in a failover, the slot was not a failover "
+                            + "slot (PostgreSQL 17: `daybook setup --failover`, sync_replication_slots = on on the standby) and "
+                            + "the changes since cannot be read; `daybook setup --slot \(slot)` makes a new slot that starts now, "
+                            + "leaving that gap")
+                }
                 throw DaybookError(
                     .slotMissing, "replication slot \(slot) does not exist: run `daybook setup --slot \(slot)` first")
             }

@@ -14,12 +14,16 @@ public enum SourceSetup {
         public var schemas: [String]
         /// Or publish exactly these tables (`schema.table` or `table`).
         public var tables: [String]
+        /// Create the slot as a failover slot (PostgreSQL 17): standbys with
+        /// `sync_replication_slots = on` keep a copy that a promoted standby continues.
+        public var failover = false
 
-        public init(slot: String, publication: String, schemas: [String], tables: [String]) {
+        public init(slot: String, publication: String, schemas: [String], tables: [String], failover: Bool = false) {
             self.slot = slot
             self.publication = publication
             self.schemas = schemas
             self.tables = tables
+            self.failover = failover
         }
     }
 
@@ -35,6 +39,21 @@ public enum SourceSetup {
             // Where the heartbeat table and the publication are made: a standby takes no writes.
             var writable = connection
             let standby = try SourceChecks.isStandby(connection)
+            if options.failover {
+                guard connection.serverVersion >= SourceChecks.lowestFailoverSlotVersion else {
+                    throw DaybookError(
+                        .unsupportedServer,
+                        "failover slots need PostgreSQL 17 or later; this server is "
+                            + "\(SourceChecks.versionText(connection.serverVersion)): drop --failover (after a failover the "
+                            + "slot is then lost and must be made again, with a gap)")
+                }
+                guard !standby else {
+                    throw DaybookError(
+                        .configuration,
+                        "--failover slots are made on the primary (its standbys copy them with sync_replication_slots = on): "
+                            + "point --database at the primary")
+                }
+            }
             if standby {
                 try SourceChecks.requireDecodingStandby(connection)
                 guard let primary else {
@@ -48,7 +67,8 @@ public enum SourceSetup {
             }
             try SourceChecks.requireLogicalDecoding(connection)
             let slot = try connection.query(
-                "SELECT plugin, database, current_database() FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
+                "SELECT plugin, database, current_database()\(connection.serverVersion >= SourceChecks.lowestFailoverSlotVersion ? ", failover" : "") "
+                    + "FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
             let existingSlot = slot.rows.first
             if let row = existingSlot {
                 if row[0] != "pgoutput" {
@@ -91,10 +111,21 @@ public enum SourceSetup {
                 notes.append(
                     "the source is a standby: write heartbeats to the primary (`daybook heartbeat --database PRIMARY`, "
                         + "or `daybook run --primary PRIMARY --heartbeat-every 5m`); keep hot_standby_feedback = on here")
+            } else if options.failover {
+                // (name, plugin, temporary, two_phase, failover)
+                let created = try connection.query(
+                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)", [options.slot])
+                notes.append("created failover replication slot \(options.slot) at \(created.scalar ?? "?")")
+                notes.append(contentsOf: try failoverNotes(connection))
             } else {
                 let created = try connection.query(
                     "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot])
                 notes.append("created replication slot \(options.slot) at \(created.scalar ?? "?")")
+            }
+            if let row = existingSlot, options.failover, row.count > 3, row[3] != "t" {
+                notes.append(
+                    "warning: slot \(options.slot) exists and is not a failover slot: drop it and run setup --failover again "
+                        + "(or ALTER_REPLICATION_SLOT \(options.slot) (FAILOVER true) on a replication connection)")
             }
             for table in try tablesWithoutKey(connection, publication: options.publication) {
                 notes.append(
@@ -103,6 +134,21 @@ public enum SourceSetup {
             }
             return notes
         }
+    }
+
+    /// What the primary and its standbys need for a failover slot to be continued.
+    private static func failoverNotes(_ primary: PostgresConnection) throws -> [String] {
+        var notes = [
+            "for a failover: on each standby sync_replication_slots = on, hot_standby_feedback = on, primary_slot_name, "
+                + "and dbname in primary_conninfo; run daybook with every host in --database and target_session_attrs=read-write"
+        ]
+        let synchronized = try primary.simpleQuery("SHOW synchronized_standby_slots").scalar ?? ""
+        if synchronized.isEmpty {
+            notes.append(
+                "warning: synchronized_standby_slots is empty on this primary: it may send Daybook changes its standbys have "
+                    + "not received, which a failover then loses; set it to the standbys' physical slots")
+        }
+        return notes
     }
 
     /// Waits until the standby has replayed what setup made on the primary (the publication).

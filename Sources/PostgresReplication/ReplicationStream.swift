@@ -36,6 +36,17 @@ public final class ReplicationStream {
         return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, walPosition: position, database: row[3])
     }
 
+    /// `TIMELINE_HISTORY`: the history file of `timeline` (empty for timeline 1, which has
+    /// none), as text: a line per earlier timeline, its id, where it ended, and why.
+    public func timelineHistory(_ timeline: Int) throws(PostgresError) -> String {
+        guard timeline > 1 else { return "" }
+        let result = try connection.simpleQuery("TIMELINE_HISTORY \(timeline)")
+        guard let row = result.rows.first, row.count >= 2, let content = row[1] else {
+            throw PostgresError(.protocolViolation, message: "TIMELINE_HISTORY returned an unexpected row")
+        }
+        return content
+    }
+
     /// `START_REPLICATION SLOT … LOGICAL …` for pgoutput.
     ///
     /// The server starts at the later of `startLSN` and the slot's confirmed position.

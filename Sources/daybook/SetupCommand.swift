@@ -29,6 +29,13 @@ struct SetupCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Publish exactly these tables (schema.table).")
     var tables: [String] = []
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Make the slot a failover slot (PostgreSQL 17+): standbys with sync_replication_slots = on keep a copy, so a "
+                + "promoted standby continues it."))
+    var failover = false
+
     @Option(name: .long, help: "Capture level of --tables: counts, keys (the default) or values.")
     var capture: CaptureLevel?
 
@@ -65,7 +72,8 @@ struct SetupCommand: ParsableCommand {
             }
             let notes = try SourceSetup.run(
                 on: source,
-                options: .init(slot: connection.slot, publication: publication, schemas: schemas, tables: tables),
+                options: .init(
+                    slot: connection.slot, publication: publication, schemas: schemas, tables: tables, failover: failover),
                 primary: connection.primaryConnection)
             for note in notes { print(note) }
             if let (prepared, sink) = capturing {
