@@ -125,7 +125,8 @@ enum MessageChecks {
     }
 
     /// Whether decoding `bytes` legitimately lost information, so that re-encoding may differ:
-    /// a name with invalid UTF-8 (repaired to U+FFFD) or a logical message's unused flag bits.
+    /// a name with invalid UTF-8 (repaired to U+FFFD), a logical message's unused flag bits, or
+    /// a Stream Start's first-segment byte other than 0 or 1.
     /// Any other input must come back byte for byte, which catches a field read as the wrong
     /// kind even when the mistake survives a round trip.
     private static func isLossy(_ message: PgOutputMessage, _ bytes: [UInt8]) -> Bool {
@@ -137,7 +138,12 @@ enum MessageChecks {
             case .message(let logical): [logical.prefix]
             default: []
             }
-        let flagsDropped = if case .message = message { bytes[1] > 1 } else { false }
+        let flagsDropped =
+            switch message {
+            case .message: bytes[1] > 1  // only the transactional bit is kept
+            case .streamStart: bytes[5] > 1  // first_segment is read as "is 1"
+            default: false
+            }
         return flagsDropped || names.contains { $0.unicodeScalars.contains("\u{FFFD}") }
     }
 

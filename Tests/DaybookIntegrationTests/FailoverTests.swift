@@ -1,0 +1,238 @@
+import DaybookTestSupport
+import Foundation
+import PostgresReplication
+import Synchronization
+import Testing
+
+/// Failover slots (PostgreSQL 17 and later): a standby copies the slot (`sync_replication_slots`),
+/// the primary never sends Daybook what that standby lacks (`synchronized_standby_slots`), and
+/// Daybook, given every host with `target_session_attrs=read-write`, follows each promotion.
+/// The servers are the test's own (`throwaway-postgres start`, `standby`, `promote`, `crash`),
+/// the sink a database on the main test server. On an older server, the refusal.
+@Suite(.serialized)
+struct FailoverTests {
+    private static let password = "daybook-test-password"
+
+    /// A cluster of the test: a primary or a standby in `directory` on `port`.
+    private final class Servers {
+        let bindir: String
+        var directories: [String] = []
+        init(bindir: String) { self.bindir = bindir }
+
+        func start(port: Int) throws -> String {
+            try script(["start"], port: port)
+        }
+
+        func standby(of primary: String, port: Int) throws -> String {
+            try script(["standby", primary], port: port, environment: ["SYNC_SLOTS": "on"])
+        }
+
+        func promote(_ directory: String) throws { _ = try script(["promote", directory]) }
+        func crash(_ directory: String) throws { _ = try script(["crash", directory]) }
+
+        /// Runs throwaway-postgres; for start and standby, in a new directory it returns.
+        private func script(_ arguments: [String], port: Int? = nil, environment: [String: String] = [:]) throws -> String {
+            var arguments = arguments
+            var directory = ""
+            if port != nil {
+                directory = NSTemporaryDirectory() + "daybook-failover-\(UUID().uuidString.prefix(8))"
+                directories.append(directory)
+                arguments.append(directory)
+            }
+            var variables = ["PG_BINDIR": bindir]
+            if let port { variables["PORT"] = String(port) }
+            variables.merge(environment) { $1 }
+            let result = try runProgram(
+                URL(fileURLWithPath: "scripts/throwaway-postgres"), arguments,
+                environment: ProcessInfo.processInfo.environment.merging(variables) { $1 })
+            guard result.status == 0 else { throw TestSetupError.timeout("throwaway-postgres \(arguments): \(result.output)") }
+            return directory
+        }
+
+        /// Stops every server and deletes its directory.
+        func stopAll() {
+            for directory in directories.reversed() {
+                _ = try? runProgram(URL(fileURLWithPath: "scripts/throwaway-postgres"), ["stop", directory])
+            }
+            directories = []
+        }
+    }
+
+    /// Writes random audited transactions through the multi-host connection until stopped,
+    /// reconnecting whenever the primary goes away.
+    private final class Load {
+        private final class State: Sendable {
+            let stopped = Atomic<Bool>(false)
+            let finished = Atomic<Bool>(false)
+        }
+        private let state = State()
+
+        init(_ connectionString: String) {
+            let state = state
+            let thread = Thread {
+                defer { state.finished.store(true, ordering: .releasing) }
+                var random = SeededRandom(seed: 33)
+                var connection: PostgresConnection?
+                while !state.stopped.load(ordering: .acquiring) {
+                    do {
+                        if connection == nil { connection = try PostgresConnection(ConnectionString(connectionString)) }
+                        try Workload.randomTransaction(connection!, random: &random)
+                    } catch {
+                        connection = nil
+                        Thread.sleep(forTimeInterval: 0.1)
+                    }
+                }
+            }
+            thread.start()
+        }
+
+        func stop() {
+            state.stopped.store(true, ordering: .releasing)
+            while !state.finished.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
+        }
+    }
+
+    private static func freePorts(_ count: Int) throws -> [Int] {
+        try (0..<count).map { _ in try freePort() }
+    }
+
+    private static func connectionString(port: Int) -> String {
+        "host=127.0.0.1 port=\(port) user=postgres password=\(password) dbname=postgres"
+    }
+
+    private static func multiHost(_ ports: [Int]) -> String {
+        "host=" + ports.map { _ in "127.0.0.1" }.joined(separator: ",") + " port=" + ports.map(String.init).joined(separator: ",")
+            + " user=postgres password=\(password) dbname=postgres target_session_attrs=read-write connect_timeout=2"
+    }
+
+    /// The audited tables on the primary and the slot, made by `daybook setup`.
+    private static func prepare(primary: String, sink: TestDatabase, failover: Bool) throws {
+        let source = try PostgresConnection(ConnectionString(primary))
+        try source.simpleQuery(IndependentCount.installSQL)
+        try source.simpleQuery(Workload.schemaSQL)
+        for (table, columns) in Workload.keyColumns {
+            try source.simpleQuery(IndependentCount.auditSQL(table: table, keyColumns: columns))
+        }
+        #expect(try DaybookProcess.run(["migrate", "--sink", sink.connectionString]).status == 0)
+        let setup = try DaybookProcess.run(
+            ["setup", "--database", primary, "--slot", sink.name, "--schemas", "app"] + (failover ? ["--failover"] : []))
+        #expect(setup.status == 0, "\(setup.stderr)")
+    }
+
+    /// Lets the primary send Daybook only what its standbys have received.
+    private static func synchronizeStandbys(primary: String) throws {
+        let connection = try PostgresConnection(ConnectionString(primary))
+        let slots = try connection.simpleQuery(
+            "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'"
+        ).scalar ?? ""
+        // ALTER SYSTEM takes no parameters: the names go in as an escaped literal.
+        try connection.simpleQuery("ALTER SYSTEM SET synchronized_standby_slots = " + connection.quoteLiteral(slots))
+        try connection.simpleQuery("SELECT pg_reload_conf()")
+    }
+
+    private static func version() throws -> Int {
+        try PostgresConnection(ConnectionString(TestDatabase.serverConnectionString())).serverVersion
+    }
+
+    private static func bindir() throws -> String {
+        guard let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"], !bindir.isEmpty else {
+            Issue.record("DAYBOOK_PG_BINDIR is not set: run the tests with scripts/test or scripts/test-versions")
+            throw TestSetupError.noServer
+        }
+        return bindir
+    }
+
+    /// Three promotions in a row while transactions are written: Daybook follows each through
+    /// the multi-host connection and the synchronized slot, and its results equal the
+    /// independent count: nothing lost, nothing doubled.
+    @Test func promotionsUnderLoadLoseAndDoubleNothing() throws {
+        let sink = try TestDatabase("failover")
+        guard try Self.version() >= 170_000 else {
+            let refused = try DaybookProcess.run(["setup", "--database", sink.connectionString, "--slot", sink.name, "--failover"])
+            #expect(refused.status == 4)
+            #expect(refused.stderr.contains("failover slots need PostgreSQL 17 or later"), "\(refused.stderr)")
+            #expect(try sink.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [sink.name]) == "0")
+            return
+        }
+        let servers = Servers(bindir: try Self.bindir())
+        defer { servers.stopAll() }
+        let ports = try Self.freePorts(4)
+        var current = try servers.start(port: ports[0])
+        var currentPort = ports[0]
+        try Self.prepare(primary: Self.connectionString(port: ports[0]), sink: sink, failover: true)
+        let everyHost = Self.multiHost(ports)
+        let service = try DaybookProcess(
+            ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
+            environment: ["DAYBOOK_DATABASE": everyHost, "DAYBOOK_SINK": sink.connectionString])
+        defer { service.stop() }
+        let load = Load(everyHost)
+        defer { load.stop() }
+        let started = ContinuousClock.now
+        func mark(_ what: String) { print("failover: \(what) after \(ContinuousClock.now - started)") }
+        for round in 1...3 {
+            let standby = try servers.standby(of: current, port: ports[round])
+            mark("round \(round): standby made")
+            try Self.synchronizeStandbys(primary: Self.connectionString(port: currentPort))
+            let standbyConnection = try PostgresConnection(ConnectionString(Self.connectionString(port: ports[round])))
+            let primaryConnection = try PostgresConnection(ConnectionString(Self.connectionString(port: currentPort)))
+            try waitUntil("round \(round): the standby holds a synchronized copy of the slot", timeout: .seconds(120), log: service) {
+                // A synchronized slot is kept only once the primary's slot has moved past where
+                // the copy began, which it does at records of running transactions: ask for
+                // them, rather than wait for the primary's own every 15 seconds.
+                _ = try? primaryConnection.simpleQuery("SELECT pg_log_standby_snapshot()")
+                return try standbyConnection.query(
+                    "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = $1", [sink.name]
+                ).scalar == "t"
+            }
+            mark("round \(round): slot synchronized")
+            Thread.sleep(forTimeInterval: 2)  // under load
+            try servers.crash(current)
+            try servers.promote(standby)
+            // The promoted standby inherited no synchronized_standby_slots; its own standby comes next round.
+            current = standby
+            currentPort = ports[round]
+            Thread.sleep(forTimeInterval: 1)
+        }
+        Thread.sleep(forTimeInterval: 2)
+        load.stop()
+        mark("load stopped")
+        let primary = try PostgresConnection(ConnectionString(Self.connectionString(port: currentPort)))
+        try waitUntil("every window closes by heartbeats after the last promotion", timeout: .seconds(120), log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: ["DAYBOOK_DATABASE": everyHost])
+            return try IndependentCount.unclosedWindows(source: primary, sink: sink.connection, windowSeconds: 2) == 0
+        }
+        mark("every window closed")
+        #expect(try IndependentCount.changeCount(primary) > 100)
+        #expect(try IndependentCount.tableMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
+        #expect(try IndependentCount.keyMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
+        #expect(service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 4, "one session per primary")
+    }
+
+    /// A slot that is not a failover slot is gone after a promotion: Daybook says so in one
+    /// line and stops, and the sink keeps what it had.
+    @Test func withoutAFailoverSlotAPromotionStopsWithTheReason() throws {
+        guard try Self.version() >= 170_000 else { return }  // the refusal of --failover is the test above on 15
+        let sink = try TestDatabase("nofailover")
+        let servers = Servers(bindir: try Self.bindir())
+        defer { servers.stopAll() }
+        let ports = try Self.freePorts(2)
+        let primaryDirectory = try servers.start(port: ports[0])
+        try Self.prepare(primary: Self.connectionString(port: ports[0]), sink: sink, failover: false)
+        let standby = try servers.standby(of: primaryDirectory, port: ports[1])
+        let service = try DaybookProcess(
+            ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
+            environment: ["DAYBOOK_DATABASE": Self.multiHost(ports), "DAYBOOK_SINK": sink.connectionString])
+        defer { service.stop() }
+        let source = try PostgresConnection(ConnectionString(Self.connectionString(port: ports[0])))
+        try source.simpleQuery("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 100) g")
+        try waitUntil("the inserts are checkpointed", log: service) {
+            try sink.scalar("SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows") == "100"
+        }
+        let checkpoint = try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name])
+        try servers.crash(primaryDirectory)
+        try servers.promote(standby)
+        #expect(service.wait() == 4)
+        #expect(service.stderr.contains("was not a failover slot"), "\(service.stderr.suffix(2000))")
+        #expect(try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name]) == checkpoint)
+    }
+}
