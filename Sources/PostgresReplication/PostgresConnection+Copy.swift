@@ -50,18 +50,23 @@ extension PostgresConnection {
         guard ended == 1 else {
             throw PostgresError(.connection, message: "could not end COPY: " + String(cString: PQerrorMessage(connection)))
         }
-        var copied = 0
+        return try copyResult()
+    }
+
+    /// The result of a COPY that has ended: its row count, or its error. Every result is
+    /// drained, so the connection is ready for the next statement even on error.
+    private func copyResult() throws(PostgresError) -> Int {
+        var rows = 0
         var failure: PostgresError?
-        // Drain every result, so the connection is ready for the next statement even on error.
         while let result = PQgetResult(connection) {
             do {
-                copied = try QueryResult.checked(result, connection: connection).affectedRows
+                rows = try QueryResult.checked(result, connection: connection).affectedRows
             } catch {
                 failure = failure ?? error
             }
         }
         if let failure { throw failure }
-        return copied
+        return rows
     }
 }
 
@@ -96,16 +101,6 @@ extension PostgresConnection {
             }
             break  // -1: the COPY is done; its result follows
         }
-        var rows = 0
-        var failure: PostgresError?
-        while let result = PQgetResult(connection) {
-            do {
-                rows = try QueryResult.checked(result, connection: connection).affectedRows
-            } catch {
-                failure = failure ?? error
-            }
-        }
-        if let failure { throw failure }
-        return rows
+        return try copyResult()
     }
 }
