@@ -11,53 +11,6 @@ import Testing
 /// the sink a database on the main test server. On an older server, the refusal.
 @Suite(.serialized)
 struct FailoverTests {
-    private static let password = "daybook-test-password"
-
-    /// A cluster of the test: a primary or a standby in `directory` on `port`.
-    private final class Servers {
-        let bindir: String
-        var directories: [String] = []
-        init(bindir: String) { self.bindir = bindir }
-
-        func start(port: Int) throws -> String {
-            try script(["start"], port: port)
-        }
-
-        func standby(of primary: String, port: Int, synchronizingSlots: Bool = true) throws -> String {
-            try script(["standby", primary], port: port, environment: synchronizingSlots ? ["SYNC_SLOTS": "on"] : [:])
-        }
-
-        func promote(_ directory: String) throws { _ = try script(["promote", directory]) }
-        func crash(_ directory: String) throws { _ = try script(["crash", directory]) }
-
-        /// Runs throwaway-postgres; for start and standby, in a new directory it returns.
-        private func script(_ arguments: [String], port: Int? = nil, environment: [String: String] = [:]) throws -> String {
-            var arguments = arguments
-            var directory = ""
-            if port != nil {
-                directory = NSTemporaryDirectory() + "daybook-failover-\(UUID().uuidString.prefix(8))"
-                directories.append(directory)
-                arguments.append(directory)
-            }
-            var variables = ["PG_BINDIR": bindir]
-            if let port { variables["PORT"] = String(port) }
-            variables.merge(environment) { $1 }
-            let result = try runProgram(
-                URL(fileURLWithPath: "scripts/throwaway-postgres"), arguments,
-                environment: ProcessInfo.processInfo.environment.merging(variables) { $1 })
-            guard result.status == 0 else { throw TestSetupError.timeout("throwaway-postgres \(arguments): \(result.output)") }
-            return directory
-        }
-
-        /// Stops every server and deletes its directory.
-        func stopAll() {
-            for directory in directories.reversed() {
-                _ = try? runProgram(URL(fileURLWithPath: "scripts/throwaway-postgres"), ["stop", directory])
-            }
-            directories = []
-        }
-    }
-
     /// Writes random audited transactions through the multi-host connection until stopped,
     /// reconnecting whenever the primary goes away.
     private final class Load {
@@ -96,13 +49,9 @@ struct FailoverTests {
         try (0..<count).map { _ in try freePort() }
     }
 
-    private static func connectionString(port: Int) -> String {
-        "host=127.0.0.1 port=\(port) user=postgres password=\(password) dbname=postgres"
-    }
-
     private static func multiHost(_ ports: [Int]) -> String {
         "host=" + ports.map { _ in "127.0.0.1" }.joined(separator: ",") + " port=" + ports.map(String.init).joined(separator: ",")
-            + " user=postgres password=\(password) dbname=postgres target_session_attrs=read-write connect_timeout=2"
+            + " user=postgres password=\(ThrowawayServers.password) dbname=postgres target_session_attrs=read-write connect_timeout=2"
     }
 
     /// The audited tables on the primary and the slot, made by `daybook setup`.
@@ -134,14 +83,6 @@ struct FailoverTests {
         try PostgresConnection(ConnectionString(TestDatabase.serverConnectionString())).serverVersion
     }
 
-    private static func bindir() throws -> String {
-        guard let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"], !bindir.isEmpty else {
-            Issue.record("DAYBOOK_PG_BINDIR is not set: run the tests with scripts/test or scripts/test-versions")
-            throw TestSetupError.noServer
-        }
-        return bindir
-    }
-
     /// Three promotions in a row while transactions are written: Daybook follows each through
     /// the multi-host connection and the synchronized slot, and its results equal the
     /// independent count: nothing lost, nothing doubled.
@@ -154,12 +95,12 @@ struct FailoverTests {
             #expect(try sink.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [sink.name]) == "0")
             return
         }
-        let servers = Servers(bindir: try Self.bindir())
+        let servers = try ThrowawayServers()
         defer { servers.stopAll() }
         let ports = try Self.freePorts(4)
         var current = try servers.start(port: ports[0])
         var currentPort = ports[0]
-        try Self.prepare(primary: Self.connectionString(port: ports[0]), sink: sink, failover: true)
+        try Self.prepare(primary: ThrowawayServers.connectionString(port: ports[0]), sink: sink, failover: true)
         let everyHost = Self.multiHost(ports)
         let service = try DaybookProcess(
             ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
@@ -170,11 +111,11 @@ struct FailoverTests {
         let started = ContinuousClock.now
         func mark(_ what: String) { print("failover: \(what) after \(ContinuousClock.now - started)") }
         for round in 1...3 {
-            let standby = try servers.standby(of: current, port: ports[round])
+            let standby = try servers.standby(of: current, port: ports[round], synchronizingSlots: true)
             mark("round \(round): standby made")
-            try Self.synchronizeStandbys(primary: Self.connectionString(port: currentPort))
-            let standbyConnection = try PostgresConnection(ConnectionString(Self.connectionString(port: ports[round])))
-            let primaryConnection = try PostgresConnection(ConnectionString(Self.connectionString(port: currentPort)))
+            try Self.synchronizeStandbys(primary: ThrowawayServers.connectionString(port: currentPort))
+            let standbyConnection = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: ports[round])))
+            let primaryConnection = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: currentPort)))
             try waitUntil("round \(round): the standby holds a synchronized copy of the slot", timeout: .seconds(120), log: service) {
                 // A synchronized slot is kept only once the primary's slot has moved past where
                 // the copy began, which it does at records of running transactions: ask for
@@ -196,7 +137,7 @@ struct FailoverTests {
         Thread.sleep(forTimeInterval: 2)
         load.stop()
         mark("load stopped")
-        let primary = try PostgresConnection(ConnectionString(Self.connectionString(port: currentPort)))
+        let primary = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: currentPort)))
         try waitUntil("every window closes by heartbeats after the last promotion", timeout: .seconds(120), log: service) {
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: ["DAYBOOK_DATABASE": everyHost])
             return try IndependentCount.unclosedWindows(source: primary, sink: sink.connection, windowSeconds: 2) == 0
@@ -212,17 +153,17 @@ struct FailoverTests {
     /// promotion: Daybook says so in one line and stops, and the sink keeps what it had.
     @Test func withoutAFailoverSlotAPromotionStopsWithTheReason() throws {
         let sink = try TestDatabase("nofailover")
-        let servers = Servers(bindir: try Self.bindir())
+        let servers = try ThrowawayServers()
         defer { servers.stopAll() }
         let ports = try Self.freePorts(2)
         let primaryDirectory = try servers.start(port: ports[0])
-        try Self.prepare(primary: Self.connectionString(port: ports[0]), sink: sink, failover: false)
-        let standby = try servers.standby(of: primaryDirectory, port: ports[1], synchronizingSlots: false)
+        try Self.prepare(primary: ThrowawayServers.connectionString(port: ports[0]), sink: sink, failover: false)
+        let standby = try servers.standby(of: primaryDirectory, port: ports[1])
         let service = try DaybookProcess(
             ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
             environment: ["DAYBOOK_DATABASE": Self.multiHost(ports), "DAYBOOK_SINK": sink.connectionString])
         defer { service.stop() }
-        let source = try PostgresConnection(ConnectionString(Self.connectionString(port: ports[0])))
+        let source = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: ports[0])))
         try source.simpleQuery("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 100) g")
         try waitUntil("the inserts are checkpointed", log: service) {
             try sink.scalar("SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows") == "100"

@@ -5,21 +5,20 @@ import Testing
 
 /// Decoding on a physical standby (PostgreSQL 16 and later): the slot on a standby made with
 /// `pg_basebackup`, load and heartbeats on the primary, results in a sink on the primary. On an
-/// older standby (Debian's 15 in the main run), the refusal. `scripts/test` and
-/// `scripts/test-versions` start the standby (`throwaway-postgres standby`) and name it in
-/// DAYBOOK_TEST_STANDBY.
+/// older standby (Debian's 15 in the main run), the refusal. Each test makes its own primary and
+/// standby (``ThrowawayServers``), of the test server's version.
 @Suite(.serialized)
 struct StandbyTests {
-    /// The standby's connection string for `database` (created on the primary), once it has
-    /// replayed the database's creation.
-    private static func standby(of database: TestDatabase) throws -> String {
-        guard let server = ProcessInfo.processInfo.environment["DAYBOOK_TEST_STANDBY"], !server.isEmpty else {
-            Issue.record("DAYBOOK_TEST_STANDBY is not set: run the tests with scripts/test, which starts a standby")
-            throw TestSetupError.noServer
-        }
-        let connectionString = server + " dbname=\(database.name)"
-        try waitUntil("the standby has the new database") { (try? PostgresConnection(ConnectionString(connectionString))) != nil }
-        return connectionString
+    /// A primary and its standby, and a test database on the primary; returns the standby's
+    /// connection string for that database, once it has replayed its creation.
+    private static func pair(_ servers: ThrowawayServers, label: String) throws -> (TestDatabase, standby: String) {
+        let ports = [try freePort(), try freePort()]
+        let primary = try servers.start(port: ports[0])
+        _ = try servers.standby(of: primary, port: ports[1])
+        let database = try TestDatabase(label, server: ThrowawayServers.connectionString(port: ports[0]))
+        let standby = ThrowawayServers.connectionString(port: ports[1], database: database.name)
+        try waitUntil("the standby has the new database") { (try? PostgresConnection(ConnectionString(standby))) != nil }
+        return (database, standby)
     }
 
     /// The tables, audit triggers and sink schema on the primary; the slot on the standby.
@@ -42,8 +41,9 @@ struct StandbyTests {
     /// Daybook on the standby, writes and heartbeats on the primary: every change arrives
     /// through the standby's stream, and after the load a window closes by heartbeats alone.
     @Test func aStandbyDecodesWhatThePrimaryWrites() throws {
-        let database = try TestDatabase("standby")
-        let standby = try Self.standby(of: database)
+        let servers = try ThrowawayServers()
+        defer { servers.stopAll() }
+        let (database, standby) = try Self.pair(servers, label: "standby")
         let setup = try Self.prepare(database, standby: standby)
         if try Self.serverVersion(standby) < 160_000 {
             // PostgreSQL 15: no logical decoding on a standby.
@@ -76,8 +76,9 @@ struct StandbyTests {
     /// What a standby cannot do, each refused in one line with the fix, before anything is
     /// written to the sink.
     @Test func whatAStandbyCannotDoIsRefusedWithTheFix() throws {
-        let database = try TestDatabase("standbybad")
-        let standby = try Self.standby(of: database)
+        let servers = try ThrowawayServers()
+        defer { servers.stopAll() }
+        let (database, standby) = try Self.pair(servers, label: "standbybad")
         let older = try Self.serverVersion(standby) < 160_000
         let setupWithoutPrimary = try DaybookProcess.run(["setup", "--database", standby, "--slot", database.name])
         #expect(setupWithoutPrimary.status == 2 || older)
@@ -102,10 +103,6 @@ struct StandbyTests {
         let admin = try PostgresConnection(ConnectionString(standby))
         try admin.simpleQuery("ALTER SYSTEM SET hot_standby_feedback = off")
         try admin.simpleQuery("SELECT pg_reload_conf()")
-        defer {
-            _ = try? admin.simpleQuery("ALTER SYSTEM RESET hot_standby_feedback")
-            _ = try? admin.simpleQuery("SELECT pg_reload_conf()")
-        }
         try waitUntil("the standby has reloaded") { try admin.simpleQuery("SHOW hot_standby_feedback").scalar == "off" }
         let withoutFeedback = try DaybookProcess.run(base, environment: environment)
         #expect(withoutFeedback.status == 4)
