@@ -20,15 +20,7 @@ extension PostgresConnection {
     /// large value can go out from where it lies, between the bytes around it, uncopied.
     @discardableResult
     public func copyIn(_ sql: String, pieces: [UnsafeRawBufferPointer]) throws(PostgresError) -> Int {
-        guard let started = PQexec(connection, sql) else {
-            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
-        }
-        guard PQresultStatus(started) == PGRES_COPY_IN else {
-            // Not in COPY: an error (or a statement that was not COPY FROM STDIN).
-            _ = try QueryResult.checked(started, connection: connection)
-            throw PostgresError(.query, message: "the statement did not start COPY FROM STDIN")
-        }
-        PQclear(started)
+        try startCopy(sql, PGRES_COPY_IN, "COPY FROM STDIN")
         let chunk = 1 << 20
         var sendFailure: String?
         sending: for piece in pieces {
@@ -51,6 +43,19 @@ extension PostgresConnection {
             throw PostgresError(.connection, message: "could not end COPY: " + String(cString: PQerrorMessage(connection)))
         }
         return try copyResult()
+    }
+
+    /// Sends a COPY statement and checks that the server entered the COPY (`status`).
+    private func startCopy(_ sql: String, _ status: ExecStatusType, _ name: String) throws(PostgresError) {
+        guard let started = PQexec(connection, sql) else {
+            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
+        guard PQresultStatus(started) == status else {
+            // Not in COPY: an error (or a statement that was not this kind of COPY).
+            _ = try QueryResult.checked(started, connection: connection)
+            throw PostgresError(.query, message: "the statement did not start \(name)")
+        }
+        PQclear(started)
     }
 
     /// The result of a COPY that has ended: its row count, or its error. Every result is
@@ -80,14 +85,7 @@ extension PostgresConnection {
     /// - Returns: the number of rows the server sent.
     @discardableResult
     public func copyOut(_ sql: String, _ handle: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        guard let started = PQexec(connection, sql) else {
-            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
-        }
-        guard PQresultStatus(started) == PGRES_COPY_OUT else {
-            _ = try QueryResult.checked(started, connection: connection)
-            throw PostgresError(.query, message: "the statement did not start COPY TO STDOUT")
-        }
-        PQclear(started)
+        try startCopy(sql, PGRES_COPY_OUT, "COPY TO STDOUT")
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
             let length = PQgetCopyData(connection, &buffer, 0)
