@@ -55,13 +55,9 @@ final class StreamChunkStore {
         head.appendText(Array(slot.utf8))
         head.appendInt64(Int64(xid))
         head.appendInt64(seq)
-        // The bytea field's length, then its content in two pieces.
-        let length = UInt32(prefix.count + body.count)
-        var bytes = head.bytes + [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        bytes += prefix
-        let trailer: [UInt8] = [0xFF, 0xFF]
-        try bytes.withUnsafeBytes { head in
-            try trailer.withUnsafeBytes { tail in
+        head.appendFieldStart(length: prefix.count + body.count, firstBytes: prefix)
+        try head.bytes.withUnsafeBytes { head in
+            try BinaryCopyEncoder.trailer.withUnsafeBytes { tail in
                 try connection.copyIn(SinkSQL.copyStreamChunks, pieces: [head, body, tail])
             }
         }

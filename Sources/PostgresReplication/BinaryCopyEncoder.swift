@@ -29,10 +29,12 @@ public struct BinaryCopyEncoder: Sendable {
         rowCount = 0
     }
 
+    /// The stream's end: a field count of -1.
+    public static let trailer: [UInt8] = [0xFF, 0xFF]
+
     /// Appends the trailer in place; call once, after the last row.
     public mutating func finish() {
-        bytes.append(0xFF)
-        bytes.append(0xFF)
+        bytes.append(contentsOf: Self.trailer)
     }
 
     public mutating func beginRow(fieldCount: Int16) {
@@ -94,6 +96,14 @@ public struct BinaryCopyEncoder: Sendable {
 
     /// A NULL field.
     public mutating func appendNull() { appendInt32(-1) }
+
+    /// The start of a field of `length` bytes: its length and `firstBytes`; the caller sends
+    /// the rest itself, right after these bytes (``PostgresConnection/copyIn(_:pieces:)``), so
+    /// that a large value goes out from where it lies.
+    public mutating func appendFieldStart(length: Int, firstBytes: [UInt8]) {
+        appendInt32(Int32(truncatingIfNeeded: length))
+        bytes.append(contentsOf: firstBytes)
+    }
 
     // Byte by byte: a 2-, 4- or 8-byte `append(contentsOf:)` costs twice as much per call, and
     // every field of every row starts with a length.
