@@ -23,6 +23,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
     case reconnects = "daybook_reconnects_total"
     case sinkErrors = "daybook_sink_errors_total"
     case streaming = "daybook_streaming"
+    case backlogMode = "daybook_backlog_mode"
 
     public var help: String {
         switch self {
@@ -43,6 +44,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
         case .reconnects: "Reconnections after a lost source or sink connection."
         case .sinkErrors: "Failed writes to the sink (each is retried from the last checkpoint)."
         case .streaming: "1 while the replication stream is running, else 0."
+        case .backlogMode: "1 while a backlog is read through SQL decoding (backlog mode) instead of the stream, else 0."
         }
     }
 }

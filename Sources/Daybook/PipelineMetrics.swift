@@ -18,6 +18,7 @@ public struct PipelineMetrics: Sendable {
     private let reconnects = Counter(label: DaybookMetric.reconnects.rawValue)
     private let sinkErrors = Counter(label: DaybookMetric.sinkErrors.rawValue)
     private let streaming = Gauge(label: DaybookMetric.streaming.rawValue)
+    private let backlogMode = Gauge(label: DaybookMetric.backlogMode.rawValue)
     /// The lag over the last hour, for the dashboard; nil when nobody looks.
     let lagHistory: LagHistory?
 
@@ -95,6 +96,7 @@ public struct PipelineMetrics: Sendable {
     }
 
     func streamingChanged(_ isStreaming: Bool) { streaming.record(isStreaming ? 1 : 0) }
+    func backlogModeChanged(_ isReading: Bool) { backlogMode.record(isReading ? 1 : 0) }
     func reconnected() { reconnects.increment() }
     func sinkFailed() { sinkErrors.increment() }
 }

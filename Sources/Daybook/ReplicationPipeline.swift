@@ -43,11 +43,9 @@ public final class ReplicationPipeline {
         var attempt = 0
         while !stop.isStopped {
             do {
-                try runSession(onStreaming: {
+                try runSession(onStarted: {
                     started = true
                     attempt = 0
-                    health.setPhase(.streaming)
-                    metrics.streamingChanged(true)
                 })
                 return
             } catch let error as DaybookError {
@@ -77,7 +75,7 @@ public final class ReplicationPipeline {
     }
 
     /// One connected session: from loading the checkpoint to a stop or a fault.
-    private func runSession(onStreaming: () -> Void) throws {
+    private func runSession(onStarted: () -> Void) throws {
         let slot = configuration.slot
         let sinkConnection = try PostgresConnection.open(configuration.sink, role: "sink")
         try Migrator.requireCurrent(sinkConnection)
@@ -160,14 +158,28 @@ public final class ReplicationPipeline {
         try session.checkpointIfDue(force: true)
         try session.finishWrites()
 
+        onStarted()
+        switch try session.readBacklogIfBehind(plan: configuration.backlog, end: caughtUpTarget, stop: stop) {
+        case .stopped:
+            return
+        case .finished:
+            logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(session.processor.committedLSN))"])
+            if !stop.isStopped { try finisher.waitUntilIdle() }
+            return
+        case .stream:
+            break
+        }
         do {
+            // The server starts at the later of this and the slot's position, where a backlog
+            // read left it.
             try stream.start(
-                slot: slot, at: state.lsn, publications: configuration.publications, messages: true,
+                slot: slot, at: session.processor.committedLSN, publications: configuration.publications, messages: true,
                 streamInProgress: configuration.streamLargeTransactions)
         } catch {
             throw DaybookError.from(error, role: "source")
         }
-        onStreaming()
+        health.setPhase(.streaming)
+        metrics.streamingChanged(true)
         session.isStreaming = true
         defer { stream.finish() }
         try session.pump(until: stop)

@@ -42,6 +42,8 @@ public struct RunConfiguration: Sendable {
     public var heartbeatsToSource = false
     /// Messages of streamed transactions held in memory before they are written to the sink.
     public var streamHoldBytes = 8 << 20
+    /// When a backlog is read through SQL decoding instead of the stream, and in what ranges.
+    public var backlog = BacklogPlan()
     public var processor = ChangeProcessor.Settings()
 
     public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowRequest) {
@@ -60,6 +62,8 @@ enum LogKey {
     static let windowStart = "daybook.window_start"
     static let windowEnd = "daybook.window_end"
     static let reason = "daybook.closed_by"
+    /// Why Daybook chose a slower way (backlog mode not possible).
+    static let why = "daybook.why"
     static let changes = "daybook.changes"
     static let transactions = "daybook.transactions"
     static let streamTime = "daybook.stream_time"

@@ -12,6 +12,8 @@ public final class ServiceHealth: Sendable {
     public enum Phase: Sendable, Equatable {
         /// Connecting, checking the source and sink, loading the checkpoint.
         case starting
+        /// Reading a backlog through SQL decoding (backlog mode); changes flow.
+        case readingBacklog
         /// START_REPLICATION succeeded; changes flow.
         case streaming
         /// A connection was lost; waiting before retry `attempt`.
@@ -51,7 +53,7 @@ public final class ServiceHealth: Sendable {
             $0.phase = phase
             $0.lastProgress = .now
             // Streaming again means the sink was reached and its checkpoint loaded.
-            if phase == .streaming { $0.sinkFailure = nil }
+            if phase == .streaming || phase == .readingBacklog { $0.sinkFailure = nil }
         }
     }
 
@@ -87,7 +89,7 @@ public final class ServiceHealth: Sendable {
         let current = state.withLock { $0 }
         var checks: [String: String] = [:]
         switch current.phase {
-        case .streaming: checks["source"] = "ok"
+        case .streaming, .readingBacklog: checks["source"] = "ok"
         case .starting: checks["source"] = "connecting"
         case .reconnecting(let attempt, let reason): checks["source"] = "reconnecting (attempt \(attempt)): \(reason)"
         case .stopped: checks["source"] = "stopped"

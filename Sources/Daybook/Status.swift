@@ -12,6 +12,9 @@ public struct Status: Sendable, Codable, Equatable {
         /// Retained WAL, readable (`16 MB`) and in bytes.
         public var retainedWal: String?
         public var retainedWalBytes: Int64?
+        /// How Daybook reads the slot now: `streaming` (a walsender holds it), `backlog` (a
+        /// backlog read through SQL decoding, backlog mode), or nil when nobody reads it.
+        public var readMode: String?
     }
 
     /// The source's heartbeat table.

@@ -95,7 +95,10 @@ public struct StatusReport: Sendable {
         if let error = status.sourceError {
             lines.append("source: unavailable (\(error))")
         } else if let slot = status.replicationSlot, slot.exists {
-            let activity = slot.active == true ? "active (pid \(slot.activePid.map(String.init) ?? "?"))" : "inactive"
+            let activity =
+                slot.readMode == "backlog"
+                ? "reading a backlog through SQL decoding (backlog mode)"
+                : slot.active == true ? "active (pid \(slot.activePid.map(String.init) ?? "?"))" : "inactive"
             lines.append(
                 "slot \(status.slot): \(activity), confirmed up to \(slot.confirmedLsn ?? "?"), retaining "
                     + "\(slot.retainedWal ?? "?") of WAL, wal_status \(slot.walStatus ?? "?")")
@@ -167,9 +170,12 @@ public struct StatusReport: Sendable {
             SELECT active, active_pid::text, confirmed_flush_lsn::text, wal_status,
                    pg_size_pretty(pg_wal_lsn_diff(w.position, restart_lsn)),
                    pg_wal_lsn_diff(w.position, restart_lsn) > $2::numeric,
-                   pg_wal_lsn_diff(w.position, restart_lsn)::bigint::text
+                   pg_wal_lsn_diff(w.position, restart_lsn)::bigint::text,
+                   CASE WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = $3) THEN 'backlog'
+                        WHEN (SELECT backend_type FROM pg_stat_activity WHERE pid = active_pid) = 'walsender' THEN 'streaming'
+                   END
               FROM pg_replication_slots, (SELECT \(WALPositionSQL.current) AS position) w WHERE slot_name = $1
-            """, [slot, String(maxRetainedWAL)]
+            """, [slot, String(maxRetainedWAL), StreamSession.backlogApplicationName(slot: slot)]
         ).rows.first
         status.sourceClock = try connection.query(
             "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -177,7 +183,7 @@ public struct StatusReport: Sendable {
         if let row {
             status.replicationSlot = Status.ReplicationSlot(
                 exists: true, active: row[0] == "t", activePid: row[1].flatMap { Int($0) }, confirmedLsn: row[2],
-                walStatus: row[3], retainedWal: row[4], retainedWalBytes: row[6].flatMap { Int64($0) })
+                walStatus: row[3], retainedWal: row[4], retainedWalBytes: row[6].flatMap { Int64($0) }, readMode: row[7])
             if row[5] == "t" {
                 status.warnings.append(
                     "warning: slot \(slot) retains \(row[4] ?? "?") of WAL; is `daybook run` running and keeping up? "

@@ -25,7 +25,7 @@ struct StreamSession {
     /// Highest LSN seen in any frame, reported as the "write" position.
     private var receivedLSN: UInt64 = 0
     /// Latest keepalive WAL end.
-    private var serverWALEnd: UInt64 = 0
+    var serverWALEnd: UInt64 = 0
     /// The server's clock as of its latest message (for the lag metrics).
     private var serverClock: Timestamp?
     /// For the idle watermark: the server's clock and WAL insert position read together.
@@ -117,20 +117,25 @@ struct StreamSession {
             if replyRequested { try sendStatus() }
         case .xLogData(let walStart, _, _):
             receivedLSN = max(receivedLSN, walStart)
-            if streams.isInChunk {
-                try hold(payload, near: walStart)
-                return
-            }
-            let message: InPlaceMessage
-            do { message = try PgOutputDecoder.decodeInPlace(payload) } catch {
-                throw Self.undecodable(error, near: walStart)
-            }
-            switch message {
-            case .streamStart(let start): try startChunk(start)
-            case .streamCommit(let commit): try replayStreamed(commit)
-            case .streamAbort(let abort): try abortStreamed(abort)
-            default: try apply(message, in: payload)
-            }
+            try receive(payload, at: walStart)
+        }
+    }
+
+    /// Takes one pgoutput message, from the stream or from a backlog read through SQL.
+    mutating func receive(_ payload: UnsafeRawBufferPointer, at lsn: UInt64) throws {
+        if streams.isInChunk {
+            try hold(payload, near: lsn)
+            return
+        }
+        let message: InPlaceMessage
+        do { message = try PgOutputDecoder.decodeInPlace(payload) } catch {
+            throw Self.undecodable(error, near: lsn)
+        }
+        switch message {
+        case .streamStart(let start): try startChunk(start)
+        case .streamCommit(let commit): try replayStreamed(commit)
+        case .streamAbort(let abort): try abortStreamed(abort)
+        default: try apply(message, in: payload)
         }
     }
 
@@ -237,7 +242,7 @@ struct StreamSession {
 
     /// Takes what the writer committed: advances the processor's committed LSN, logs closing
     /// windows and hands them to the finisher, and confirms the slot.
-    private mutating func collectCommitted() throws {
+    mutating func collectCommitted() throws {
         guard writer.finishedWrites != collectedWrites else { return }
         let committed = try writer.takeCompleted()
         collectedWrites += committed.count

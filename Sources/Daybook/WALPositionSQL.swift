@@ -9,4 +9,8 @@ public enum WALPositionSQL {
     /// The same with a primary's insert position, so commits not yet flushed are included.
     public static let insert =
         "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END"
+    /// How far the server's WAL can be decoded now: flushed on a primary, replayed on a standby
+    /// (what the SQL decoding functions read up to).
+    public static let decodable =
+        "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_flush_lsn() END"
 }

@@ -4,11 +4,27 @@ import PostgresReplication
 /// Daybook against pg_recvlogical on identical slots: both drain the same backlog up to the
 /// same LSN, in alternating order, run after run.
 struct CatchUpBenchmark {
-    struct Pair {
-        var receiver: Measurement
-        var daybook: Measurement
-        var wallRatio: Double { daybook.wall / receiver.wall }
-        var cpuRatio: Double { daybook.cpu / receiver.cpu }
+    /// How Daybook reads the backlog.
+    enum Mode: String, CaseIterable {
+        /// Through SQL decoding (`pg_logical_slot_peek_binary_changes` over COPY), the default.
+        case backlog
+        /// Through the replication stream only (`--no-backlog-mode`).
+        case streaming
+    }
+
+    /// One client's run: its own accounting and what the source server spent meanwhile.
+    struct Run {
+        var client: Measurement
+        var server: ServerUsage
+    }
+
+    /// One run of pg_recvlogical and of Daybook in each mode on the same backlog.
+    struct Round {
+        var receiver: Run
+        var daybook: [Mode: Run]
+
+        func wallRatio(_ mode: Mode) -> Double { (daybook[mode]?.client.wall ?? .nan) / receiver.client.wall }
+        func cpuRatio(_ mode: Mode) -> Double { (daybook[mode]?.client.cpu ?? .nan) / receiver.client.cpu }
     }
 
     let environment: BenchEnvironment
@@ -16,40 +32,68 @@ struct CatchUpBenchmark {
     /// The capture level of every table: `keys` (the default) or `values` (each change kept
     /// with its row, as pg_recvlogical receives it).
     var level = "keys"
+    /// The ways Daybook reads, each measured against the same pg_recvlogical run.
+    var modes: [Mode] = Mode.allCases
 
-    /// Runs `runs` pairs on `backlog` and prints one line per run and the medians.
-    func run(_ backlog: Backlog, runs: Int) throws -> [Pair] {
+    /// Runs `runs` rounds on `backlog` (rotating which client goes first) and prints one line
+    /// per client and run, then the medians.
+    func run(_ backlog: Backlog, runs: Int) throws -> [Round] {
         say(
             "\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s), "
                 + "every table at \(level)")
-        say("run | first | pg_recvlogical s | cpu s | changes/s | peak MB | daybook s | cpu s | changes/s | peak MB | wall ratio | cpu ratio")
-        var pairs: [Pair] = []
+        say("run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio")
+        var rounds: [Round] = []
+        let clients: [Mode?] = [nil] + modes.map { Optional($0) }
         for run in 1...runs {
-            let receiverFirst = run % 2 == 1
-            var receiver: Measurement?
-            var daybook: Measurement?
-            for turn in 0..<2 {
-                if (turn == 0) == receiverFirst {
-                    receiver = try runReceiver(backlog, run: run)
+            var receiver: Run?
+            var daybook: [Mode: Run] = [:]
+            let first = (run - 1) % clients.count
+            for client in clients[first...] + clients[..<first] {
+                if let mode = client {
+                    daybook[mode] = try measured(backlog) { try runDaybook(backlog, run: run, mode: mode) }
                 } else {
-                    daybook = try runDaybook(backlog, run: run)
+                    receiver = try measured(backlog) { try runReceiver(backlog, run: run) }
                 }
             }
-            guard let receiver, let daybook else { continue }
-            let pair = Pair(receiver: receiver, daybook: daybook)
-            pairs.append(pair)
-            let rate = { (m: Measurement) in Int(Double(backlog.changes) / m.wall).formatted() }
-            say(
-                "\(run) | \(receiverFirst ? "pg_recvlogical" : "daybook") | \(format(receiver.wall)) | \(format(receiver.cpu)) | "
-                    + "\(rate(receiver)) | \(receiver.peakResidentBytes >> 20) | \(format(daybook.wall)) | \(format(daybook.cpu)) | "
-                    + "\(rate(daybook)) | \(daybook.peakResidentBytes >> 20) | \(format(pair.wallRatio)) | \(format(pair.cpuRatio))")
+            guard let receiver else { continue }
+            let round = Round(receiver: receiver, daybook: daybook)
+            rounds.append(round)
+            func line(_ name: String, _ measured: Run, ratios: String) {
+                let m = measured.client
+                say(
+                    "\(run) | \(name) | \(format(m.wall)) | \(format(m.cpu)) | \(Int(Double(backlog.changes) / m.wall).formatted()) | "
+                        + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | \(ratios)")
+            }
+            line("pg_recvlogical", receiver, ratios: "|")
+            for mode in modes {
+                guard let measured = daybook[mode] else { continue }
+                line("daybook \(mode.rawValue)", measured, ratios: "\(format(round.wallRatio(mode))) | \(format(round.cpuRatio(mode)))")
+            }
         }
+        let perMillion = 1e6 / Double(backlog.changes)
         say(
-            "median wall ratio daybook / pg_recvlogical: \(format(median(pairs.map(\.wallRatio)))); "
-                + "median CPU ratio: \(format(median(pairs.map(\.cpuRatio)))); "
-                + "CPU per million changes: pg_recvlogical \(format(median(pairs.map(\.receiver.cpu)) * 1e6 / Double(backlog.changes))) s, "
-                + "daybook \(format(median(pairs.map(\.daybook.cpu)) * 1e6 / Double(backlog.changes))) s")
-        return pairs
+            "pg_recvlogical: median wall \(format(median(rounds.map(\.receiver.client.wall)))) s, CPU per million changes "
+                + "\(format(median(rounds.map(\.receiver.client.cpu)) * perMillion)) s, server CPU "
+                + "\(format(median(rounds.map(\.receiver.server.cpuSeconds)))) s")
+        for mode in modes {
+            let runs = rounds.compactMap { $0.daybook[mode] }
+            say(
+                "daybook \(mode.rawValue): median wall ratio \(format(median(rounds.map { $0.wallRatio(mode) }))), "
+                    + "median CPU ratio \(format(median(rounds.map { $0.cpuRatio(mode) }))); median wall "
+                    + "\(format(median(runs.map(\.client.wall)))) s, CPU per million changes \(format(median(runs.map(\.client.cpu)) * perMillion)) s, "
+                    + "server CPU \(format(median(runs.map(\.server.cpuSeconds)))) s, server temp files "
+                    + "\(Int(median(runs.map { Double($0.server.tempBytes) })) >> 20) MB, peak \(runs.map(\.client.peakResidentBytes).max().map { $0 >> 20 } ?? 0) MB")
+        }
+        return rounds
+    }
+
+    /// Runs `body` and reads the source server's usage around it; the server reaps the
+    /// client's backends a moment after the client exits, so the second reading waits for that.
+    private func measured(_ backlog: Backlog, _ body: () throws -> Measurement) throws -> Run {
+        let before = try ServerUsage.read(backlog.connectionString)
+        let client = try body()
+        Thread.sleep(forTimeInterval: 0.5)
+        return Run(client: client, server: try ServerUsage.read(backlog.connectionString) - before)
     }
 
     private func runReceiver(_ backlog: Backlog, run: Int) throws -> Measurement {
@@ -67,8 +111,8 @@ struct CatchUpBenchmark {
         return measurement
     }
 
-    private func runDaybook(_ backlog: Backlog, run: Int) throws -> Measurement {
-        let slot = "\(backlog.database)_day_\(run)"
+    private func runDaybook(_ backlog: Backlog, run: Int, mode: Mode) throws -> Measurement {
+        let slot = "\(backlog.database)_\(mode.rawValue)_\(run)"
         try environment.slots.create(slot, on: backlog.connectionString, copying: backlog.baseSlot)
         defer { environment.slots.drop(slot) }
         let sinkName = "\(backlog.database)_sink_\(run)"
@@ -88,7 +132,7 @@ struct CatchUpBenchmark {
             [
                 "run", "--database", backlog.connectionString, "--sink", sink, "--slot", slot,
                 "--publication", backlog.publication, "--until-lsn", backlog.endLSN,
-            ], logFile: log)
+            ] + (mode == .streaming ? ["--no-backlog-mode"] : []), logFile: log)
         guard measurement.status == 0 else { throw BenchError("daybook run exited with \(measurement.status); see \(log)") }
         try verify(sink: sink, slot: slot, changes: backlog.changes)
         try verifyEvents(sink: sink, slot: slot, changes: backlog.changes)

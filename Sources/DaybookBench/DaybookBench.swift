@@ -113,9 +113,14 @@ struct CatchUp: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Workloads: hot, distinct.") var workloads: [String] = ["hot", "distinct"]
     @Option(parsing: .upToNextOption, help: "Changes per source transaction.") var transactionSizes: [Int] = [10, 10_000]
     @Option(help: "Capture level of every table: keys, or values (each change kept with its row).") var level = "keys"
+    @Option(parsing: .upToNextOption, help: "How Daybook reads: backlog (SQL decoding, the default), streaming (--no-backlog-mode).")
+    var modes: [String] = CatchUpBenchmark.Mode.allCases.map(\.rawValue)
 
     func validate() throws {
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level: keys or values") }
+        guard !modes.isEmpty, modes.allSatisfy({ CatchUpBenchmark.Mode(rawValue: $0) != nil }) else {
+            throw ValidationError("--modes: backlog, streaming or both")
+        }
     }
 
     func run() throws {
@@ -123,7 +128,8 @@ struct CatchUp: ParsableCommand {
     }
 
     func catchUp(_ environment: BenchEnvironment, _ tools: Tools) throws {
-        let benchmark = CatchUpBenchmark(environment: environment, tools: tools, level: level)
+        let benchmark = CatchUpBenchmark(
+            environment: environment, tools: tools, level: level, modes: modes.compactMap(CatchUpBenchmark.Mode.init(rawValue:)))
         var index = 0
         for name in workloads {
             guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }

@@ -167,7 +167,8 @@ enum OpenAPIDocument {
                 "replication_slot": {"type": "object", "required": ["exists"], "properties": {
                   "exists": {"type": "boolean"}, "active": {"type": "boolean"}, "active_pid": {"type": "integer"},
                   "confirmed_lsn": {"type": "string"}, "wal_status": {"type": "string"},
-                  "retained_wal": {"type": "string"}, "retained_wal_bytes": {"type": "integer"}}},
+                  "retained_wal": {"type": "string"}, "retained_wal_bytes": {"type": "integer"},
+                  "read_mode": {"enum": ["streaming", "backlog"], "description": "How Daybook reads the slot now: the replication stream, or a backlog read through SQL decoding; absent when nobody reads it."}}},
                 "heartbeat_table": {"type": "object", "required": ["beats", "published"], "properties": {
                   "last_written_at": {"type": "string"}, "age": {"type": "string"}, "beats": {"type": "integer"}, "published": {"type": "boolean"}}},
                 "checkpoint": {"type": "object", "required": ["lsn", "window_length", "grace", "time_zone"], "properties": {

@@ -98,6 +98,33 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "MiB"))
     var streamMemory: Int = 8
 
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Read a backlog through SQL decoding, at the server's decoding speed, before streaming.",
+            discussion: "A run that starts at least --backlog-threshold behind, and every --until-caught-up or --until-lsn run, "
+                + "reads the backlog with pg_logical_slot_peek_binary_changes over COPY in ranges of --backlog-chunk of WAL, "
+                + "advancing the slot only to what the sink has committed, then streams the live tail. Needs EXECUTE on "
+                + "pg_logical_slot_peek_binary_changes and pg_replication_slot_advance (without it, one line says so and the "
+                + "stream reads everything)."))
+    var backlogMode = true
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Use backlog mode when the slot starts at least this far behind, in MiB of WAL.", valueName: "MiB"))
+    var backlogThreshold: Int = 64
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "WAL covered by one backlog read, in MiB.",
+            discussion: "The server keeps one read's decoded changes in temporary files until they are sent (about as large "
+                + "as the WAL, often smaller), so this bounds that space; it is capped at half of the server's temp_file_limit. "
+                + "Each read decodes again from the slot's restart position, which moves only every 15 s of the original "
+                + "writes: reads much smaller than 15 s of WAL decode the same WAL again and again.",
+            valueName: "MiB"))
+    var backlogChunk: Int = 256
+
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
     var heartbeatEvery: String?
 
@@ -113,6 +140,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         guard (0...16_384).contains(keyMemory) else { throw ValidationError("--key-memory must be from 0 to 16384 (MiB)") }
         guard (1...4_096).contains(streamMemory) else { throw ValidationError("--stream-memory must be from 1 to 4096 (MiB)") }
+        guard (1...1_048_576).contains(backlogThreshold) else {
+            throw ValidationError("--backlog-threshold must be from 1 to 1048576 (MiB)")
+        }
+        guard (1...1_048_576).contains(backlogChunk) else { throw ValidationError("--backlog-chunk must be from 1 to 1048576 (MiB)") }
         _ = try checkpointInterval()
         if let pruneKeep { _ = try parseSeconds(pruneKeep, option: "--prune-keep") }
         _ = try heartbeatInterval()
@@ -196,6 +227,9 @@ struct RunCommand: AsyncParsableCommand {
         configuration.streamLargeTransactions = streaming
         configuration.heartbeatsToSource = heartbeatEvery != nil && connection.primaryConnection == nil
         configuration.streamHoldBytes = streamMemory << 20
+        configuration.backlog.isEnabled = backlogMode
+        configuration.backlog.thresholdBytes = UInt64(backlogThreshold) << 20
+        configuration.backlog.chunkBytes = UInt64(backlogChunk) << 20
         let logger = Logger(label: "daybook")
         // The group shuts services down in reverse order: the replication service (listed
         // last) writes its last checkpoint first, and a heartbeat stuck on a slow server

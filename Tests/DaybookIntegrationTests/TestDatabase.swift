@@ -30,7 +30,13 @@ final class TestDatabase {
         connection = try PostgresConnection(ConnectionString(connectionString))
     }
 
+    /// Statements for the administrator to run after the database is dropped (roles made for it).
+    private var cleanups: [(PostgresConnection) throws -> Void] = []
+
+    func onDrop(_ cleanup: @escaping (PostgresConnection) throws -> Void) { cleanups.append(cleanup) }
+
     deinit {
+        defer { for cleanup in cleanups { _ = try? cleanup(admin) } }
         _ = try? admin.query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
         _ = try? admin.query(

@@ -1,0 +1,94 @@
+import PostgresReplication
+
+/// When Daybook reads a backlog through SQL decoding instead of the replication stream, how
+/// far each read goes, and when it hands over to the stream. Pure: positions in, decisions out.
+///
+/// A walsender sends each decoded message on its own, which costs more than decoding it; the
+/// SQL decoding functions send a whole range of WAL's messages through one COPY, at the
+/// server's decoding speed. That pays off for a backlog (a restart after downtime, the nightly
+/// `--until-caught-up` run), not for the live tail, where the stream's latency is what counts.
+public struct BacklogPlan: Sendable, Equatable {
+    /// Whether backlog mode may be used at all (`--no-backlog-mode` turns it off).
+    public var isEnabled = true
+    /// A run that starts at least this many WAL bytes behind reads the backlog through SQL
+    /// first; a run that stops at an end (`--until-caught-up`, `--until-lsn`) always does.
+    public var thresholdBytes: UInt64 = 64 << 20
+    /// The WAL one read covers. Each read decodes from the slot's restart position, which
+    /// moves only at the server's running-transactions records (every 15 s of writes, and at
+    /// checkpoints), so a read that covers less than that decodes the same WAL again; and the
+    /// server materialises one read's result in temporary files, so it also bounds those.
+    public var chunkBytes: UInt64 = 256 << 20
+
+    /// The smallest read worth making; a `temp_file_limit` that allows less ends backlog mode.
+    public static let smallestChunk: UInt64 = 1 << 20
+
+    public init() {}
+
+    /// What to do next.
+    public enum Step: Sendable, Equatable {
+        /// Read the transactions that commit up to this WAL position through SQL.
+        case read(upTo: UInt64)
+        /// The run's end is not decodable yet (written, not yet flushed): look again shortly.
+        case wait
+        /// Hand over to the replication stream from here.
+        case stream
+        /// Everything up to the run's end is read (`--until-caught-up`, `--until-lsn`).
+        case finished
+    }
+
+    /// The next step from `position` (where the slot and the sink stand), given how far the
+    /// server's WAL can be decoded now (`decodable`: flushed on a primary, replayed on a
+    /// standby) and the run's end, if it has one.
+    ///
+    /// A run with an end reads all of it through SQL, however little is left, waiting for the
+    /// last bytes to be flushed (commits made with `synchronous_commit = off` just before the
+    /// run); an open-ended run reads while at least ``thresholdBytes`` are behind and then
+    /// streams the rest, so the live tail never waits for a read to fill.
+    public func next(position: UInt64, decodable: UInt64, end: UInt64?) -> Step {
+        if let end {
+            if StreamSession.reached(end, walEnd: position) { return .finished }
+            let limit = min(end, decodable)
+            guard limit > position else { return .wait }
+            return .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit)
+        }
+        guard decodable > position, decodable - position >= thresholdBytes else { return .stream }
+        return .read(upTo: decodable - position > chunkBytes ? position + chunkBytes : decodable)
+    }
+
+    /// Whether a run that starts at `position` reads its backlog through SQL at all.
+    public func startsInBacklogMode(position: UInt64, decodable: UInt64, end: UInt64?) -> Bool {
+        guard isEnabled else { return false }
+        if case .read = next(position: position, decodable: decodable, end: end) { return true }
+        return false
+    }
+
+    /// The read size under the server's `temp_file_limit` (kB, -1 for none): a read's result
+    /// takes about as many bytes as the WAL it covers, usually fewer, so a read covers at most
+    /// half the limit. Nil when the limit leaves less than ``smallestChunk``.
+    public func chunkBytes(underTempFileLimit kilobytes: Int64) -> UInt64? {
+        guard kilobytes >= 0 else { return chunkBytes }
+        let allowed = UInt64(kilobytes) * 1024 / 2
+        guard allowed >= Self.smallestChunk else { return nil }
+        return min(chunkBytes, allowed)
+    }
+
+    /// Why a failed read or check means "stream instead" rather than a fault: a role without
+    /// the right, a server without the functions, a read past the server's temporary-space
+    /// limit. Nil for anything else, which is handled like any other source error.
+    public static func fallbackReason(for error: PostgresError) -> String? {
+        switch error.sqlState {
+        case "42501":
+            "the role may not call pg_logical_slot_peek_binary_changes or pg_replication_slot_advance (\(error.message)); "
+                + "GRANT EXECUTE on both to it for fast catch-up"
+        case "42883", "0A000":
+            "the server has no usable SQL decoding functions (\(error.message))"
+        case "53400":
+            "a read of the backlog exceeded the server's temp_file_limit (\(error.message)); lower --backlog-chunk or raise "
+                + "temp_file_limit (a single transaction larger than the limit always does)"
+        case "53100":
+            "the server ran out of disk space for a read of the backlog (\(error.message)); lower --backlog-chunk"
+        default:
+            nil
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import DaybookTestSupport
+import Foundation
+import PostgresReplication
+import Synchronization
+import Testing
+
+/// Backlog mode: a backlog read through SQL decoding (`pg_logical_slot_peek_binary_changes`
+/// over COPY) in ranges of WAL, the slot advanced only to what the sink committed, then the
+/// stream for the live tail. Reads of one mebibyte make every backlog here many reads, so a
+/// large transaction is larger than a read and an open one spans several.
+@Suite(.serialized)
+struct BacklogModeTests {
+    /// One-mebibyte reads whenever a mebibyte is behind, and small batches, so that a large
+    /// transaction is also written ahead of its commit in parts.
+    static let smallReads = ["--backlog-threshold", "1", "--backlog-chunk", "1", "--batch-size", "2000"]
+
+    private static func environment(_ database: TestDatabase) -> [String: String] {
+        ["DAYBOOK_DATABASE": database.connectionString]
+    }
+
+    /// Writes a backlog while Daybook is not running: random transactions with heartbeats
+    /// between them (windows close inside the backlog), a transaction of some 40,000 rows
+    /// (several reads of WAL), and one that stays open while that one is written, so its
+    /// changes lie on both sides of read boundaries.
+    static func writeBacklog(_ database: TestDatabase, seed: UInt64, keysFrom base: Int) throws {
+        var random = SeededRandom(seed: seed)
+        let open = try PostgresConnection(ConnectionString(database.connectionString))
+        try open.simpleQuery("BEGIN")
+        try open.query("INSERT INTO app.pairs SELECT g, 'spanning', g FROM generate_series($1::int, $1::int + 999) g", [String(base)])
+        for round in 0..<3 {
+            for _ in 0..<60 { try Workload.randomTransaction(database.connection, random: &random) }
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment(database))
+            if round == 1 {
+                try database.connection.query(
+                    "INSERT INTO app.scratch SELECT g FROM generate_series($1::int, $1::int + 39999) g", [String(base)])
+                try open.query("UPDATE app.pairs SET v = v + 1 WHERE b = 'spanning' AND a >= $1::int", [String(base)])
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        try open.query("DELETE FROM app.pairs WHERE b = 'spanning' AND a < $1::int + 100", [String(base)])
+        try open.simpleQuery("COMMIT")
+    }
+
+    /// A source role of its own (REPLICATION, reading the app tables), so that settings and
+    /// rights can differ from the sink's role, which stays the test server's superuser.
+    /// Returns its connection string; the role goes with the database.
+    private static func sourceRole(_ database: TestDatabase, _ name: String, setup: [String] = []) throws -> String {
+        let role = "dbk_\(name)_\(database.name.suffix(8))"
+        try database.admin.simpleQuery("CREATE ROLE \(role) LOGIN REPLICATION PASSWORD 'role-secret'")
+        database.onDrop { try $0.simpleQuery("DROP ROLE IF EXISTS \(role)") }
+        try database.execute(
+            """
+            GRANT USAGE ON SCHEMA app, daybook TO \(role);
+            GRANT SELECT ON ALL TABLES IN SCHEMA app TO \(role);
+            GRANT SELECT, UPDATE ON daybook.heartbeat TO \(role);
+            """)
+        for statement in setup { try database.admin.simpleQuery(statement.replacingOccurrences(of: "ROLE", with: role)) }
+        return database.connectionString
+            .replacingOccurrences(of: "user=postgres", with: "user=\(role)")
+            .replacingOccurrences(of: "password=daybook-test-password", with: "password=role-secret")
+    }
+
+    private static func expectExactResults(_ database: TestDatabase, _ note: String = "") throws {
+        #expect(try IndependentCount.changeCount(database.connection) > 40_000, "\(note)")
+        #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [], "\(note)")
+        #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [], "\(note)")
+        #expect(try ValueAudit.mismatches(source: database.connection, sink: database.connection) == [], "\(note)")
+    }
+
+    /// How many reads a run's log says its backlog took.
+    private static func reads(in log: String) -> Int {
+        log.components(separatedBy: "reading a range of the backlog").count - 1
+    }
+
+    /// A nightly catch-up run reads its whole backlog through SQL and stops; a service started
+    /// behind reads through SQL, hands over to the stream and takes live changes; the results
+    /// equal the independent count per table, window and key, values included.
+    @Test func aBacklogReadThroughSQLThenLiveChangesEqualTheIndependentCount() throws {
+        let database = try TestDatabase("backlog")
+        try Workload.prepare(
+            source: database.connection, environment: Self.environment(database), slot: database.name, valuesTables: ["app.pairs"])
+        try Self.writeBacklog(database, seed: 21, keysFrom: 100_000)
+
+        let nightly = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up"] + Self.smallReads), environment: Self.environment(database))
+        #expect(nightly.status == 0, "\(nightly.stderr.suffix(3000))")
+        #expect(nightly.stderr.contains("reading the backlog through SQL decoding"))
+        #expect(Self.reads(in: nightly.stderr) >= 4, "a backlog of several MiB in 1 MiB reads")
+        #expect(nightly.stderr.contains("caught up"))
+        #expect(!nightly.stderr.contains("takes over"))
+
+        try Self.writeBacklog(database, seed: 22, keysFrom: 200_000)
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: Self.smallReads), environment: Self.environment(database))
+        defer { service.stop() }
+        try waitUntil("the stream takes over from backlog mode", timeout: .seconds(120), log: service) {
+            service.stderr.contains("the replication stream takes over")
+        }
+        #expect(Self.reads(in: service.stderr) >= 4)
+        var random = SeededRandom(seed: 23)
+        for _ in 0..<100 { try Workload.randomTransaction(database.connection, random: &random) }
+        try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
+        try Self.expectExactResults(database)
+        // Nothing of the backlog was read twice into the sink, and the slot stands where the sink does.
+        let slot = try database.scalar(
+            "SELECT confirmed_flush_lsn >= (SELECT lsn FROM daybook.checkpoint WHERE slot_name = $1) FROM pg_replication_slots WHERE slot_name = $1",
+            [database.name])
+        #expect(slot == "t")
+    }
+
+    /// Where a SIGKILL lands in backlog mode.
+    enum KillPoint: CaseIterable {
+        /// While ranges are being read and committed.
+        case reading
+        /// Just as the slot is told to advance to what the sink committed.
+        case advancing
+        /// Just after the replication stream took over.
+        case switching
+
+        var logLine: String {
+            switch self {
+            case .reading: "reading a range of the backlog"
+            case .advancing: "advancing the slot"
+            case .switching: "the replication stream takes over"
+            }
+        }
+    }
+
+    /// SIGKILL during backlog reads, as the slot advances and at the switch to the stream,
+    /// twice each, while transactions keep coming: 0 mismatches.
+    @Test func sigkillDuringBacklogModeLosesAndDoublesNothing() throws {
+        let database = try TestDatabase("backlogkill")
+        try Workload.prepare(
+            source: database.connection, environment: Self.environment(database), slot: database.name, valuesTables: ["app.pairs"])
+        let environment = Self.environment(database)
+        let finished = Atomic<Bool>(false)
+        let failure = Mutex<String?>(nil)
+        let connectionString = database.connectionString
+        let writer = Thread {
+            defer { finished.store(true, ordering: .releasing) }
+            do {
+                let connection = try PostgresConnection(ConnectionString(connectionString))
+                var random = SeededRandom(seed: 31)
+                for _ in 0..<1500 {
+                    try Workload.randomTransaction(connection, random: &random)
+                    Thread.sleep(forTimeInterval: 0.004)
+                }
+            } catch { failure.withLock { $0 = "\(error)" } }
+        }
+        writer.start()
+        var service: DaybookProcess?
+        var kills = 0
+        for (round, point) in (KillPoint.allCases + KillPoint.allCases).enumerated() {
+            // A burst of a few MiB, so that the next start is well behind.
+            try database.connection.query(
+                "INSERT INTO app.scratch SELECT g FROM generate_series($1::int, $1::int + 29999) g", [String(round * 100_000)])
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            let running = try DaybookProcess(Workload.runArguments(database, extra: Self.smallReads), environment: environment)
+            service = running
+            try waitUntil("daybook logs \(point.logLine)", timeout: .seconds(120), every: .milliseconds(5), log: running) {
+                running.stderr.contains(point.logLine)
+            }
+            if point == .reading { Thread.sleep(forTimeInterval: Double(round) * 0.05) }
+            running.killHard()
+            kills += 1
+        }
+        service = try DaybookProcess(Workload.runArguments(database, extra: Self.smallReads), environment: environment)
+        defer { service?.stop() }
+        while !finished.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(failure.withLock { $0 } == nil)
+        #expect(kills == 6)
+        if let service {
+            try database.heartbeatUntilEveryWindowCloses("heartbeats close every window after the kills", service: service)
+        }
+        try Self.expectExactResults(database)
+    }
+
+    /// A role that may stream but not call the SQL functions: one line says so and why, the
+    /// stream reads the backlog, the results are exact.
+    @Test func withoutTheRightToCallTheFunctionsTheStreamReadsTheBacklog() throws {
+        let database = try TestDatabase("backlogrole")
+        try Workload.prepare(database)
+        try database.execute(
+            "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[]) FROM PUBLIC")
+        let source = try Self.sourceRole(database, "streamonly")
+        try Self.writeBacklog(database, seed: 41, keysFrom: 100_000)
+        let run = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads),
+            environment: ["DAYBOOK_DATABASE": source])
+        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
+        let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
+        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
+        #expect(notices.first?.contains("GRANT EXECUTE") == true)
+        #expect(Self.reads(in: run.stderr) == 0)
+        let service = try DaybookProcess(Workload.runArguments(database), environment: Self.environment(database))
+        defer { service.stop() }
+        try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
+        try Self.expectExactResults(database)
+    }
+
+    /// A read whose decoded changes exceed the server's `temp_file_limit` (a transaction larger
+    /// than it): one line says so, the stream reads the rest, the results are exact. The limit
+    /// is the source role's only, so the sink's own work is not limited.
+    @Test func aReadPastTheTempFileLimitFallsBackToTheStream() throws {
+        let database = try TestDatabase("backlogtemp")
+        try Workload.prepare(database)
+        // Results past 64kB go to temporary files, and 2MB of them is the limit.
+        let source = try Self.sourceRole(
+            database, "templimit",
+            setup: [
+                "ALTER ROLE ROLE IN DATABASE \(database.name) SET work_mem = '64kB'",
+                "ALTER ROLE ROLE IN DATABASE \(database.name) SET temp_file_limit = '2MB'",
+            ])
+        try Self.writeBacklog(database, seed: 51, keysFrom: 100_000)
+        let run = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads),
+            environment: ["DAYBOOK_DATABASE": source])
+        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
+        let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
+        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
+        #expect(notices.first?.contains("temp_file_limit") == true)
+        #expect(Self.reads(in: run.stderr) >= 1, "the reads before the large transaction went through SQL")
+        let service = try DaybookProcess(Workload.runArguments(database), environment: Self.environment(database))
+        defer { service.stop() }
+        try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
+        try Self.expectExactResults(database)
+    }
+
+    /// While a backlog is read through SQL, `daybook status` and the metrics say so; once the
+    /// stream takes over, they say that. The sink's per-key table is locked meanwhile, so the
+    /// service stays in backlog mode (its next checkpoint waits) for as long as the test looks.
+    @Test func statusAndMetricsShowBacklogMode() throws {
+        let database = try TestDatabase("backlogstatus")
+        try Workload.prepare(database)
+        try Self.writeBacklog(database, seed: 61, keysFrom: 100_000)
+        let (service, port) = try listeningService(database, extra: Self.smallReads)
+        defer { _ = service.stop() }
+        let lock = try PostgresConnection(ConnectionString(database.connectionString))
+        try waitUntil("backlog mode starts", every: .milliseconds(5), log: service) {
+            service.stderr.contains("reading the backlog through SQL decoding")
+        }
+        try lock.simpleQuery("BEGIN; LOCK TABLE daybook.key_changes IN ACCESS EXCLUSIVE MODE")
+        func status() throws -> String {
+            let status = try DaybookProcess.run(["status", "--slot", database.name], environment: Self.environment(database))
+            #expect(status.status == 0, "\(status.stderr)")
+            return status.stdout
+        }
+        #expect(try status().contains("reading a backlog through SQL decoding (backlog mode)"))
+        let json = try DaybookProcess.run(
+            ["status", "--slot", database.name, "--format", "json"], environment: Self.environment(database))
+        #expect(json.stdout.contains("\"read_mode\":\"backlog\""), "\(json.stdout)")
+        #expect(try httpGet(port: port, path: "/metrics").body.contains("daybook_backlog_mode 1"))
+        #expect(try httpGet(port: port, path: "/readyz").status == 200)
+        try lock.simpleQuery("ROLLBACK")
+        try waitUntil("the stream takes over", timeout: .seconds(120), log: service) {
+            service.stderr.contains("the replication stream takes over")
+        }
+        try waitUntil("status says streaming", log: service) { try status().contains("active (pid") }
+        #expect(try httpGet(port: port, path: "/metrics").body.contains("daybook_backlog_mode 0"))
+        #expect(try httpGet(port: port, path: "/metrics").body.contains("daybook_streaming 1"))
+    }
+}

@@ -1,0 +1,80 @@
+import Daybook
+import PostgresReplication
+import Testing
+
+/// When a backlog is read through SQL, in what ranges, and when the stream takes over.
+struct BacklogPlanTests {
+    private static let mib: UInt64 = 1 << 20
+
+    private static func plan(threshold: UInt64 = 64, chunk: UInt64 = 256) -> BacklogPlan {
+        var plan = BacklogPlan()
+        plan.thresholdBytes = threshold * mib
+        plan.chunkBytes = chunk * mib
+        return plan
+    }
+
+    @Test func anOpenEndedRunReadsWhileFarBehindThenStreams() {
+        let plan = Self.plan(threshold: 64, chunk: 256)
+        let start: UInt64 = 0x1_0000_0000
+        // 1 GiB behind: a full chunk first.
+        #expect(plan.next(position: start, decodable: start + 1024 * Self.mib, end: nil) == .read(upTo: start + 256 * Self.mib))
+        // 100 MiB behind: all of it in one read.
+        #expect(plan.next(position: start, decodable: start + 100 * Self.mib, end: nil) == .read(upTo: start + 100 * Self.mib))
+        // Less than the threshold behind: the stream takes the rest.
+        #expect(plan.next(position: start, decodable: start + 63 * Self.mib, end: nil) == .stream)
+        #expect(plan.next(position: start, decodable: start, end: nil) == .stream)
+        #expect(plan.startsInBacklogMode(position: start, decodable: start + 64 * Self.mib, end: nil))
+        #expect(!plan.startsInBacklogMode(position: start, decodable: start + 10 * Self.mib, end: nil))
+    }
+
+    @Test func aRunWithAnEndReadsAllOfItHoweverLittle() {
+        let plan = Self.plan(threshold: 64, chunk: 256)
+        let start: UInt64 = 0x2_0000_0000
+        let end = start + 5000
+        #expect(plan.next(position: start, decodable: end + 100, end: end) == .read(upTo: end))
+        #expect(plan.startsInBacklogMode(position: start, decodable: end, end: end))
+        // Written but not yet flushed: read what is decodable, then wait for the rest.
+        #expect(plan.next(position: start, decodable: start + 3000, end: end) == .read(upTo: start + 3000))
+        #expect(plan.next(position: start + 3000, decodable: start + 3000, end: end) == .wait)
+        #expect(plan.next(position: end, decodable: end, end: end) == .finished)
+        // A long way to the end goes in chunks.
+        let far = start + 600 * Self.mib
+        #expect(plan.next(position: start, decodable: far, end: far) == .read(upTo: start + 256 * Self.mib))
+    }
+
+    /// An insert position just past a page header is where no record ends: a read that
+    /// reached the page's start has reached it.
+    @Test func anEndJustPastAPageHeaderIsReachedAtThePageStart() {
+        let plan = Self.plan()
+        let page: UInt64 = 0x3_0000_0000 + 8192 * 10
+        #expect(plan.next(position: page, decodable: page + 24, end: page + 24) == .finished)
+    }
+
+    @Test func disabledMeansNever() {
+        var plan = Self.plan(threshold: 1)
+        plan.isEnabled = false
+        #expect(!plan.startsInBacklogMode(position: 0, decodable: 1 << 40, end: 1 << 40))
+    }
+
+    @Test func theServersTempFileLimitCapsARead() {
+        let plan = Self.plan(chunk: 256)
+        #expect(plan.chunkBytes(underTempFileLimit: -1) == 256 * Self.mib)
+        #expect(plan.chunkBytes(underTempFileLimit: 1024 * 1024) == 256 * Self.mib)  // 1 GB: half is more than a chunk
+        #expect(plan.chunkBytes(underTempFileLimit: 100 * 1024) == 50 * Self.mib)
+        #expect(plan.chunkBytes(underTempFileLimit: 1024) == nil)  // 1 MB: half a mebibyte is too little
+    }
+
+    /// What ends backlog mode with one line, and what is an ordinary fault.
+    @Test func fallbackReasons() {
+        func reason(_ state: String) -> String? {
+            BacklogPlan.fallbackReason(for: PostgresError(.query, message: "boom", sqlState: state))
+        }
+        #expect(reason("42501")?.contains("GRANT EXECUTE") == true)
+        #expect(reason("42883")?.contains("no usable SQL decoding functions") == true)
+        #expect(reason("53400")?.contains("temp_file_limit") == true)
+        #expect(reason("53100")?.contains("disk space") == true)
+        #expect(reason("55006") == nil)  // the slot is in use: streaming would fail the same way
+        #expect(reason("08006") == nil)
+        #expect(BacklogPlan.fallbackReason(for: PostgresError(.connection, message: "gone")) == nil)
+    }
+}
