@@ -157,8 +157,8 @@ extension StreamSession {
         case fellBack(String)
     }
 
-    /// Marks a stop between transactions inside a read.
-    private struct StoppedBetweenTransactions: Error {}
+    /// Ends a read early for a stop signal.
+    private struct StoppedReading: Error {}
 
     /// Reads one WAL range, commits it to the sink and advances the slot to what the sink holds.
     private mutating func readRange(
@@ -167,20 +167,28 @@ extension StreamSession {
         logger.debug("reading a range of the backlog", metadata: ["daybook.from": "\(formatLSN(position))", "daybook.to": "\(formatLSN(end))"])
         var messages = 0
         var stopped = false
+        let health = health
         do {
-            try reader.read(upTo: end) { lsn, payload in
+            // While the server decodes a range (minutes, for one with a huge transaction), the
+            // service shows it is alive and a stop is not kept waiting; stopping then is like
+            // a crash at that point for whatever transaction was half read.
+            let idle = {
+                health.progressed()
+                if stop.isStopped { throw StoppedReading() }
+            }
+            try reader.read(upTo: end, idle: idle) { lsn, payload in
                 messages += 1
                 try receive(payload, at: lsn)
                 if processor.inTransaction {
                     try spillIfDue()
                     return
                 }
-                if stop.isStopped { throw StoppedBetweenTransactions() }
+                if stop.isStopped { throw StoppedReading() }
                 try checkpointIfDue(force: false)
                 try collectCommitted()
                 health.progressed()
             }
-        } catch is StoppedBetweenTransactions {
+        } catch is StoppedReading {
             stopped = true
         } catch let error as PostgresError {
             // The limits that end backlog mode strike while the server decodes, before any row.

@@ -1,5 +1,9 @@
 import CLibPQ
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension PostgresConnection {
     /// Runs `COPY … FROM STDIN` and sends `data` as its input.
     ///
@@ -45,7 +49,7 @@ extension PostgresConnection {
         return try copyResult()
     }
 
-    /// Sends a COPY statement and checks that the server entered the COPY (`status`).
+    /// Sends a COPY FROM STDIN statement and checks that the server entered the COPY (`status`).
     private func startCopy(_ sql: String, _ status: ExecStatusType, _ name: String) throws(PostgresError) {
         guard let started = PQexec(connection, sql) else {
             throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
@@ -79,19 +83,43 @@ extension PostgresConnection {
     /// Runs `COPY … TO STDOUT` and hands each CopyData message to `handle` as libpq returns
     /// it, so that a result of any size passes through a buffer of one row.
     ///
-    /// If `handle` throws, the COPY is abandoned mid-way and the connection is no longer
-    /// usable for statements: close it.
+    /// Nothing blocks for longer than a second: while the server works before sending (a
+    /// statement that materialises its result first can take minutes), `idle` is called once
+    /// a second, so the caller can show that it is alive, or throw to give up.
+    ///
+    /// If `handle` or `idle` throws, the COPY is abandoned mid-way and the connection is no
+    /// longer usable for statements: close it.
     ///
     /// - Returns: the number of rows the server sent.
     @discardableResult
-    public func copyOut(_ sql: String, _ handle: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        try startCopy(sql, PGRES_COPY_OUT, "COPY TO STDOUT")
+    public func copyOut(
+        _ sql: String, idle: () throws -> Void = {}, _ handle: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
+        guard PQsendQuery(connection, sql) == 1 else {
+            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
+        while PQisBusy(connection) == 1 { try awaitInput(idle: idle) }
+        guard let started = PQgetResult(connection) else {
+            throw PostgresError(.query, message: "the statement did not start COPY TO STDOUT")
+        }
+        guard PQresultStatus(started) == PGRES_COPY_OUT else {
+            // An error (or a statement that was not COPY TO STDOUT): drain, then say which.
+            var failure = PostgresError(.query, message: "the statement did not start COPY TO STDOUT")
+            do { _ = try QueryResult.checked(started, connection: connection) } catch { failure = error }
+            while let rest = PQgetResult(connection) { PQclear(rest) }
+            throw failure
+        }
+        PQclear(started)
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(connection, &buffer, 0)
+            let length = PQgetCopyData(connection, &buffer, 1)
             if length > 0, let buffer {
                 defer { PQfreemem(buffer) }
                 try handle(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                continue
+            }
+            if length == 0 {
+                try awaitInput(idle: idle)
                 continue
             }
             if length == -2 {
@@ -100,5 +128,19 @@ extension PostgresConnection {
             break  // -1: the COPY is done; its result follows
         }
         return try copyResult()
+    }
+
+    /// Waits up to a second for the server to send something and reads it into libpq,
+    /// calling `idle` when nothing came.
+    private func awaitInput(idle: () throws -> Void) throws {
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 1000)
+        if ready < 0 && errno != EINTR {
+            throw PostgresError(.connection, message: "poll failed on the connection's socket (errno \(errno))")
+        }
+        if ready == 0 { try idle() }
+        if PQconsumeInput(connection) == 0 {
+            throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
     }
 }

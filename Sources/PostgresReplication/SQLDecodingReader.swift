@@ -48,15 +48,19 @@ public final class SQLDecodingReader {
     /// `end` must not lie past the server's flushed (on a standby: replayed) WAL when the
     /// read starts: the function stops there, and the caller could not tell.
     ///
-    /// If `handle` throws, the COPY is abandoned and the connection can no longer be used.
+    /// While the server decodes (before the first row), `idle` is called once a second.
+    /// If `handle` or `idle` throws, the COPY is abandoned and the connection can no longer
+    /// be used.
     ///
     /// - Returns: the number of messages read.
     @discardableResult
-    public func read(upTo end: UInt64, _ handle: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    public func read(
+        upTo end: UInt64, idle: () throws -> Void = {}, _ handle: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
         try connection.query("SELECT set_config('daybook.decode_upto', $1, false)", [formatLSN(end)])
         var reader = BinaryCopyReader()
         var messages = 0
-        try connection.copyOut(Self.peekStatement) { chunk in
+        try connection.copyOut(Self.peekStatement, idle: idle) { chunk in
             try reader.feed(chunk) { fields in
                 guard fields.count == 2, let lsnField = fields[0], lsnField.count == 8, let data = fields[1] else {
                     throw PostgresError(.protocolViolation, message: "pg_logical_slot_peek_binary_changes returned an unexpected row")
