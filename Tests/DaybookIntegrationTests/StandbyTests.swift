@@ -38,8 +38,9 @@ struct StandbyTests {
         try PostgresConnection(ConnectionString(connectionString)).serverVersion
     }
 
-    /// Daybook on the standby, writes and heartbeats on the primary: every change arrives
-    /// through the standby's stream, and after the load a window closes by heartbeats alone.
+    /// Daybook on the standby, writes and heartbeats on the primary: a backlog is read on the
+    /// standby through SQL decoding (backlog mode), every later change arrives through the
+    /// standby's stream, and after the load a window closes by heartbeats alone.
     @Test func aStandbyDecodesWhatThePrimaryWrites() throws {
         let servers = try ThrowawayServers()
         defer { servers.stopAll() }
@@ -54,13 +55,28 @@ struct StandbyTests {
         }
         #expect(setup.status == 0, "\(setup.stderr)")
         #expect(setup.stdout.contains("on the standby"), "\(setup.stdout)")
+        // A backlog first, read on the standby through SQL decoding by a catch-up run.
+        var random = SeededRandom(seed: 12)
+        for _ in 0..<50 { try Workload.randomTransaction(database.connection, random: &random) }
+        try database.execute("INSERT INTO app.docs SELECT md5(g::text)::uuid, 'doc', repeat('x', 100) FROM generate_series(1000, 20999) g")
+        let written = try database.scalar("SELECT pg_current_wal_lsn()::text") ?? "0/0"
+        try waitUntil("the standby replays the backlog") {
+            try PostgresConnection(ConnectionString(standby)).query(
+                "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", [written]).scalar == "t"
+        }
+        let catchUp = try DaybookProcess.run(
+            ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--until-caught-up", "--log-level", "debug",
+             "--backlog-chunk", "1"],
+            environment: ["DAYBOOK_DATABASE": standby, "DAYBOOK_PRIMARY": database.connectionString])
+        #expect(catchUp.status == 0, "\(catchUp.stderr.suffix(3000))")
+        #expect(catchUp.stderr.contains("reading the backlog through SQL decoding"), "\(catchUp.stderr.suffix(3000))")
+        #expect(catchUp.stderr.components(separatedBy: "reading a range of the backlog").count > 2)
         let service = try DaybookProcess(
             ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms",
              "--log-level", "debug"],
             environment: ["DAYBOOK_DATABASE": standby, "DAYBOOK_PRIMARY": database.connectionString])
         defer { service.stop() }
-        var random = SeededRandom(seed: 12)
-        for _ in 0..<150 { try Workload.randomTransaction(database.connection, random: &random) }
+        for _ in 0..<100 { try Workload.randomTransaction(database.connection, random: &random) }
         let changes = try IndependentCount.changeCount(database.connection)
         try waitUntil("the load arrives through the standby", log: service) {
             Int(try database.scalar("SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows") ?? "0") == changes
