@@ -55,11 +55,15 @@ public struct BacklogPlan: Sendable, Equatable {
         return .read(upTo: decodable - position > chunkBytes ? position + chunkBytes : decodable)
     }
 
-    /// Whether a run that starts at `position` reads its backlog through SQL at all.
+    /// Whether a run that starts at `position` reads its backlog through SQL at all: one with
+    /// an end does whenever it has something to read, also when that is not flushed yet (the
+    /// last commits before a nightly run, made with `synchronous_commit = off`).
     public func startsInBacklogMode(position: UInt64, decodable: UInt64, end: UInt64?) -> Bool {
         guard isEnabled else { return false }
-        if case .read = next(position: position, decodable: decodable, end: end) { return true }
-        return false
+        switch next(position: position, decodable: decodable, end: end) {
+        case .read, .wait: return true
+        case .stream, .finished: return false
+        }
     }
 
     /// The read size under the server's `temp_file_limit` (kB, -1 for none): a read's result

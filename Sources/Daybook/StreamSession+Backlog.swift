@@ -50,10 +50,7 @@ extension StreamSession {
         let reader: SQLDecodingReader
         do {
             guard let chunk = try Self.usableChunk(plan, on: catalog) else {
-                logger.notice(
-                    "backlog mode unavailable; streaming the backlog instead",
-                    metadata: [LogKey.why: "the server's temp_file_limit leaves no room for a read of the backlog"])
-                return .stream
+                return fellBack("the server's temp_file_limit leaves no room for a read of the backlog (at least 2 MB)")
             }
             plan.chunkBytes = chunk
             let connection = try PostgresConnection.open(
@@ -203,7 +200,7 @@ extension StreamSession {
         if !stopped && processor.isFullyCommitted { target = max(target, end) }
         if target > position {
             logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(formatLSN(target))"])
-            try DaybookError.mapping(role: "source") { try catalog.advanceSlot(configuration.slot, to: target) }
+            _ = try DaybookError.mapping(role: "source") { try catalog.advanceSlot(configuration.slot, to: target) }
         }
         return stopped ? .stopped(messages: messages) : .read(messages: messages, position: max(position, target))
     }

@@ -77,8 +77,7 @@ enum DashboardPages {
         }
         if let slot = status.replicationSlot {
             cards.append(
-                ("Slot", slot.exists ? "\(slot.active == true ? "active" : "inactive"), retaining \(slot.retainedWal ?? "?") of WAL" : "missing",
-                 "slot"))
+                ("Slot", slot.exists ? "\(slotActivity(slot)), retaining \(slot.retainedWal ?? "?") of WAL" : "missing", "slot"))
         }
         cards.append(("Windows", "\(status.openWindows.count) open, \(status.closingWindows.count) closing, \(status.closedWindows) closed", "window-counts"))
         var html = "<section id=\"now\"><h2>Now</h2><div class=\"cards\">"
@@ -87,6 +86,15 @@ enum DashboardPages {
             html += "<div class=\"value\">\(HTML.escape(value))</div></div>"
         }
         return html + "</div></section>"
+    }
+
+    /// Who reads the slot: the stream, a backlog read through SQL decoding, or nobody.
+    private static func slotActivity(_ slot: Status.ReplicationSlot) -> String {
+        switch slot.readMode {
+        case "backlog": "reading a backlog (backlog mode)"
+        case "streaming": "streaming"
+        default: slot.active == true ? "active" : "inactive"
+        }
     }
 
     /// Each open window, its live counts per table, when it closes and why it has not yet.

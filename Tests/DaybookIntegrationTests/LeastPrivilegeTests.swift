@@ -68,5 +68,15 @@ struct LeastPrivilegeTests {
         #expect(report.status == 0, "\(report.stderr)")
         let status = try DaybookProcess.run(["status", "--slot", database.name], environment: environment)
         #expect(status.status == 0, "\(status.stderr)")
+
+        // A catch-up run reads its backlog through SQL decoding with the same roles.
+        _ = service.stop()
+        for _ in 0..<30 { try Workload.randomTransaction(database.connection, random: &random) }
+        let catchUp = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up"]), environment: environment)
+        #expect(catchUp.status == 0, "\(catchUp.stderr.suffix(3000))")
+        #expect(catchUp.stderr.contains("reading the backlog through SQL decoding"), "\(catchUp.stderr.suffix(3000))")
+        #expect(!catchUp.stderr.contains("backlog mode unavailable"))
+        #expect(catchUp.stderr.contains("caught up"))
     }
 }

@@ -36,6 +36,8 @@ struct BacklogPlanTests {
         // Written but not yet flushed: read what is decodable, then wait for the rest.
         #expect(plan.next(position: start, decodable: start + 3000, end: end) == .read(upTo: start + 3000))
         #expect(plan.next(position: start + 3000, decodable: start + 3000, end: end) == .wait)
+        #expect(plan.startsInBacklogMode(position: start, decodable: start, end: end), "nothing flushed yet: wait for it")
+        #expect(!plan.startsInBacklogMode(position: end, decodable: end, end: end))
         #expect(plan.next(position: end, decodable: end, end: end) == .finished)
         // A long way to the end goes in chunks.
         let far = start + 600 * Self.mib
