@@ -187,18 +187,25 @@ struct BacklogModeTests {
             "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[]) FROM PUBLIC")
         let source = try Self.sourceRole(database, "streamonly")
         try Self.writeBacklog(database, seed: 41, keysFrom: 100_000)
-        let run = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads),
-            environment: ["DAYBOOK_DATABASE": source])
-        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
-        let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
-        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
-        #expect(notices.first?.contains("GRANT EXECUTE") == true)
-        #expect(Self.reads(in: run.stderr) == 0)
-        let service = try DaybookProcess(Workload.runArguments(database), environment: Self.environment(database))
-        defer { service.stop() }
-        try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
-        try Self.expectExactResults(database, values: false)
+        let log = try Self.catchUpFallingBack(database, source: source, because: "GRANT EXECUTE")
+        #expect(Self.reads(in: log) == 0)
+        try Self.closeEveryWindowAndCompare(database)
+    }
+
+    /// A server without the SQL decoding functions (here renamed away in the test's database,
+    /// as a fork or a proxy may lack them): one line says so, the stream reads the backlog.
+    @Test func withoutTheFunctionsTheStreamReadsTheBacklog() throws {
+        let database = try TestDatabase("backlognofn")
+        try Workload.prepare(database)
+        try database.execute(
+            """
+            ALTER FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[])
+                RENAME TO daybook_test_renamed_peek
+            """)
+        try Self.writeBacklog(database, seed: 45, keysFrom: 100_000)
+        let log = try Self.catchUpFallingBack(database, source: database.connectionString, because: "no usable SQL decoding functions")
+        #expect(Self.reads(in: log) == 0)
+        try Self.closeEveryWindowAndCompare(database)
     }
 
     /// A read whose decoded changes exceed the server's `temp_file_limit` (a transaction larger
@@ -215,18 +222,30 @@ struct BacklogModeTests {
                 "ALTER ROLE {role} IN DATABASE \(database.name) SET temp_file_limit = '2MB'",
             ])
         try Self.writeBacklog(database, seed: 51, keysFrom: 100_000)
+        let log = try Self.catchUpFallingBack(database, source: source, because: "temp_file_limit")
+        #expect(Self.reads(in: log) >= 1, "the reads before the large transaction went through SQL")
+        try Self.closeEveryWindowAndCompare(database)
+    }
+
+    /// A catch-up run as `source` (the sink as the test server's superuser) that must end
+    /// backlog mode with exactly one line naming `reason` and still finish; returns its log.
+    private static func catchUpFallingBack(_ database: TestDatabase, source: String, because reason: String) throws -> String {
         let run = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads),
+            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + smallReads),
             environment: ["DAYBOOK_DATABASE": source])
         #expect(run.status == 0, "\(run.stderr.suffix(3000))")
         let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
         #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
-        #expect(notices.first?.contains("temp_file_limit") == true)
-        #expect(Self.reads(in: run.stderr) >= 1, "the reads before the large transaction went through SQL")
-        let service = try DaybookProcess(Workload.runArguments(database), environment: Self.environment(database))
+        #expect(notices.first?.contains(reason) == true)
+        return run.stderr
+    }
+
+    /// A service with heartbeats until every window is closed, then the independent count.
+    private static func closeEveryWindowAndCompare(_ database: TestDatabase) throws {
+        let service = try DaybookProcess(Workload.runArguments(database), environment: environment(database))
         defer { service.stop() }
         try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
-        try Self.expectExactResults(database, values: false)
+        try expectExactResults(database, values: false)
     }
 
     /// While a backlog is read through SQL, `daybook status` and the metrics say so; once the
