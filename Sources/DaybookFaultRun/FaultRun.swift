@@ -141,6 +141,7 @@ struct FaultRun: ParsableCommand {
             for fault in Fault.allCases { say("\(fault.rawValue): \(injected[fault, default: 0])") }
         }
         say("daybook exited on its own and was restarted: \(supervisor.restarts)")
+        say("sessions that read a backlog through SQL decoding (backlog mode): \(supervisor.backlogReads)")
         say("transactions committed by the writers: \(load.transactions); late changes: \(late)")
         for line in mismatches.prefix(20) { say("  \(line)") }
         say("keys captured at values (\(Self.valuesTables.joined(separator: ", "))): \(try ValueAudit.keyCount(sourceConnection))")
