@@ -56,7 +56,7 @@ final class StreamChunkStore {
         head.appendInt64(Int64(xid))
         head.appendInt64(seq)
         head.appendFieldStart(length: prefix.count + body.count, firstBytes: prefix)
-        try head.bytes.withUnsafeBytes { head in
+        _ = try head.bytes.withUnsafeBytes { head in
             try BinaryCopyEncoder.trailer.withUnsafeBytes { tail in
                 try connection.copyIn(SinkSQL.copyStreamChunks, pieces: [head, body, tail])
             }

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresReplication
 
 /// Checks the source before streaming, so that a missing slot or publication is a one-line
@@ -37,10 +38,7 @@ enum SourcePreflight {
                 }
             }
             try SourceChecks.requireLogicalDecoding(connection)
-            let slots = try connection.simpleQuery(
-                "SELECT plugin, database, wal_status, active_pid FROM pg_replication_slots WHERE slot_name = "
-                    + connection.quoteLiteral(slot))
-            guard let row = slots.rows.first else {
+            guard let row = try slotRow(connection, slot: slot) else {
                 if let resultsUpTo, resultsUpTo > 0 {
                     throw DaybookError(
                         .slotMissing,
@@ -68,6 +66,13 @@ enum SourcePreflight {
             }
             if let pid = row[3] {
                 // Before anything touches the sink: the slot's consumer owns its results there.
+                if row[4] == StreamSession.backlogApplicationName(slot: slot) {
+                    throw DaybookError(
+                        .slotInUse,
+                        "replication slot \(slot) is held by a backlog read (PID \(pid)) that has not ended in a minute: "
+                            + "another daybook run is reading its backlog, or a killed one's read still runs; stop it first",
+                        retryable: true)
+                }
                 throw DaybookError(
                     .slotInUse,
                     "replication slot \(slot) is active for PID \(pid) — another consumer (perhaps another daybook run) is "
@@ -75,6 +80,29 @@ enum SourcePreflight {
             }
             for publication in publications { try SourceChecks.requirePublication(connection, publication) }
             return standby
+        }
+    }
+
+    /// The slot's plugin, database, `wal_status`, active PID and that backend's application
+    /// name, or nil when there is no such slot.
+    ///
+    /// A backlog read holds the slot while the server decodes a range; when its daybook was
+    /// killed, the server notices only once it sends the result, so the slot stays held for as
+    /// long as that range takes to decode. Such a holder is waited for (up to a minute) rather
+    /// than reported as another consumer; a live run's reader lets go between ranges, and then
+    /// the sink's claim on the slot turns a second run away.
+    private static func slotRow(_ connection: PostgresConnection, slot: String) throws -> [String?]? {
+        let sql = """
+            SELECT plugin, database, wal_status, active_pid::text,
+                   (SELECT application_name FROM pg_stat_activity WHERE pid = active_pid)
+              FROM pg_replication_slots WHERE slot_name = \(connection.quoteLiteral(slot))
+            """
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let row = try connection.simpleQuery(sql).rows.first
+            guard let row, row[3] != nil, row[4] == StreamSession.backlogApplicationName(slot: slot), ContinuousClock.now < deadline
+            else { return row }
+            Thread.sleep(forTimeInterval: 0.2)
         }
     }
 

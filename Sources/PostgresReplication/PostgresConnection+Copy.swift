@@ -87,8 +87,9 @@ extension PostgresConnection {
     /// statement that materialises its result first can take minutes), `idle` is called once
     /// a second, so the caller can show that it is alive, or throw to give up.
     ///
-    /// If `handle` or `idle` throws, the COPY is abandoned mid-way and the connection is no
-    /// longer usable for statements: close it.
+    /// If `handle` or `idle` throws, the COPY is abandoned mid-way: the server is asked to
+    /// cancel the statement (so it stops working for nobody and lets go of what it holds, such
+    /// as a replication slot), and the connection is no longer usable for statements: close it.
     ///
     /// - Returns: the number of rows the server sent.
     @discardableResult
@@ -97,6 +98,14 @@ extension PostgresConnection {
     ) throws -> Int {
         guard PQsendQuery(connection, sql) == 1 else {
             throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
+        }
+        // What the caller throws abandons the statement; the connection's own failures do not
+        // (a cancel request to a server that vanished could wait minutes for its TCP connect).
+        let idle = {
+            do { try idle() } catch {
+                self.cancelStatement()
+                throw error
+            }
         }
         while PQisBusy(connection) == 1 { try awaitInput(idle: idle) }
         guard let started = PQgetResult(connection) else {
@@ -115,7 +124,10 @@ extension PostgresConnection {
             let length = PQgetCopyData(connection, &buffer, 1)
             if length > 0, let buffer {
                 defer { PQfreemem(buffer) }
-                try handle(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                do { try handle(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch {
+                    cancelStatement()
+                    throw error
+                }
                 continue
             }
             if length == 0 {
@@ -128,6 +140,15 @@ extension PostgresConnection {
             break  // -1: the COPY is done; its result follows
         }
         return try copyResult()
+    }
+
+    /// Asks the server to cancel the statement this connection runs, best effort (libpq's
+    /// cancel request, over a connection of its own).
+    public func cancelStatement() {
+        guard let cancel = PQgetCancel(connection) else { return }
+        defer { PQfreeCancel(cancel) }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &message, Int32(message.count))
     }
 
     /// Waits up to a second for the server to send something and reads it into libpq,
