@@ -20,7 +20,8 @@ public final class SQLDecodingReader {
     public let slot: String
 
     /// Prepares `connection` (ordinary, not replication) to read `slot` through the pgoutput
-    /// plugin for `publications`, protocol 1 with logical messages (as the stream asks for).
+    /// plugin for `publications`, with logical messages, in protocol 1: every transaction comes
+    /// whole after its commit (a read returns only transactions that committed inside it).
     ///
     /// COPY cannot take parameters, so the slot and publication names travel as session
     /// settings set through a parameterised `set_config` and read back by the statement.
