@@ -45,14 +45,15 @@ public struct BacklogPlan: Sendable, Equatable {
     /// run); an open-ended run reads while at least ``thresholdBytes`` are behind and then
     /// streams the rest, so the live tail never waits for a read to fill.
     public func next(position: UInt64, decodable: UInt64, end: UInt64?) -> Step {
+        /// One read toward `limit`, at most a chunk long.
+        func read(toward limit: UInt64) -> Step { .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit) }
         if let end {
             if StreamSession.reached(end, walEnd: position) { return .finished }
             let limit = min(end, decodable)
-            guard limit > position else { return .wait }
-            return .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit)
+            return limit > position ? read(toward: limit) : .wait
         }
         guard decodable > position, decodable - position >= thresholdBytes else { return .stream }
-        return .read(upTo: decodable - position > chunkBytes ? position + chunkBytes : decodable)
+        return read(toward: decodable)
     }
 
     /// Whether a run that starts at `position` reads its backlog through SQL at all: one with
