@@ -6,10 +6,13 @@
 /// window starts, `$4` a table (NULL for all), `$5` one key (a JSON object; NULL for all).
 enum EventReportSQL {
     /// All keys: events are grouped per key in one pass over the chosen windows' partitions
-    /// and joined to their keys by Daybook's key text (`key_changes.key` and `value_events.key`
-    /// are written alike). One key (`oneKey`, with `$4` and `$5`): found through the closed
-    /// window's index on `key::jsonb`, its events through theirs (migration 007), in
-    /// milliseconds whatever the size of the day.
+    /// and joined to their keys by hash on Daybook's key text (`key_changes.key` and
+    /// `value_events.key` are written alike); every table is filtered on the range itself, so
+    /// `key_values` (not partitioned) is read for the range only. A whole-range statement
+    /// (``ReportStatement/Reads/wholeRange``): never a nested loop, which on a fresh day's
+    /// missing statistics aggregated every event once per key. One key (`oneKey`, with `$4`
+    /// and `$5`): found through the closed window's index on `key::jsonb`, its events through
+    /// theirs (migration 007), in milliseconds whatever the size of the day.
     static func query(windowFormat: String, changeFormat: String, oneKey: Bool) -> String {
         let keyFilter =
             oneKey
@@ -62,7 +65,7 @@ enum EventReportSQL {
               FROM keys c
               JOIN daybook.key_values v
                 ON v.slot_name = c.slot_name AND v.window_start = c.window_start AND v.table_name = c.table_name
-               AND v.key = c.key::jsonb
+               AND v.key = c.key::jsonb AND v.window_start >= $2::timestamptz AND v.window_start < $3::timestamptz
               LEFT JOIN events ev
                 ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
                AND ev.key = c.key

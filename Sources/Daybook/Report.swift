@@ -73,7 +73,17 @@ public enum Report {
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
+        try fetch(request, from: connection, observe: nil)
+    }
+
+    /// ``fetch(_:from:)``, with every statement that reads results shown to `observe` first.
+    static func fetch(
+        _ request: Request, from connection: PostgresConnection, observe: ReportStatementObserver?
+    ) throws(DaybookError) -> Output {
         try DaybookError.mapping(role: "sink") {
+            func run(_ sql: String, _ parameters: [String?], _ reads: ReportStatement.Reads) throws -> QueryResult {
+                try ReportStatement(sql: sql, parameters: parameters, reads: reads).run(on: connection, observe: observe)
+            }
             let zone = try timeZone(for: request, connection)
             do {
                 try connection.query("SELECT set_config('TimeZone', $1, false)", [zone])
@@ -87,22 +97,21 @@ public enum Report {
             ].compactMap { $0 }
             let notice = notices.isEmpty ? nil : notices.joined(separator: "; ")
             if request.events {
-                let lines = try connection.query(
-                    EventReportSQL.query(
-                        windowFormat: windowFormat, changeFormat: changeFormat,
-                        oneKey: request.key != nil && request.table != nil),
-                    [request.slot, range.from, range.to, request.table, request.key]
+                let oneKey = request.key != nil && request.table != nil
+                let lines = try run(
+                    EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat, oneKey: oneKey),
+                    [request.slot, range.from, range.to, request.table, request.key], oneKey ? .indexBounded : .wholeRange
                 ).rows.compactMap { $0[0] }
                 return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
             }
             if request.windows {
-                let result = try connection.query(windowsSQL, [request.slot, range.from, range.to])
+                let result = try run(windowsSQL, [request.slot, range.from, range.to], .wholeRange)
                 return Output(table: ReportTable(columns: windowColumns, rows: result.rows), notice: notice, day: range.day)
             }
             let perKey = request.keys || request.top != nil
             var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
             guard perKey else {
-                let result = try connection.query(tablesSQL(request), parameters)
+                let result = try run(tablesSQL(request), parameters, .wholeRange)
                 return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
             }
             // Pages: one row more than asked for tells that there is a next page.
@@ -120,7 +129,7 @@ public enum Report {
                     """, [request.slot, range.from, range.to]
                 ).scalar == "t"
             let withOpen = request.includeOpen && anyOpen
-            var rows = try connection.query(keysSQL(request, withOpen: withOpen), parameters).rows
+            var rows = try run(keysSQL(request, withOpen: withOpen), parameters, limit == nil ? .wholeRange : .indexBounded).rows
             var next: KeyCursor?
             if let limit, rows.count > limit {
                 rows.removeLast(rows.count - limit)
@@ -222,13 +231,14 @@ public enum Report {
          ORDER BY w.window_start, w.slot_name
         """
 
+    /// Per-table rows. A closed window's keys were counted when it closed; an open window's
+    /// (with `includeOpen`) are counted once per table over the range and joined, not by a
+    /// subquery per row, which the planner may make a scan of every partition per table.
     private static func tablesSQL(_ request: Request) -> String {
         """
         SELECT to_char(t.window_start, '\(windowFormat)'), to_char(t.window_end, '\(windowFormat)'), t.table_name,
                sum(t.inserts), sum(t.updates), sum(t.deletes), sum(t.truncates), sum(t.transactions),
-               sum(coalesce(t.keys, (SELECT count(*) FROM daybook.open_key_windows k
-                                      WHERE k.slot_name = t.slot_name AND k.window_start = t.window_start
-                                        AND k.table_name = t.table_name))),
+               sum(coalesce(t.keys, o.keys, 0)),
                to_char(min(t.first_change_at), '\(changeFormat)'), to_char(max(t.last_change_at), '\(changeFormat)'),
                sum((SELECT count(*) FROM daybook.late_changes l JOIN daybook.checkpoint cp USING (slot_name)
                      WHERE l.slot_name = t.slot_name AND l.window_start = t.window_start
@@ -236,6 +246,11 @@ public enum Report {
                daybook.level_names(bit_or(t.levels))\(request.includeOpen ? ", min(w.status)" : "")
           FROM daybook.table_windows t
           JOIN daybook.windows w USING (slot_name, window_start)
+          LEFT JOIN (SELECT k.slot_name, k.window_start, k.table_name, count(*) AS keys
+                       FROM daybook.open_key_windows k
+                      WHERE $4::boolean AND ($1::text IS NULL OR k.slot_name = $1)
+                        AND k.window_start >= $2::timestamptz AND k.window_start < $3::timestamptz
+                      GROUP BY k.slot_name, k.window_start, k.table_name) o USING (slot_name, window_start, table_name)
          WHERE ($1::text IS NULL OR t.slot_name = $1)
            AND t.window_start >= $2::timestamptz AND t.window_start < $3::timestamptz
            AND ($4::boolean OR w.status = 'closed') AND ($5::text IS NULL OR t.table_name = $5)
@@ -248,8 +263,11 @@ public enum Report {
     /// key as stored: rows after it), `$10` the page size plus one (NULL: all). Closed windows
     /// are read from `key_changes` directly, in the order of their index (migration 007), so a
     /// page reads a page; keys are turned into `jsonb` only for the rows printed. Open windows
-    /// (with `includeOpen`) come from `open_key_windows`, merged as they are read. Trailing
-    /// columns carry each row's cursor; ``fetch(_:from:)`` strips them.
+    /// (with `includeOpen`) come from `open_key_windows`, merged as they are read. Top keys
+    /// are ranked per table and window in one pass over the range's rows (a sort), not by a
+    /// per-table lookup: the lookup is a nested loop whose inner side the planner may make a
+    /// scan of the whole partition (see ``ReportStatement``). Trailing columns carry each
+    /// row's cursor; ``fetch(_:from:)`` strips them.
     private static func keysSQL(_ request: Request, withOpen: Bool) -> String {
         let top = request.top != nil
         let opCount = "CASE WHEN strpos(%@.ops, '×') = 0 THEN length(%@.ops) ELSE daybook.op_count(%@.ops) END"
@@ -278,33 +296,7 @@ public enum Report {
                 \(top ? "" : "ORDER BY \(alias).window_start, \(alias).table_name, \(alias).first_change_at, \(key) LIMIT $10::bigint")
                 """
         }
-        // Top keys of closed windows: per table, its rows through the window's index and a
-        // top-N heap over them, not a sort of the whole day.
-        func closedTop(_ limit: Int) -> String {
-            let slot = request.slot == nil ? "$1::text IS NULL" : "t.slot_name = $1"
-            let table = request.table == nil ? "$5::text IS NULL" : "t.table_name = $5"
-            let count = opCount.replacingOccurrences(of: "%@", with: "c")
-            return """
-                SELECT c.slot_name, c.window_start, c.table_name, c.key AS key, c.ops, c.first_change_at, c.last_change_at,
-                       'closed'::text AS status,
-                       row_number() OVER (PARTITION BY c.slot_name, c.window_start, c.table_name ORDER BY c.count DESC, c.key) AS rank
-                  FROM (SELECT DISTINCT t.slot_name, t.window_start, t.table_name
-                          FROM daybook.table_windows t
-                          JOIN daybook.windows w ON w.slot_name = t.slot_name AND w.window_start = t.window_start
-                         WHERE \(slot) AND t.window_start >= $2::timestamptz AND t.window_start < $3::timestamptz
-                           AND \(table) AND w.status = 'closed') t
-                 CROSS JOIN LATERAL (
-                       SELECT c.*, \(count) AS count
-                         FROM daybook.key_changes c
-                        WHERE c.slot_name = t.slot_name AND c.window_start = t.window_start AND c.table_name = t.table_name
-                        ORDER BY \(count) DESC, c.key
-                        LIMIT \(max(limit, 0))) c
-                 WHERE $6::timestamptz IS NULL AND $7::text IS NULL AND $8::timestamptz IS NULL AND $9::text IS NULL
-                """
-        }
-        let closed =
-            request.top.map(closedTop)
-            ?? branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
+        let closed = branch("c", from: "daybook.key_changes c", key: "c.key", status: "'closed'::text", closed: true)
         let open =
             withOpen
             ? branch(

@@ -64,10 +64,17 @@ struct CloseBenchmark {
                 + "\(closed.keys) keys (sink: \(keysInSink) keys in closed windows; per-key rows \(partition)); "
                 + "the closing run \(format(close.wall)) s wall, peak \(close.peakResidentBytes >> 20) MB")
         if api {
+            let reports = ReportTimings(
+                daybook: tools.daybook, source: backlog.connectionString, sink: sink, slot: backlog.baseSlot,
+                logDirectory: tools.logDirectory)
+            try reports.forgetStatistics()
+            try reports.time("fresh: no statistics yet")
             try APITimings(
                 daybook: tools.daybook, source: backlog.connectionString, sink: sink, slot: backlog.baseSlot,
                 table: "bench.orders", logDirectory: tools.logDirectory
             ).run()
+            try reports.analyse()
+            try reports.time("analysed")
         }
     }
 }

@@ -177,7 +177,7 @@ struct Close: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Distinct keys (new rows) in the day.") var keys = 10_000_000
     @Option(help: "Capture level of the day's table: keys, or values (each change kept with its row).") var level = "keys"
-    @Flag(help: "Then time the JSON API and the dashboard on the closed day (daybook serve).") var api = false
+    @Flag(help: "Then time daybook report (events, keys, top 10, tables) on the closed day without statistics, the JSON API and the dashboard, and the reports again analysed.") var api = false
 
     func validate() throws {
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level is keys or values") }

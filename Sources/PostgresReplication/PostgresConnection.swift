@@ -83,13 +83,16 @@ public final class PostgresConnection {
         try QueryResult.checked(PQexec(connection, sql), connection: connection)
     }
 
-    /// Runs `body` between BEGIN and COMMIT. On any error, from `body` or from COMMIT, it rolls
-    /// back (ignoring a failing ROLLBACK on a broken connection) and rethrows that error.
-    public func withTransaction(_ body: () throws -> Void) throws {
+    /// Runs `body` between BEGIN and COMMIT and returns what it returned. On any error, from
+    /// `body` or from COMMIT, it rolls back (ignoring a failing ROLLBACK on a broken connection)
+    /// and rethrows that error.
+    @discardableResult
+    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
         try simpleQuery("BEGIN")
         do {
-            try body()
+            let value = try body()
             try simpleQuery("COMMIT")
+            return value
         } catch {
             _ = try? simpleQuery("ROLLBACK")
             throw error

@@ -1,0 +1,57 @@
+import PostgresReplication
+
+/// One statement of the query layer that `report`, the API and the dashboard share, with what
+/// it reads, so that its plan cannot depend on whether the sink's partitions have statistics.
+///
+/// A window's partitions are filled by COPY and made final long before autovacuum analyses
+/// them, and a sink restored from a dump has no statistics at all. Without them the planner
+/// takes the range's windows for one row, every join over them for one row too, and puts a
+/// whole day's aggregation on the inner side of a nested loop: a `report --events` of 14,000
+/// keys ran for minutes instead of half a second. So every statement says what it reads:
+///
+/// - ``Reads/wholeRange``: every row of the asked-for windows (a day's events, all its keys,
+///   its top keys, its tables). Such a statement runs with nested loops disabled: joins are by
+///   hash or merge, each side read once. Reading every row anyway, a hash join is never far
+///   from the best plan, while a nested loop chosen on a wrong estimate is quadratic. The
+///   statement's own shape keeps it from needing one (no `LATERAL`, ranges filtered on each
+///   partitioned table, not only through a join).
+/// - ``Reads/indexBounded``: a page of keys or one key's events, found through the indexes
+///   the finisher makes when a window closes (migration 007). Nested loops stay allowed:
+///   their inner sides are index lookups bounded by the page, never a partition's scan.
+///
+/// The statements' plans are checked against a sink without statistics and an analysed one
+/// (`ReportPlanTests`).
+struct ReportStatement {
+    enum Reads {
+        case wholeRange
+        case indexBounded
+    }
+
+    let sql: String
+    let parameters: [String?]
+    let reads: Reads
+
+    /// Runs the statement; `observe` (tests) sees it first, on the same connection and with the
+    /// same settings, inside the statement's transaction.
+    func run(on connection: PostgresConnection, observe: ReportStatementObserver?) throws -> QueryResult {
+        switch reads {
+        case .indexBounded:
+            try observe?(self, connection)
+            return try connection.query(sql, parameters)
+        case .wholeRange:
+            return try connection.withTransaction {
+                try connection.query("SET LOCAL enable_nestloop = off")
+                // Before PostgreSQL 18 a disabled node adds 10^10 to the plan's cost, which passes
+                // every JIT threshold: a 16-row report spent a second compiling.
+                try connection.query("SET LOCAL jit = off")
+                // A day of a million keys sorts and hashes in memory rather than on disk.
+                try connection.query("SET LOCAL work_mem = '64MB'")
+                try observe?(self, connection)
+                return try connection.query(sql, parameters)
+            }
+        }
+    }
+}
+
+/// Sees each ``ReportStatement`` before it runs (tests `EXPLAIN` it there).
+typealias ReportStatementObserver = (ReportStatement, PostgresConnection) throws -> Void
