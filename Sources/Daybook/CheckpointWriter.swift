@@ -165,7 +165,7 @@ final class CheckpointWriter: @unchecked Sendable {
                 health.sinkCommitted()
             } catch {
                 metrics.sinkFailed()
-                health.sinkFailed(error.message)
+                health.sinkFailed(error.publicMessage)
                 result = .failure(error)
             }
 

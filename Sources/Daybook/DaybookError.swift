@@ -53,6 +53,21 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// What an HTTP client may be told: the kind of trouble and where to look, never the
+    /// message itself, which can carry a server's error text with its statement and
+    /// parameters, or the host, port and role of a connection. The operator reads the
+    /// message in the log; the client learns that the sink (or source) is unwell.
+    public var publicMessage: String {
+        switch code {
+        case .invalidArgument: message
+        case .connection: "the database does not answer: see Daybook's log"
+        case .authentication: "the database refused Daybook's login: see Daybook's log"
+        case .sinkNotMigrated, .sinkNewer: "the sink's schema does not match this Daybook: see Daybook's log (daybook migrate)"
+        case .permission: "the database refused Daybook a privilege: see Daybook's log"
+        default: "the database could not answer this request: see Daybook's log"
+        }
+    }
+
     /// Exit status for the command line: 2 for configuration mistakes, 3 for connection
     /// problems, 4 for setup an operator must fix (slot, publication, schema, privileges),
     /// 1 for everything else.

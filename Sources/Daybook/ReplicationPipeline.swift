@@ -53,7 +53,7 @@ public final class ReplicationPipeline {
                 // rather than stacking up behind tomorrow night's run.
                 guard started, error.isRetryable, !(configuration.untilCaughtUp && attempt >= 4) else { throw error }
                 attempt += 1
-                health.setPhase(.reconnecting(attempt: attempt, reason: error.message))
+                health.setPhase(.reconnecting(attempt: attempt, reason: error.publicMessage))
                 metrics.streamingChanged(false)
                 metrics.reconnected()
                 let delay = retryDelaySeconds(attempt: attempt)

@@ -55,6 +55,13 @@ public enum Report {
         }
     }
 
+    /// Whether `key` is text that names no key at all (not a JSON object), as opposed to an
+    /// object PostgreSQL cannot read (`\u0000`, a lone surrogate escape), which
+    /// ``fetch(_:from:)`` refuses as a mistake. The API answers the first 404, as documented.
+    public static func namesNoKey(_ key: String) -> Bool {
+        !ReportInput.hasUnreadableEscape(key) && !ReportInput.isKeyObject(key)
+    }
+
     static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
     private static let changeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM"
 
@@ -80,7 +87,8 @@ public enum Report {
     static func fetch(
         _ request: Request, from connection: PostgresConnection, observe: ReportStatementObserver?
     ) throws(DaybookError) -> Output {
-        try DaybookError.mapping(role: "sink") {
+        try ReportInput.check(request)
+        return try DaybookError.mapping(role: "sink") {
             func run(_ sql: String, _ parameters: [String?], _ reads: ReportStatement.Reads) throws -> QueryResult {
                 try ReportStatement(sql: sql, parameters: parameters, reads: reads).run(on: connection, observe: observe)
             }

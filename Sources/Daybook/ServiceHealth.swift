@@ -84,7 +84,8 @@ public final class ServiceHealth: Sendable {
 
     /// Ready: streaming from the source, the last sink write succeeded, and the loop shows
     /// progress. Anything else (starting, reconnecting, a failed sink write, a stuck loop)
-    /// is not ready, with the reason per check.
+    /// is not ready, with the reason per check. `/readyz` shows the reasons to any client, so
+    /// they are ``DaybookError/publicMessage``s: the kind of trouble, not the server's text.
     public func readiness(now: ContinuousClock.Instant = .now) -> Readiness {
         let current = state.withLock { $0 }
         var checks: [String: String] = [:]

@@ -103,14 +103,13 @@ struct Dashboard: Sendable {
         request.windowStart = start
         request.slot = api.slot
         request.table = table
-        if key.hasPrefix("{"), (try? JSONSerialization.jsonObject(with: Data(key.utf8))) is [String: Any] {
-            request.events = true
-            request.key = key
-            if let line = try Report.fetch(request, from: connection).events?.first,
-                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            {
-                return (object, nil)
-            }
+        // The query layer refuses a key that is no JSON object PostgreSQL can read (400).
+        request.events = true
+        request.key = key
+        if let line = try Report.fetch(request, from: connection).events?.first,
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        {
+            return (object, nil)
         }
         request.events = false
         request.key = nil
@@ -139,7 +138,7 @@ struct Dashboard: Sendable {
             content = try await NIOThreadPool.singleton.runIfActive { try body() }
         } catch {
             let message: String
-            (status, message) = DaybookAPI.status(of: error)
+            (status, message) = DaybookAPI.status(of: error, logger: api.logger)
             content = DashboardPages.problem(message)
         }
         let html = fragment ? content : DashboardPages.layout(title: title, slot: api.slot, mode: mode, main: content)

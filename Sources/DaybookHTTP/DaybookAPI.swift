@@ -1,6 +1,7 @@
 import Daybook
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import NIOPosix
 import PostgresReplication
@@ -17,16 +18,22 @@ public struct DaybookAPI: Sendable {
     let source: ConnectionString?
     let slot: String
     let status: StatusReport
+    /// Where the reasons behind a 503 go (a client gets only their kind).
+    let logger: Logger
 
     /// Largest page of keys.
     static let maxLimit = 1_000
     static let defaultLimit = 100
 
-    public init(sink: ConnectionString, source: ConnectionString?, slot: String, status: StatusReport) {
+    public init(
+        sink: ConnectionString, source: ConnectionString?, slot: String, status: StatusReport,
+        logger: Logger = Logger(label: "daybook.http")
+    ) {
         self.sink = sink
         self.source = source
         self.slot = slot
         self.status = status
+        self.logger = logger
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -42,8 +49,9 @@ public struct DaybookAPI: Sendable {
             await api.answer {
                 var report = Report.Request()
                 report.windows = true
-                report.from = try request.moment("from")
-                report.to = try request.moment("to")
+                // Dates and timestamps are checked by the query layer (ReportInput), as the CLI's.
+                report.from = try request.text("from")
+                report.to = try request.text("to")
                 if report.from == nil && report.to == nil {
                     report.from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-30 * 86_400))
                 }
@@ -84,10 +92,11 @@ public struct DaybookAPI: Sendable {
                 guard let table = try request.text("table"), let key = try request.text("key") else {
                     throw APIError.badRequest("give table (schema.table) and key (its JSON object, e.g. {\"id\":\"42\"})")
                 }
-                // Anything but a JSON object names no key (400 is for what is missing).
-                guard let object = try? JSONSerialization.jsonObject(with: Data(key.utf8)), object is [String: Any],
-                    !key.contains("\\u0000")
-                else { throw APIError.notFound("no key \(key) in \(table): a key is a JSON object such as {\"id\":\"42\"}") }
+                // Text that is no JSON object names no key (as documented); an object PostgreSQL
+                // cannot read is refused by the query layer (400).
+                guard !Report.namesNoKey(key) else {
+                    throw APIError.notFound("no key \(key) in \(table): a key is a JSON object such as {\"id\":\"42\"}")
+                }
                 report.table = table
                 report.key = key
                 return try api.page(report, requireWindow: true, requireItems: "no events of key \(key) in \(table) in this window (is the table captured at values? daybook capture \(table) values)")
@@ -128,15 +137,9 @@ public struct DaybookAPI: Sendable {
         request.slot = slot
         let connection = try sinkConnection()
         let output: Report.Output
-        do { output = try Report.fetch(request, from: connection) } catch {
-            // A start that is no moment at all (February 30th) starts no window either, and a
-            // key PostgreSQL cannot read as JSON (a lone surrogate) names no key.
-            if let key = request.key, error.code == .query {
-                throw APIError.notFound("no key \(key) in \(request.table ?? "that table"): the key is not valid JSON")
-            }
-            guard requireWindow, error.code == .invalidArgument else { throw error }
-            throw APIError.notFound("no window of slot \(slot) starts at \(request.windowStart ?? ""): \(error.message)")
-        }
+        // Every value is checked by the query layer before SQL sees it: a malformed one is a
+        // DaybookError.invalidArgument, answered 400 in Daybook's words.
+        output = try Report.fetch(request, from: connection)
         if requireWindow, let start = request.windowStart, try !windowExists(start, connection) {
             throw APIError.notFound("no window of slot \(slot) starts at \(start): see /api/v1/windows")
         }
@@ -173,18 +176,27 @@ public struct DaybookAPI: Sendable {
             let json = try await NIOThreadPool.singleton.runIfActive { try body() }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
         } catch {
-            let (status, message) = Self.status(of: error)
+            let (status, message) = Self.status(of: error, logger: logger)
             return Self.problem(status, message)
         }
     }
 
     /// What an error means for the client: its own mistake (400), something that is not
     /// there (404), or a sink that cannot answer (503); never a 500. Shared with the dashboard.
-    static func status(of error: any Error) -> (HTTPResponse.Status, String) {
+    ///
+    /// A client is told what it got wrong, in Daybook's words, and otherwise only what kind of
+    /// trouble the sink is in (``DaybookError/publicMessage``): a server's error text, with its
+    /// statement, parameters, host, port or role, goes to the log, never into a response.
+    static func status(of error: any Error, logger: Logger) -> (HTTPResponse.Status, String) {
         switch error {
-        case let error as APIError: (error.status, error.message)
-        case let error as DaybookError: (error.code == .invalidArgument ? .badRequest : .serviceUnavailable, error.message)
-        default: (.serviceUnavailable, "the request could not be answered: \(type(of: error))")
+        case let error as APIError: return (error.status, error.message)
+        case let error as DaybookError where error.code == .invalidArgument: return (.badRequest, error.message)
+        case let error as DaybookError:
+            logger.warning("an HTTP request could not be answered", metadata: ["daybook.error": "\(error.message)"])
+            return (.serviceUnavailable, error.publicMessage)
+        default:
+            logger.warning("an HTTP request could not be answered", metadata: ["daybook.error": "\(error)"])
+            return (.serviceUnavailable, "the request could not be answered: see Daybook's log")
         }
     }
 
@@ -217,6 +229,8 @@ enum KeyCursorText {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         // An opaque cursor that is not one of ours names a page that does not exist.
+        // An opaque cursor that is not one of ours names a page that does not exist (404); one
+        // that decodes but whose fields were changed is refused by the query layer (400).
         guard let data = Data(base64Encoded: base64), let cursor = try? decoder.decode(Report.KeyCursor.self, from: data)
         else { throw APIError.notFound("no such page: the cursor is not one this API handed out; use next_cursor as given") }
         return cursor
@@ -229,6 +243,7 @@ extension BasicRequestContext {
         guard let raw = parameters.get("start"), let start = raw.removingPercentEncoding, !start.isEmpty else {
             throw APIError.badRequest("the window start in the path is missing or not percent-encoded text")
         }
+        guard !start.utf8.contains(0) else { throw APIError.badRequest("the window start in the path contains a NUL character") }
         return start
     }
 }
@@ -238,23 +253,9 @@ extension Request {
     func text(_ name: String) throws(APIError) -> String? {
         guard let value = uri.queryParameters[name[...]] else { return nil }
         guard !value.isEmpty else { throw APIError.badRequest("\(name) is empty: leave it out or give a value") }
+        // Cut at a NUL, a value would name something else than asked (app.items%00 is not app.items).
+        guard !value.utf8.contains(0) else { throw APIError.badRequest("\(name) contains a NUL character") }
         return String(value)
-    }
-
-    /// A date, a word PostgreSQL knows (today) or an ISO 8601 timestamp; timestamps are
-    /// handed on in UTC, since PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows.
-    func moment(_ name: String) throws(APIError) -> String? {
-        guard let text = try text(name) else { return nil }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let parser = ISO8601DateFormatter()
-            parser.formatOptions = options
-            if let date = parser.date(from: text) {
-                let printer = ISO8601DateFormatter()
-                printer.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-                return printer.string(from: date)
-            }
-        }
-        return text
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {

@@ -13,7 +13,7 @@ import ServiceLifecycle
 ///
 /// It never stops the stream: a failing request is that request's problem. Only a failure to
 /// listen at start ends the process, with a message that says what to change.
-public struct DaybookHTTPServer: Service {
+public struct DaybookHTTPServer: Service, CustomStringConvertible {
     /// What the health endpoints ask: the pipeline's ``ServiceHealth`` for `run`, the sink for
     /// `serve`.
     public struct Health: Sendable {
@@ -59,8 +59,10 @@ public struct DaybookHTTPServer: Service {
     }
 
     public func run() async throws {
-        let router = Router()
+        // HEAD is answered on every GET route, as GET without its body.
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: LoopbackHostMiddleware(policy: policy))
         router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: BearerTokenMiddleware(policy: policy))
         let health = health, metrics = metrics, beforeScrape = beforeScrape
@@ -85,6 +87,7 @@ public struct DaybookHTTPServer: Service {
         let address = address, logger = logger
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [SecurityHeadersChannelHandler()])),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
@@ -100,6 +103,10 @@ public struct DaybookHTTPServer: Service {
                 "cannot listen on \(address): \(error.description) — choose another address or port with --listen")
         }
     }
+
+    /// What `ServiceGroup` logs when it starts and stops the service: the address, never the
+    /// policy's token or the API's connection strings.
+    public var description: String { "DaybookHTTPServer(listen: \(address))" }
 
     private struct ReadinessBody: Encodable {
         var ready: Bool

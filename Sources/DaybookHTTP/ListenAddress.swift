@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where the HTTP server listens: `127.0.0.1:9187`, `[::1]:9187`, `0.0.0.0:9187`, or `:9187`
 /// (loopback). Port 0 lets the system choose (the log line says which).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -39,9 +41,32 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.init(host: String(host), port: port)
     }
 
-    /// Only this machine can connect: 127.0.0.0/8, ::1 or localhost.
+    /// Only this machine can connect: the host is an IP address in 127.0.0.0/8 or `::1`.
+    ///
+    /// A name is never loopback by itself, whatever it looks like (`127.evil.example` may
+    /// resolve to `0.0.0.0`): decide on ``resolved()``, the address the server then binds.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        switch try? SocketAddress(ipAddress: host, port: port) {
+        case .v4(let address): UInt32(bigEndian: address.address.sin_addr.s_addr) >> 24 == 127
+        case .v6(let address): withUnsafeBytes(of: address.address.sin6_addr) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+        default: false
+        }
+    }
+
+    /// The same address with its host resolved to the IP address the server will bind (the
+    /// first that the system's resolver gives, as binding a name would take), so that the
+    /// loopback decision and the socket see one address.
+    public func resolved() throws(Invalid) -> ListenAddress {
+        do {
+            guard let ip = try SocketAddress.makeAddressResolvingHost(host, port: port).ipAddress else {
+                throw Invalid(description: "'\(host)' does not resolve to an IP address: give an address such as 127.0.0.1")
+            }
+            return ListenAddress(host: ip, port: port)
+        } catch let error as Invalid {
+            throw error
+        } catch {
+            throw Invalid(description: "cannot resolve '\(host)' (\(error)): give an IP address such as 127.0.0.1, or a name the resolver knows")
+        }
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -16,12 +16,25 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// Answers 403 to a request whose `Host` names another server, on a loopback listener without
+/// a token (``AccessPolicy/requiresLoopbackHost``): a web page a browser here opened from
+/// elsewhere cannot read the API by making its own name resolve to 127.0.0.1.
+struct LoopbackHostMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if policy.admits(host: request.head.authority) {
+            return try await next(request, context)
+        }
+        return Response(
+            status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: .init(string: "this server answers requests to localhost, 127.0.0.1 or [::1] only (the Host header names another)\n")))
+    }
+}
+
 /// Headers every response carries: nothing loads from elsewhere, nothing is framed or
 /// sniffed, no referrer leaves, and API and metrics responses (row values) are never cached.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    private static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
-    private static var frameOptions: HTTPField.Name { HTTPField.Name("X-Frame-Options")! }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do { response = try await next(request, context) } catch let error as HTTPError {
@@ -33,13 +46,25 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
                     status: error.status, headers: [.contentType: "text/plain; charset=utf-8"],
                     body: .init(byteBuffer: .init(string: message + "\n")))
         }
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[Self.referrerPolicy] = "no-referrer"
-        response.headers[Self.frameOptions] = "DENY"
-        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        SecurityHeaders.add(to: &response.headers)
         return response
+    }
+}
+
+/// The headers of ``SecurityHeadersMiddleware``, in one place: the middleware sets them on
+/// every answer of the application, ``SecurityHeadersChannelHandler`` on the few that the
+/// HTTP parser gives before the application sees a request.
+enum SecurityHeaders {
+    private static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
+    private static var frameOptions: HTTPField.Name { HTTPField.Name("X-Frame-Options")! }
+
+    static func add(to headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[referrerPolicy] = "no-referrer"
+        headers[frameOptions] = "DENY"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
     }
 }
 

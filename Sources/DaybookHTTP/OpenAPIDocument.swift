@@ -67,7 +67,7 @@ enum OpenAPIDocument {
                   {"$ref": "#/components/parameters/Table"},
                   {"name": "top", "in": "query", "description": "Only the N most-changed keys of each table, in one page (cursor and limit are then ignored).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                   {"name": "limit", "in": "query", "description": "Keys per page (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                  {"name": "cursor", "in": "query", "description": "next_cursor of the previous page, as given (another names no page: 404).", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}
+                  {"name": "cursor", "in": "query", "description": "next_cursor of the previous page, as given (another names no page: 404; one whose fields were changed is refused: 400).", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}
                 ],
                 "responses": {
                   "200": {"description": "One object per key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyPage"}}}},
@@ -85,7 +85,7 @@ enum OpenAPIDocument {
                 "parameters": [
                   {"$ref": "#/components/parameters/Start"},
                   {"name": "table", "in": "query", "required": true, "description": "schema.table", "schema": {"type": "string", "minLength": 1}},
-                  {"name": "key", "in": "query", "required": true, "description": "The key as a JSON object, column to text value, e.g. {\"id\":\"42\"}.", "schema": {"type": "string", "pattern": "^\\{.*\\}$"}}
+                  {"name": "key", "in": "query", "required": true, "description": "The key as a JSON object, column to text value, e.g. {\"id\":\"42\"}. Text that is no JSON object names no key (404); an object PostgreSQL cannot read (\\u0000, a lone surrogate escape) is refused (400).", "schema": {"type": "string", "pattern": "^\\{[^\\u0000]*\\}$"}}
                 ],
                 "responses": {
                   "200": {"description": "The key's object, with its events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}}}},
@@ -112,7 +112,7 @@ enum OpenAPIDocument {
               "Unavailable": {"description": "The sink did not answer; the message says why.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             },
             "schemas": {
-              "Moment": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, {"enum": ["today", "yesterday", "tomorrow"]}]},
+              "Moment": {"description": "A date (years 0001 to 9999), today, yesterday or tomorrow, or an RFC 3339 timestamp with at most six fractional digits and an offset within ±15:59 (as PostgreSQL takes them); anything else is refused (400).", "anyOf": [{"type": "string", "format": "date-time", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"}, {"type": "string", "format": "date", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-"}, {"enum": ["today", "yesterday", "tomorrow"]}]},
               "Problem": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
               "Time": {"type": ["string", "null"]},
               "Notice": {"type": ["string", "null"], "description": "What a reader should know: windows not final yet, pruned days."},

@@ -36,7 +36,7 @@ public final class SinkObserver: Sendable {
             _ = try await read()
             return ServiceHealth.Readiness(isReady: true, checks: ["sink": "ok"])
         } catch let error as DaybookError {
-            return ServiceHealth.Readiness(isReady: false, checks: ["sink": error.message])
+            return ServiceHealth.Readiness(isReady: false, checks: ["sink": error.publicMessage])
         } catch {
             return ServiceHealth.Readiness(isReady: false, checks: ["sink": "unavailable"])
         }

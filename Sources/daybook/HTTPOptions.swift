@@ -23,10 +23,11 @@ struct HTTPOptions: ParsableArguments {
     @Flag(name: .long, help: "Serve a non-loopback address without a token (anyone who can connect reads the API).")
     var insecureNoAuth = false
 
-    /// The address asked for, by option or environment; nil when HTTP is off.
+    /// The address asked for, by option or environment, resolved to the IP address the server
+    /// binds (the loopback rule is decided on it, never on a name); nil when HTTP is off.
     func address(default fallback: String? = nil) throws -> ListenAddress? {
         guard let text = listen ?? ProcessInfo.processInfo.environment["DAYBOOK_LISTEN"] ?? fallback else { return nil }
-        do { return try ListenAddress(parsing: text) } catch { throw ValidationError("--listen: \(error)") }
+        do { return try ListenAddress(parsing: text).resolved() } catch { throw ValidationError("--listen: \(error)") }
     }
 
     /// Checks the address and the token rules; `fallback` is the command's default address

@@ -248,7 +248,7 @@ struct RunCommand: AsyncParsableCommand {
                         health: .pipeline(health),
                         api: DaybookAPI(
                             sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
-                            status: try statusReport()),
+                            status: try statusReport(), logger: logger),
                         lagHistory: lagHistory, mode: "streaming", logger: logger)))
         }
         let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(lagHistory: lagHistory), health: health)

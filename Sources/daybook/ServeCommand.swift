@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
             health: .init(isAlive: { true }, readiness: { await observer.readiness() }),
             api: DaybookAPI(
                 sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
-                status: StatusReport(slot: connection.slot)),
+                status: StatusReport(slot: connection.slot), logger: logger),
             lagHistory: lagHistory, mode: "read-only (serve)", logger: logger,
             beforeScrape: { await observer.recordMetrics() })
         try await reportingErrors {

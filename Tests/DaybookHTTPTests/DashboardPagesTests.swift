@@ -7,6 +7,10 @@ import Testing
 struct DashboardPagesTests {
     @Test func sinkTextIsEscaped() {
         #expect(HTML.escape("<script>\"a\" & 'b'</script>") == "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;")
+        // Invisible characters show as escapes: U+202E would show "gpj.exe" as "exe.jpg".
+        #expect(HTML.escape("a\u{202E}gpj.exe") == "a\\u202egpj.exe")
+        #expect(HTML.escape("bell\u{07}\u{0}\ttab\nline\u{2028}") == "bell\\u0007\\u0000\\u0009tab\\u000aline\\u2028")
+        #expect(HTML.escape("ß, 日本, 🙂") == "ß, 日本, 🙂")
         #expect(HTML.query("{\"id\":\"1 2\"}") == "%7B%22id%22%3A%221%202%22%7D")
     }
 
