@@ -23,6 +23,8 @@ final class CheckpointWriter: @unchecked Sendable {
         case stage([StreamedTransactions.Chunk])
         /// The held chunks of a streamed transaction that rolled back.
         case discardStreamed(xid: UInt32)
+        /// The checkpoint moved over an idle stretch (``Sink/advanceCheckpoint(to:)``).
+        case advance(lsn: UInt64)
     }
 
     /// A write the sink has committed; `checkpoint` is nil for the other kinds.
@@ -161,6 +163,9 @@ final class CheckpointWriter: @unchecked Sendable {
                 case .discardStreamed(let xid):
                     try sink.value.discardStreamed(xid: xid)
                     result = .success(Committed(checkpoint: nil))
+                case .advance(let lsn):
+                    try sink.value.advanceCheckpoint(to: lsn)
+                    result = .success(Committed(checkpoint: (lsn, [], 0, 0)))
                 }
                 health.sinkCommitted()
             } catch {

@@ -10,7 +10,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
-            case permission, invalidArgument, unsupportedServer, standbyNotReady
+            case permission, invalidArgument, unsupportedServer, standbyNotReady, sinkLostCommits
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -37,6 +37,8 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedServer = Code(.unsupportedServer)
         /// A physical standby that cannot carry a logical slot as it is set up.
         public static let standbyNotReady = Code(.standbyNotReady)
+        /// The slot has confirmed more than the sink holds: the sink lost commits (``SinkGap``).
+        public static let sinkLostCommits = Code(.sinkLostCommits)
         public var description: String { base.rawValue }
     }
 
@@ -77,7 +79,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         case .configuration: 2
         case .connection, .authentication: 3
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
-            .heartbeatMissing, .permission, .unsupportedServer, .standbyNotReady:
+            .heartbeatMissing, .permission, .unsupportedServer, .standbyNotReady, .sinkLostCommits:
             4
         default: 1
         }

@@ -102,9 +102,24 @@ public final class ReplicationPipeline {
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
         }
-        // Only now, with the source checked, is anything written to the sink.
+        // A sink that lost commits is refused before anything is written to it.
+        let verdict = try SinkGap.verdict(sink: sinkConnection, catalog: catalog, slot: slot)
+        if case .refuse(let at, let confirmed) = verdict { throw SinkGap.refusal(slot: slot, sink: at, confirmed: confirmed) }
+        // Only now, with the source and the sink's position checked, is anything written to the sink.
         try sink.claimSlot()
-        let state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+        var state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+        if case .adopt(let lsn) = verdict {
+            try sink.adoptSlotPosition(lsn)
+            if lsn > state.lsn {
+                logger.notice(
+                    """
+                    the slot was confirmed past the sink's checkpoint by an earlier Daybook (an idle stretch it did not \
+                    record); taking the slot's position, from which on a sink that loses commits is refused
+                    """,
+                    metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(lsn))"])
+                state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+            }
+        }
         try windows.checkCompatible(with: state, slot: slot)
         if let timeline = state.timeline, state.lsn > 0 {
             let history = try DaybookError.mapping(role: "source") { try stream.timelineHistory(identity.timeline) }

@@ -90,12 +90,13 @@ public final class Sink {
             INSERT INTO daybook.checkpoint (slot_name, lsn, window_length, grace, time_zone)
             VALUES ($1, '0/0', $2, $3::interval, $4) ON CONFLICT (slot_name) DO NOTHING
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
-        // Nothing summarised yet (no LSN, no stream time, no window): the settings are this
-        // run's, so a first run stopped with the wrong --time-zone does not lock it in.
+        // Nothing summarised yet (no stream time, no window; the LSN may have moved over an idle
+        // stretch): the settings are this run's, so a first run stopped with the wrong
+        // --time-zone does not lock it in.
         try connection.query(
             """
             UPDATE daybook.checkpoint c SET window_length = $2, grace = $3::interval, time_zone = $4
-             WHERE c.slot_name = $1 AND c.lsn = '0/0' AND c.stream_time IS NULL
+             WHERE c.slot_name = $1 AND c.stream_time IS NULL
                AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
             """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
         try discardUnfinishedSpill()
@@ -165,6 +166,42 @@ public final class Sink {
             expectedLSN = checkpoint.lsn
         }
         for window in checkpoint.closed { forgetKeys(of: window) }
+    }
+
+    /// Moves the checkpoint to `lsn`, and nothing else: the session calls it when everything
+    /// before `lsn` is in the sink (an idle stretch, or the end of a backlog range), before it
+    /// confirms the slot there. So the slot is never confirmed past the checkpoint, and a slot
+    /// ahead of it means that the sink lost commits (``SinkGap``).
+    public func advanceCheckpoint(to lsn: UInt64) throws(DaybookError) {
+        try transaction {
+            try connection.query(
+                "UPDATE daybook.checkpoint SET lsn = $2::pg_lsn, updated_at = now() WHERE slot_name = $1 AND lsn < $2::pg_lsn",
+                [slot, formatLSN(lsn)])
+            expectedLSN = max(expectedLSN ?? 0, lsn)
+        }
+    }
+
+    /// Whether the checkpoint row was written under the rule of ``advanceCheckpoint(to:)``
+    /// (migration 010); rows of an earlier Daybook are not.
+    func isSlotBounded() throws(DaybookError) -> Bool {
+        do {
+            return try connection.query("SELECT slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).scalar == "t"
+        } catch {
+            throw DaybookError.from(error, role: "sink")
+        }
+    }
+
+    /// Takes `lsn` (the slot's position) as the checkpoint's when it is further, and marks the
+    /// row as bounded (``SinkGap/Verdict/adopt(_:)``).
+    func adoptSlotPosition(_ lsn: UInt64) throws(DaybookError) {
+        try transaction {
+            try connection.query(
+                """
+                UPDATE daybook.checkpoint SET lsn = greatest(lsn, $2::pg_lsn), slot_bounded = true, updated_at = now()
+                 WHERE slot_name = $1
+                """, [slot, formatLSN(lsn)])
+            expectedLSN = max(expectedLSN ?? 0, lsn)
+        }
     }
 
     /// Writes part of a large open transaction's per-key rows and late changes, in their own

@@ -195,9 +195,13 @@ extension StreamSession {
         try checkpointIfDue(force: true)
         try finishWrites()
         // Every transaction committing up to `end` has been read and is in the sink (none is
-        // open: a read returns whole transactions), so the slot may move to `end` itself.
-        var target = processor.committedLSN
-        if !stopped && processor.isFullyCommitted { target = max(target, end) }
+        // open: a read returns whole transactions), so the slot may move to `end` itself, once
+        // the sink's checkpoint is there (the slot never passes it: SinkGap).
+        if !stopped {
+            try advanceCheckpointIfIdle(to: end)
+            try finishWrites()
+        }
+        let target = processor.committedLSN
         if target > position {
             logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(formatLSN(target))"])
             _ = try DaybookError.mapping(role: "source") { try catalog.advanceSlot(configuration.slot, to: target) }

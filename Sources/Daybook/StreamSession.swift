@@ -35,6 +35,8 @@ struct StreamSession {
     private var idleProbe: (time: Timestamp, lsn: UInt64)?
     /// What the slot has been told is flushed.
     private var confirmedLSN: UInt64 = 0
+    /// The furthest idle advance handed to the writer (``advanceCheckpointIfIdle(to:)``).
+    var advanceSubmitted: UInt64 = 0
     var firstPendingAt: ContinuousClock.Instant?
     var nextStatusAt = ContinuousClock.now
     /// Called when a committed checkpoint closed windows (they now wait to be finished).
@@ -84,6 +86,7 @@ struct StreamSession {
             try collectCommitted()
             if now >= nextStatusAt {
                 try probeIdleWatermark()
+                try advanceCheckpointIfIdle(to: serverWALEnd)
                 try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
             }
             var wait = max(.milliseconds(1), nextStatusAt - now)
@@ -114,7 +117,10 @@ struct StreamSession {
                 processor.advanceIdle(to: probe.time)
                 idleProbe = nil
             }
-            if replyRequested { try sendStatus() }
+            if replyRequested {
+                try advanceCheckpointIfIdle(to: serverWALEnd)
+                try sendStatus()
+            }
         case .xLogData(let walStart, _, _):
             receivedLSN = max(receivedLSN, walStart)
             try receive(payload, at: walStart)
@@ -272,13 +278,24 @@ struct StreamSession {
         if confirmed { try sendStatus() }
     }
 
-    /// Tells the server how far the sink has committed. When nothing is pending, the slot may
-    /// move up to the server's WAL end: everything before it has been seen and is in the sink.
+    /// Moves the sink's checkpoint to `lsn` when everything before it is in the sink (an idle
+    /// stretch: the server's WAL end, past transactions that carried nothing to count), so that
+    /// the slot can be confirmed there. The slot is never confirmed past the sink's checkpoint
+    /// (``SinkGap`` relies on it); the write is one row, and only when the position moved.
+    mutating func advanceCheckpointIfIdle(to lsn: UInt64) throws {
+        guard processor.isFullyCommitted, lsn > processor.committedLSN, lsn > advanceSubmitted,
+            submittedWrites == collectedWrites
+        else { return }
+        advanceSubmitted = lsn
+        try writer.submit(.advance(lsn: lsn)) { try sendStatus() }
+        submittedWrites += 1
+    }
+
+    /// Tells the server how far the sink has committed: never past the sink's checkpoint (an
+    /// idle stretch is written there first, ``advanceCheckpointIfIdle(to:)``).
     mutating func sendStatus(requestReply: Bool = false) throws {
         guard isStreaming else { return }
-        var flush = processor.committedLSN
-        if processor.isFullyCommitted { flush = max(flush, serverWALEnd) }
-        confirmedLSN = max(confirmedLSN, flush)
+        confirmedLSN = max(confirmedLSN, processor.committedLSN)
         let clientTime = Timestamp(Date()).microsecondsSinceEpoch - postgresEpochOffsetMicroseconds
         let status = StandbyStatusUpdate(
             write: max(receivedLSN, confirmedLSN), flush: confirmedLSN, apply: confirmedLSN, clientTime: clientTime,
