@@ -14,18 +14,43 @@ enum EventReportSQL {
     /// and `$5`): found through the closed window's index on `key::jsonb`, its events through
     /// theirs (migration 007), in milliseconds whatever the size of the day.
     static func query(windowFormat: String, changeFormat: String, oneKey: Bool) -> String {
+        let eventsAggregate = """
+            json_agg(jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
+                                                   'lsn', e.lsn::text, 'row', e.new_row::jsonb)
+                                || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key::jsonb) END
+                                || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key::jsonb) END
+                                || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
+                                || CASE WHEN e.unchanged IS NULL THEN '{}'
+                                        ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
+                                ORDER BY e.lsn, e.seq)
+            """
+        // One key: its events looked up where the key is, through the window's index on
+        // (slot, table, key), whatever the statistics (a join let the planner read the day's
+        // events by table and match them against the key: 0.7 s for 300,000 keys).
+        let oneKeyEvents = """
+            LEFT JOIN LATERAL (SELECT \(eventsAggregate) AS events FROM daybook.value_events e
+                                WHERE e.slot_name = c.slot_name AND e.window_start = c.window_start
+                                  AND e.table_name = c.table_name AND e.key = c.key) ev ON true
+            """
+        // All keys: every event of the range grouped once, joined to its key by hash.
+        let allEventsCTE = """
+            , events AS (
+                SELECT e.slot_name, e.window_start, e.table_name, e.key, \(eventsAggregate) AS events
+                  FROM daybook.value_events e JOIN chosen USING (slot_name, window_start)
+                 WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
+                   AND ($4::text IS NULL OR e.table_name = $4)
+                 GROUP BY e.slot_name, e.window_start, e.table_name, e.key
+            )
+            """
+        let allEvents = """
+            LEFT JOIN events ev
+              ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
+             AND ev.key = c.key
+            """
         let keyFilter =
             oneKey
             ? "AND c.table_name = $4 AND c.key::jsonb = $5::jsonb"
             : "AND ($4::text IS NULL OR c.table_name = $4) AND $5::jsonb IS NULL"
-        let eventSource =
-            oneKey
-            ? """
-            keys k JOIN daybook.value_events e
-                      ON e.slot_name = k.slot_name AND e.window_start = k.window_start AND e.table_name = k.table_name
-                     AND e.key = k.key
-            """
-            : "daybook.value_events e JOIN chosen USING (slot_name, window_start)"
         return """
             WITH chosen AS (
                 SELECT w.slot_name, w.window_start, w.window_end
@@ -37,21 +62,7 @@ enum EventReportSQL {
                   FROM chosen w
                   JOIN daybook.key_changes c USING (slot_name, window_start)
                  WHERE c.window_start >= $2::timestamptz AND c.window_start < $3::timestamptz \(keyFilter)
-            ), events AS (
-                SELECT e.slot_name, e.window_start, e.table_name, e.key,
-                       json_agg(jsonb_build_object('op', e.op, 'at', to_char(e.commit_time, '\(changeFormat)'),
-                                                   'lsn', e.lsn::text, 'row', e.new_row::jsonb)
-                                || CASE WHEN e.old_key IS NULL THEN '{}' ELSE jsonb_build_object('old_key', e.old_key::jsonb) END
-                                || CASE WHEN e.new_key IS NULL THEN '{}' ELSE jsonb_build_object('new_key', e.new_key::jsonb) END
-                                || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
-                                || CASE WHEN e.unchanged IS NULL THEN '{}'
-                                        ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
-                                ORDER BY e.lsn, e.seq) AS events
-                  FROM \(eventSource)
-                 WHERE e.window_start >= $2::timestamptz AND e.window_start < $3::timestamptz
-                   AND ($4::text IS NULL OR e.table_name = $4)
-                 GROUP BY e.slot_name, e.window_start, e.table_name, e.key
-            )
+            )\(oneKey ? "" : allEventsCTE)
             SELECT json_build_object(
                        'window_start', to_char(c.window_start, '\(windowFormat)'),
                        'window_end', to_char(c.window_end, '\(windowFormat)'),
@@ -66,9 +77,7 @@ enum EventReportSQL {
               JOIN daybook.key_values v
                 ON v.slot_name = c.slot_name AND v.window_start = c.window_start AND v.table_name = c.table_name
                AND v.key = c.key::jsonb AND v.window_start >= $2::timestamptz AND v.window_start < $3::timestamptz
-              LEFT JOIN events ev
-                ON ev.slot_name = c.slot_name AND ev.window_start = c.window_start AND ev.table_name = c.table_name
-               AND ev.key = c.key
+              \(oneKey ? oneKeyEvents : allEvents)
              ORDER BY c.window_start, c.table_name, c.first_change_at, v.key
             """
     }

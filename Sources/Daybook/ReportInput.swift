@@ -6,12 +6,13 @@ import Foundation
 /// once, as an ``DaybookError/Code/invalidArgument`` the API answers with 400, and no server
 /// error's text reaches a client.
 enum ReportInput {
-    /// Dates and timestamps as the report's contract has them: `today`, `yesterday`, `tomorrow`, a date
+    /// Dates and timestamps as the report's contract has them: `today`, `yesterday`, `tomorrow`,
+    /// `infinity` and `-infinity` (an open end of a range), a date
     /// `YYYY-MM-DD`, or a timestamp `YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]` with an optional offset
     /// (`Z`, `±HH`, `±HHMM`, `±HH:MM`, at most ±15:59 as PostgreSQL allows). Every field is
     /// checked against the calendar (no February 30th, no month 13).
     static func isMoment(_ text: String) -> Bool {
-        if text == "today" || text == "yesterday" || text == "tomorrow" { return true }
+        if ["today", "yesterday", "tomorrow", "infinity", "-infinity"].contains(text) { return true }
         let bytes = Array(text.utf8)
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),
@@ -98,8 +99,8 @@ enum ReportInput {
                 .invalidArgument,
                 "cannot read \(name) '\(text)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp such as 2026-12-05T08:00:00Z")
         }
-        if let date = request.date, !isMoment(date) || isTimestamp(date) {
-            throw DaybookError(.invalidArgument, "cannot read '\(date)' as a day: use YYYY-MM-DD, yesterday or today")
+        if let date = request.date, !isMoment(date) || isTimestamp(date) || date.hasSuffix("infinity") {
+            throw DaybookError(.invalidArgument, "cannot read '\(date)' as a date: use YYYY-MM-DD, yesterday or today")
         }
         if let key = request.key, !isKeyObject(key) {
             throw DaybookError(
