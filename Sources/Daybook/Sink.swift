@@ -181,16 +181,6 @@ public final class Sink {
         }
     }
 
-    /// Whether the checkpoint row was written under the rule of ``advanceCheckpoint(to:)``
-    /// (migration 010); rows of an earlier Daybook are not.
-    func isSlotBounded() throws(DaybookError) -> Bool {
-        do {
-            return try connection.query("SELECT slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).scalar == "t"
-        } catch {
-            throw DaybookError.from(error, role: "sink")
-        }
-    }
-
     /// Takes `lsn` (the slot's position) as the checkpoint's when it is further, and marks the
     /// row as bounded (``SinkGap/Verdict/adopt(_:)``).
     func adoptSlotPosition(_ lsn: UInt64) throws(DaybookError) {

@@ -36,7 +36,7 @@ struct StreamSession {
     /// What the slot has been told is flushed.
     private var confirmedLSN: UInt64 = 0
     /// The furthest idle advance handed to the writer (``advanceCheckpointIfIdle(to:)``).
-    var advanceSubmitted: UInt64 = 0
+    private var advanceSubmitted: UInt64 = 0
     var firstPendingAt: ContinuousClock.Instant?
     var nextStatusAt = ContinuousClock.now
     /// Called when a committed checkpoint closed windows (they now wait to be finished).

@@ -136,10 +136,9 @@ public struct DaybookAPI: Sendable {
         var request = request
         request.slot = slot
         let connection = try sinkConnection()
-        let output: Report.Output
         // Every value is checked by the query layer before SQL sees it: a malformed one is a
         // DaybookError.invalidArgument, answered 400 in Daybook's words.
-        output = try Report.fetch(request, from: connection)
+        let output = try Report.fetch(request, from: connection)
         if requireWindow, let start = request.windowStart, try !windowExists(start, connection) {
             throw APIError.notFound("no window of slot \(slot) starts at \(start): see /api/v1/windows")
         }
