@@ -87,6 +87,8 @@ public struct ChangeProcessor: Sendable {
     /// End LSN of the last transaction processed (taken for a checkpoint or not).
     public private(set) var processedLSN: UInt64
     private var pendingTransactions = 0
+    /// Commit time of the first transaction folded into the pending checkpoint.
+    private var pendingFirstCommit: Timestamp?
     /// Transactions skipped because the sink already had them (replays after a crash).
     public private(set) var skippedTransactions = 0
     /// Commit time of the latest heartbeat seen in the stream.
@@ -264,12 +266,13 @@ public struct ChangeProcessor: Sendable {
         let checkpoint = Checkpoint(
             batch: batch, keyTag: keyTag, opened: opened, closed: closed, lsn: pendingLSN ?? processedLSN,
             streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions,
-            captureRules: newRules)
+            captureRules: newRules, firstCommitTime: pendingFirstCommit)
         batch.reset()
         newRules.removeAll()
         opened.removeAll()
         closed.removeAll()
         pendingTransactions = 0
+        pendingFirstCommit = nil
         pendingLSN = nil
         return checkpoint
     }
@@ -488,5 +491,6 @@ public struct ChangeProcessor: Sendable {
         pendingLSN = commit.endLSN.rawValue
         processedLSN = max(processedLSN, commit.endLSN.rawValue)
         pendingTransactions += 1
+        if pendingFirstCommit == nil { pendingFirstCommit = commitTime }
     }
 }

@@ -22,6 +22,9 @@ public struct Checkpoint: Sendable {
     /// Capture rules announced in the stream since the last checkpoint (the sink keeps them,
     /// so a restart knows them even if `daybook capture` could not record them itself).
     public var captureRules: [CaptureRule] = []
+    /// Commit time of the first source transaction included: after a gap the sink accepted,
+    /// the latest time its lost commits can have (``Sink/refineGaps(firstCommit:)``).
+    public var firstCommitTime: Timestamp?
 }
 
 /// Part of a large open transaction's per-key rows and late changes, written ahead of its

@@ -24,6 +24,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
     case sinkErrors = "daybook_sink_errors_total"
     case streaming = "daybook_streaming"
     case backlogMode = "daybook_backlog_mode"
+    case gaps = "daybook_gaps_total"
 
     public var help: String {
         switch self {
@@ -45,6 +46,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
         case .sinkErrors: "Failed writes to the sink (each is retried from the last checkpoint)."
         case .streaming: "1 while the replication stream is running, else 0."
         case .backlogMode: "1 while a backlog is read through SQL decoding (backlog mode) instead of the stream, else 0."
+        case .gaps: "Gaps recorded in the sink: commits the sink lost after the slot had confirmed them (run --accept-gap)."
         }
     }
 }

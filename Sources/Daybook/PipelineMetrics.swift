@@ -19,6 +19,7 @@ public struct PipelineMetrics: Sendable {
     private let sinkErrors = Counter(label: DaybookMetric.sinkErrors.rawValue)
     private let streaming = Gauge(label: DaybookMetric.streaming.rawValue)
     private let backlogMode = Gauge(label: DaybookMetric.backlogMode.rawValue)
+    private let gaps = CounterTotal(.gaps)
     /// The lag over the last hour, for the dashboard; nil when nobody looks.
     let lagHistory: LagHistory?
 
@@ -67,6 +68,11 @@ public struct PipelineMetrics: Sendable {
         for (table, count) in perTable {
             Counter(label: DaybookMetric.lateChanges.rawValue, dimensions: [("table", table)]).increment(by: count)
         }
+    }
+
+    /// The gaps the sink holds for the slot (``Gaps``), read at the start of each session.
+    func gapsRecorded(_ total: Int) {
+        gaps.record(total: total)
     }
 
     /// Windows a committed checkpoint closed.

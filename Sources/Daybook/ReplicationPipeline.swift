@@ -82,6 +82,7 @@ public final class ReplicationPipeline {
         let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
+        try sink.requireDurableCommits()
         sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
 
         let catalog = try PostgresConnection.open(configuration.source, role: "source")
@@ -102,13 +103,15 @@ public final class ReplicationPipeline {
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
         }
-        // A sink that lost commits is refused before anything is written to it.
+        // A sink that lost commits is refused before anything is written to it, unless the
+        // operator accepted the gap.
         let verdict = try SinkGap.verdict(sink: sinkConnection, catalog: catalog, slot: slot)
-        if case .refuse(let at, let confirmed) = verdict { throw SinkGap.refusal(slot: slot, sink: at, confirmed: confirmed) }
+        if case .refuse(let gap) = verdict, !configuration.acceptGap { throw SinkGap.refusal(slot: slot, gap: gap) }
         // Only now, with the source and the sink's position checked, is anything written to the sink.
         try sink.claimSlot()
         var state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
-        if case .adopt(let lsn) = verdict {
+        switch verdict {
+        case .adopt(let lsn):
             try sink.adoptSlotPosition(lsn)
             if lsn > state.lsn {
                 logger.notice(
@@ -119,7 +122,23 @@ public final class ReplicationPipeline {
                     metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(lsn))"])
                 state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
             }
+        case .refuse(let gap):
+            let clock = try DaybookError.mapping(role: "source") { try catalog.query("SELECT now()::text").scalar }
+            try sink.recordGap(gap, sourceClock: clock ?? "infinity")
+            logger.warning(
+                """
+                the sink lost commits the slot had confirmed; going on as --accept-gap asks: the gap is recorded, and the \
+                windows it may touch are reported as incomplete
+                """,
+                metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(formatLSN(gap.from))..\(formatLSN(gap.to))"])
+            state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+        case .proceed:
+            if configuration.acceptGap {
+                logger.notice("--accept-gap: the sink holds everything the slot confirmed, no gap; nothing recorded")
+            }
         }
+        try sink.loadGapRefinement()
+        metrics.gapsRecorded(try DaybookError.mapping(role: "sink") { try Gaps.count(slot: slot, sinkConnection) })
         try windows.checkCompatible(with: state, slot: slot)
         if let timeline = state.timeline, state.lsn > 0 {
             let history = try DaybookError.mapping(role: "source") { try stream.timelineHistory(identity.timeline) }

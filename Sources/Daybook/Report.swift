@@ -77,6 +77,9 @@ public enum Report {
         public var events: [String]?
         /// With `limit`, when more rows follow: where the next page starts.
         public var nextCursor: KeyCursor?
+        /// Gaps the operator accepted whose time overlaps the range: its windows may miss
+        /// changes (``notice`` says so too).
+        public var gaps: [Gap] = []
     }
 
     public static func fetch(_ request: Request, from connection: PostgresConnection) throws(DaybookError) -> Output {
@@ -99,62 +102,74 @@ public enum Report {
                 throw DaybookError(.invalidArgument, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
             }
             let range = try resolveRange(request, connection)
-            let notices = [
-                try ReportNotice.pruned(request, range: (range.from, range.to), connection),
-                request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
-            ].compactMap { $0 }
+            let gaps = try Gaps.touching(slot: request.slot, from: range.from, to: range.to, connection)
+            let notices =
+                gaps.map(\.sentence) + [
+                    try ReportNotice.pruned(request, range: (range.from, range.to), connection),
+                    request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
+                ].compactMap { $0 }
             let notice = notices.isEmpty ? nil : notices.joined(separator: "; ")
-            if request.events {
-                let oneKey = request.key != nil && request.table != nil
-                let lines = try run(
-                    EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat, oneKey: oneKey),
-                    [request.slot, range.from, range.to, request.table, request.key], oneKey ? .indexBounded : .wholeRange
-                ).rows.compactMap { $0[0] }
-                return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
-            }
-            if request.windows {
-                let result = try run(windowsSQL, [request.slot, range.from, range.to], .wholeRange)
-                return Output(table: ReportTable(columns: windowColumns, rows: result.rows), notice: notice, day: range.day)
-            }
-            let perKey = request.keys || request.top != nil
-            var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
-            // Open windows' rows are merged as they are read; only look for them where there are some.
-            // The open windows of the range, as a PostgreSQL array (NULL: none): their keys are
-            // counted or merged as they are read, from their partitions alone.
-            let openStarts = try connection.query(
-                """
-                SELECT array_agg(window_start)::text FROM daybook.windows WHERE ($1::text IS NULL OR slot_name = $1)
-                   AND window_start >= $2::timestamptz AND window_start < $3::timestamptz AND status <> 'closed'
-                """, [request.slot, range.from, range.to]
-            ).scalar
-            let withOpen = request.includeOpen && openStarts != nil
-            guard perKey else {
-                let result = try run(
-                    tablesSQL(request, withOpen: withOpen), parameters + (withOpen ? [openStarts] : []), .wholeRange)
-                return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
-            }
-            // Pages: one row more than asked for tells that there is a next page.
-            let limit = request.top == nil ? request.limit : nil
-            parameters += [
-                request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
-                limit.map { String($0 + 1) },
-            ]
-            // A page, or the top keys per table through the index: bounded reads; all keys: the range.
-            let reads: ReportStatement.Reads = limit != nil || request.top != nil ? .indexBounded : .wholeRange
-            var rows = try run(keysSQL(request, withOpen: withOpen), parameters, reads).rows
-            var next: KeyCursor?
-            if let limit, rows.count > limit {
-                rows.removeLast(rows.count - limit)
-                let last = rows[limit - 1].suffix(4).map { $0 ?? "" }
-                next = KeyCursor(windowStart: last[0], table: last[1], firstChangeAt: last[2], key: last[3])
-            }
-            let columns = columns(request)
-            var output = Output(
-                table: ReportTable(columns: columns, rows: rows.map { Array($0.prefix(columns.count)) }), notice: notice,
-                day: range.day)
-            output.nextCursor = next
+            var output = try fetchRows(request, range: range, notice: notice, run: run, connection)
+            output.gaps = gaps
             return output
         }
+    }
+
+    /// The rows of ``fetch(_:from:observe:)``, once the range and its notices are known.
+    private static func fetchRows(
+        _ request: Request, range: (from: String, to: String, day: String?), notice: String?,
+        run: (String, [String?], ReportStatement.Reads) throws -> QueryResult, _ connection: PostgresConnection
+    ) throws -> Output {
+        if request.events {
+            let oneKey = request.key != nil && request.table != nil
+            let lines = try run(
+                EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat, oneKey: oneKey),
+                [request.slot, range.from, range.to, request.table, request.key], oneKey ? .indexBounded : .wholeRange
+            ).rows.compactMap { $0[0] }
+            return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
+        }
+        if request.windows {
+            let result = try run(windowsSQL, [request.slot, range.from, range.to], .wholeRange)
+            return Output(table: ReportTable(columns: windowColumns, rows: result.rows), notice: notice, day: range.day)
+        }
+        let perKey = request.keys || request.top != nil
+        var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
+        // Open windows' rows are merged as they are read; only look for them where there are some.
+        // The open windows of the range, as a PostgreSQL array (NULL: none): their keys are
+        // counted or merged as they are read, from their partitions alone.
+        let openStarts = try connection.query(
+            """
+            SELECT array_agg(window_start)::text FROM daybook.windows WHERE ($1::text IS NULL OR slot_name = $1)
+               AND window_start >= $2::timestamptz AND window_start < $3::timestamptz AND status <> 'closed'
+            """, [request.slot, range.from, range.to]
+        ).scalar
+        let withOpen = request.includeOpen && openStarts != nil
+        guard perKey else {
+            let result = try run(
+                tablesSQL(request, withOpen: withOpen), parameters + (withOpen ? [openStarts] : []), .wholeRange)
+            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
+        }
+        // Pages: one row more than asked for tells that there is a next page.
+        let limit = request.top == nil ? request.limit : nil
+        parameters += [
+            request.after?.windowStart, request.after?.table, request.after?.firstChangeAt, request.after?.key,
+            limit.map { String($0 + 1) },
+        ]
+        // A page, or the top keys per table through the index: bounded reads; all keys: the range.
+        let reads: ReportStatement.Reads = limit != nil || request.top != nil ? .indexBounded : .wholeRange
+        var rows = try run(keysSQL(request, withOpen: withOpen), parameters, reads).rows
+        var next: KeyCursor?
+        if let limit, rows.count > limit {
+            rows.removeLast(rows.count - limit)
+            let last = rows[limit - 1].suffix(4).map { $0 ?? "" }
+            next = KeyCursor(windowStart: last[0], table: last[1], firstChangeAt: last[2], key: last[3])
+        }
+        let columns = columns(request)
+        var output = Output(
+            table: ReportTable(columns: columns, rows: rows.map { Array($0.prefix(columns.count)) }), notice: notice,
+            day: range.day)
+        output.nextCursor = next
+        return output
     }
 
     private static func timeZone(for request: Request, _ connection: PostgresConnection) throws(PostgresError) -> String {
@@ -226,15 +241,16 @@ public enum Report {
             .init(name: "status", kind: .text), .init(name: "closed_by", kind: .text),
             .init(name: "closes_at", kind: .text), .init(name: "closed_at", kind: .text),
         ] + ["changes", "transactions", "tables"].map { .init(name: $0, kind: .number) }
-        + [.init(name: "pruned", kind: .text)]
+        + [.init(name: "pruned", kind: .text), .init(name: "incomplete", kind: .json)]
 
     /// Every window of the range, whatever its state: `closes_at` is the stream time that
-    /// closes it (its end plus grace), `closed_by` what moved stream time there.
+    /// closes it (its end plus grace), `closed_by` what moved stream time there, `incomplete`
+    /// whether a gap the operator accepted may touch it (``Gap``).
     private static let windowsSQL = """
         SELECT to_char(w.window_start, '\(windowFormat)'), to_char(w.window_end, '\(windowFormat)'), w.status, w.closed_by,
                to_char(w.closes_at, '\(windowFormat)'), to_char(w.closed_at, '\(changeFormat)'),
                coalesce(sum(t.inserts + t.updates + t.deletes + t.truncates), 0), coalesce(sum(t.transactions), 0),
-               count(t.table_name), w.pruned
+               count(t.table_name), w.pruned, (\(Gaps.windowTouched))::text
           FROM daybook.windows w
           LEFT JOIN daybook.table_windows t USING (slot_name, window_start)
          WHERE ($1::text IS NULL OR w.slot_name = $1)

@@ -32,6 +32,9 @@ public struct RunConfiguration: Sendable {
     public var untilCaughtUp = false
     /// With ``untilCaughtUp``: stop at this WAL position instead of the server's at the start.
     public var untilLSN: UInt64?
+    /// Go on when the sink lost commits the slot had confirmed, recording the gap (``SinkGap``),
+    /// instead of refusing.
+    public var acceptGap = false
     /// Let the server's clock move stream time while the stream is fully caught up.
     public var idleWatermark = false
     /// Ask the server to stream large transactions while they run (pgoutput protocol 2)

@@ -22,7 +22,9 @@ public final class Sink {
     /// than this (``Retention``); nil keeps everything.
     public var pruneKeep: Duration?
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
-    private var expectedLSN: UInt64?
+    var expectedLSN: UInt64?
+    /// Whether a gap the operator accepted waits for the first commit after it (``refineGaps(firstCommit:)``).
+    var refiningGaps = false
     /// Reused between writes, so that encoding a batch allocates nothing once warm (one for
     /// per-key rows, one for events).
     private var copyEncoders = [BinaryCopyEncoder(reservingCapacity: 1 << 20), BinaryCopyEncoder(reservingCapacity: 1 << 20)]
@@ -163,8 +165,10 @@ public final class Sink {
         try ensurePartitions(keys.windows.union(checkpoint.batch.events.windowStarts))
         try transaction {
             try writeBody(checkpoint, keys: keys)
+            try refineGaps(firstCommit: checkpoint.firstCommitTime)
             expectedLSN = checkpoint.lsn
         }
+        if checkpoint.firstCommitTime != nil { refiningGaps = false }
         for window in checkpoint.closed { forgetKeys(of: window) }
     }
 

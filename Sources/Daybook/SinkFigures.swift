@@ -11,6 +11,8 @@ public struct SinkFigures: Sendable, Equatable {
     public var closingWindows: Int
     /// Closed windows per `closed_by` (data, heartbeat, startup, idle).
     public var closedWindows: [String: Int]
+    /// Gaps recorded for the slot (``Gap``).
+    public var gaps: Int
 
     static let query = """
         SELECT c.lsn::text, extract(epoch FROM c.stream_time)::float8::text,
@@ -19,11 +21,12 @@ public struct SinkFigures: Sendable, Equatable {
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'data'),
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'heartbeat'),
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'startup'),
-               count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'idle')
+               count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'idle'),
+               (SELECT count(*) FROM daybook.gaps g WHERE g.slot_name = c.slot_name)
           FROM daybook.checkpoint c
           LEFT JOIN daybook.windows w ON w.slot_name = c.slot_name
          WHERE c.slot_name = $1
-         GROUP BY c.lsn, c.stream_time, c.last_heartbeat_at
+         GROUP BY c.slot_name, c.lsn, c.stream_time, c.last_heartbeat_at
         """
 
     /// The slot's figures, or nil when the sink has no checkpoint for it yet.
@@ -39,6 +42,7 @@ public struct SinkFigures: Sendable, Equatable {
         return SinkFigures(
             checkpointLSN: row[0].flatMap(parseLSN) ?? 0, streamTime: row[1].flatMap { Double($0) },
             lastHeartbeat: row[2].flatMap { Double($0) }, openWindows: count(3), closingWindows: count(4),
-            closedWindows: ["data": count(5), "heartbeat": count(6), "startup": count(7), "idle": count(8)])
+            closedWindows: ["data": count(5), "heartbeat": count(6), "startup": count(7), "idle": count(8)],
+            gaps: count(9))
     }
 }

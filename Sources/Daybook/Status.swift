@@ -75,6 +75,8 @@ public struct Status: Sendable, Codable, Equatable {
     public var lastClosedWindowEnd: String?
     /// Tables whose level is set; every other table is at `keys`.
     public var captureLevels: [TableCapture] = []
+    /// Gaps the operator accepted (`run --accept-gap`): the windows they may touch are incomplete.
+    public var gaps: [Gap] = []
     /// What needs a person, each saying what to do.
     public var warnings: [String] = []
 

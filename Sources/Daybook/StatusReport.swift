@@ -85,6 +85,7 @@ public struct StatusReport: Sendable {
                 """, [slot]
             ).rows.map { Status.ClosingWindow(windowStart: $0[0] ?? "?", windowEnd: $0[1] ?? "?", closedBy: $0[2]) }
             status.captureLevels = try CaptureLevels.latest(slot: slot, sink)
+            status.gaps = try Gaps.touching(slot: slot, sink)
             return status
         }
     }
@@ -147,6 +148,10 @@ public struct StatusReport: Sendable {
                 if !capture.excludedColumns.isEmpty { line += ", never: \(capture.excludedColumns.joined(separator: ", "))" }
                 lines.append(line)
             }
+        }
+        if !status.gaps.isEmpty {
+            lines.append("gaps: \(status.gaps.count) recorded by daybook run --accept-gap")
+            for gap in status.gaps { lines.append("  \(gap.sentence)") }
         }
         return lines + status.warnings
     }

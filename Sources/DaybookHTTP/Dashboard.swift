@@ -96,8 +96,8 @@ struct Dashboard: Sendable {
     }
 
     /// The key's events object when its table is at `values` and the window closed, else its
-    /// per-key row (operations only).
-    private func key(_ start: String, table: String, key: String) throws -> (events: [String: Any]?, row: [String: String]?) {
+    /// per-key row (operations only); and the recorded gaps that may touch the window.
+    private func key(_ start: String, table: String, key: String) throws -> DashboardPages.KeyFound {
         let connection = try api.sinkConnection()
         var request = Report.Request()
         request.windowStart = start
@@ -106,10 +106,11 @@ struct Dashboard: Sendable {
         // The query layer refuses a key that is no JSON object PostgreSQL can read (400).
         request.events = true
         request.key = key
-        if let line = try Report.fetch(request, from: connection).events?.first,
+        let output = try Report.fetch(request, from: connection)
+        if let line = output.events?.first,
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         {
-            return (object, nil)
+            return DashboardPages.KeyFound(events: object, row: nil, gaps: output.gaps)
         }
         request.events = false
         request.key = nil
@@ -122,7 +123,7 @@ struct Dashboard: Sendable {
             return object == wanted
         }
         guard let row else { throw APIError.notFound("no key \(key) in \(table) in this window") }
-        return (nil, row)
+        return DashboardPages.KeyFound(events: nil, row: row, gaps: output.gaps)
     }
 
     // MARK: Responses

@@ -47,6 +47,11 @@ enum DashboardPages {
             html += status.warnings.map { "<li>\(HTML.escape($0))</li>" }.joined()
             html += "</ul></section>"
         }
+        if !status.gaps.isEmpty {
+            html += "<section id=\"gaps\"><h2>Gaps</h2><ul class=\"warnings\">"
+            html += status.gaps.map { "<li>\(HTML.escape($0.sentence))</li>" }.joined()
+            html += "</ul></section>"
+        }
         html += "<section id=\"lag\"><h2>Slot lag, last hour</h2>"
         html += DashboardCharts.lag(data.lag.map { (time: $0.time, seconds: $0.seconds, bytes: $0.bytes) })
         if let last = data.lag.last {
@@ -168,10 +173,12 @@ enum DashboardPages {
         html += tableNames.map { "<th class=\"n\">\(HTML.escape($0))</th>" }.joined() + "<th class=\"n\">changes</th></tr></thead><tbody>"
         for (window, day) in zip(windows, days).reversed() {
             let start = window["window_start"] ?? ""
-            let state = window["status"] == "closed" ? "closed by \(window["closed_by"] ?? "?")" : (window["status"] ?? "")
-            html += "<tr data-window=\"\(HTML.escape(start))\" data-status=\"\(HTML.escape(window["status"] ?? ""))\">"
+            var state = window["status"] == "closed" ? "closed by \(window["closed_by"] ?? "?")" : (window["status"] ?? "")
+            let incomplete = window["incomplete"] == "true"
+            if incomplete { state += ", incomplete (a gap: see Gaps)" }
+            html += "<tr data-window=\"\(HTML.escape(start))\" data-status=\"\(HTML.escape(window["status"] ?? ""))\"\(incomplete ? " data-incomplete" : "")>"
             html += "<td><a href=\"/windows/\(HTML.escape(HTML.query(start)))\">\(HTML.escape(start))</a></td>"
-            html += "<td class=\"\(window["status"] == "closed" ? "ok" : "warn")\">\(HTML.escape(state))</td>"
+            html += "<td class=\"\(window["status"] == "closed" && !incomplete ? "ok" : "warn")\">\(HTML.escape(state))</td>"
             html += day.counts.map { "<td class=\"n\">\($0.count)</td>" }.joined()
             html += "<td class=\"n\" data-column=\"changes\">\(HTML.escape(window["changes"] ?? ""))</td></tr>"
         }
@@ -203,8 +210,17 @@ enum DashboardPages {
         return html + "</section>"
     }
 
-    static func key(start: String, table: String, key: String, _ found: (events: [String: Any]?, row: [String: String]?)) -> String {
+    /// What the key page shows: the key's events (a `values` table, closed window) or its
+    /// per-key row, and the recorded gaps that may touch its window.
+    struct KeyFound {
+        var events: [String: Any]?
+        var row: [String: String]?
+        var gaps: [Gap]
+    }
+
+    static func key(start: String, table: String, key: String, _ found: KeyFound) -> String {
         var html = "<section><h2>\(HTML.escape(table)) <code>\(HTML.escape(key))</code></h2>"
+        html += found.gaps.map { "<p class=\"warn\" data-gap>\(HTML.escape($0.sentence))</p>" }.joined()
         html += "<p><a href=\"/windows/\(HTML.escape(HTML.query(start)))\">window starting \(HTML.escape(start))</a></p>"
         if let row = found.row {
             html += "<p>Operations <code>\(HTML.escape(row["ops"] ?? ""))</code> (\(HTML.escape(row["net"] ?? ""))), "

@@ -130,8 +130,9 @@ public struct DaybookAPI: Sendable {
         return try status.collect(source: sourceConnection, sink: sinkConnection)
     }
 
-    /// One report as `{"items": [...], "next_cursor": …, "notice": …}`; items are the objects
-    /// `daybook report --format json` prints.
+    /// One report as `{"items": [...], "next_cursor": …, "notice": …, "gaps": [...]}`; items
+    /// are the objects `daybook report --format json` prints, gaps the recorded gaps that may
+    /// touch the range (``Gap``).
     private func page(_ request: Report.Request, requireWindow: Bool = false, requireItems: String? = nil) throws -> String {
         var request = request
         request.slot = slot
@@ -153,7 +154,8 @@ public struct DaybookAPI: Sendable {
         }
         var json = "{\"items\":[" + items.joined(separator: ",") + "]"
         json += ",\"next_cursor\":" + (nextCursor.map { JSONOutput.text($0) } ?? "null")
-        json += ",\"notice\":" + (output.notice.map { JSONOutput.text($0) } ?? "null") + "}"
+        json += ",\"notice\":" + (output.notice.map { JSONOutput.text($0) } ?? "null")
+        json += ",\"gaps\":" + JSONOutput.text(output.gaps) + "}"
         return json
     }
 

@@ -115,21 +115,29 @@ enum OpenAPIDocument {
               "Moment": {"description": "A date (years 0001 to 9999), today, yesterday or tomorrow, or an RFC 3339 timestamp with at most six fractional digits and an offset within ±15:59 (as PostgreSQL takes them); anything else is refused (400).", "anyOf": [{"type": "string", "format": "date-time", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"}, {"type": "string", "format": "date", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-"}, {"enum": ["today", "yesterday", "tomorrow"]}]},
               "Problem": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
               "Time": {"type": ["string", "null"]},
-              "Notice": {"type": ["string", "null"], "description": "What a reader should know: windows not final yet, pruned days."},
-              "WindowPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+              "Notice": {"type": ["string", "null"], "description": "What a reader should know: windows not final yet, pruned days, windows a gap may touch."},
+              "Gap": {"type": "object", "description": "Commits the sink lost after the slot had confirmed them (accepted with daybook run --accept-gap): windows from from_time to until_time may miss changes.", "required": ["slot", "from_lsn", "to_lsn", "until_time", "until_first_commit", "recorded_at"], "properties": {
+                "slot": {"type": "string"}, "from_lsn": {"type": "string"}, "to_lsn": {"type": "string"},
+                "from_time": {"type": "string", "description": "The sink's stream time then; absent when it had none."},
+                "until_time": {"type": "string", "description": "The first commit read after the gap, or until it is read, the source's clock when the gap was accepted."},
+                "until_first_commit": {"type": "boolean"}, "recorded_at": {"type": "string"}}},
+              "WindowPage": {"type": "object", "required": ["items", "next_cursor", "notice", "gaps"], "properties": {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/WindowRow"}},
-                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
-              "WindowRow": {"type": "object", "required": ["window_start", "window_end", "status", "closed_by", "closes_at", "closed_at", "changes", "transactions", "tables", "pruned"], "properties": {
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"},
+                "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}}}},
+              "WindowRow": {"type": "object", "required": ["window_start", "window_end", "status", "closed_by", "closes_at", "closed_at", "changes", "transactions", "tables", "pruned", "incomplete"], "properties": {
                 "window_start": {"type": "string"}, "window_end": {"type": "string"},
                 "status": {"enum": ["open", "closing", "closed"]},
                 "closed_by": {"enum": ["data", "heartbeat", "startup", "idle", null]},
                 "closes_at": {"type": "string", "description": "The stream time that closes it: its end plus grace."},
                 "closed_at": {"$ref": "#/components/schemas/Time"},
                 "changes": {"type": "integer"}, "transactions": {"type": "integer"}, "tables": {"type": "integer"},
-                "pruned": {"enum": ["keys", "all", null]}}},
-              "TablePage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+                "pruned": {"enum": ["keys", "all", null]},
+                "incomplete": {"type": "boolean", "description": "Whether a recorded gap (see Gap) may touch the window: it may miss changes."}}},
+              "TablePage": {"type": "object", "required": ["items", "next_cursor", "notice", "gaps"], "properties": {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/TableRow"}},
-                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"},
+                "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}}}},
               "TableRow": {"type": "object", "required": ["window_start", "window_end", "table", "inserts", "updates", "deletes", "truncates", "transactions", "keys", "first_change_at", "last_change_at", "late", "levels", "status"], "properties": {
                 "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
                 "inserts": {"type": "integer"}, "updates": {"type": "integer"}, "deletes": {"type": "integer"},
@@ -137,18 +145,20 @@ enum OpenAPIDocument {
                 "first_change_at": {"$ref": "#/components/schemas/Time"}, "last_change_at": {"$ref": "#/components/schemas/Time"},
                 "late": {"type": ["integer", "null"]}, "levels": {"type": ["string", "null"]},
                 "status": {"enum": ["open", "closing", "closed"]}}},
-              "KeyPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+              "KeyPage": {"type": "object", "required": ["items", "next_cursor", "notice", "gaps"], "properties": {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/KeyRow"}},
                 "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last."},
-                "notice": {"$ref": "#/components/schemas/Notice"}}},
+                "notice": {"$ref": "#/components/schemas/Notice"},
+                "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}}}},
               "KeyRow": {"type": "object", "required": ["window_start", "window_end", "table", "key", "ops", "first_change_at", "last_change_at", "net", "status"], "properties": {
                 "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
                 "key": {"type": "object"}, "ops": {"type": "string", "description": "I, U, D in commit order; run-length past 64 (I U×999998 D)."},
                 "first_change_at": {"type": "string"}, "last_change_at": {"type": "string"},
                 "net": {"type": "string"}, "status": {"enum": ["open", "closing", "closed"]}}},
-              "EventPage": {"type": "object", "required": ["items", "next_cursor", "notice"], "properties": {
+              "EventPage": {"type": "object", "required": ["items", "next_cursor", "notice", "gaps"], "properties": {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/KeyEvents"}},
-                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"}}},
+                "next_cursor": {"type": "null"}, "notice": {"$ref": "#/components/schemas/Notice"},
+                "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}}}},
               "KeyEvents": {"type": "object", "required": ["window_start", "window_end", "table", "key", "ops", "net", "first_change_at", "last_change_at", "before", "changed", "truncated", "events_left_out", "events"], "properties": {
                 "window_start": {"type": "string"}, "window_end": {"type": "string"}, "table": {"type": "string"},
                 "key": {"type": "object"}, "ops": {"type": "string"}, "net": {"type": "string"},
@@ -160,7 +170,7 @@ enum OpenAPIDocument {
                   "op": {"enum": ["I", "U", "D"]}, "at": {"type": "string"}, "lsn": {"type": "string"},
                   "row": {"type": ["object", "null"]}, "old_key": {"type": "object"}, "new_key": {"type": "object"},
                   "old_row": {"type": "object"}, "unchanged": {"type": "array", "items": {"type": "string"}}}}}}},
-              "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "warnings"], "properties": {
+              "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "gaps", "warnings"], "properties": {
                 "slot": {"type": "string"},
                 "source_error": {"type": "string"},
                 "source_clock": {"type": "string", "description": "The source's clock, UTC."},
@@ -185,6 +195,7 @@ enum OpenAPIDocument {
                 "capture_levels": {"type": "array", "items": {"type": "object", "required": ["table", "level", "since_lsn", "excluded_columns"], "properties": {
                   "table": {"type": "string"}, "level": {"enum": ["counts", "keys", "values"]}, "since_lsn": {"type": "string"},
                   "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}}}}},
+                "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}},
                 "warnings": {"type": "array", "items": {"type": "string"}}}}
             }
           }

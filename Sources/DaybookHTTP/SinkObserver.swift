@@ -15,6 +15,7 @@ public final class SinkObserver: Sendable {
     let slot: String
     /// Closed windows already counted per `closed_by`: the sink holds totals, counters take increments.
     private let countedClosed = Mutex<[String: Int]>([:])
+    private let gaps = CounterTotal(.gaps)
 
     public init(sink: ConnectionString, slot: String) {
         self.sink = sink
@@ -51,6 +52,7 @@ public final class SinkObserver: Sendable {
         if let time = figures.lastHeartbeat { Gauge(label: DaybookMetric.lastHeartbeat.rawValue).record(time) }
         Gauge(label: DaybookMetric.openWindows.rawValue).record(figures.openWindows)
         Gauge(label: DaybookMetric.closingWindows.rawValue).record(figures.closingWindows)
+        gaps.record(total: figures.gaps)
         let increments = countedClosed.withLock { counted in
             var increments: [String: Int] = [:]
             for (reason, total) in figures.closedWindows {

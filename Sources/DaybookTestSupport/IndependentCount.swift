@@ -181,6 +181,29 @@ public enum IndependentCount {
         try auditedWindows(source, windowSeconds: windowSeconds).subtracting(try closedWindows(sink)).count
     }
 
+    /// Window starts (UTC text, `windowSeconds`-long windows) that a gap recorded in the sink
+    /// (`run --accept-gap`) may touch: those that overlap its span of commit times.
+    public static func windowsTouchedByGaps(_ sink: PostgresConnection, windowSeconds: Int) throws -> Set<String> {
+        Set(
+            try sink.query(
+                """
+                SELECT \(utc("w"))
+                  FROM daybook.gaps,
+                       generate_series(to_timestamp(floor(extract(epoch FROM from_time) / \(windowSeconds)) * \(windowSeconds)),
+                                       until_time, interval '\(windowSeconds) seconds') w
+                """
+            ).rows.compactMap { $0[0] })
+    }
+
+    /// ``tableMismatches(source:sink:windowSeconds:)`` outside the windows `excluded`.
+    public static func tableMismatches(
+        source: PostgresConnection, sink: PostgresConnection, windowSeconds: Int, excluding excluded: Set<String>
+    ) throws -> [String] {
+        difference(
+            expected: try expectedTables(source, windowSeconds: windowSeconds).filter { !excluded.contains($0[0] ?? "") },
+            actual: try actualTables(sink).filter { !excluded.contains($0[0] ?? "") })
+    }
+
     /// Number of audited changes.
     public static func changeCount(_ source: PostgresConnection) throws -> Int {
         Int(try source.query("SELECT count(*) FROM audit.log").scalar ?? "0") ?? 0

@@ -69,6 +69,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
     var untilCaughtUp = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Go on when the sink lost commits the slot had confirmed, and record the gap.",
+            discussion: "Without it, a sink restored from a backup or failed over to a standby that had not replayed "
+                + "its last commits is refused (exit 4): the changes it lost cannot be read again. With it, the gap "
+                + "is recorded in the sink (daybook status lists it) and every report, API response and dashboard "
+                + "view of a window it may touch says that the window is incomplete. With no gap it does nothing."))
+    var acceptGap = false
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -224,6 +234,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.untilLSN = try endLSN()
         configuration.untilCaughtUp = untilCaughtUp || configuration.untilLSN != nil
         configuration.idleWatermark = idleWatermark
+        configuration.acceptGap = acceptGap
         configuration.streamLargeTransactions = streaming
         configuration.heartbeatsToSource = heartbeatEvery != nil && connection.primaryConnection == nil
         configuration.streamHoldBytes = streamMemory << 20

@@ -1,7 +1,6 @@
 import DaybookTestSupport
 import Foundation
 import PostgresReplication
-import Synchronization
 import Testing
 
 /// Failover slots (PostgreSQL 17 and later): a standby copies the slot (`sync_replication_slots`),
@@ -11,45 +10,12 @@ import Testing
 /// the sink a database on the main test server. On an older server, the refusal.
 @Suite(.serialized)
 struct FailoverTests {
-    /// Writes random audited transactions through the multi-host connection until stopped,
-    /// reconnecting whenever the primary goes away.
-    private final class Load {
-        private final class State: Sendable {
-            let stopped = Atomic<Bool>(false)
-            let finished = Atomic<Bool>(false)
-        }
-        private let state = State()
-
-        init(_ connectionString: String) {
-            let state = state
-            let thread = Thread {
-                defer { state.finished.store(true, ordering: .releasing) }
-                var random = SeededRandom(seed: 33)
-                var connection: PostgresConnection?
-                while !state.stopped.load(ordering: .acquiring) {
-                    do {
-                        if connection == nil { connection = try PostgresConnection(ConnectionString(connectionString)) }
-                        try Workload.randomTransaction(connection!, random: &random)
-                    } catch {
-                        connection = nil
-                        Thread.sleep(forTimeInterval: 0.1)
-                    }
-                }
-            }
-            thread.start()
-        }
-
-        func stop() {
-            state.stopped.store(true, ordering: .releasing)
-            while !state.finished.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
-        }
-    }
-
     private static func freePorts(_ count: Int) throws -> [Int] {
         try (0..<count).map { _ in try freePort() }
     }
 
-    private static func multiHost(_ ports: [Int]) -> String {
+    /// Every server of `ports`, the one that accepts writes taken.
+    static func multiHost(_ ports: [Int]) -> String {
         "host=" + ports.map { _ in "127.0.0.1" }.joined(separator: ",") + " port=" + ports.map(String.init).joined(separator: ",")
             + " user=postgres password=\(ThrowawayServers.password) dbname=postgres target_session_attrs=read-write connect_timeout=2"
     }
@@ -102,11 +68,12 @@ struct FailoverTests {
         var currentPort = ports[0]
         try Self.prepare(primary: ThrowawayServers.connectionString(port: ports[0]), sink: sink, failover: true)
         let everyHost = Self.multiHost(ports)
-        let service = try DaybookProcess(
-            ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
-            environment: ["DAYBOOK_DATABASE": everyHost, "DAYBOOK_SINK": sink.connectionString])
+        let run = ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"]
+        let environment = ["DAYBOOK_DATABASE": everyHost, "DAYBOOK_SINK": sink.connectionString]
+        let service = try DaybookProcess(run, environment: environment)
         defer { service.stop() }
-        let load = Load(everyHost)
+        var earlierCheckpoint: String?
+        let load = WriteLoad(everyHost)
         defer { load.stop() }
         let started = ContinuousClock.now
         func mark(_ what: String) { print("failover: \(what) after \(ContinuousClock.now - started)") }
@@ -133,6 +100,9 @@ struct FailoverTests {
             current = standby
             currentPort = ports[round]
             Thread.sleep(forTimeInterval: 1)
+            if round == 1 {
+                earlierCheckpoint = try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name])
+            }
         }
         Thread.sleep(forTimeInterval: 2)
         load.stop()
@@ -147,6 +117,13 @@ struct FailoverTests {
         #expect(try IndependentCount.tableMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
         #expect(service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 4, "one session per primary")
+        // After the failovers of the source, a sink that lost its commits since round 1 (its
+        // checkpoint set back there, as a restore would) is found out as well.
+        #expect(service.stop() == 0)
+        try sink.execute("UPDATE daybook.checkpoint SET lsn = '\(try #require(earlierCheckpoint))'")
+        let restored = try DaybookProcess.run(run + ["--until-caught-up"], environment: environment)
+        #expect(restored.status == 4, "\(restored.stderr)")
+        #expect(restored.stderr.contains("the sink lost commits"), "\(restored.stderr)")
     }
 
     /// A slot that is not a failover slot (every slot before PostgreSQL 17) is gone after a

@@ -35,6 +35,8 @@ final class ThrowawayServers {
 
     func promote(_ directory: String) throws { _ = try script(["promote", directory]) }
     func crash(_ directory: String) throws { _ = try script(["crash", directory]) }
+    /// Starts a crashed server again.
+    func resume(_ directory: String) throws { _ = try script(["resume", directory]) }
 
     /// Runs throwaway-postgres; for start and standby, in a new directory it returns.
     private func script(_ arguments: [String], port: Int? = nil, environment: [String: String] = [:]) throws -> String {

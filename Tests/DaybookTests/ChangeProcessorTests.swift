@@ -56,6 +56,20 @@ struct ChangeProcessorTests {
         #expect(processor.committedLSN == 208)
     }
 
+    /// After a gap the sink accepted, the first commit read bounds the lost commits' times.
+    @Test func aCheckpointCarriesTheCommitTimeOfItsFirstTransaction() throws {
+        var processor = makeProcessor()
+        processor.register(accounts, primaryKey: ["id"])
+        try transaction(&processor, lsn: 100, at: 1_000_001, [.insert(Insert(relationOID: 10, new: row("1", "5")))])
+        try transaction(&processor, lsn: 200, at: 1_000_004, [.insert(Insert(relationOID: 10, new: row("2", "5")))])
+        let taken = processor.takeCheckpoint()
+        let first = try #require(taken)
+        #expect(first.firstCommitTime == at(1_000_001))
+        processor.checkpointCommitted(lsn: first.lsn)
+        try transaction(&processor, lsn: 300, at: 1_000_007, [.insert(Insert(relationOID: 10, new: row("3", "5")))])
+        #expect(processor.takeCheckpoint()?.firstCommitTime == at(1_000_007))
+    }
+
     @Test func aKeyChangeIsOneUpdateForTheTableAndDeleteInsertForTheKeys() throws {
         var processor = makeProcessor()
         processor.register(accounts, primaryKey: ["id"])
