@@ -109,6 +109,16 @@ struct LostSinkCommitsTests {
         #expect(backlog.status == 4, "\(backlog.stderr)")
         #expect(backlog.stderr.contains("the sink lost commits"), "\(backlog.stderr)")
         #expect(try confirmed() == slotBefore, "the slot did not move")
+
+        // A slot dropped and made again starts at the server's WAL end, far from the sink's
+        // checkpoint: refused, worded for it.
+        try source.execute("SELECT pg_drop_replication_slot('\(source.name)')")
+        let remade = try DaybookProcess.run(["setup", "--slot", source.name, "--tables", "app.items"], environment: environment)
+        #expect(remade.status == 0, "\(remade.stderr)")
+        let recreated = try DaybookProcess.run(arguments, environment: environment)
+        #expect(recreated.status == 4, "\(recreated.stderr)")
+        #expect(recreated.stderr.contains("or the slot was dropped and created again"), "\(recreated.stderr)")
+        #expect(recreated.stderr.contains("the server keeps WAL for the slot only from"), "\(recreated.stderr)")
     }
 
     /// `run --accept-gap` goes on from the stale copy: the gap is recorded, every view of the
