@@ -6,7 +6,7 @@ import Windowing
 
 /// A transaction larger than a batch is written in parts before its commit, and every write's
 /// per-key rows carry the tag that orders them and says when they count.
-struct LargeTransactionTests {
+struct LargeTransactionSpillTests {
     private let accounts = Relation(
         oid: 10, namespace: "app", name: "accounts", replicaIdentity: .default,
         columns: [

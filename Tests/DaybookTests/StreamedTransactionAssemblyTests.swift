@@ -5,7 +5,7 @@ import Testing
 
 /// The chunks of streamed transactions, held until their commit or abort: interleaving,
 /// rollbacks of whole transactions and of subtransactions, and what goes to the sink.
-struct StreamedTransactionsTests {
+struct StreamedTransactionAssemblyTests {
     private static func insert(_ id: Int) -> PgOutputMessage {
         .insert(Insert(relationOID: 9, new: TupleData(columns: [.text(Array(String(id).utf8)[...])])))
     }

@@ -6,7 +6,7 @@ import Windowing
 
 /// Capture levels and the events of `values` tables, in the pure processor: messages in,
 /// events with their row images out.
-struct ValueCaptureTests {
+struct ValueEventProcessingTests {
     private func makeProcessor(rules: [CaptureRule] = [], slot: String = "s") -> ChangeProcessor {
         let engine = WindowingEngine(
             calendar: WindowCalendar(length: try! WindowLength(seconds: 10), timeZone: TimeZone(identifier: "UTC")!),
