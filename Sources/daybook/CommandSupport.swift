@@ -14,7 +14,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+/// ``reportingErrors(_:)`` for an async body (a name of its own: with a trailing closure the
+/// two would be ambiguous).
+func reportingErrorsAsync<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as DaybookError {

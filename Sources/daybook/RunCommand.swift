@@ -271,7 +271,7 @@ struct RunCommand: AsyncParsableCommand {
                         publication: publication.first ?? "daybook", logger: logger)))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
-        try await reportingErrors {
+        try await reportingErrorsAsync {
             let group = ServiceGroup(
                 configuration: .init(
                     services: services,

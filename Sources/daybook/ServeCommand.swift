@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
                 status: StatusReport(slot: connection.slot), logger: logger),
             lagHistory: lagHistory, mode: "read-only (serve)", logger: logger,
             beforeScrape: { await observer.recordMetrics() })
-        try await reportingErrors {
+        try await reportingErrorsAsync {
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
