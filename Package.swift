@@ -94,12 +94,18 @@ let package = Package(
         // Builds pgoutput bytes for tests: the decoder's own tests, the change processor's.
         .target(name: "PgOutputTestSupport", dependencies: ["PgOutput"], path: "Tests/PgOutputTestSupport"),
         .testTarget(
-            name: "PgOutputTests", dependencies: ["PgOutput", "PgOutputTestSupport"], resources: [.copy("Fixtures")]),
+            name: "PgOutputTests",
+            dependencies: ["PgOutput", "PgOutputTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
         .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "Windowing"]),
         .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook"]),
-        .testTarget(name: "DaybookIntegrationTests", dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]),
+        .testTarget(
+            name: "DaybookIntegrationTests",
+            dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

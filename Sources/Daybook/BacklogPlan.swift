@@ -46,7 +46,9 @@ public struct BacklogPlan: Sendable, Equatable {
     /// streams the rest, so the live tail never waits for a read to fill.
     public func next(position: UInt64, decodable: UInt64, end: UInt64?) -> Step {
         /// One read toward `limit`, at most a chunk long.
-        func read(toward limit: UInt64) -> Step { .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit) }
+        func read(toward limit: UInt64) -> Step {
+            .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit)
+        }
         if let end {
             if StreamSession.reached(end, walEnd: position) { return .finished }
             let limit = min(end, decodable)

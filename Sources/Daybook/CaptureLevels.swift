@@ -10,12 +10,18 @@ enum CaptureLevels {
             """
             SELECT table_name, level, to_jsonb(columns)::text, to_jsonb(excluded_columns)::text, since_lsn::text
               FROM daybook.capture WHERE slot_name = $1 ORDER BY since_lsn
-            """, [slot]
+            """,
+            [slot]
         ).rows.compactMap { row -> CaptureRule? in
             guard let table = row[0], let level = row[1].flatMap(CaptureLevel.init(rawValue:)) else { return nil }
             return CaptureRule(
-                slot: slot, table: table, level: level, columns: row[2].flatMap(JSONText.strings),
-                excludedColumns: row[3].flatMap(JSONText.strings) ?? [], sinceLSN: row[4].flatMap(parseLSN) ?? 0)
+                slot: slot,
+                table: table,
+                level: level,
+                columns: row[2].flatMap(JSONText.strings),
+                excludedColumns: row[3].flatMap(JSONText.strings) ?? [],
+                sinceLSN: row[4].flatMap(parseLSN) ?? 0
+            )
         }
     }
 
@@ -26,8 +32,12 @@ enum CaptureLevels {
         return latest.keys.sorted().map { table in
             let rule = latest[table]!
             return Status.TableCapture(
-                table: table, level: rule.level.rawValue, sinceLsn: formatLSN(rule.sinceLSN), columns: rule.columns,
-                excludedColumns: rule.excludedColumns)
+                table: table,
+                level: rule.level.rawValue,
+                sinceLsn: formatLSN(rule.sinceLSN),
+                columns: rule.columns,
+                excludedColumns: rule.excludedColumns
+            )
         }
     }
 }

@@ -23,7 +23,11 @@ public struct CaptureRule: Hashable, Sendable {
     public var sinceLSN: UInt64
 
     public init(
-        slot: String, table: String, level: CaptureLevel, columns: [String]? = nil, excludedColumns: [String] = [],
+        slot: String,
+        table: String,
+        level: CaptureLevel,
+        columns: [String]? = nil,
+        excludedColumns: [String] = [],
         sinceLSN: UInt64 = 0
     ) {
         self.slot = slot
@@ -47,7 +51,13 @@ public struct CaptureRule: Hashable, Sendable {
 
     /// The message content announcing this rule (its LSN is the message's own).
     public var messageContent: String {
-        let payload = Payload(slot: slot, table: table, level: level.rawValue, columns: columns, exclude: excludedColumns)
+        let payload = Payload(
+            slot: slot,
+            table: table,
+            level: level.rawValue,
+            columns: columns,
+            exclude: excludedColumns
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: (try? encoder.encode(payload)) ?? Data(), as: UTF8.self)
@@ -61,8 +71,13 @@ public struct CaptureRule: Hashable, Sendable {
             let level = CaptureLevel(rawValue: payload.level)
         else { return nil }
         self.init(
-            slot: payload.slot, table: payload.table, level: level, columns: payload.columns,
-            excludedColumns: payload.exclude, sinceLSN: message.lsn.rawValue)
+            slot: payload.slot,
+            table: payload.table,
+            level: level,
+            columns: payload.columns,
+            excludedColumns: payload.exclude,
+            sinceLSN: message.lsn.rawValue
+        )
     }
 }
 

@@ -30,7 +30,9 @@ public enum CaptureSetting {
 
     /// Sets the level of each table; returns one line per table for the operator.
     public static func apply(
-        _ request: Request, source: PostgresConnection, sink: PostgresConnection
+        _ request: Request,
+        source: PostgresConnection,
+        sink: PostgresConnection
     ) throws(DaybookError) -> [String] {
         try announce(prepare(request, source: source, sink: sink), source: source, sink: sink)
     }
@@ -45,12 +47,15 @@ public enum CaptureSetting {
     /// before it creates the publication and the slot): the sink's schema, the tables, the
     /// columns, the level's options. All or nothing.
     public static func prepare(
-        _ request: Request, source: PostgresConnection, sink: PostgresConnection
+        _ request: Request,
+        source: PostgresConnection,
+        sink: PostgresConnection
     ) throws(DaybookError) -> Prepared {
         if request.level != .values && (request.columns != nil || !request.excludedColumns.isEmpty) {
             throw DaybookError(
                 .invalidArgument,
-                "--columns and --exclude-columns choose the columns of captured values: use them with the values level")
+                "--columns and --exclude-columns choose the columns of captured values: use them with the values level"
+            )
         }
         if request.columns != nil && !request.excludedColumns.isEmpty {
             throw DaybookError(.invalidArgument, "give --columns or --exclude-columns, not both")
@@ -60,93 +65,111 @@ public enum CaptureSetting {
     }
 
     private static func checkedRules(_ request: Request, _ source: PostgresConnection) throws -> Prepared {
-            var rules: [CaptureRule] = []
-            for table in request.tables {
-                let name = try resolve(table, source)
-                let columns = try columnsWithKeyFlag(of: name, source)
-                let known = Set(columns.map(\.name))
-                for column in (request.columns ?? []) + request.excludedColumns where !known.contains(column) {
-                    throw DaybookError(
-                        .invalidArgument,
-                        "\(name) has no column \(column): its columns are \(columns.map(\.name).joined(separator: ", "))")
-                }
-                if let key = columns.first(where: { $0.isKey && request.excludedColumns.contains($0.name) }) {
-                    throw DaybookError(
-                        .invalidArgument,
-                        "\(key.name) is part of \(name)'s key and cannot be excluded: every event is filed under its key")
-                }
-                rules.append(
-                    CaptureRule(
-                        slot: request.slot, table: name, level: request.level, columns: request.columns,
-                        excludedColumns: request.excludedColumns))
+        var rules: [CaptureRule] = []
+        for table in request.tables {
+            let name = try resolve(table, source)
+            let columns = try columnsWithKeyFlag(of: name, source)
+            let known = Set(columns.map(\.name))
+            for column in (request.columns ?? []) + request.excludedColumns where !known.contains(column) {
+                throw DaybookError(
+                    .invalidArgument,
+                    "\(name) has no column \(column): its columns are \(columns.map(\.name).joined(separator: ", "))"
+                )
             }
-            return Prepared(rules: rules, publication: request.publication)
+            if let key = columns.first(where: { $0.isKey && request.excludedColumns.contains($0.name) }) {
+                throw DaybookError(
+                    .invalidArgument,
+                    "\(key.name) is part of \(name)'s key and cannot be excluded: every event is filed under its key"
+                )
+            }
+            rules.append(
+                CaptureRule(
+                    slot: request.slot,
+                    table: name,
+                    level: request.level,
+                    columns: request.columns,
+                    excludedColumns: request.excludedColumns
+                )
+            )
+        }
+        return Prepared(rules: rules, publication: request.publication)
     }
 
     /// Announces prepared rules in the stream and records them in the sink. A table already
     /// at the asked-for level and columns is left as it is (so `setup` can be repeated).
     public static func announce(
-        _ prepared: Prepared, source: PostgresConnection, sink: PostgresConnection
+        _ prepared: Prepared,
+        source: PostgresConnection,
+        sink: PostgresConnection
     ) throws(DaybookError) -> [String] {
         try DaybookError.mapping(role: "source") { try announceRules(prepared, source, sink) }
     }
 
     private static func announceRules(
-        _ prepared: Prepared, _ source: PostgresConnection, _ sink: PostgresConnection
+        _ prepared: Prepared,
+        _ source: PostgresConnection,
+        _ sink: PostgresConnection
     ) throws -> [String] {
-            guard let slot = prepared.rules.first?.slot else { return [] }
-            let slotExists = try source.query(
-                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()", [slot]
+        guard let slot = prepared.rules.first?.slot else { return [] }
+        let slotExists =
+            try source.query(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
+                [slot]
             ).scalar == "1"
-            guard slotExists else {
-                throw DaybookError(
-                    .slotMissing,
-                    "replication slot \(slot) does not exist in this database: run `daybook setup --slot \(slot)` first")
+        guard slotExists else {
+            throw DaybookError(
+                .slotMissing,
+                "replication slot \(slot) does not exist in this database: run `daybook setup --slot \(slot)` first"
+            )
+        }
+        var notes: [String] = []
+        for var rule in prepared.rules {
+            if let current = try currentRule(of: rule.table, slot: rule.slot, sink),
+                current.level == rule.level, current.columns == rule.columns,
+                current.excludedColumns == rule.excludedColumns
+            {
+                notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
+                continue
             }
-            var notes: [String] = []
-            for var rule in prepared.rules {
-                if let current = try currentRule(of: rule.table, slot: rule.slot, sink),
-                    current.level == rule.level, current.columns == rule.columns,
-                    current.excludedColumns == rule.excludedColumns
-                {
-                    notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
-                    continue
+            // Columns the new level needs are published before the rule takes effect, and
+            // columns it no longer needs are withdrawn only after: no change under the new
+            // level ever lacks a column it should have.
+            let plan = try PublicationColumns.plan(for: rule, publication: prepared.publication, source)
+            var widened = plan.published
+            if let columns = plan.columns {
+                widened = plan.published + columns.filter { !plan.published.contains($0) }
+                if widened != plan.published {
+                    try PublicationColumns.publish(widened, of: rule.table, in: prepared.publication, source)
                 }
-                // Columns the new level needs are published before the rule takes effect, and
-                // columns it no longer needs are withdrawn only after: no change under the new
-                // level ever lacks a column it should have.
-                let plan = try PublicationColumns.plan(for: rule, publication: prepared.publication, source)
-                var widened = plan.published
-                if let columns = plan.columns {
-                    widened = plan.published + columns.filter { !plan.published.contains($0) }
-                    if widened != plan.published {
-                        try PublicationColumns.publish(widened, of: rule.table, in: prepared.publication, source)
-                    }
-                }
-                let lsn = try source.query(
-                    "SELECT pg_logical_emit_message(true, $1, $2)::text", [CaptureRule.messagePrefix, rule.messageContent]
-                ).scalar.flatMap(parseLSN)
-                rule.sinceLSN = lsn ?? 0
-                if let columns = plan.columns, Set(columns) != Set(widened) {
-                    try PublicationColumns.publish(columns, of: rule.table, in: prepared.publication, source)
-                }
-                do {
-                    try sink.query(SinkSQL.insertCaptureRules, [rule.slot, CheckpointPayload.captureRules([rule])])
-                } catch {
-                    throw DaybookError.from(error, role: "sink")
-                }
+            }
+            let lsn = try source.query(
+                "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                [CaptureRule.messagePrefix, rule.messageContent]
+            ).scalar.flatMap(parseLSN)
+            rule.sinceLSN = lsn ?? 0
+            if let columns = plan.columns, Set(columns) != Set(widened) {
+                try PublicationColumns.publish(columns, of: rule.table, in: prepared.publication, source)
+            }
+            do {
+                try sink.query(SinkSQL.insertCaptureRules, [rule.slot, CheckpointPayload.captureRules([rule])])
+            } catch {
+                throw DaybookError.from(error, role: "sink")
+            }
+            notes.append(
+                "\(rule.table): captured at \(rule.level.rawValue) from LSN \(formatLSN(rule.sinceLSN)) on"
+                    + describeColumns(rule)
+            )
+            if let columns = plan.columns {
                 notes.append(
-                    "\(rule.table): captured at \(rule.level.rawValue) from LSN \(formatLSN(rule.sinceLSN)) on"
-                        + describeColumns(rule))
-                if let columns = plan.columns {
-                    notes.append(
-                        "\(rule.table): publication \(prepared.publication) sends only \(columns.joined(separator: ", "))")
-                } else if let reason = plan.reason {
-                    notes.append(
-                        plan.published.isEmpty ? "warning: \(reason)" : "\(rule.table): published whole, since \(reason)")
-                }
+                    "\(rule.table): publication \(prepared.publication) sends only \(columns.joined(separator: ", "))"
+                )
+            } else if let reason = plan.reason {
+                notes.append(
+                    plan.published.isEmpty ? "warning: \(reason)" : "\(rule.table): published whole, since \(reason)"
+                )
             }
-            return notes
+        }
+        return notes
     }
 
     private static func describeColumns(_ rule: CaptureRule) -> String {
@@ -163,7 +186,8 @@ public enum CaptureSetting {
                 """
                 SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')
-                """, [table]
+                """,
+                [table]
             ).scalar
         } catch {
             // A name that does not even parse (42602 and the like) is as unknown as a missing one.
@@ -178,7 +202,10 @@ public enum CaptureSetting {
 
     /// The table's columns and whether each is part of its key (the replica identity: the
     /// primary key, the identity index, or every column under FULL without a primary key).
-    static func columnsWithKeyFlag(of table: String, _ source: PostgresConnection) throws -> [(name: String, isKey: Bool)] {
+    static func columnsWithKeyFlag(
+        of table: String,
+        _ source: PostgresConnection
+    ) throws -> [(name: String, isKey: Bool)] {
         try source.query(
             """
             SELECT a.attname,
@@ -194,7 +221,8 @@ public enum CaptureSetting {
               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
              WHERE c.oid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum
-            """, [source.quoteQualifiedName(table)]
+            """,
+            [source.quoteQualifiedName(table)]
         ).rows.map { ($0[0] ?? "", $0[1] == "t") }
     }
 

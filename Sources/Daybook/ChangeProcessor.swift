@@ -97,7 +97,10 @@ public struct ChangeProcessor: Sendable {
     /// - Parameter captureRules: the slot's capture rules as the sink holds them; rules that
     ///   arrive in the stream later are added as they come.
     public init(
-        engine: WindowingEngine, committedLSN: UInt64, lastHeartbeat: Timestamp? = nil, captureRules: [CaptureRule] = [],
+        engine: WindowingEngine,
+        committedLSN: UInt64,
+        lastHeartbeat: Timestamp? = nil,
+        captureRules: [CaptureRule] = [],
         settings: Settings = Settings()
     ) {
         self.captureRules = CaptureRules(captureRules)
@@ -138,9 +141,13 @@ public struct ChangeProcessor: Sendable {
         relations.update(relation)
         let name = relation.qualifiedName
         let role: TableInfo.Role =
-            name == settings.heartbeatTable ? .heartbeat : relation.namespace == settings.sinkSchema ? .sinkOwn : .counted
+            name == settings.heartbeatTable
+            ? .heartbeat : relation.namespace == settings.sinkSchema ? .sinkOwn : .counted
         var table = TableInfo(
-            role: role, index: batch.tableIndex(name), shape: KeyShape(relation: relation, primaryKey: primaryKey))
+            role: role,
+            index: batch.tableIndex(name),
+            shape: KeyShape(relation: relation, primaryKey: primaryKey)
+        )
         applyRules(to: &table, relation: relation)
         tables[relation.oid] = table
     }
@@ -149,7 +156,8 @@ public struct ChangeProcessor: Sendable {
     private func applyRules(to table: inout TableInfo, relation: Relation) {
         table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
             let image =
-                rule.level == .values ? RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule) : nil
+                rule.level == .values
+                ? RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule) : nil
             return (rule.sinceLSN, rule.level, image)
         }
     }
@@ -196,8 +204,11 @@ public struct ChangeProcessor: Sendable {
             try recordInsert(oid, InPlaceRow(layout: new, bytes: bytes))
         case .update(let oid, let oldKind, let old, let new):
             try recordUpdate(
-                oid, old: old.map { InPlaceRow(layout: $0, bytes: bytes) }, oldIsWhole: oldKind == .full,
-                new: InPlaceRow(layout: new, bytes: bytes))
+                oid,
+                old: old.map { InPlaceRow(layout: $0, bytes: bytes) },
+                oldIsWhole: oldKind == .full,
+                new: InPlaceRow(layout: new, bytes: bytes)
+            )
         case .delete(let oid, let oldKind, let old):
             try recordDelete(oid, InPlaceRow(layout: old, bytes: bytes), oldIsWhole: oldKind == .full)
         case .begin(let begin): try process(.begin(begin))
@@ -215,17 +226,21 @@ public struct ChangeProcessor: Sendable {
     /// Streamed transactions reach the processor only as ordinary ones, replayed at their
     /// commit (see ``StreamedTransactions``).
     private static let streamedMessageError = ProtocolError(
-        description: "a streamed-transaction message reached the change processor (they are held until their commit)")
+        description: "a streamed-transaction message reached the change processor (they are held until their commit)"
+    )
 
     /// Folds one decoded message in.
     public mutating func process(_ message: PgOutputMessage) throws(ProtocolError) {
         switch message {
         case .begin(let begin):
-            guard current == nil else { throw ProtocolError(description: "Begin inside a transaction (xid \(begin.xid))") }
+            guard current == nil else {
+                throw ProtocolError(description: "Begin inside a transaction (xid \(begin.xid))")
+            }
             current = OpenTransaction(
                 begin: begin,
                 commitTime: Timestamp(postgresMicroseconds: begin.commitTime),
-                skip: begin.finalLSN.rawValue < committedLSN)
+                skip: begin.finalLSN.rawValue < committedLSN
+            )
             batch.beginTransaction()
         case .commit(let commit):
             try finish(commit)
@@ -264,9 +279,17 @@ public struct ChangeProcessor: Sendable {
     public mutating func takeCheckpoint() -> Checkpoint? {
         guard hasPendingCheckpoint, current == nil else { return nil }
         let checkpoint = Checkpoint(
-            batch: batch, keyTag: keyTag, opened: opened, closed: closed, lsn: pendingLSN ?? processedLSN,
-            streamTime: engine.streamTime, lastHeartbeat: lastHeartbeat, transactions: pendingTransactions,
-            captureRules: newRules, firstCommitTime: pendingFirstCommit)
+            batch: batch,
+            keyTag: keyTag,
+            opened: opened,
+            closed: closed,
+            lsn: pendingLSN ?? processedLSN,
+            streamTime: engine.streamTime,
+            lastHeartbeat: lastHeartbeat,
+            transactions: pendingTransactions,
+            captureRules: newRules,
+            firstCommitTime: pendingFirstCommit
+        )
         batch.reset()
         newRules.removeAll()
         opened.removeAll()
@@ -319,10 +342,17 @@ public struct ChangeProcessor: Sendable {
         if hasKey, let image {
             image.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
         }
-        try record(.insert, table: table, keys: hasKey ? .one(.insert) : nil, level: level, images: image != nil ? .new : nil)
+        try record(
+            .insert,
+            table: table,
+            keys: hasKey ? .one(.insert) : nil,
+            level: level,
+            images: image != nil ? .new : nil
+        )
     }
 
-    private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError) {
+    private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError)
+    {
         let table = try table(for: oid)
         let (level, image) = capture(table)
         let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer)
@@ -331,11 +361,20 @@ public struct ChangeProcessor: Sendable {
             image.image(of: old, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
         }
         try record(
-            .delete, table: table, keys: hasKey ? .one(.delete) : nil, level: level,
-            images: image == nil ? nil : oldIsWhole ? .old : EventImages())
+            .delete,
+            table: table,
+            keys: hasKey ? .one(.delete) : nil,
+            level: level,
+            images: image == nil ? nil : oldIsWhole ? .old : EventImages()
+        )
     }
 
-    private mutating func recordUpdate<Row: RowImage>(_ oid: UInt32, old: Row?, oldIsWhole: Bool, new: Row) throws(ProtocolError) {
+    private mutating func recordUpdate<Row: RowImage>(
+        _ oid: UInt32,
+        old: Row?,
+        oldIsWhole: Bool,
+        new: Row
+    ) throws(ProtocolError) {
         let table = try table(for: oid)
         let (level, image) = capture(table)
         let hasNewKey = level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer)
@@ -376,7 +415,11 @@ public struct ChangeProcessor: Sendable {
     /// Records one row operation of the current transaction, on time or late; with `images`,
     /// also its event (a `values` table).
     private mutating func record(
-        _ operation: RowOperation, table: TableInfo, keys: KeyEffect?, level: CaptureLevel, images: EventImages? = nil
+        _ operation: RowOperation,
+        table: TableInfo,
+        keys: KeyEffect?,
+        level: CaptureLevel,
+        images: EventImages? = nil
     ) throws(ProtocolError) {
         guard var transaction = current else {
             throw ProtocolError(description: "a change arrived outside a transaction")
@@ -419,15 +462,29 @@ public struct ChangeProcessor: Sendable {
             }
             if let images, let keys {
                 addEvents(
-                    operation, keys: keys, images: images, table: table.index, window: window, at: time,
-                    lsn: transaction.begin.finalLSN.rawValue, sequence: sequence)
+                    operation,
+                    keys: keys,
+                    images: images,
+                    table: table.index,
+                    window: window,
+                    at: time,
+                    lsn: transaction.begin.finalLSN.rawValue,
+                    sequence: sequence
+                )
             }
         case .late(let window):
             let key: String? = keys == nil ? nil : String(decoding: keyBuffer, as: UTF8.self)
             batch.addLate(
                 LateChange(
-                    window: window, table: batch.tableNames[Int(table.index)], key: key, operation: operation,
-                    commitTime: time, lsn: transaction.begin.finalLSN.rawValue, xid: transaction.begin.xid))
+                    window: window,
+                    table: batch.tableNames[Int(table.index)],
+                    key: key,
+                    operation: operation,
+                    commitTime: time,
+                    lsn: transaction.begin.finalLSN.rawValue,
+                    xid: transaction.begin.xid
+                )
+            )
         }
     }
 
@@ -435,8 +492,14 @@ public struct ChangeProcessor: Sendable {
     /// key changed, a delete on the old key (naming the new one) and an insert on the new key
     /// (naming the old one), so that each key's events match its operations.
     private mutating func addEvents(
-        _ operation: RowOperation, keys: KeyEffect, images: EventImages, table: Int32, window: Window, at time: Timestamp,
-        lsn: UInt64, sequence: Int32
+        _ operation: RowOperation,
+        keys: KeyEffect,
+        images: EventImages,
+        table: Int32,
+        window: Window,
+        at time: Timestamp,
+        lsn: UInt64,
+        sequence: Int32
     ) {
         let row = images.contains(.new) ? rowBuffer : nil
         let unknown = images.contains(.new) && !unknownBuffer.isEmpty ? unknownBuffer : nil
@@ -445,20 +508,46 @@ public struct ChangeProcessor: Sendable {
         case .one(let keyOperation):
             batch.addEvent(
                 keyOperation,
-                images: .init(key: keyBuffer, row: keyOperation == .delete ? nil : row, oldRow: oldRow, unchanged: unknown),
-                table: table, windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
+                images: .init(
+                    key: keyBuffer,
+                    row: keyOperation == .delete ? nil : row,
+                    oldRow: oldRow,
+                    unchanged: unknown
+                ),
+                table: table,
+                windowStart: window.start,
+                at: time,
+                lsn: lsn,
+                sequence: sequence
+            )
         case .moved:
             batch.addEvent(
-                .delete, images: .init(key: oldKeyBuffer, oldRow: oldRow, newKey: keyBuffer), table: table,
-                windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
+                .delete,
+                images: .init(key: oldKeyBuffer, oldRow: oldRow, newKey: keyBuffer),
+                table: table,
+                windowStart: window.start,
+                at: time,
+                lsn: lsn,
+                sequence: sequence
+            )
             batch.addEvent(
-                .insert, images: .init(key: keyBuffer, row: row, oldKey: oldKeyBuffer, unchanged: unknown), table: table,
-                windowStart: window.start, at: time, lsn: lsn, sequence: sequence)
+                .insert,
+                images: .init(key: keyBuffer, row: row, oldKey: oldKeyBuffer, unchanged: unknown),
+                table: table,
+                windowStart: window.start,
+                at: time,
+                lsn: lsn,
+                sequence: sequence
+            )
         }
     }
 
     private mutating func addKey(
-        _ operation: RowOperation, _ key: [UInt8], table: Int32, window: Window, at time: Timestamp
+        _ operation: RowOperation,
+        _ key: [UInt8],
+        table: Int32,
+        window: Window,
+        at time: Timestamp
     ) {
         key.withUnsafeBytes { bytes in
             batch.addKeyOperation(operation, key: bytes, table: table, windowStart: window.start, at: time)
@@ -484,10 +573,14 @@ public struct ChangeProcessor: Sendable {
             }
             return
         }
-        if transaction.sawHeartbeat { lastHeartbeat = max(lastHeartbeat ?? transaction.commitTime, transaction.commitTime) }
+        if transaction.sawHeartbeat {
+            lastHeartbeat = max(lastHeartbeat ?? transaction.commitTime, transaction.commitTime)
+        }
         let reason: CloseReason = !transaction.hasData && transaction.sawHeartbeat ? .heartbeat : .data
         let commitTime = Timestamp(postgresMicroseconds: commit.commitTime)
-        closed += engine.advance(to: commitTime).map { WindowClosure(window: $0, reason: reason, streamTime: commitTime) }
+        closed += engine.advance(to: commitTime).map {
+            WindowClosure(window: $0, reason: reason, streamTime: commitTime)
+        }
         pendingLSN = commit.endLSN.rawValue
         processedLSN = max(processedLSN, commit.endLSN.rawValue)
         pendingTransactions += 1

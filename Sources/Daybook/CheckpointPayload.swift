@@ -13,7 +13,8 @@ enum CheckpointPayload {
             json.append(
                 ",\"i\":\(delta.inserts),\"u\":\(delta.updates),\"d\":\(delta.deletes),\"tr\":\(delta.truncates)"
                     + ",\"tx\":\(delta.transactions),\"f\":\(delta.firstChange.microsecondsSinceEpoch)"
-                    + ",\"l\":\(delta.lastChange.microsecondsSinceEpoch),\"lv\":\(delta.levels)}")
+                    + ",\"l\":\(delta.lastChange.microsecondsSinceEpoch),\"lv\":\(delta.levels)}"
+            )
         }
         json.append("]")
         return json
@@ -24,11 +25,13 @@ enum CheckpointPayload {
         for (index, change) in late.enumerated() {
             if index > 0 { json.append(",") }
             json.append(
-                "{\"ws\":\(change.window.start.microsecondsSinceEpoch),\"we\":\(change.window.end.microsecondsSinceEpoch),\"t\":")
+                "{\"ws\":\(change.window.start.microsecondsSinceEpoch),\"we\":\(change.window.end.microsecondsSinceEpoch),\"t\":"
+            )
             JSONText.appendString(change.table, to: &json)
             json.append(",\"k\":\(change.key ?? "null"),\"o\":\"\(change.operation.letter)\"")
             json.append(
-                ",\"ct\":\(change.commitTime.microsecondsSinceEpoch),\"lsn\":\"\(formatLSN(change.lsn))\",\"x\":\(change.xid)}")
+                ",\"ct\":\(change.commitTime.microsecondsSinceEpoch),\"lsn\":\"\(formatLSN(change.lsn))\",\"x\":\(change.xid)}"
+            )
         }
         json.append("]")
         return json

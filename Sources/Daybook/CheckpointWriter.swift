@@ -152,7 +152,9 @@ final class CheckpointWriter: @unchecked Sendable {
                         Committed(
                             checkpoint: (
                                 checkpoint.lsn, checkpoint.closed, checkpoint.batch.changeCount, checkpoint.transactions
-                            )))
+                            )
+                        )
+                    )
                 case .spill(let spill):
                     try sink.value.write(spill)
                     metrics.lateChangesCommitted(spill.late)

@@ -30,7 +30,8 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
         switch self {
         case .changes: "Row changes committed to the sink, by table and operation."
         case .transactions: "Source transactions committed to the sink."
-        case .lateChanges: "Changes that arrived for a window already closed (recorded as late, never merged), by table."
+        case .lateChanges:
+            "Changes that arrived for a window already closed (recorded as late, never merged), by table."
         case .checkpoints: "Checkpoints committed to the sink."
         case .checkpointDuration: "Time to write and commit one checkpoint to the sink."
         case .checkpointLSN: "WAL position of the last committed checkpoint (the slot is confirmed up to it)."
@@ -45,8 +46,10 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
         case .reconnects: "Reconnections after a lost source or sink connection."
         case .sinkErrors: "Failed writes to the sink (each is retried from the last checkpoint)."
         case .streaming: "1 while the replication stream is running, else 0."
-        case .backlogMode: "1 while a backlog is read through SQL decoding (backlog mode) instead of the stream, else 0."
-        case .gaps: "Gaps recorded in the sink: commits the sink lost after the slot had confirmed them (run --accept-gap)."
+        case .backlogMode:
+            "1 while a backlog is read through SQL decoding (backlog mode) instead of the stream, else 0."
+        case .gaps:
+            "Gaps recorded in the sink: commits the sink lost after the slot had confirmed them (run --accept-gap)."
         }
     }
 }

@@ -11,7 +11,9 @@ public struct DaybookService: Service {
     public let health: ServiceHealth
 
     public init(
-        configuration: RunConfiguration, logger: Logger, metrics: PipelineMetrics = PipelineMetrics(),
+        configuration: RunConfiguration,
+        logger: Logger,
+        metrics: PipelineMetrics = PipelineMetrics(),
         health: ServiceHealth = ServiceHealth()
     ) {
         self.configuration = configuration
@@ -32,7 +34,11 @@ public struct DaybookService: Service {
                     let thread = Thread {
                         do {
                             try ReplicationPipeline(
-                                configuration: configuration, logger: logger, stop: stop, metrics: metrics, health: health
+                                configuration: configuration,
+                                logger: logger,
+                                stop: stop,
+                                metrics: metrics,
+                                health: health
                             ).run()
                             continuation.resume()
                         } catch {

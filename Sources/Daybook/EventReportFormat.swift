@@ -44,7 +44,8 @@ public enum EventReportFormat {
     private static func csv(_ objects: [[String: Any]]) -> String {
         func field(_ value: String) -> String {
             guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-            return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
+                + "\""
         }
         var output = csvColumns.joined(separator: ",") + "\n"
         for object in objects {
@@ -100,7 +101,8 @@ public enum EventReportFormat {
         let before = string(object, "before")
         return changed.keys.sorted().map { column in
             let change = changed[column] as? [String: Any] ?? [:]
-            let from = change.keys.contains("before") ? show(change["before"]) : before == "unknown" ? "(unknown)" : "(none)"
+            let from =
+                change.keys.contains("before") ? show(change["before"]) : before == "unknown" ? "(unknown)" : "(none)"
             let to = change.keys.contains("after") ? show(change["after"]) : "(deleted)"
             return "\(column): \(from) → \(to)"
         }

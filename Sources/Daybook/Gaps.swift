@@ -49,18 +49,29 @@ public enum Gaps {
     /// The gaps of `slot` (nil: every slot) that may touch the range `from` to `to` (exclusive),
     /// in the session's time zone.
     public static func touching(
-        slot: String?, from: String = "-infinity", to: String = "infinity", _ connection: PostgresConnection
+        slot: String?,
+        from: String = "-infinity",
+        to: String = "infinity",
+        _ connection: PostgresConnection
     ) throws(PostgresError) -> [Gap] {
         try connection.query(overlapping, [slot, from, to]).rows.map { row in
             Gap(
-                slot: row[0] ?? "?", fromLsn: row[1] ?? "?", toLsn: row[2] ?? "?", fromTime: row[3], untilTime: row[4] ?? "?",
-                untilFirstCommit: row[5] == "t", recordedAt: row[6] ?? "?")
+                slot: row[0] ?? "?",
+                fromLsn: row[1] ?? "?",
+                toLsn: row[2] ?? "?",
+                fromTime: row[3],
+                untilTime: row[4] ?? "?",
+                untilFirstCommit: row[5] == "t",
+                recordedAt: row[6] ?? "?"
+            )
         }
     }
 
     /// How many gaps the sink holds for `slot` (the `daybook_gaps_total` counter).
     public static func count(slot: String, _ connection: PostgresConnection) throws(PostgresError) -> Int {
-        try connection.query("SELECT count(*) FROM daybook.gaps WHERE slot_name = $1", [slot]).scalar.flatMap { Int($0) } ?? 0
+        try connection.query("SELECT count(*) FROM daybook.gaps WHERE slot_name = $1", [slot]).scalar.flatMap {
+            Int($0)
+        } ?? 0
     }
 
     /// SQL for a window (alias `w`) that a gap of its slot may touch: it ends after the gap's

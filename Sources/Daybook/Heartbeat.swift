@@ -38,7 +38,11 @@ public enum Heartbeat {
     ///
     /// - Parameter publication: the publication the table must belong to (table method).
     @discardableResult
-    public static func beat(on connection: PostgresConnection, via method: Method = .table, publication: String)
+    public static func beat(
+        on connection: PostgresConnection,
+        via method: Method = .table,
+        publication: String
+    )
         throws(DaybookError) -> Beat
     {
         try DaybookError.mapping(role: "source") {
@@ -57,12 +61,16 @@ public enum Heartbeat {
                     """
                 ).rows.first
                 guard let row else {
-                    throw DaybookError(.heartbeatMissing, "the heartbeat row is missing: run `daybook setup` to recreate it")
+                    throw DaybookError(
+                        .heartbeatMissing,
+                        "the heartbeat row is missing: run `daybook setup` to recreate it"
+                    )
                 }
                 return Beat(count: Int(row[0] ?? ""), detail: "at \(row[1] ?? "?")")
             case .message:
                 let lsn = try connection.query(
-                    "SELECT pg_logical_emit_message(true, $1, clock_timestamp()::text)::text", [messagePrefix]
+                    "SELECT pg_logical_emit_message(true, $1, clock_timestamp()::text)::text",
+                    [messagePrefix]
                 ).scalar
                 return Beat(count: nil, detail: "message at LSN \(lsn ?? "?")")
             }
@@ -74,14 +82,18 @@ public enum Heartbeat {
         try SourceChecks.requireLogicalDecoding(connection, consequence: ", so no heartbeat can reach Daybook")
         guard method == .table else { return }
         guard try connection.query("SELECT to_regclass('daybook.heartbeat') IS NOT NULL").scalar == "t" else {
-            throw DaybookError(.heartbeatMissing, "there is no daybook.heartbeat table in this database: run `daybook setup` first")
+            throw DaybookError(
+                .heartbeatMissing,
+                "there is no daybook.heartbeat table in this database: run `daybook setup` first"
+            )
         }
         try SourceChecks.requirePublication(connection, publication)
         guard try SourceChecks.heartbeatIsPublished(connection, publication) else {
             throw DaybookError(
                 .heartbeatMissing,
                 "daybook.heartbeat is not in publication \(publication), so its updates never reach Daybook: run "
-                    + "`daybook setup --publication \(publication)` (or ALTER PUBLICATION \(publication) ADD TABLE daybook.heartbeat)")
+                    + "`daybook setup --publication \(publication)` (or ALTER PUBLICATION \(publication) ADD TABLE daybook.heartbeat)"
+            )
         }
     }
 }

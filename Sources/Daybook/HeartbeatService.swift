@@ -16,7 +16,13 @@ public struct HeartbeatService: Service, CustomStringConvertible {
     public let publication: String
     public let logger: Logger
 
-    public init(source: ConnectionString, interval: Duration, method: Heartbeat.Method, publication: String, logger: Logger) {
+    public init(
+        source: ConnectionString,
+        interval: Duration,
+        method: Heartbeat.Method,
+        publication: String,
+        logger: Logger
+    ) {
         self.source = source
         self.interval = interval
         self.method = method
@@ -51,7 +57,8 @@ public struct HeartbeatService: Service, CustomStringConvertible {
                             let connection = try PostgresConnection(source, applicationName: "daybook-heartbeat")
                             return try Heartbeat.beat(on: connection, via: method, publication: publication)
                         }
-                    })
+                    }
+                )
             }
         }
         switch result {

@@ -158,7 +158,8 @@ struct KeyEventFold: Sendable {
         for (column, track) in columns where track.varied {
             result[column] = Change(
                 before: before == .known ? beforeImage?[column] : nil,
-                after: unknown.contains(column) ? nil : image?[column])
+                after: unknown.contains(column) ? nil : image?[column]
+            )
         }
         return result
     }

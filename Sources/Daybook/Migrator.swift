@@ -33,13 +33,20 @@ public struct Migrator: Sendable {
         } else if let bundled = Bundle.module.url(forResource: "migrations", withExtension: nil) {
             folder = bundled
         } else {
-            throw DaybookError(.configuration, "cannot find the migrations folder; set DAYBOOK_MIGRATIONS to the repository's migrations/")
+            throw DaybookError(
+                .configuration,
+                "cannot find the migrations folder; set DAYBOOK_MIGRATIONS to the repository's migrations/"
+            )
         }
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+                .sorted()
         } catch {
-            throw DaybookError(.configuration, "cannot read migrations from \(folder.path): \(error.localizedDescription)")
+            throw DaybookError(
+                .configuration,
+                "cannot read migrations from \(folder.path): \(error.localizedDescription)"
+            )
         }
         var migrations: [Migration] = []
         for name in names {
@@ -56,7 +63,9 @@ public struct Migrator: Sendable {
     public static func currentVersion(of connection: PostgresConnection) throws(PostgresError) -> Int {
         let exists = try connection.query("SELECT to_regclass('daybook.schema_migrations') IS NOT NULL").scalar == "t"
         guard exists else { return 0 }
-        return Int(try connection.query("SELECT coalesce(max(version), 0) FROM daybook.schema_migrations").scalar ?? "0") ?? 0
+        return Int(
+            try connection.query("SELECT coalesce(max(version), 0) FROM daybook.schema_migrations").scalar ?? "0"
+        ) ?? 0
     }
 
     /// Applies what is missing.
@@ -75,18 +84,21 @@ public struct Migrator: Sendable {
                 END $$;
                 CREATE TABLE IF NOT EXISTS daybook.schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
-                """)
+                """
+            )
             guard latestVersion >= Self.schemaVersion else {
                 throw DaybookError(
                     .configuration,
                     "the migrations folder goes up to version \(latestVersion), but this daybook needs "
-                        + "\(Self.schemaVersion): point DAYBOOK_MIGRATIONS or --migrations at this release's migrations/")
+                        + "\(Self.schemaVersion): point DAYBOOK_MIGRATIONS or --migrations at this release's migrations/"
+                )
             }
             let current = try Self.currentVersion(of: connection)
             if current > latestVersion {
                 throw DaybookError(
                     .sinkNewer,
-                    "the sink's schema is version \(current), newer than this daybook (\(latestVersion)); upgrade daybook")
+                    "the sink's schema is version \(current), newer than this daybook (\(latestVersion)); upgrade daybook"
+                )
             }
             var applied: [String] = []
             for migration in migrations where migration.version > current {
@@ -95,7 +107,8 @@ public struct Migrator: Sendable {
                     try connection.simpleQuery(migration.sql)
                     try connection.query(
                         "INSERT INTO daybook.schema_migrations (version, name) VALUES ($1, $2)",
-                        [String(migration.version), migration.name])
+                        [String(migration.version), migration.name]
+                    )
                     try connection.simpleQuery("COMMIT")
                 } catch {
                     _ = try? connection.simpleQuery("ROLLBACK")
@@ -115,11 +128,14 @@ public struct Migrator: Sendable {
         if version < latestVersion {
             throw DaybookError(
                 .sinkNotMigrated,
-                "the sink database has Daybook schema version \(version), this daybook needs \(latestVersion): run `daybook migrate` first")
+                "the sink database has Daybook schema version \(version), this daybook needs \(latestVersion): run `daybook migrate` first"
+            )
         }
         if version > latestVersion {
             throw DaybookError(
-                .sinkNewer, "the sink's schema is version \(version), newer than this daybook (\(latestVersion)); upgrade daybook")
+                .sinkNewer,
+                "the sink's schema is version \(version), newer than this daybook (\(latestVersion)); upgrade daybook"
+            )
         }
     }
 }

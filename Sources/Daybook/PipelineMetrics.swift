@@ -27,7 +27,8 @@ public struct PipelineMetrics: Sendable {
         self.lagHistory = lagHistory
         // Zero from the start, so that rate() and increase() see the first close.
         for reason in [CloseReason.data, .heartbeat, .startup, .idle] {
-            Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason.rawValue)]).increment(by: 0)
+            Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason.rawValue)])
+                .increment(by: 0)
         }
     }
 
@@ -50,11 +51,15 @@ public struct PipelineMetrics: Sendable {
             perTable[id.table, default: TableDelta(at: delta.firstChange)].add(delta)
         }
         for (table, delta) in perTable {
-            for (operation, count) in [("insert", delta.inserts), ("update", delta.updates), ("delete", delta.deletes),
-                ("truncate", delta.truncates)] where count > 0
-            {
-                Counter(label: DaybookMetric.changes.rawValue, dimensions: [("table", table), ("operation", operation)])
-                    .increment(by: Int64(count))
+            for (operation, count) in [
+                ("insert", delta.inserts), ("update", delta.updates), ("delete", delta.deletes),
+                ("truncate", delta.truncates),
+            ] where count > 0 {
+                Counter(
+                    label: DaybookMetric.changes.rawValue,
+                    dimensions: [("table", table), ("operation", operation)]
+                )
+                .increment(by: Int64(count))
             }
         }
         lateChangesCommitted(checkpoint.batch.late)
@@ -85,7 +90,11 @@ public struct PipelineMetrics: Sendable {
 
     /// Where the stream stands, at each status update: lag, clocks, open windows.
     func position(
-        serverWALEnd: UInt64, confirmed: UInt64, serverClock: Timestamp?, streamTime: Timestamp?, caughtUp: Bool,
+        serverWALEnd: UInt64,
+        confirmed: UInt64,
+        serverClock: Timestamp?,
+        streamTime: Timestamp?,
+        caughtUp: Bool,
         openWindows count: Int
     ) {
         let bytes = Double(serverWALEnd > confirmed ? serverWALEnd - confirmed : 0)

@@ -5,7 +5,10 @@ extension PostgresConnection {
     /// the advice an operator needs (``DaybookError/from(_:role:)``): the one way every command,
     /// the pipeline and the HTTP side connect.
     public static func open(
-        _ string: ConnectionString, role: String, replication: Bool = false, applicationName: String = "daybook"
+        _ string: ConnectionString,
+        role: String,
+        replication: Bool = false,
+        applicationName: String = "daybook"
     ) throws(DaybookError) -> PostgresConnection {
         do { return try PostgresConnection(string, replication: replication, applicationName: applicationName) } catch {
             throw DaybookError.from(error, role: role)

@@ -21,7 +21,9 @@ enum PublicationColumns {
     }
 
     static func plan(
-        for rule: CaptureRule, publication: String, _ source: PostgresConnection
+        for rule: CaptureRule,
+        publication: String,
+        _ source: PostgresConnection
     ) throws -> Plan {
         let row = try source.query(
             """
@@ -32,34 +34,44 @@ enum PublicationColumns {
                    (SELECT c.relreplident FROM pg_class c WHERE c.oid = $3::regclass)::text,
                    current_setting('server_version_num')::integer >= 150000
               FROM pg_publication p WHERE p.pubname = $1
-            """, [publication, rule.table, source.quoteQualifiedName(rule.table)]
+            """,
+            [publication, rule.table, source.quoteQualifiedName(rule.table)]
         ).rows.first
         let columns = try CaptureSetting.columnsWithKeyFlag(of: rule.table, source)
         let all = columns.map(\.name)
         let published = row?[2].flatMap(JSONText.strings) ?? all
         guard let row else {
-            return Plan(columns: nil, reason: "publication \(publication) does not exist (daybook setup --publication \(publication))", published: [])
+            return Plan(
+                columns: nil,
+                reason: "publication \(publication) does not exist (daybook setup --publication \(publication))",
+                published: []
+            )
         }
-        if row[4] != "t" { return Plan(columns: nil, reason: "column lists need PostgreSQL 15 or later", published: all) }
+        if row[4] != "t" {
+            return Plan(columns: nil, reason: "column lists need PostgreSQL 15 or later", published: all)
+        }
         if row[2] == nil {
             return Plan(
                 columns: nil,
                 reason: "\(rule.table) is not in publication \(publication), so none of its changes reach Daybook: "
                     + "ALTER PUBLICATION \(source.quoteIdentifier(publication)) ADD TABLE \(source.quoteQualifiedName(rule.table))",
-                published: [])
+                published: []
+            )
         }
         if row[0] == "t" || row[1] == "t" {
             return Plan(
                 columns: nil,
                 reason: "publication \(publication) publishes \(row[0] == "t" ? "all tables" : "whole schemas"), "
                     + "whose columns PostgreSQL cannot limit (publish tables instead: daybook setup --tables)",
-                published: all)
+                published: all
+            )
         }
         if row[3] == "f" {
             return Plan(
                 columns: nil,
                 reason: "\(rule.table) has REPLICA IDENTITY FULL, so PostgreSQL publishes every column of it",
-                published: published)
+                published: published
+            )
         }
         let keys = Set(columns.filter(\.isKey).map(\.name))
         let wanted: [String]
@@ -80,7 +92,10 @@ enum PublicationColumns {
 
     /// Publishes exactly `columns` of `table` (all of them when nil), in one source transaction.
     static func publish(
-        _ columns: [String]?, of table: String, in publication: String, _ source: PostgresConnection
+        _ columns: [String]?,
+        of table: String,
+        in publication: String,
+        _ source: PostgresConnection
     ) throws {
         let name = source.quoteQualifiedName(table)
         let list = columns.map { " (" + $0.map(source.quoteIdentifier).joined(separator: ", ") + ")" } ?? ""

@@ -19,7 +19,10 @@ public final class ReplicationPipeline {
     ///   - metrics: where the pipeline's figures go (nowhere unless a metrics backend was bootstrapped).
     ///   - health: what `/healthz` and `/readyz` read.
     public init(
-        configuration: RunConfiguration, logger: Logger, stop: StopSignal, metrics: PipelineMetrics = PipelineMetrics(),
+        configuration: RunConfiguration,
+        logger: Logger,
+        stop: StopSignal,
+        metrics: PipelineMetrics = PipelineMetrics(),
         health: ServiceHealth = ServiceHealth()
     ) {
         self.configuration = configuration
@@ -58,7 +61,9 @@ public final class ReplicationPipeline {
                 metrics.reconnected()
                 let delay = retryDelaySeconds(attempt: attempt)
                 logger.warning(
-                    "connection lost; reconnecting", metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
+                    "connection lost; reconnecting",
+                    metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"]
+                )
                 sleep(seconds: delay)
             } catch {
                 throw DaybookError(.query, "\(error)")
@@ -79,7 +84,9 @@ public final class ReplicationPipeline {
         let slot = configuration.slot
         let sinkConnection = try PostgresConnection.open(configuration.sink, role: "sink")
         try Migrator.requireCurrent(sinkConnection)
-        let stored = try DaybookError.mapping(role: "sink") { try StoredWindowSettings.load(sinkConnection, slot: slot) }
+        let stored = try DaybookError.mapping(role: "sink") {
+            try StoredWindowSettings.load(sinkConnection, slot: slot)
+        }
         let windows = try configuration.windows.resolve(stored: stored)
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
         try sink.requireDurableCommits()
@@ -91,14 +98,19 @@ public final class ReplicationPipeline {
         let standby: Bool
         // Only read, to word a missing slot's error: nothing is written before the source is checked.
         let resultsUpTo = try? sinkConnection.query(
-            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [slot]
+            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1",
+            [slot]
         ).scalar.flatMap(parseLSN)
         do {
             stream = try ReplicationStream(configuration.source)
             standby = try SourcePreflight.check(
-                stream.connection, slot: slot, publications: configuration.publications,
-                idleWatermark: configuration.idleWatermark, heartbeatsHere: configuration.heartbeatsToSource,
-                resultsUpTo: resultsUpTo)
+                stream.connection,
+                slot: slot,
+                publications: configuration.publications,
+                idleWatermark: configuration.idleWatermark,
+                heartbeatsHere: configuration.heartbeatsToSource,
+                resultsUpTo: resultsUpTo
+            )
             identity = try stream.identifySystem()
         } catch let error as PostgresError {
             throw DaybookError.from(error, role: "source")
@@ -119,7 +131,8 @@ public final class ReplicationPipeline {
                     the slot was confirmed past the sink's checkpoint by an earlier Daybook (an idle stretch it did not \
                     record); taking the slot's position, from which on a sink that loses commits is refused
                     """,
-                    metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(lsn))"])
+                    metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(lsn))"]
+                )
                 state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
             }
         case .refuse(let gap):
@@ -130,7 +143,8 @@ public final class ReplicationPipeline {
                 the sink lost commits the slot had confirmed; going on as --accept-gap asks: the gap is recorded, and the \
                 windows it may touch are reported as incomplete
                 """,
-                metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(formatLSN(gap.from))..\(formatLSN(gap.to))"])
+                metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(formatLSN(gap.from))..\(formatLSN(gap.to))"]
+            )
             state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
         case .proceed:
             if configuration.acceptGap {
@@ -143,8 +157,12 @@ public final class ReplicationPipeline {
         if let timeline = state.timeline, state.lsn > 0 {
             let history = try DaybookError.mapping(role: "source") { try stream.timelineHistory(identity.timeline) }
             try TimelineCheck.verify(
-                slot: slot, lsn: state.lsn, checkpointTimeline: timeline, serverTimeline: identity.timeline,
-                history: TimelineCheck.parseHistory(history))
+                slot: slot,
+                lsn: state.lsn,
+                checkpointTimeline: timeline,
+                serverTimeline: identity.timeline,
+                history: TimelineCheck.parseHistory(history)
+            )
         }
         sink.sourceTimeline = identity.timeline
         logger.info(
@@ -155,13 +173,18 @@ public final class ReplicationPipeline {
                 LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
                 LogKey.source: "\(stream.connection.safeDescription)\(standby ? " (a standby)" : "")",
                 LogKey.sink: "\(sinkConnection.safeDescription)",
-            ])
+            ]
+        )
 
         var settings = configuration.processor
         settings.slot = slot
         var processor = ChangeProcessor(
-            engine: windows.engine(resuming: state), committedLSN: state.lsn,
-            lastHeartbeat: state.lastHeartbeat, captureRules: state.captureRules, settings: settings)
+            engine: windows.engine(resuming: state),
+            committedLSN: state.lsn,
+            lastHeartbeat: state.lastHeartbeat,
+            captureRules: state.captureRules,
+            settings: settings
+        )
         processor.closeDueAtStartup()
         var caughtUpTarget: UInt64?
         if let end = configuration.untilLSN {
@@ -177,7 +200,11 @@ public final class ReplicationPipeline {
             }
         }
         // Closed windows are made final on a sink connection of their own, beside the stream.
-        let finisherSink = Sink(connection: try PostgresConnection.open(configuration.sink, role: "sink"), slot: slot, settings: windows)
+        let finisherSink = Sink(
+            connection: try PostgresConnection.open(configuration.sink, role: "sink"),
+            slot: slot,
+            settings: windows
+        )
         finisherSink.maxEventsPerKey = configuration.maxEventsPerKey
         finisherSink.pruneKeep = configuration.pruneKeep
         let finisher = WindowFinisher(sink: finisherSink, logger: logger)
@@ -185,8 +212,16 @@ public final class ReplicationPipeline {
         let writer = CheckpointWriter(sink: sink, metrics: metrics, health: health)
         defer { writer.close() }
         var session = StreamSession(
-            processor: processor, writer: writer, stream: stream, catalog: catalog, logger: logger,
-            configuration: configuration, caughtUpTarget: caughtUpTarget, metrics: metrics, health: health)
+            processor: processor,
+            writer: writer,
+            stream: stream,
+            catalog: catalog,
+            logger: logger,
+            configuration: configuration,
+            caughtUpTarget: caughtUpTarget,
+            metrics: metrics,
+            health: health
+        )
         session.onWindowsClosing = { finisher.wake() }
         // Windows already due close before streaming starts.
         try session.checkpointIfDue(force: true)
@@ -207,8 +242,12 @@ public final class ReplicationPipeline {
             // The server starts at the later of this and the slot's position, where a backlog
             // read left it.
             try stream.start(
-                slot: slot, at: session.processor.committedLSN, publications: configuration.publications, messages: true,
-                streamInProgress: configuration.streamLargeTransactions)
+                slot: slot,
+                at: session.processor.committedLSN,
+                publications: configuration.publications,
+                messages: true,
+                streamInProgress: configuration.streamLargeTransactions
+            )
         } catch {
             throw DaybookError.from(error, role: "source")
         }

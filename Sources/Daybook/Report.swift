@@ -88,25 +88,35 @@ public enum Report {
 
     /// ``fetch(_:from:)``, with every statement that reads results shown to `observe` first.
     static func fetch(
-        _ request: Request, from connection: PostgresConnection, observe: ReportStatementObserver?
+        _ request: Request,
+        from connection: PostgresConnection,
+        observe: ReportStatementObserver?
     ) throws(DaybookError) -> Output {
         try ReportInput.check(request)
         return try DaybookError.mapping(role: "sink") {
             func run(_ sql: String, _ parameters: [String?], _ reads: ReportStatement.Reads) throws -> QueryResult {
-                try ReportStatement(sql: sql, parameters: parameters, reads: reads).run(on: connection, observe: observe)
+                try ReportStatement(sql: sql, parameters: parameters, reads: reads).run(
+                    on: connection,
+                    observe: observe
+                )
             }
             let zone = try timeZone(for: request, connection)
             do {
                 try connection.query("SELECT set_config('TimeZone', $1, false)", [zone])
             } catch let error as PostgresError where error.sqlState == "22023" {
-                throw DaybookError(.invalidArgument, "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC")
+                throw DaybookError(
+                    .invalidArgument,
+                    "unknown time zone \(zone): use an IANA name such as Europe/Berlin or UTC"
+                )
             }
             let range = try resolveRange(request, connection)
             let gaps = try Gaps.touching(slot: request.slot, from: range.from, to: range.to, connection)
             let notices =
-                gaps.map(\.sentence) + [
+                gaps.map(\.sentence)
+                + [
                     try ReportNotice.pruned(request, range: (range.from, range.to), connection),
-                    request.includeOpen ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
+                    request.includeOpen
+                        ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
                 ].compactMap { $0 }
             let notice = notices.isEmpty ? nil : notices.joined(separator: "; ")
             var output = try fetchRows(request, range: range, notice: notice, run: run, connection)
@@ -117,14 +127,18 @@ public enum Report {
 
     /// The rows of ``fetch(_:from:observe:)``, once the range and its notices are known.
     private static func fetchRows(
-        _ request: Request, range: (from: String, to: String, day: String?), notice: String?,
-        run: (String, [String?], ReportStatement.Reads) throws -> QueryResult, _ connection: PostgresConnection
+        _ request: Request,
+        range: (from: String, to: String, day: String?),
+        notice: String?,
+        run: (String, [String?], ReportStatement.Reads) throws -> QueryResult,
+        _ connection: PostgresConnection
     ) throws -> Output {
         if request.events {
             let oneKey = request.key != nil && request.table != nil
             let lines = try run(
                 EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat, oneKey: oneKey),
-                [request.slot, range.from, range.to, request.table, request.key], oneKey ? .indexBounded : .wholeRange
+                [request.slot, range.from, range.to, request.table, request.key],
+                oneKey ? .indexBounded : .wholeRange
             ).rows.compactMap { $0[0] }
             return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)
         }
@@ -133,7 +147,9 @@ public enum Report {
             return Output(table: ReportTable(columns: windowColumns, rows: result.rows), notice: notice, day: range.day)
         }
         let perKey = request.keys || request.top != nil
-        var parameters: [String?] = [request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table]
+        var parameters: [String?] = [
+            request.slot, range.from, range.to, request.includeOpen ? "true" : "false", request.table,
+        ]
         // Open windows' rows are merged as they are read; only look for them where there are some.
         // The open windows of the range, as a PostgreSQL array (NULL: none): their keys are
         // counted or merged as they are read, from their partitions alone.
@@ -141,13 +157,21 @@ public enum Report {
             """
             SELECT array_agg(window_start)::text FROM daybook.windows WHERE ($1::text IS NULL OR slot_name = $1)
                AND window_start >= $2::timestamptz AND window_start < $3::timestamptz AND status <> 'closed'
-            """, [request.slot, range.from, range.to]
+            """,
+            [request.slot, range.from, range.to]
         ).scalar
         let withOpen = request.includeOpen && openStarts != nil
         guard perKey else {
             let result = try run(
-                tablesSQL(request, withOpen: withOpen), parameters + (withOpen ? [openStarts] : []), .wholeRange)
-            return Output(table: ReportTable(columns: columns(request), rows: result.rows), notice: notice, day: range.day)
+                tablesSQL(request, withOpen: withOpen),
+                parameters + (withOpen ? [openStarts] : []),
+                .wholeRange
+            )
+            return Output(
+                table: ReportTable(columns: columns(request), rows: result.rows),
+                notice: notice,
+                day: range.day
+            )
         }
         // Pages: one row more than asked for tells that there is a next page.
         let limit = request.top == nil ? request.limit : nil
@@ -166,35 +190,44 @@ public enum Report {
         }
         let columns = columns(request)
         var output = Output(
-            table: ReportTable(columns: columns, rows: rows.map { Array($0.prefix(columns.count)) }), notice: notice,
-            day: range.day)
+            table: ReportTable(columns: columns, rows: rows.map { Array($0.prefix(columns.count)) }),
+            notice: notice,
+            day: range.day
+        )
         output.nextCursor = next
         return output
     }
 
-    private static func timeZone(for request: Request, _ connection: PostgresConnection) throws(PostgresError) -> String {
+    private static func timeZone(for request: Request, _ connection: PostgresConnection) throws(PostgresError) -> String
+    {
         if let zone = request.timeZone { return zone }
         let stored = try connection.query(
             "SELECT time_zone FROM daybook.checkpoint WHERE $1::text IS NULL OR slot_name = $1 ORDER BY slot_name LIMIT 1",
-            [request.slot])
+            [request.slot]
+        )
         return stored.scalar ?? "UTC"
     }
 
     /// Turns --date or --from/--to into timestamps, letting PostgreSQL parse them in the
     /// session's time zone (so `yesterday` and DST days mean what they say).
-    private static func resolveRange(_ request: Request, _ connection: PostgresConnection) throws(DaybookError) -> (
+    private static func resolveRange(
+        _ request: Request,
+        _ connection: PostgresConnection
+    ) throws(DaybookError) -> (
         from: String, to: String, day: String?
     ) {
         do {
             if let start = request.windowStart {
                 let row = try connection.query(
-                    "SELECT $1::timestamptz::text, ($1::timestamptz + interval '1 microsecond')::text", [start]
+                    "SELECT $1::timestamptz::text, ($1::timestamptz + interval '1 microsecond')::text",
+                    [start]
                 ).rows.first
                 return (row?[0] ?? "-infinity", row?[1] ?? "-infinity", nil)
             }
             if let date = request.date {
                 let row = try connection.query(
-                    "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text, ($1::date)::text", [date]
+                    "SELECT ($1::date)::timestamptz::text, ($1::date + 1)::timestamptz::text, ($1::date)::text",
+                    [date]
                 ).rows.first
                 return (row?[0] ?? "-infinity", row?[1] ?? "infinity", row?[2])
             }
@@ -205,9 +238,12 @@ public enum Report {
             return (row?[0] ?? "-infinity", row?[1] ?? "infinity", nil)
         } catch {
             let given = [request.windowStart, request.date, request.from, request.to].compactMap { $0 }.joined(
-                separator: ", ")
+                separator: ", "
+            )
             throw DaybookError(
-                .invalidArgument, "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp")
+                .invalidArgument,
+                "cannot read '\(given)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp"
+            )
         }
     }
 
@@ -358,8 +394,12 @@ public enum Report {
         let open =
             withOpen
             ? branch(
-                "o", from: "daybook.open_key_windows o JOIN daybook.windows ow USING (slot_name, window_start)",
-                key: "o.key::text", status: "ow.status", closed: false)
+                "o",
+                from: "daybook.open_key_windows o JOIN daybook.windows ow USING (slot_name, window_start)",
+                key: "o.key::text",
+                status: "ow.status",
+                closed: false
+            )
             : "SELECT NULL::text, NULL::timestamptz, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz, NULL::text, 0::bigint WHERE $4::boolean AND false"
         return """
             SELECT to_char(u.window_start, '\(windowFormat)'), to_char(w.window_end, '\(windowFormat)'), u.table_name,

@@ -33,7 +33,9 @@ enum ReportInput {
             }
         }
         if reader.atEnd || (reader.skip("Z") && reader.atEnd) { return true }
-        guard reader.skip("+") || reader.skip("-"), let offsetHours = reader.number(2), offsetHours <= 15 else { return false }
+        guard reader.skip("+") || reader.skip("-"), let offsetHours = reader.number(2), offsetHours <= 15 else {
+            return false
+        }
         if reader.atEnd { return true }
         _ = reader.skip(":")
         guard let offsetMinutes = reader.number(2), offsetMinutes < 60 else { return false }
@@ -93,11 +95,14 @@ enum ReportInput {
         for case let (name, text?) in texts where text.utf8.contains(0) {
             throw DaybookError(.invalidArgument, "the \(name) contains a NUL character")
         }
-        for case let (name, text?) in [("from", request.from), ("to", request.to), ("window start", request.windowStart)]
+        for case let (name, text?) in [
+            ("from", request.from), ("to", request.to), ("window start", request.windowStart),
+        ]
         where !isMoment(text) {
             throw DaybookError(
                 .invalidArgument,
-                "cannot read \(name) '\(text)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp such as 2026-12-05T08:00:00Z")
+                "cannot read \(name) '\(text)' as a date: use YYYY-MM-DD, yesterday, today, or a timestamp such as 2026-12-05T08:00:00Z"
+            )
         }
         if let date = request.date, !isMoment(date) || isTimestamp(date) || date.hasSuffix("infinity") {
             throw DaybookError(.invalidArgument, "cannot read '\(date)' as a date: use YYYY-MM-DD, yesterday or today")
@@ -105,13 +110,16 @@ enum ReportInput {
         if let key = request.key, !isKeyObject(key) {
             throw DaybookError(
                 .invalidArgument,
-                "the key \(key) is not a JSON object of the key's columns, such as {\"id\":\"42\"} (without \\u0000 or lone surrogates)")
+                "the key \(key) is not a JSON object of the key's columns, such as {\"id\":\"42\"} (without \\u0000 or lone surrogates)"
+            )
         }
         if let after = request.after {
             guard isTimestamp(after.windowStart), isTimestamp(after.firstChangeAt), isKeyObject(after.key)
             else {
                 throw DaybookError(
-                    .invalidArgument, "the cursor is not one Daybook handed out: start again without it, or use next_cursor as given")
+                    .invalidArgument,
+                    "the cursor is not one Daybook handed out: start again without it, or use next_cursor as given"
+                )
             }
         }
     }

@@ -5,7 +5,11 @@ import PostgresReplication
 enum ReportNotice {
     /// Says that windows of the range were pruned (`daybook prune`), and what of them is gone:
     /// a pruned day is not a day without changes.
-    static func pruned(_ request: Report.Request, range: (from: String, to: String), _ connection: PostgresConnection)
+    static func pruned(
+        _ request: Report.Request,
+        range: (from: String, to: String),
+        _ connection: PostgresConnection
+    )
         throws(PostgresError) -> String?
     {
         let perKey = request.keys || request.top != nil || request.events
@@ -16,16 +20,22 @@ enum ReportNotice {
               FROM daybook.windows
              WHERE ($1::text IS NULL OR slot_name = $1) AND window_start >= $2::timestamptz
                AND window_start < $3::timestamptz AND (pruned = 'all' OR ($4::boolean AND pruned IS NOT NULL))
-            """, [request.slot, range.from, range.to, perKey ? "true" : "false"]
+            """,
+            [request.slot, range.from, range.to, perKey ? "true" : "false"]
         ).rows.first
         guard let count = row?[0].flatMap({ Int($0) }), count > 0 else { return nil }
         let days = row?[1] == row?[2] ? row?[1] ?? "?" : "\(row?[1] ?? "?") to \(row?[2] ?? "?")"
         let what = row?[4] == "t" ? "all results" : "the per-key results (the per-table summaries remain)"
-        return "\(count) window\(count == 1 ? "" : "s") (\(days)) \(count == 1 ? "was" : "were") pruned on \(row?[3] ?? "?") "
+        return
+            "\(count) window\(count == 1 ? "" : "s") (\(days)) \(count == 1 ? "was" : "were") pruned on \(row?[3] ?? "?") "
             + "by daybook prune: \(what) of \(count == 1 ? "it is" : "them are") gone, not empty"
     }
 
-    static func text(_ request: Report.Request, range: (from: String, to: String), _ connection: PostgresConnection)
+    static func text(
+        _ request: Report.Request,
+        range: (from: String, to: String),
+        _ connection: PostgresConnection
+    )
         throws(PostgresError) -> String?
     {
         let format = Report.windowFormat
@@ -45,10 +55,12 @@ enum ReportNotice {
               FROM daybook.checkpoint c
              WHERE $1::text IS NULL OR c.slot_name = $1
              ORDER BY c.stream_time NULLS FIRST LIMIT 1
-            """, [request.slot, rangeEnd, range.from]
+            """,
+            [request.slot, rangeEnd, range.from]
         ).rows.first
         guard let row else {
-            return "nothing has been summarised\(request.slot.map { " for slot \($0)" } ?? "") yet: is `daybook run` running?"
+            return
+                "nothing has been summarised\(request.slot.map { " for slot \($0)" } ?? "") yet: is `daybook run` running?"
         }
         let heartbeat =
             row[4].map { "the last heartbeat reached the stream \($0) ago" }
@@ -57,7 +69,8 @@ enum ReportNotice {
         if rangeEnd != nil {
             guard row[3] != "t" else { return nil }
             let what = request.date.map { "the day \(row[7] ?? $0)" } ?? "the range"
-            return "\(what) is not closed yet: it closes when stream time reaches \(row[2] ?? "?"); \(streamTime); \(heartbeat)"
+            return
+                "\(what) is not closed yet: it closes when stream time reaches \(row[2] ?? "?"); \(streamTime); \(heartbeat)"
         }
         guard let open = Int(row[5] ?? "0"), open > 0 else { return nil }
         return "\(open) window\(open == 1 ? " is" : "s are") still open and not shown (--include-open shows them); "

@@ -92,7 +92,8 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         func field(_ value: String?) -> String {
             guard let value else { return "" }
             guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-            return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
+                + "\""
         }
         var output = table.columns.map(\.name).joined(separator: ",") + "\n"
         for row in table.rows { output += row.map(field).joined(separator: ",") + "\n" }

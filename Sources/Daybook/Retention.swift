@@ -52,7 +52,10 @@ public enum Retention {
     ///   - slot: only this slot's windows; nil for every slot in the sink.
     ///   - all: also the per-table summaries and late changes.
     public static func prune(
-        keep: Duration, all: Bool, slot: String?, _ sink: PostgresConnection
+        keep: Duration,
+        all: Bool,
+        slot: String?,
+        _ sink: PostgresConnection
     ) throws(PostgresError) -> Result {
         let pruned = try sink.query(pruneSQL, [slot, "\(keep.components.seconds) seconds", all ? "true" : "false"]).rows
         func number(_ index: Int) -> Int { pruned.first?[index].flatMap { Int($0) } ?? 0 }

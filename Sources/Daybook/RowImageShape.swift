@@ -22,7 +22,8 @@ struct RowImageShape: Hashable, Sendable {
         var prefixes: [[UInt8]?] = []
         var quotedNames: [[UInt8]?] = []
         for (position, column) in relation.columns.enumerated() {
-            let captured = keys.contains(position) || (!excluded.contains(column.name) && (only?.contains(column.name) ?? true))
+            let captured =
+                keys.contains(position) || (!excluded.contains(column.name) && (only?.contains(column.name) ?? true))
             guard captured else {
                 prefixes.append(nil)
                 quotedNames.append(nil)

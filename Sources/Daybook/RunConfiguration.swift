@@ -49,7 +49,13 @@ public struct RunConfiguration: Sendable {
     public var backlog = BacklogPlan()
     public var processor = ChangeProcessor.Settings()
 
-    public init(source: ConnectionString, sink: ConnectionString, slot: String, publications: [String], windows: WindowRequest) {
+    public init(
+        source: ConnectionString,
+        sink: ConnectionString,
+        slot: String,
+        publications: [String],
+        windows: WindowRequest
+    ) {
         self.source = source
         self.sink = sink
         self.slot = slot

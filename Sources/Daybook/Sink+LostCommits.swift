@@ -16,7 +16,8 @@ extension Sink {
                 """
                 SELECT set_config('synchronous_commit', 'on', false)
                  WHERE current_setting('synchronous_commit') IN ('off', 'local', 'remote_write')
-                """)
+                """
+            )
         }
     }
 
@@ -34,10 +35,13 @@ extension Sink {
                 SELECT slot_name, lsn, $2::pg_lsn, stream_time, $3::timestamptz FROM daybook.checkpoint
                  WHERE slot_name = $1 AND lsn < $2::pg_lsn
                 ON CONFLICT (slot_name, to_lsn) DO NOTHING
-                """, [slot, formatLSN(gap.to), sourceClock])
+                """,
+                [slot, formatLSN(gap.to), sourceClock]
+            )
             try connection.query(
                 "UPDATE daybook.checkpoint SET lsn = $2::pg_lsn, updated_at = now() WHERE slot_name = $1 AND lsn < $2::pg_lsn",
-                [slot, formatLSN(gap.to)])
+                [slot, formatLSN(gap.to)]
+            )
         }
         expectedLSN = gap.to
         refiningGaps = true
@@ -46,8 +50,11 @@ extension Sink {
     /// Whether a recorded gap still waits for the first commit after it (read at session start).
     func loadGapRefinement() throws(DaybookError) {
         refiningGaps = try DaybookError.mapping(role: "sink") {
-            try connection.query("SELECT EXISTS (SELECT 1 FROM daybook.gaps WHERE slot_name = $1 AND NOT refined)", [slot])
-                .scalar == "t"
+            try connection.query(
+                "SELECT EXISTS (SELECT 1 FROM daybook.gaps WHERE slot_name = $1 AND NOT refined)",
+                [slot]
+            )
+            .scalar == "t"
         }
     }
 
@@ -59,6 +66,8 @@ extension Sink {
             """
             UPDATE daybook.gaps SET until_time = least(until_time, daybook.from_micros($2::bigint)), refined = true
              WHERE slot_name = $1 AND NOT refined
-            """, [slot, String(firstCommit.microsecondsSinceEpoch)])
+            """,
+            [slot, String(firstCommit.microsecondsSinceEpoch)]
+        )
     }
 }

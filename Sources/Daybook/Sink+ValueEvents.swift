@@ -49,11 +49,14 @@ extension Sink {
         while true {
             let chunk = try connection.simpleQuery("FETCH 5000 FROM daybook_value_events")
             for row in chunk.rows {
-                let table = row[0] ?? "", key = row[1] ?? ""
+                let table = row[0] ?? ""
+                let key = row[1] ?? ""
                 let event = KeyEventFold.Event(
                     operation: RowOperation(rawValue: row[4]?.utf8.first ?? 0) ?? .update,
-                    newRow: Self.image(row[5]), oldRow: Self.image(row[6]),
-                    unchanged: JSONText.strings(row[7] ?? "") ?? [])
+                    newRow: Self.image(row[5]),
+                    oldRow: Self.image(row[6]),
+                    unchanged: JSONText.strings(row[7] ?? "") ?? []
+                )
                 let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
                 if var inProgress = current, inProgress.table == table, inProgress.key == key {
                     inProgress.add(event, id: id)
@@ -62,7 +65,13 @@ extension Sink {
                     if let finished = current { output.add(finished) }
                     let previous: KeyEventFold.Previous = row[8] == "t" ? .image(Self.image(row[9])) : .none
                     current = KeyInProgress(
-                        table: table, key: key, first: event, id: id, previous: previous, maxEvents: maxEventsPerKey)
+                        table: table,
+                        key: key,
+                        first: event,
+                        id: id,
+                        previous: previous,
+                        maxEvents: maxEventsPerKey
+                    )
                 }
             }
             // Results go out chunk by chunk: memory holds one chunk and the key in progress.
@@ -106,7 +115,14 @@ private struct KeyInProgress {
     var lastIDs: [EventID]
     let maxEvents: Int
 
-    init(table: String, key: String, first: KeyEventFold.Event, id: EventID, previous: KeyEventFold.Previous, maxEvents: Int) {
+    init(
+        table: String,
+        key: String,
+        first: KeyEventFold.Event,
+        id: EventID,
+        previous: KeyEventFold.Previous,
+        maxEvents: Int
+    ) {
         self.table = table
         self.key = key
         self.maxEvents = max(maxEvents, 2)
@@ -129,7 +145,6 @@ private struct KeyInProgress {
     }
 }
 
-
 /// The results of folding a chunk of keys, written with one statement each.
 private struct FoldOutput {
     var keyValues = "["
@@ -147,13 +162,17 @@ private struct FoldOutput {
         for filled in fold.filled {
             guard let id = key.id(at: filled.index) else { continue }
             Self.separate(&fills)
-            fills += prefix + ",\"l\":\"\(id.lsn)\",\"s\":\(id.sequence),\"r\":" + Self.imageJSON(filled.newRow) + ",\"u\":"
-            fills += filled.unchanged.isEmpty ? "null" : "[" + filled.unchanged.map(JSONText.string).joined(separator: ",") + "]"
+            fills +=
+                prefix + ",\"l\":\"\(id.lsn)\",\"s\":\(id.sequence),\"r\":" + Self.imageJSON(filled.newRow) + ",\"u\":"
+            fills +=
+                filled.unchanged.isEmpty
+                ? "null" : "[" + filled.unchanged.map(JSONText.string).joined(separator: ",") + "]"
             fills += "}"
         }
         if !fold.dropped.isEmpty, let from = key.dropStart, let to = key.lastIDs.first {
             Self.separate(&drops)
-            drops += prefix + ",\"fl\":\"\(from.lsn)\",\"fs\":\(from.sequence),\"tl\":\"\(to.lsn)\",\"ts\":\(to.sequence)}"
+            drops +=
+                prefix + ",\"fl\":\"\(from.lsn)\",\"fs\":\(from.sequence),\"tl\":\"\(to.lsn)\",\"ts\":\(to.sequence)}"
         }
         keyCount += 1
     }
@@ -161,8 +180,12 @@ private struct FoldOutput {
     mutating func write(to sink: Sink, windowStart: String) throws {
         guard keyCount > 0 else { return }
         try sink.connection.query(SinkSQL.insertKeyValues, [sink.slot, windowStart, keyValues + "]"])
-        if fills.utf8.count > 1 { try sink.connection.query(SinkSQL.fillValueEvents, [sink.slot, windowStart, fills + "]"]) }
-        if drops.utf8.count > 1 { try sink.connection.query(SinkSQL.dropValueEvents, [sink.slot, windowStart, drops + "]"]) }
+        if fills.utf8.count > 1 {
+            try sink.connection.query(SinkSQL.fillValueEvents, [sink.slot, windowStart, fills + "]"])
+        }
+        if drops.utf8.count > 1 {
+            try sink.connection.query(SinkSQL.dropValueEvents, [sink.slot, windowStart, drops + "]"])
+        }
         self = FoldOutput()
     }
 

@@ -33,7 +33,9 @@ extension Sink {
                     DECLARE daybook_written_keys NO SCROLL CURSOR FOR
                     SELECT table_name, key FROM daybook.key_changes
                      WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
-                    """, [slot, String(start)])
+                    """,
+                    [slot, String(start)]
+                )
                 var tableBytes: [String: [UInt8]] = [:]
                 while true {
                     let chunk = try connection.simpleQuery("FETCH 20000 FROM daybook_written_keys")
@@ -56,7 +58,10 @@ extension Sink {
     func ensurePartitions(_ windows: Set<Int64>) throws(DaybookError) {
         for window in windows.subtracting(knownPartitions).sorted() {
             do {
-                try connection.query("SELECT daybook.ensure_window_partitions(daybook.from_micros($1::bigint))", [String(window)])
+                try connection.query(
+                    "SELECT daybook.ensure_window_partitions(daybook.from_micros($1::bigint))",
+                    [String(window)]
+                )
             } catch {
                 throw DaybookError.from(error, role: "sink")
             }
@@ -98,8 +103,14 @@ extension Sink {
             try connection.query(SinkSQL.finishWindow, [slot, String(start)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
             finished = FinishedWindow(
-                window: Window(start: Timestamp(microsecondsSinceEpoch: start), end: Timestamp(microsecondsSinceEpoch: end)),
-                closedBy: row[2] ?? "", keys: keys, duration: ContinuousClock.now - started)
+                window: Window(
+                    start: Timestamp(microsecondsSinceEpoch: start),
+                    end: Timestamp(microsecondsSinceEpoch: end)
+                ),
+                closedBy: row[2] ?? "",
+                keys: keys,
+                duration: ContinuousClock.now - started
+            )
         }
         return finished
     }
@@ -112,7 +123,9 @@ extension Sink {
     public func indexClosedWindow(_ window: Window) throws(DaybookError) {
         do {
             try connection.query(
-                "SELECT daybook.index_closed_window(daybook.from_micros($1::bigint))", [String(window.start.microsecondsSinceEpoch)])
+                "SELECT daybook.index_closed_window(daybook.from_micros($1::bigint))",
+                [String(window.start.microsecondsSinceEpoch)]
+            )
         } catch {
             throw DaybookError.from(error, role: "sink")
         }

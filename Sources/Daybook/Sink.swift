@@ -27,7 +27,9 @@ public final class Sink {
     var refiningGaps = false
     /// Reused between writes, so that encoding a batch allocates nothing once warm (one for
     /// per-key rows, one for events).
-    private var copyEncoders = [BinaryCopyEncoder(reservingCapacity: 1 << 20), BinaryCopyEncoder(reservingCapacity: 1 << 20)]
+    private var copyEncoders = [
+        BinaryCopyEncoder(reservingCapacity: 1 << 20), BinaryCopyEncoder(reservingCapacity: 1 << 20),
+    ]
     /// Per open window (start in microseconds), the keys written so far (see ``SeenKeys``).
     var seenKeys: [Int64: SeenKeys] = [:]
     /// Window starts whose `key_changes` and `value_events` partitions are known to exist.
@@ -68,9 +70,11 @@ public final class Sink {
         for attempt in 0..<20 {
             let claimed: Bool
             do {
-                claimed = try connection.query(
-                    "SELECT pg_try_advisory_lock(hashtext('daybook.sink'), hashtext($1))", [slot]
-                ).scalar == "t"
+                claimed =
+                    try connection.query(
+                        "SELECT pg_try_advisory_lock(hashtext('daybook.sink'), hashtext($1))",
+                        [slot]
+                    ).scalar == "t"
             } catch {
                 throw DaybookError.from(error, role: "sink")
             }
@@ -80,7 +84,8 @@ public final class Sink {
         throw DaybookError(
             .slotInUse,
             "another daybook process is writing slot \(slot)'s results into this sink; stop it first (one process per slot)",
-            retryable: true)
+            retryable: true
+        )
     }
 
     /// Reads the checkpoint and open windows for this slot, creating the checkpoint row on
@@ -91,7 +96,12 @@ public final class Sink {
             """
             INSERT INTO daybook.checkpoint (slot_name, lsn, window_length, grace, time_zone)
             VALUES ($1, '0/0', $2, $3::interval, $4) ON CONFLICT (slot_name) DO NOTHING
-            """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
+            """,
+            [
+                slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds",
+                settings.timeZoneName,
+            ]
+        )
         // Nothing summarised yet (no stream time, no window; the LSN may have moved over an idle
         // stretch): the settings are this run's, so a first run stopped with the wrong
         // --time-zone does not lock it in.
@@ -100,7 +110,12 @@ public final class Sink {
             UPDATE daybook.checkpoint c SET window_length = $2, grace = $3::interval, time_zone = $4
              WHERE c.slot_name = $1 AND c.stream_time IS NULL
                AND NOT EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1)
-            """, [slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName])
+            """,
+            [
+                slot, settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds",
+                settings.timeZoneName,
+            ]
+        )
         try discardUnfinishedSpill()
         try discardStreamChunks()
         knownPartitions = []
@@ -109,12 +124,16 @@ public final class Sink {
             SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
                    daybook.to_micros(last_heartbeat_at), timeline
               FROM daybook.checkpoint WHERE slot_name = $1
-            """, [slot])
+            """,
+            [slot]
+        )
         let windows = try connection.query(
             """
             SELECT daybook.to_micros(window_start), daybook.to_micros(window_end)
               FROM daybook.windows WHERE slot_name = $1 AND status = 'open' ORDER BY window_start
-            """, [slot])
+            """,
+            [slot]
+        )
         let closedThrough = try connection.query(
             "SELECT daybook.to_micros(max(window_end)) FROM daybook.windows WHERE slot_name = $1 AND status <> 'open'",
             [slot]
@@ -129,17 +148,25 @@ public final class Sink {
         let lsn = row?[0].flatMap(parseLSN) ?? 0
         expectedLSN = lsn
         return SinkState(
-            lsn: lsn, streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            windowLength: row?[2], timeZone: row?[3], openWindows: open, closedThrough: closedThrough,
+            lsn: lsn,
+            streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
+            windowLength: row?[2],
+            timeZone: row?[3],
+            openWindows: open,
+            closedThrough: closedThrough,
             lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            captureRules: rules, timeline: row?[5].flatMap { Int($0) })
+            captureRules: rules,
+            timeline: row?[5].flatMap { Int($0) }
+        )
     }
 
     /// Deletes the rows of a large transaction written ahead of a commit that never reached
     /// a checkpoint (the service stopped in between): the slot sends that transaction again.
     private func discardUnfinishedSpill() throws {
         let pending = try connection.query(
-            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL", [slot])
+            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL",
+            [slot]
+        )
         guard let lsn = pending.scalar else { return }
         try connection.withTransaction {
             // Only windows after the last closed one can hold pending rows: reading those
@@ -151,16 +178,25 @@ public final class Sink {
                      WHERE slot_name = $1 AND lsn >= $2::pg_lsn
                        AND window_start >= coalesce((SELECT max(window_end) FROM daybook.windows
                                                       WHERE slot_name = $1 AND status <> 'open'), '-infinity')
-                    """, [slot, lsn])
+                    """,
+                    [slot, lsn]
+                )
             }
-            try connection.query("DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn", [slot, lsn])
+            try connection.query(
+                "DELETE FROM daybook.late_changes WHERE slot_name = $1 AND commit_lsn >= $2::pg_lsn",
+                [slot, lsn]
+            )
             try connection.query("UPDATE daybook.checkpoint SET pending_lsn = NULL WHERE slot_name = $1", [slot])
         }
     }
 
     /// Writes one checkpoint in one transaction.
     public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
-        let keys = encodeKeyChanges(checkpoint.batch.keyTable, tableNames: checkpoint.batch.tableNames, tag: checkpoint.keyTag)
+        let keys = encodeKeyChanges(
+            checkpoint.batch.keyTable,
+            tableNames: checkpoint.batch.tableNames,
+            tag: checkpoint.keyTag
+        )
         defer { returnCopyEncoder(keys.copy) }
         try ensurePartitions(keys.windows.union(checkpoint.batch.events.windowStarts))
         try transaction {
@@ -180,7 +216,8 @@ public final class Sink {
         try transaction {
             try connection.query(
                 "UPDATE daybook.checkpoint SET lsn = $2::pg_lsn, updated_at = now() WHERE slot_name = $1 AND lsn < $2::pg_lsn",
-                [slot, formatLSN(lsn)])
+                [slot, formatLSN(lsn)]
+            )
             expectedLSN = max(expectedLSN ?? 0, lsn)
         }
     }
@@ -193,7 +230,9 @@ public final class Sink {
                 """
                 UPDATE daybook.checkpoint SET lsn = greatest(lsn, $2::pg_lsn), slot_bounded = true, updated_at = now()
                  WHERE slot_name = $1
-                """, [slot, formatLSN(lsn)])
+                """,
+                [slot, formatLSN(lsn)]
+            )
             expectedLSN = max(expectedLSN ?? 0, lsn)
         }
     }
@@ -212,7 +251,8 @@ public final class Sink {
             }
             try connection.query(
                 "UPDATE daybook.checkpoint SET pending_lsn = $2::pg_lsn WHERE slot_name = $1",
-                [slot, formatLSN(spill.keyTag.lsn)])
+                [slot, formatLSN(spill.keyTag.lsn)]
+            )
         }
     }
 
@@ -239,13 +279,17 @@ public final class Sink {
 
     /// Locks this slot's checkpoint row and checks nobody else moved it since we read it.
     private func fence() throws {
-        let current = try connection.query("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 FOR UPDATE", [slot])
+        let current = try connection.query(
+            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 FOR UPDATE",
+            [slot]
+        )
         let found = current.scalar.flatMap(parseLSN)
         guard found == expectedLSN else {
             throw DaybookError(
                 .sinkConflict,
                 "the sink's checkpoint for slot \(slot) moved underneath this process (another daybook writing the same "
-                    + "slot?); stopping without writing")
+                    + "slot?); stopping without writing"
+            )
         }
     }
 
@@ -257,7 +301,9 @@ public final class Sink {
                 SELECT $1, daybook.from_micros(x.ws), daybook.from_micros(x.we), daybook.from_micros(x.c)
                   FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, we bigint, c bigint)
                 ON CONFLICT (slot_name, window_start) DO NOTHING
-                """, [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)])
+                """,
+                [slot, CheckpointPayload.opened(checkpoint.opened, grace: settings.grace)]
+            )
         }
         let batch = checkpoint.batch
         let tables = batch.tableCounts
@@ -267,14 +313,20 @@ public final class Sink {
         try appendKeyChanges(keys)
         try appendValueEvents(batch.events, tableNames: batch.tableNames)
         if !checkpoint.captureRules.isEmpty {
-            try connection.query(SinkSQL.insertCaptureRules, [slot, CheckpointPayload.captureRules(checkpoint.captureRules)])
+            try connection.query(
+                SinkSQL.insertCaptureRules,
+                [slot, CheckpointPayload.captureRules(checkpoint.captureRules)]
+            )
         }
         if !batch.late.isEmpty {
             try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(batch.late)])
         }
         if !checkpoint.closed.isEmpty {
             // Only marked here: the ``WindowFinisher`` makes their results final off the stream's path.
-            try connection.query(SinkSQL.markClosing, [slot, CheckpointPayload.closed(checkpoint.closed), formatLSN(checkpoint.lsn)])
+            try connection.query(
+                SinkSQL.markClosing,
+                [slot, CheckpointPayload.closed(checkpoint.closed), formatLSN(checkpoint.lsn)]
+            )
         }
         try connection.query(
             SinkSQL.saveCheckpoint,
@@ -282,6 +334,7 @@ public final class Sink {
                 slot, formatLSN(checkpoint.lsn), checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
                 checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) }, sourceTimeline.map(String.init),
-            ])
+            ]
+        )
     }
 }

@@ -40,9 +40,13 @@ public struct SinkFigures: Sendable, Equatable {
         }
         func count(_ index: Int) -> Int { row[index].flatMap { Int($0) } ?? 0 }
         return SinkFigures(
-            checkpointLSN: row[0].flatMap(parseLSN) ?? 0, streamTime: row[1].flatMap { Double($0) },
-            lastHeartbeat: row[2].flatMap { Double($0) }, openWindows: count(3), closingWindows: count(4),
+            checkpointLSN: row[0].flatMap(parseLSN) ?? 0,
+            streamTime: row[1].flatMap { Double($0) },
+            lastHeartbeat: row[2].flatMap { Double($0) },
+            openWindows: count(3),
+            closingWindows: count(4),
             closedWindows: ["data": count(5), "heartbeat": count(6), "startup": count(7), "idle": count(8)],
-            gaps: count(9))
+            gaps: count(9)
+        )
     }
 }

@@ -49,24 +49,34 @@ enum SinkGap {
     }
 
     /// Reads the sink's checkpoint (without writing anything) and the slot's positions, and decides.
-    static func verdict(sink: PostgresConnection, catalog: PostgresConnection, slot: String) throws(DaybookError) -> Verdict {
+    static func verdict(
+        sink: PostgresConnection,
+        catalog: PostgresConnection,
+        slot: String
+    ) throws(DaybookError) -> Verdict {
         let row = try DaybookError.mapping(role: "sink") {
-            try sink.query("SELECT lsn::text, slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).rows.first
+            try sink.query("SELECT lsn::text, slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).rows
+                .first
         }
         guard let row, let lsn = row[0].flatMap(parseLSN) else { return .proceed }
         let positions = try DaybookError.mapping(role: "source") {
             try catalog.query(
-                "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]
+                "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                [slot]
             ).rows.first
         }
         return verdict(
-            sinkLSN: lsn, slotConfirmed: positions?[0].flatMap(parseLSN), slotRestart: positions?[1].flatMap(parseLSN),
-            bounded: row[1] == "t")
+            sinkLSN: lsn,
+            slotConfirmed: positions?[0].flatMap(parseLSN),
+            slotRestart: positions?[1].flatMap(parseLSN),
+            bounded: row[1] == "t"
+        )
     }
 
     /// The refusal, in one line: what happened, and what to do.
     static func refusal(slot: String, gap: Gap) -> DaybookError {
-        let from = formatLSN(gap.from), to = formatLSN(gap.to)
+        let from = formatLSN(gap.from)
+        let to = formatLSN(gap.to)
         let walGone = gap.walKeptFrom.map { $0 > gap.from } ?? false
         let cause =
             walGone
@@ -81,6 +91,7 @@ enum SinkGap {
                 + "Make the sink durable against this (a synchronous standby: synchronous_standby_names with "
                 + "synchronous_commit = on, or remote_apply to read from it at once; see the README, \"Surviving failover\"); "
                 + "to go on knowing that the windows after \(from) miss those changes, run once with --accept-gap: "
-                + "it records the gap, and every report of the windows it may touch says that they are incomplete")
+                + "it records the gap, and every report of the windows it may touch says that they are incomplete"
+        )
     }
 }

@@ -18,13 +18,15 @@ enum SourceChecks {
             throw DaybookError(
                 .unsupportedServer,
                 "the source server is PostgreSQL \(versionText(version)); Daybook supports PostgreSQL "
-                    + "\(lowestSupportedVersion / 10_000) and later: upgrade the server")
+                    + "\(lowestSupportedVersion / 10_000) and later: upgrade the server"
+            )
         }
     }
 
     /// `150004` as `15.4`, `90624` as `9.6.24`.
     static func versionText(_ version: Int) -> String {
-        version >= 100_000 ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
+        version >= 100_000
+            ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
     }
 
     /// The oldest version with failover slots (`failover => true`, `sync_replication_slots`).
@@ -48,7 +50,8 @@ enum SourceChecks {
             throw DaybookError(
                 .unsupportedServer,
                 "the source server is a standby running PostgreSQL \(versionText(version)); logical decoding on a standby "
-                    + "needs PostgreSQL 16 or later: point --database at the primary, or upgrade")
+                    + "needs PostgreSQL 16 or later: point --database at the primary, or upgrade"
+            )
         }
         let feedback = try DaybookError.mapping(role: "source") {
             try connection.simpleQuery("SHOW hot_standby_feedback").scalar
@@ -58,11 +61,15 @@ enum SourceChecks {
                 .standbyNotReady,
                 "the source server is a standby with hot_standby_feedback = off: its primary would remove rows the slot "
                     + "needs and the slot would be invalidated; set hot_standby_feedback = on on the standby (with "
-                    + "primary_slot_name set) and reload it")
+                    + "primary_slot_name set) and reload it"
+            )
         }
     }
 
-    static func requireLogicalDecoding(_ connection: PostgresConnection, consequence: String = "")
+    static func requireLogicalDecoding(
+        _ connection: PostgresConnection,
+        consequence: String = ""
+    )
         throws(DaybookError)
     {
         let walLevel = try DaybookError.mapping(role: "source") {
@@ -72,13 +79,15 @@ enum SourceChecks {
             throw DaybookError(
                 .notLogical,
                 "the source server has wal_level=\(walLevel)\(consequence): set wal_level = logical in postgresql.conf and "
-                    + "restart PostgreSQL")
+                    + "restart PostgreSQL"
+            )
         }
     }
 
     /// Whether a publication exists. Simple protocol, so it also works on a replication
     /// connection.
-    static func publicationExists(_ connection: PostgresConnection, _ publication: String) throws(PostgresError) -> Bool {
+    static func publicationExists(_ connection: PostgresConnection, _ publication: String) throws(PostgresError) -> Bool
+    {
         try !connection.simpleQuery(
             "SELECT 1 FROM pg_publication WHERE pubname = " + connection.quoteLiteral(publication)
         ).rows.isEmpty
@@ -89,12 +98,16 @@ enum SourceChecks {
         guard try DaybookError.mapping(role: "source", { try publicationExists(connection, publication) }) else {
             throw DaybookError(
                 .publicationMissing,
-                "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first")
+                "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first"
+            )
         }
     }
 
     /// Whether `daybook.heartbeat` is in the publication, so its updates reach the stream.
-    static func heartbeatIsPublished(_ connection: PostgresConnection, _ publication: String) throws(PostgresError) -> Bool {
+    static func heartbeatIsPublished(
+        _ connection: PostgresConnection,
+        _ publication: String
+    ) throws(PostgresError) -> Bool {
         try !connection.simpleQuery(
             "SELECT 1 FROM pg_publication_tables WHERE pubname = " + connection.quoteLiteral(publication)
                 + " AND schemaname = 'daybook' AND tablename = 'heartbeat'"

@@ -14,8 +14,12 @@ enum SourcePreflight {
     /// - Returns: whether the server is a physical standby.
     @discardableResult
     static func check(
-        _ connection: PostgresConnection, slot: String, publications: [String], idleWatermark: Bool = false,
-        heartbeatsHere: Bool = false, resultsUpTo: UInt64? = nil
+        _ connection: PostgresConnection,
+        slot: String,
+        publications: [String],
+        idleWatermark: Bool = false,
+        heartbeatsHere: Bool = false,
+        resultsUpTo: UInt64? = nil
     ) throws(DaybookError) -> Bool {
         try DaybookError.mapping(role: "source") {
             try SourceChecks.requireSupportedVersion(connection)
@@ -28,13 +32,15 @@ enum SourcePreflight {
                         "--idle-watermark reads the server's clock and WAL insert position, and a standby has no insert "
                             + "position (its clock says nothing of what the primary committed): drop it and let heartbeats "
                             + "written to the primary close the windows (cron `daybook heartbeat --database PRIMARY`, or "
-                            + "--heartbeat-every with --primary)")
+                            + "--heartbeat-every with --primary)"
+                    )
                 }
                 if heartbeatsHere {
                     throw DaybookError(
                         .configuration,
                         "--database is a standby, where --heartbeat-every cannot write: add --primary with the primary's "
-                            + "connection; heartbeats written there reach this standby's stream")
+                            + "connection; heartbeats written there reach this standby's stream"
+                    )
                 }
             }
             try SourceChecks.requireLogicalDecoding(connection)
@@ -46,23 +52,28 @@ enum SourcePreflight {
                             + "\(formatLSN(resultsUpTo)): if this server was promoted in a failover, the slot was not a failover "
                             + "slot (PostgreSQL 17: `daybook setup --failover`, sync_replication_slots = on on the standby) and "
                             + "the changes since cannot be read; `daybook setup --slot \(slot)` makes a new slot that starts now, "
-                            + "leaving that gap")
+                            + "leaving that gap"
+                    )
                 }
                 throw DaybookError(
-                    .slotMissing, "replication slot \(slot) does not exist: run `daybook setup --slot \(slot)` first")
+                    .slotMissing,
+                    "replication slot \(slot) does not exist: run `daybook setup --slot \(slot)` first"
+                )
             }
             let database = try connection.simpleQuery("SELECT current_database()").scalar
             if row[0] != "pgoutput" || row[1] != database {
                 throw DaybookError(
                     .slotMissing,
                     "replication slot \(slot) is not a pgoutput slot of database \(database ?? "?") "
-                        + "(plugin \(row[0] ?? "none"), database \(row[1] ?? "none")): choose another --slot")
+                        + "(plugin \(row[0] ?? "none"), database \(row[1] ?? "none")): choose another --slot"
+                )
             }
             if row[2] == "lost" {
                 throw DaybookError(
                     .slotInvalid,
                     "replication slot \(slot) was invalidated (its WAL was removed, max_slot_wal_keep_size): changes since "
-                        + "the last checkpoint are gone; drop and recreate it with `daybook setup` and accept the gap")
+                        + "the last checkpoint are gone; drop and recreate it with `daybook setup` and accept the gap"
+                )
             }
             if let pid = row[3] {
                 // Before anything touches the sink: the slot's consumer owns its results there.
@@ -71,12 +82,15 @@ enum SourcePreflight {
                         .slotInUse,
                         "replication slot \(slot) is held by a backlog read (PID \(pid)) that has not ended in a minute: "
                             + "another daybook run is reading its backlog, or a killed one's read still runs; stop it first",
-                        retryable: true)
+                        retryable: true
+                    )
                 }
                 throw DaybookError(
                     .slotInUse,
                     "replication slot \(slot) is active for PID \(pid) — another consumer (perhaps another daybook run) is "
-                        + "using the slot; stop it first", retryable: true)
+                        + "using the slot; stop it first",
+                    retryable: true
+                )
             }
             for publication in publications { try SourceChecks.requirePublication(connection, publication) }
             return standby
@@ -100,7 +114,8 @@ enum SourcePreflight {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let row = try connection.simpleQuery(sql).rows.first
-            guard let row, row[3] != nil, row[4] == StreamSession.backlogApplicationName(slot: slot), ContinuousClock.now < deadline
+            guard let row, row[3] != nil, row[4] == StreamSession.backlogApplicationName(slot: slot),
+                ContinuousClock.now < deadline
             else { return row }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -115,7 +130,9 @@ enum SourcePreflight {
               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
              WHERE i.indrelid = $1::oid AND i.indisprimary
              ORDER BY k.position
-            """, [String(oid)])
+            """,
+            [String(oid)]
+        )
         let names = result.rows.compactMap { $0[0] }
         return names.isEmpty ? nil : names
     }

@@ -31,7 +31,9 @@ public enum SourceSetup {
     ///
     /// - Parameter primary: the primary's connection, needed when `connection` is a standby.
     public static func run(
-        on connection: PostgresConnection, options: Options, primary: ConnectionString? = nil
+        on connection: PostgresConnection,
+        options: Options,
+        primary: ConnectionString? = nil
     ) throws(DaybookError) -> [String] {
         try DaybookError.mapping(role: "source") {
             var notes: [String] = []
@@ -45,13 +47,15 @@ public enum SourceSetup {
                         .unsupportedServer,
                         "failover slots need PostgreSQL 17 or later; this server is "
                             + "\(SourceChecks.versionText(connection.serverVersion)): drop --failover (after a failover the "
-                            + "slot is then lost and must be made again, with a gap)")
+                            + "slot is then lost and must be made again, with a gap)"
+                    )
                 }
                 guard !standby else {
                     throw DaybookError(
                         .configuration,
                         "--failover slots are made on the primary (its standbys copy them with sync_replication_slots = on): "
-                            + "point --database at the primary")
+                            + "point --database at the primary"
+                    )
                 }
             }
             if standby {
@@ -60,7 +64,8 @@ public enum SourceSetup {
                     throw DaybookError(
                         .configuration,
                         "the source server is a standby: the heartbeat table and the publication must be created on its "
-                            + "primary; add --primary with the primary's connection (setup makes the slot here and the rest there)")
+                            + "primary; add --primary with the primary's connection (setup makes the slot here and the rest there)"
+                    )
                 }
                 writable = try PostgresConnection.open(primary, role: "primary")
                 try SourceChecks.requireLogicalDecoding(writable, consequence: " (the primary of this standby)")
@@ -68,17 +73,22 @@ public enum SourceSetup {
             try SourceChecks.requireLogicalDecoding(connection)
             let slot = try connection.query(
                 "SELECT plugin, database, current_database()\(connection.serverVersion >= SourceChecks.lowestFailoverSlotVersion ? ", failover" : "") "
-                    + "FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
+                    + "FROM pg_replication_slots WHERE slot_name = $1",
+                [options.slot]
+            )
             let existingSlot = slot.rows.first
             if let row = existingSlot {
                 if row[0] != "pgoutput" {
                     throw DaybookError(
-                        .configuration, "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot")
+                        .configuration,
+                        "slot \(options.slot) exists with plugin \(row[0] ?? "?"), not pgoutput: choose another --slot"
+                    )
                 }
                 if row[1] != row[2] {
                     throw DaybookError(
                         .configuration,
-                        "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot")
+                        "slot \(options.slot) belongs to database \(row[1] ?? "?") (slot names are per server): choose another --slot"
+                    )
                 }
             }
             try writable.simpleQuery(Heartbeat.createTableSQL)
@@ -90,7 +100,9 @@ public enum SourceSetup {
                     let tables = options.tables.map(connection.quoteQualifiedName) + [heartbeat]
                     target = "TABLE " + tables.joined(separator: ", ")
                 } else {
-                    let schemas = (options.schemas.isEmpty ? ["public"] : options.schemas).map(connection.quoteIdentifier)
+                    let schemas = (options.schemas.isEmpty ? ["public"] : options.schemas).map(
+                        connection.quoteIdentifier
+                    )
                     target = "TABLES IN SCHEMA " + schemas.joined(separator: ", ") + ", TABLE \(heartbeat)"
                 }
                 try writable.simpleQuery("CREATE PUBLICATION \(quotedPublication) FOR \(target)")
@@ -99,7 +111,9 @@ public enum SourceSetup {
                 notes.append("publication \(options.publication) already exists; left as it is")
                 if try !SourceChecks.heartbeatIsPublished(writable, options.publication) {
                     try writable.simpleQuery("ALTER PUBLICATION \(quotedPublication) ADD TABLE \(heartbeat)")
-                    notes.append("added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream")
+                    notes.append(
+                        "added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream"
+                    )
                 }
             }
             if standby { try waitForReplay(of: options.publication, on: connection) }
@@ -110,27 +124,34 @@ public enum SourceSetup {
                 notes.append("created replication slot \(options.slot) on the standby at \(lsn ?? "?")")
                 notes.append(
                     "the source is a standby: write heartbeats to the primary (`daybook heartbeat --database PRIMARY`, "
-                        + "or `daybook run --primary PRIMARY --heartbeat-every 5m`); keep hot_standby_feedback = on here")
+                        + "or `daybook run --primary PRIMARY --heartbeat-every 5m`); keep hot_standby_feedback = on here"
+                )
             } else if options.failover {
                 // (name, plugin, temporary, two_phase, failover)
                 let created = try connection.query(
-                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)", [options.slot])
+                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)",
+                    [options.slot]
+                )
                 notes.append("created failover replication slot \(options.slot) at \(created.scalar ?? "?")")
                 notes.append(contentsOf: try failoverNotes(connection))
             } else {
                 let created = try connection.query(
-                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot])
+                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+                    [options.slot]
+                )
                 notes.append("created replication slot \(options.slot) at \(created.scalar ?? "?")")
             }
             if let row = existingSlot, options.failover, row.count > 3, row[3] != "t" {
                 notes.append(
                     "warning: slot \(options.slot) exists and is not a failover slot: drop it and run setup --failover again "
-                        + "(or ALTER_REPLICATION_SLOT \(options.slot) (FAILOVER true) on a replication connection)")
+                        + "(or ALTER_REPLICATION_SLOT \(options.slot) (FAILOVER true) on a replication connection)"
+                )
             }
             for table in try tablesWithoutKey(connection, publication: options.publication) {
                 notes.append(
                     "warning: \(table) has no primary key and REPLICA IDENTITY DEFAULT: its UPDATE and DELETE statements "
-                        + "will fail while it is published; run ALTER TABLE \(table) REPLICA IDENTITY FULL")
+                        + "will fail while it is published; run ALTER TABLE \(table) REPLICA IDENTITY FULL"
+                )
             }
             return notes
         }
@@ -146,7 +167,8 @@ public enum SourceSetup {
         if synchronized.isEmpty {
             notes.append(
                 "warning: synchronized_standby_slots is empty on this primary: it may send Daybook changes its standbys have "
-                    + "not received, which a failover then loses; set it to the standbys' physical slots")
+                    + "not received, which a failover then loses; set it to the standbys' physical slots"
+            )
         }
         return notes
     }
@@ -159,7 +181,8 @@ public enum SourceSetup {
                 throw DaybookError(
                     .standbyNotReady,
                     "the standby has not replayed publication \(publication) from the primary within 60 s: check that it "
-                        + "replicates from the server given as --primary")
+                        + "replicates from the server given as --primary"
+                )
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -170,7 +193,9 @@ public enum SourceSetup {
     /// so a helper asks for one (`pg_log_standby_snapshot()`) every half second meanwhile.
     /// Without the right to call it, creation still finishes at the primary's next record.
     private static func createSlotOnStandby(
-        _ slot: String, _ standby: PostgresConnection, nudging primary: ConnectionString
+        _ slot: String,
+        _ standby: PostgresConnection,
+        nudging primary: ConnectionString
     ) throws -> String? {
         let done = SetupFlag()
         let nudger = Thread {
@@ -182,10 +207,14 @@ public enum SourceSetup {
         }
         nudger.start()
         defer { done.set() }
-        return try standby.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).scalar
+        return try standby.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot])
+            .scalar
     }
 
-    private static func tablesWithoutKey(_ connection: PostgresConnection, publication: String) throws(PostgresError) -> [String] {
+    private static func tablesWithoutKey(
+        _ connection: PostgresConnection,
+        publication: String
+    ) throws(PostgresError) -> [String] {
         try connection.query(
             """
             SELECT format('%I.%I', p.schemaname, p.tablename)
@@ -195,7 +224,8 @@ public enum SourceSetup {
              WHERE p.pubname = $1 AND c.relreplident = 'd'
                AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
              ORDER BY 1
-            """, [publication]
+            """,
+            [publication]
         ).rows.compactMap { $0[0] }
     }
 }

@@ -17,12 +17,18 @@ public struct StatusReport: Sendable {
 
     /// Collects the status as readable lines, warnings last. The source connection is
     /// optional, so that the sink's view still works when the source is down.
-    public func lines(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> [String] {
+    public func lines(
+        source: Result<PostgresConnection, DaybookError>,
+        sink: PostgresConnection
+    ) throws(DaybookError) -> [String] {
         Self.lines(of: try collect(source: source, sink: sink))
     }
 
     /// Collects the status as values (for `--format json` and the HTTP API).
-    public func collect(source: Result<PostgresConnection, DaybookError>, sink: PostgresConnection) throws(DaybookError) -> Status {
+    public func collect(
+        source: Result<PostgresConnection, DaybookError>,
+        sink: PostgresConnection
+    ) throws(DaybookError) -> Status {
         try DaybookError.mapping(role: "sink") {
             var status = Status(slot: slot)
             let format = Self.format
@@ -33,30 +39,40 @@ public struct StatusReport: Sendable {
                        date_trunc('second', now() - last_heartbeat_at)::text,
                        extract(epoch FROM now() - last_heartbeat_at) > $2::float8
                   FROM daybook.checkpoint WHERE slot_name = $1
-                """, [slot, String(Double(heartbeatInterval.components.seconds) * 2)]
+                """,
+                [slot, String(Double(heartbeatInterval.components.seconds) * 2)]
             ).rows.first
             if let zone = checkpoint?[5] { try sink.query("SELECT set_config('TimeZone', $1, false)", [zone]) }
             var tableHeartbeatIsRecent = false
             try collectSource(source, into: &status, tableHeartbeatIsRecent: &tableHeartbeatIsRecent)
             if let checkpoint, checkpoint[0] != "0/0" || checkpoint[1] != nil {
                 status.checkpoint = Status.Checkpoint(
-                    lsn: checkpoint[0] ?? "0/0", writtenAt: checkpoint[2], streamTime: checkpoint[1],
-                    windowLength: checkpoint[3] ?? "?", grace: checkpoint[4] ?? "?", timeZone: checkpoint[5] ?? "?",
-                    lastHeartbeatAt: checkpoint[6], lastHeartbeatAge: checkpoint[6] == nil ? nil : checkpoint[7])
+                    lsn: checkpoint[0] ?? "0/0",
+                    writtenAt: checkpoint[2],
+                    streamTime: checkpoint[1],
+                    windowLength: checkpoint[3] ?? "?",
+                    grace: checkpoint[4] ?? "?",
+                    timeZone: checkpoint[5] ?? "?",
+                    lastHeartbeatAt: checkpoint[6],
+                    lastHeartbeatAge: checkpoint[6] == nil ? nil : checkpoint[7]
+                )
                 if checkpoint[6] != nil {
                     if checkpoint[8] == "t" && tableHeartbeatIsRecent {
                         status.warnings.append(
                             "warning: heartbeats are being written but none has reached the stream for "
-                                + "\(checkpoint[7] ?? "?"): is `daybook run` running and keeping up?")
+                                + "\(checkpoint[7] ?? "?"): is `daybook run` running and keeping up?"
+                        )
                     } else if checkpoint[8] == "t" {
                         status.warnings.append(
                             "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
-                                + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every")
+                                + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every"
+                        )
                     }
                 } else {
                     status.warnings.append(
                         "warning: no heartbeat has reached the stream yet: install cron/daybook.crontab, or run with "
-                            + "--heartbeat-every, or quiet days will not close")
+                            + "--heartbeat-every, or quiet days will not close"
+                    )
                 }
             }
             status.openWindows = try sink.query(
@@ -65,16 +81,22 @@ public struct StatusReport: Sendable {
                        to_char(w.closes_at, '\(format)'), (w.closes_at - c.stream_time)::text
                   FROM daybook.windows w LEFT JOIN daybook.checkpoint c USING (slot_name)
                  WHERE w.slot_name = $1 AND w.status = 'open' ORDER BY w.window_start
-                """, [slot]
+                """,
+                [slot]
             ).rows.map { row in
                 Status.OpenWindow(
-                    windowStart: row[0] ?? "?", windowEnd: row[1] ?? "?", closesAt: row[2] ?? "?", streamTimeUntilClose: row[3])
+                    windowStart: row[0] ?? "?",
+                    windowEnd: row[1] ?? "?",
+                    closesAt: row[2] ?? "?",
+                    streamTimeUntilClose: row[3]
+                )
             }
             let closed = try sink.query(
                 """
                 SELECT count(*), to_char(max(window_end), '\(format)') FROM daybook.windows
                  WHERE slot_name = $1 AND status = 'closed'
-                """, [slot]
+                """,
+                [slot]
             ).rows.first
             status.closedWindows = closed?[0].flatMap { Int($0) } ?? 0
             status.lastClosedWindowEnd = closed?[1]
@@ -82,7 +104,8 @@ public struct StatusReport: Sendable {
                 """
                 SELECT to_char(window_start, '\(format)'), to_char(window_end, '\(format)'), closed_by
                   FROM daybook.windows WHERE slot_name = $1 AND status = 'closing' ORDER BY window_start
-                """, [slot]
+                """,
+                [slot]
             ).rows.map { Status.ClosingWindow(windowStart: $0[0] ?? "?", windowEnd: $0[1] ?? "?", closedBy: $0[2]) }
             status.captureLevels = try CaptureLevels.latest(slot: slot, sink)
             status.gaps = try Gaps.touching(slot: slot, sink)
@@ -102,7 +125,8 @@ public struct StatusReport: Sendable {
                 : slot.active == true ? "active (pid \(slot.activePid.map(String.init) ?? "?"))" : "inactive"
             lines.append(
                 "slot \(status.slot): \(activity), confirmed up to \(slot.confirmedLsn ?? "?"), retaining "
-                    + "\(slot.retainedWal ?? "?") of WAL, wal_status \(slot.walStatus ?? "?")")
+                    + "\(slot.retainedWal ?? "?") of WAL, wal_status \(slot.walStatus ?? "?")"
+            )
         } else {
             lines.append("slot \(status.slot): missing — run `daybook setup --slot \(status.slot)`")
         }
@@ -115,7 +139,8 @@ public struct StatusReport: Sendable {
         }
         if let checkpoint = status.checkpoint {
             lines.append(
-                "checkpoint: LSN \(checkpoint.lsn), written \(checkpoint.writtenAt ?? "?"); stream time \(checkpoint.streamTime ?? "none")")
+                "checkpoint: LSN \(checkpoint.lsn), written \(checkpoint.writtenAt ?? "?"); stream time \(checkpoint.streamTime ?? "none")"
+            )
             lines.append("windows: \(checkpoint.windowLength) in \(checkpoint.timeZone), grace \(checkpoint.grace)")
             if let at = checkpoint.lastHeartbeatAt {
                 lines.append("last heartbeat in the stream: \(at) (\(checkpoint.lastHeartbeatAge ?? "?") ago)")
@@ -129,15 +154,19 @@ public struct StatusReport: Sendable {
         for window in status.openWindows {
             lines.append(
                 "  [\(window.windowStart), \(window.windowEnd)) closes when stream time reaches \(window.closesAt)"
-                    + (window.streamTimeUntilClose.map { " (\($0) of stream time from now)" } ?? ""))
+                    + (window.streamTimeUntilClose.map { " (\($0) of stream time from now)" } ?? "")
+            )
         }
         for window in status.closingWindows {
             lines.append(
                 "closing: [\(window.windowStart), \(window.windowEnd)) closed by \(window.closedBy ?? "?"); its results are being made final "
-                    + "(a running daybook run does it; otherwise the next one)")
+                    + "(a running daybook run does it; otherwise the next one)"
+            )
         }
         lines.append(
-            "closed windows: \(status.closedWindows)" + (status.lastClosedWindowEnd.map { ", the last ending \($0)" } ?? ""))
+            "closed windows: \(status.closedWindows)"
+                + (status.lastClosedWindowEnd.map { ", the last ending \($0)" } ?? "")
+        )
         if status.captureLevels.isEmpty {
             lines.append("capture levels: every table at keys (daybook capture TABLE LEVEL)")
         } else {
@@ -145,7 +174,9 @@ public struct StatusReport: Sendable {
             for capture in status.captureLevels {
                 var line = "  \(capture.table): \(capture.level) since LSN \(capture.sinceLsn)"
                 if let columns = capture.columns { line += ", columns: key and \(columns.joined(separator: ", "))" }
-                if !capture.excludedColumns.isEmpty { line += ", never: \(capture.excludedColumns.joined(separator: ", "))" }
+                if !capture.excludedColumns.isEmpty {
+                    line += ", never: \(capture.excludedColumns.joined(separator: ", "))"
+                }
                 lines.append(line)
             }
         }
@@ -159,7 +190,8 @@ public struct StatusReport: Sendable {
     /// The source's part. `tableHeartbeatIsRecent` tells whether the heartbeat table was
     /// written within twice the interval, to tell a stopped cron from a stopped service.
     private func collectSource(
-        _ source: Result<PostgresConnection, DaybookError>, into status: inout Status,
+        _ source: Result<PostgresConnection, DaybookError>,
+        into status: inout Status,
         tableHeartbeatIsRecent: inout Bool
     ) throws {
         let connection: PostgresConnection
@@ -180,22 +212,33 @@ public struct StatusReport: Sendable {
                         WHEN (SELECT backend_type FROM pg_stat_activity WHERE pid = active_pid) = 'walsender' THEN 'streaming'
                    END
               FROM pg_replication_slots, (SELECT \(WALPositionSQL.current) AS position) w WHERE slot_name = $1
-            """, [slot, String(maxRetainedWAL), StreamSession.backlogApplicationName(slot: slot)]
+            """,
+            [slot, String(maxRetainedWAL), StreamSession.backlogApplicationName(slot: slot)]
         ).rows.first
         status.sourceClock = try connection.query(
             "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         ).scalar
         if let row {
             status.replicationSlot = Status.ReplicationSlot(
-                exists: true, active: row[0] == "t", activePid: row[1].flatMap { Int($0) }, confirmedLsn: row[2],
-                walStatus: row[3], retainedWal: row[4], retainedWalBytes: row[6].flatMap { Int64($0) }, readMode: row[7])
+                exists: true,
+                active: row[0] == "t",
+                activePid: row[1].flatMap { Int($0) },
+                confirmedLsn: row[2],
+                walStatus: row[3],
+                retainedWal: row[4],
+                retainedWalBytes: row[6].flatMap { Int64($0) },
+                readMode: row[7]
+            )
             if row[5] == "t" {
                 status.warnings.append(
                     "warning: slot \(slot) retains \(row[4] ?? "?") of WAL; is `daybook run` running and keeping up? "
-                        + "(a slot nobody reads keeps WAL forever)")
+                        + "(a slot nobody reads keeps WAL forever)"
+                )
             }
             if row[3] == "lost" {
-                status.warnings.append("warning: slot \(slot) was invalidated (wal_status lost): recreate it with `daybook setup`")
+                status.warnings.append(
+                    "warning: slot \(slot) was invalidated (wal_status lost): recreate it with `daybook setup`"
+                )
             }
         } else {
             status.replicationSlot = Status.ReplicationSlot(exists: false)
@@ -205,17 +248,23 @@ public struct StatusReport: Sendable {
             SELECT to_char(beat_at, '\(format)'), date_trunc('second', clock_timestamp() - beat_at)::text, beats,
                    beats > 0 AND extract(epoch FROM clock_timestamp() - beat_at) <= $1::float8
               FROM daybook.heartbeat
-            """, [String(Double(heartbeatInterval.components.seconds) * 2)]
+            """,
+            [String(Double(heartbeatInterval.components.seconds) * 2)]
         ).rows.first
         tableHeartbeatIsRecent = beat?[3] == "t"
         if let beat, let at = beat[0] {
             let published = try SourceChecks.heartbeatIsPublished(connection, publication)
             status.heartbeatTable = Status.HeartbeatTable(
-                lastWrittenAt: at, age: beat[1], beats: beat[2].flatMap { Int64($0) } ?? 0, published: published)
+                lastWrittenAt: at,
+                age: beat[1],
+                beats: beat[2].flatMap { Int64($0) } ?? 0,
+                published: published
+            )
             if !published {
                 status.warnings.append(
                     "warning: daybook.heartbeat is not in publication \(publication), so table heartbeats never arrive: "
-                        + "run `daybook setup --publication \(publication)`")
+                        + "run `daybook setup --publication \(publication)`"
+                )
             }
         }
     }

@@ -54,7 +54,10 @@ extension StreamSession {
             }
             plan.chunkBytes = chunk
             let connection = try PostgresConnection.open(
-                configuration.source, role: "source", applicationName: Self.backlogApplicationName(slot: slot))
+                configuration.source,
+                role: "source",
+                applicationName: Self.backlogApplicationName(slot: slot)
+            )
             reader = try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications)
             // The sink may hold more than the slot was told (a stop between the two): move the
             // slot there first, so the first read does not decode what is already counted.
@@ -66,9 +69,11 @@ extension StreamSession {
         logger.info(
             "reading the backlog through SQL decoding",
             metadata: [
-                LogKey.lsn: "\(formatLSN(position))", "daybook.behind_bytes": "\(decodable > position ? decodable - position : 0)",
+                LogKey.lsn: "\(formatLSN(position))",
+                "daybook.behind_bytes": "\(decodable > position ? decodable - position : 0)",
                 "daybook.chunk_bytes": "\(plan.chunkBytes)",
-            ])
+            ]
+        )
         metrics.backlogModeChanged(true)
         health.setPhase(.readingBacklog)
         defer { metrics.backlogModeChanged(false) }
@@ -103,8 +108,13 @@ extension StreamSession {
                     messages += count
                     position = newPosition
                     metrics.position(
-                        serverWALEnd: now, confirmed: position, serverClock: nil, streamTime: processor.engine.streamTime,
-                        caughtUp: false, openWindows: processor.engine.openWindows.count)
+                        serverWALEnd: now,
+                        confirmed: position,
+                        serverClock: nil,
+                        streamTime: processor.engine.streamTime,
+                        caughtUp: false,
+                        openWindows: processor.engine.openWindows.count
+                    )
                 case .stopped(let count):
                     messages += count
                     outcome = .stopped
@@ -121,7 +131,8 @@ extension StreamSession {
             metadata: [
                 LogKey.lsn: "\(formatLSN(position))", "daybook.messages": "\(messages)", "daybook.reads": "\(reads)",
                 "daybook.seconds": "\(String(format: "%.2f", seconds))",
-            ])
+            ]
+        )
         return outcome
     }
 
@@ -132,7 +143,10 @@ extension StreamSession {
 
     /// The read size this server allows, after checking that the role may call both
     /// functions (a missing function or right throws, which the caller turns into a reason).
-    private static func usableChunk(_ plan: BacklogPlan, on catalog: PostgresConnection) throws(PostgresError) -> UInt64? {
+    private static func usableChunk(
+        _ plan: BacklogPlan,
+        on catalog: PostgresConnection
+    ) throws(PostgresError) -> UInt64? {
         let row = try catalog.query(
             """
             SELECT has_function_privilege('pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[])', 'EXECUTE')
@@ -142,8 +156,10 @@ extension StreamSession {
         ).rows.first
         guard row?[0] == "t" else {
             throw PostgresError(
-                .query, message: "permission denied for role \(row?[1] ?? "?") to execute the SQL decoding functions",
-                sqlState: "42501")
+                .query,
+                message: "permission denied for role \(row?[1] ?? "?") to execute the SQL decoding functions",
+                sqlState: "42501"
+            )
         }
         return plan.chunkBytes(underTempFileLimit: row?[2].flatMap { Int64($0) } ?? -1)
     }
@@ -159,9 +175,15 @@ extension StreamSession {
 
     /// Reads one WAL range, commits it to the sink and advances the slot to what the sink holds.
     private mutating func readRange(
-        _ reader: SQLDecodingReader, from position: UInt64, upTo end: UInt64, stop: StopSignal
+        _ reader: SQLDecodingReader,
+        from position: UInt64,
+        upTo end: UInt64,
+        stop: StopSignal
     ) throws -> RangeOutcome {
-        logger.debug("reading a range of the backlog", metadata: ["daybook.from": "\(formatLSN(position))", "daybook.to": "\(formatLSN(end))"])
+        logger.debug(
+            "reading a range of the backlog",
+            metadata: ["daybook.from": "\(formatLSN(position))", "daybook.to": "\(formatLSN(end))"]
+        )
         var messages = 0
         var stopped = false
         let health = health

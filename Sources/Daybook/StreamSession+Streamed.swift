@@ -35,7 +35,9 @@ extension StreamSession {
                     try streams.append(payload, subxid: decoded.xid)
                 }
             case .begin, .commit, .streamStart, .streamCommit, .streamAbort:
-                throw ChangeProcessor.ProtocolError(description: "\(decoded.message) inside a chunk of a streamed transaction")
+                throw ChangeProcessor.ProtocolError(
+                    description: "\(decoded.message) inside a chunk of a streamed transaction"
+                )
             }
         } catch let error as ChangeProcessor.ProtocolError {
             throw Self.unexpectedOrder(error)
@@ -52,8 +54,11 @@ extension StreamSession {
         let store = try openChunkStore()
         try DaybookError.mapping(role: "sink") {
             try store.writeDirect(
-                xid: xid, seq: seq, prefix: StreamedTransactions.directChunkPrefix(payload, subxid: subxid),
-                body: StreamedTransactions.body(of: payload, subxid: subxid))
+                xid: xid,
+                seq: seq,
+                prefix: StreamedTransactions.directChunkPrefix(payload, subxid: subxid),
+                body: StreamedTransactions.body(of: payload, subxid: subxid)
+            )
         }
     }
 
@@ -62,7 +67,8 @@ extension StreamSession {
         if let xid = streams.abort(abort) { try submit(.discardStreamed(xid: xid)) }
         logger.debug(
             abort.isWholeTransaction ? "streamed transaction rolled back" : "streamed subtransaction rolled back",
-            metadata: ["daybook.xid": "\(abort.xid)", "daybook.subxid": "\(abort.subxid)"])
+            metadata: ["daybook.xid": "\(abort.xid)", "daybook.subxid": "\(abort.subxid)"]
+        )
     }
 
     /// Stream Commit: the transaction's messages go through the processor now, the chunks
@@ -74,7 +80,10 @@ extension StreamSession {
         let lsn = commit.commitLSN.rawValue
         let started = ContinuousClock.now
         var replayed = 0
-        try apply(.begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: stream.xid)), in: Self.noBytes)
+        try apply(
+            .begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: stream.xid)),
+            in: Self.noBytes
+        )
         if committed.staged {
             // Everything written so far must be in the sink before it is read back.
             try writer.drain { try sendStatus() }
@@ -99,14 +108,18 @@ extension StreamSession {
                 "daybook.xid": "\(stream.xid)", LogKey.lsn: "\(formatLSN(commit.endLSN.rawValue))",
                 "daybook.messages": "\(replayed)", "daybook.held_in_sink": "\(committed.staged)",
                 "daybook.replay_ms": "\(Int(((ContinuousClock.now - started) / .milliseconds(1)).rounded()))",
-            ])
+            ]
+        )
     }
 
     /// A chunk's messages, in protocol 1 form, through the processor; meanwhile the server
     /// hears from Daybook as usual, however long the transaction.
     /// - Returns: how many messages went through.
     private mutating func replay(
-        _ chunk: UnsafeRawBufferPointer, firstSeq: Int64, skipping rolledBack: [Range<Int64>], near lsn: UInt64
+        _ chunk: UnsafeRawBufferPointer,
+        firstSeq: Int64,
+        skipping rolledBack: [Range<Int64>],
+        near lsn: UInt64
     ) throws -> Int {
         var count = 0
         try StreamedTransactions.forEachMessage(in: chunk, firstSeq: firstSeq, skipping: rolledBack) { bytes in
@@ -132,7 +145,10 @@ extension StreamSession {
 
     private mutating func openChunkStore() throws -> StreamChunkStore {
         if let chunkStore { return chunkStore }
-        let store = StreamChunkStore(connection: try PostgresConnection.open(configuration.sink, role: "sink"), slot: configuration.slot)
+        let store = StreamChunkStore(
+            connection: try PostgresConnection.open(configuration.sink, role: "sink"),
+            slot: configuration.slot
+        )
         chunkStore = store
         return store
     }

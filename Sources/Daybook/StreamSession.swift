@@ -51,8 +51,14 @@ struct StreamSession {
     var chunkStore: StreamChunkStore?
 
     init(
-        processor: ChangeProcessor, writer: CheckpointWriter, stream: ReplicationStream, catalog: PostgresConnection,
-        logger: Logger, configuration: RunConfiguration, caughtUpTarget: UInt64?, metrics: PipelineMetrics = PipelineMetrics(),
+        processor: ChangeProcessor,
+        writer: CheckpointWriter,
+        stream: ReplicationStream,
+        catalog: PostgresConnection,
+        logger: Logger,
+        configuration: RunConfiguration,
+        caughtUpTarget: UInt64?,
+        metrics: PipelineMetrics = PipelineMetrics(),
         health: ServiceHealth = ServiceHealth()
     ) {
         self.processor = processor
@@ -149,7 +155,8 @@ struct StreamSession {
         DaybookError(
             .malformedStream,
             "cannot decode the replication stream near LSN \(formatLSN(lsn)): \(error); nothing after the "
-                + "last checkpoint was confirmed — report this with the server version")
+                + "last checkpoint was confirmed — report this with the server version"
+        )
     }
 
     /// Folds one message of an ordinary transaction (or of a streamed one, replayed at its
@@ -164,7 +171,8 @@ struct StreamSession {
             if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
                 logger.warning(
                     "table has no primary key; counting it per table only",
-                    metadata: ["daybook.table": "\(relation.qualifiedName)"])
+                    metadata: ["daybook.table": "\(relation.qualifiedName)"]
+                )
             }
             processor.register(relation, primaryKey: primaryKey)
             return
@@ -222,7 +230,8 @@ struct StreamSession {
             metadata: [
                 LogKey.lsn: "\(formatLSN(spill.keyTag.lsn))", LogKey.changes: "\(spill.keys.operationCount)",
                 "daybook.events": "\(spill.events.count)",
-            ])
+            ]
+        )
     }
 
     /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
@@ -265,14 +274,16 @@ struct StreamSession {
                     metadata: [
                         LogKey.windowStart: "\(closure.window.start)", LogKey.windowEnd: "\(closure.window.end)",
                         LogKey.reason: "\(closure.reason.rawValue)",
-                    ])
+                    ]
+                )
             }
             logger.debug(
                 "checkpoint committed",
                 metadata: [
                     LogKey.lsn: "\(formatLSN(done.lsn))", LogKey.changes: "\(done.changes)",
                     LogKey.transactions: "\(done.transactions)",
-                ])
+                ]
+            )
         }
         if closed { onWindowsClosing?() }
         if confirmed { try sendStatus() }
@@ -298,16 +309,25 @@ struct StreamSession {
         confirmedLSN = max(confirmedLSN, processor.committedLSN)
         let clientTime = Timestamp(Date()).microsecondsSinceEpoch - postgresEpochOffsetMicroseconds
         let status = StandbyStatusUpdate(
-            write: max(receivedLSN, confirmedLSN), flush: confirmedLSN, apply: confirmedLSN, clientTime: clientTime,
-            replyRequested: requestReply)
+            write: max(receivedLSN, confirmedLSN),
+            flush: confirmedLSN,
+            apply: confirmedLSN,
+            clientTime: clientTime,
+            replyRequested: requestReply
+        )
         do { try stream.send(status) } catch { throw DaybookError.from(error, role: "source") }
         health.progressed()
         metrics.position(
-            serverWALEnd: serverWALEnd, confirmed: confirmedLSN, serverClock: serverClock,
-            streamTime: processor.engine.streamTime, caughtUp: processor.isFullyCommitted && receivedLSN >= serverWALEnd,
-            openWindows: processor.engine.openWindows.count)
+            serverWALEnd: serverWALEnd,
+            confirmed: confirmedLSN,
+            serverClock: serverClock,
+            streamTime: processor.engine.streamTime,
+            caughtUp: processor.isFullyCommitted && receivedLSN >= serverWALEnd,
+            openWindows: processor.engine.openWindows.count
+        )
         let interval: Duration =
-            caughtUpTarget != nil ? .milliseconds(200) : configuration.idleWatermark ? .milliseconds(500) : configuration.statusInterval
+            caughtUpTarget != nil
+            ? .milliseconds(200) : configuration.idleWatermark ? .milliseconds(500) : configuration.statusInterval
         nextStatusAt = .now + interval
     }
 }

@@ -70,7 +70,9 @@ public struct StreamedTransactions: Sendable {
     /// - Returns: a transaction whose chunks the sink must delete.
     public mutating func start(_ start: StreamStart) throws(ChangeProcessor.ProtocolError) -> UInt32? {
         guard chunkXID == nil else {
-            throw ChangeProcessor.ProtocolError(description: "Stream Start of \(start.xid) inside a chunk of \(chunkXID!)")
+            throw ChangeProcessor.ProtocolError(
+                description: "Stream Start of \(start.xid) inside a chunk of \(chunkXID!)"
+            )
         }
         var discard: UInt32?
         if start.isFirstSegment {
@@ -78,7 +80,8 @@ public struct StreamedTransactions: Sendable {
             transactions[start.xid] = Transaction()
         } else if transactions[start.xid] == nil {
             throw ChangeProcessor.ProtocolError(
-                description: "a chunk of streamed transaction \(start.xid) arrived without its first chunk")
+                description: "a chunk of streamed transaction \(start.xid) arrived without its first chunk"
+            )
         }
         chunkXID = start.xid
         return discard
@@ -92,7 +95,8 @@ public struct StreamedTransactions: Sendable {
 
     /// Holds one message of the current chunk: `bytes` as it arrived, `subxid` the xid it
     /// carried (nil for a type that carries none, kept whole).
-    public mutating func append(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) throws(ChangeProcessor.ProtocolError) {
+    public mutating func append(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) throws(ChangeProcessor.ProtocolError)
+    {
         let xid = try number(bytes, subxid: subxid)
         let body = Self.body(of: bytes, subxid: subxid)
         transactions[xid]!.held.append(contentsOf: Self.lengthPrefix(body.count + 1))
@@ -107,7 +111,8 @@ public struct StreamedTransactions: Sendable {
     /// - Returns: the transaction, the message's number, and the messages of the transaction
     ///   held before it, which must be staged too.
     public mutating func numberDirect(
-        _ bytes: UnsafeRawBufferPointer, subxid: UInt32?
+        _ bytes: UnsafeRawBufferPointer,
+        subxid: UInt32?
     ) throws(ChangeProcessor.ProtocolError) -> (xid: UInt32, seq: Int64, heldBefore: Chunk?) {
         let xid = try number(bytes, subxid: subxid)
         var transaction = transactions[xid]!
@@ -126,7 +131,10 @@ public struct StreamedTransactions: Sendable {
 
     /// Gives the next message of the current chunk its number, noting where a
     /// subtransaction's messages begin.
-    private mutating func number(_ bytes: UnsafeRawBufferPointer, subxid: UInt32?) throws(ChangeProcessor.ProtocolError) -> UInt32 {
+    private mutating func number(
+        _ bytes: UnsafeRawBufferPointer,
+        subxid: UInt32?
+    ) throws(ChangeProcessor.ProtocolError) -> UInt32 {
         guard let xid = chunkXID, var transaction = transactions[xid] else {
             throw ChangeProcessor.ProtocolError(description: "a streamed message outside a chunk")
         }
@@ -135,7 +143,8 @@ public struct StreamedTransactions: Sendable {
         }
         let seq = transaction.nextSeq
         transaction.nextSeq += 1
-        if let subxid, subxid != xid, subxid != transaction.lastWriter, transaction.subtransactionStarts[subxid] == nil {
+        if let subxid, subxid != xid, subxid != transaction.lastWriter, transaction.subtransactionStarts[subxid] == nil
+        {
             transaction.subtransactionStarts[subxid] = seq
         }
         if let subxid { transaction.lastWriter = subxid }
@@ -148,7 +157,8 @@ public struct StreamedTransactions: Sendable {
     /// - Returns: a transaction whose chunks the sink must delete.
     public mutating func abort(_ abort: StreamAbort) -> UInt32? {
         if abort.isWholeTransaction { return dropWhole(abort.xid) }
-        guard var transaction = transactions[abort.xid], let first = transaction.subtransactionStarts[abort.subxid] else {
+        guard var transaction = transactions[abort.xid], let first = transaction.subtransactionStarts[abort.subxid]
+        else {
             return nil  // nothing of it was streamed
         }
         transaction.rolledBack.append(first..<transaction.nextSeq)
@@ -181,9 +191,11 @@ public struct StreamedTransactions: Sendable {
         }
         bufferedBytes -= transaction.held.count
         return Committed(
-            xid: xid, staged: transaction.staged,
+            xid: xid,
+            staged: transaction.staged,
             held: Chunk(xid: xid, firstSeq: transaction.heldFirstSeq, bytes: transaction.held),
-            rolledBack: transaction.rolledBack)
+            rolledBack: transaction.rolledBack
+        )
     }
 
     private mutating func dropWhole(_ xid: UInt32) -> UInt32? {
@@ -198,7 +210,9 @@ public struct StreamedTransactions: Sendable {
     /// - Throws: a ``ChangeProcessor/ProtocolError`` when the chunk's lengths do not add up,
     ///   and whatever `body` throws.
     public static func forEachMessage(
-        in chunk: UnsafeRawBufferPointer, firstSeq: Int64, skipping rolledBack: [Range<Int64>],
+        in chunk: UnsafeRawBufferPointer,
+        firstSeq: Int64,
+        skipping rolledBack: [Range<Int64>],
         _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var offset = 0
@@ -209,7 +223,8 @@ public struct StreamedTransactions: Sendable {
             }
             let length = Int(
                 UInt32(chunk[offset]) << 24 | UInt32(chunk[offset + 1]) << 16 | UInt32(chunk[offset + 2]) << 8
-                    | UInt32(chunk[offset + 3]))
+                    | UInt32(chunk[offset + 3])
+            )
             offset += 4
             guard length >= 1, chunk.count - offset >= length else {
                 throw ChangeProcessor.ProtocolError(description: "a held chunk of a streamed transaction is cut short")

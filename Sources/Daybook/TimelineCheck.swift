@@ -20,7 +20,8 @@ public enum TimelineCheck {
     public static func parseHistory(_ text: String) -> [Ending] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            guard fields.count >= 2, !line.hasPrefix("#"), let timeline = Int(fields[0]), let lsn = parseLSN(String(fields[1]))
+            guard fields.count >= 2, !line.hasPrefix("#"), let timeline = Int(fields[0]),
+                let lsn = parseLSN(String(fields[1]))
             else { return nil }
             return Ending(timeline: timeline, switchpoint: lsn)
         }
@@ -30,7 +31,11 @@ public enum TimelineCheck {
     /// `checkpointTimeline`, can be continued on a server now on `serverTimeline` with
     /// `history` (that timeline's history file; empty for timeline 1).
     public static func verify(
-        slot: String, lsn: UInt64, checkpointTimeline: Int, serverTimeline: Int, history: [Ending]
+        slot: String,
+        lsn: UInt64,
+        checkpointTimeline: Int,
+        serverTimeline: Int,
+        history: [Ending]
     ) throws(DaybookError) {
         if serverTimeline == checkpointTimeline { return }
         guard serverTimeline > checkpointTimeline else {
@@ -38,13 +43,15 @@ public enum TimelineCheck {
                 .slotInvalid,
                 "the sink holds slot \(slot)'s results up to LSN \(formatLSN(lsn)) read on timeline \(checkpointTimeline), "
                     + "but this server is on the earlier timeline \(serverTimeline): it is not the server Daybook read "
-                    + "(an old primary back after a failover?); point --database at the current primary")
+                    + "(an old primary back after a failover?); point --database at the current primary"
+            )
         }
         guard let ending = history.first(where: { $0.timeline == checkpointTimeline }) else {
             throw DaybookError(
                 .slotInvalid,
                 "the sink holds slot \(slot)'s results read on timeline \(checkpointTimeline), which is not in this server's "
-                    + "history (timeline \(serverTimeline)): it is another cluster; point --database at the server Daybook read")
+                    + "history (timeline \(serverTimeline)): it is another cluster; point --database at the server Daybook read"
+            )
         }
         guard lsn <= ending.switchpoint else {
             throw DaybookError(
@@ -52,7 +59,8 @@ public enum TimelineCheck {
                 "the sink holds slot \(slot)'s results up to LSN \(formatLSN(lsn)), but this server's history left timeline "
                     + "\(checkpointTimeline) at \(formatLSN(ending.switchpoint)): the transactions Daybook counted after that "
                     + "were lost in the failover, and reading on could skip others; the slot cannot be continued "
-                    + "(set synchronized_standby_slots on the primary so that it never sends what its standby lacks)")
+                    + "(set synchronized_standby_slots on the primary so that it never sends what its standby lacks)"
+            )
         }
     }
 }

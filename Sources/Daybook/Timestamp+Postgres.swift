@@ -16,6 +16,9 @@ extension Timestamp {
         let value = overflow ? (postgresMicroseconds > 0 ? Int64.max : Int64.min) : shifted
         self.init(
             microsecondsSinceEpoch: min(
-                max(value, Self.earliestSupported.microsecondsSinceEpoch), Self.latestSupported.microsecondsSinceEpoch))
+                max(value, Self.earliestSupported.microsecondsSinceEpoch),
+                Self.latestSupported.microsecondsSinceEpoch
+            )
+        )
     }
 }

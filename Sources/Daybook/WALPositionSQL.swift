@@ -5,7 +5,8 @@
 /// `--until-caught-up` use these so that they work with a slot on either.
 public enum WALPositionSQL {
     /// The WAL written (flushed) on a primary, replayed on a standby.
-    public static let current = "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END"
+    public static let current =
+        "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END"
     /// The same with a primary's insert position, so commits not yet flushed are included.
     public static let insert =
         "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END"

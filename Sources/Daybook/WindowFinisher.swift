@@ -43,7 +43,7 @@ final class WindowFinisher: @unchecked Sendable {
     func waitUntilIdle() throws(DaybookError) {
         condition.lock()
         defer { condition.unlock() }
-        while (pending || busy), failure == nil { condition.wait() }
+        while pending || busy, failure == nil { condition.wait() }
         if let failure { throw failure }
     }
 
@@ -79,11 +79,15 @@ final class WindowFinisher: @unchecked Sendable {
                             LogKey.windowStart: "\(finished.window.start)", LogKey.windowEnd: "\(finished.window.end)",
                             LogKey.reason: "\(finished.closedBy)", LogKey.keys: "\(finished.keys)",
                             LogKey.sinkMilliseconds: "\(Int((finished.duration / .milliseconds(1)).rounded()))",
-                        ])
+                        ]
+                    )
                     do { try sink.value.indexClosedWindow(finished.window) } catch {
                         logger.warning(
                             "could not index a closed window's keys; paging through them stays slow",
-                            metadata: [LogKey.windowStart: "\(finished.window.start)", LogKey.error: "\(error.message)"])
+                            metadata: [
+                                LogKey.windowStart: "\(finished.window.start)", LogKey.error: "\(error.message)",
+                            ]
+                        )
                     }
                     if isClosing { break }
                 }
@@ -108,7 +112,8 @@ final class WindowFinisher: @unchecked Sendable {
             if let error {
                 logger.warning(
                     "could not finish a closed window; it stays 'closing' and is tried again",
-                    metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"])
+                    metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"]
+                )
                 let deadline = Date().addingTimeInterval(retryDelaySeconds(attempt: attempt))
                 while Date() < deadline, !isClosing { Thread.sleep(forTimeInterval: 0.05) }
             }

@@ -39,7 +39,10 @@ struct StoredWindowSettings: Sendable {
         do {
             return try WindowLength(seconds: DurationText.seconds(length))
         } catch {
-            throw DaybookError(.configuration, "the slot's stored window length '\(length)' is unreadable: pass --window")
+            throw DaybookError(
+                .configuration,
+                "the slot's stored window length '\(length)' is unreadable: pass --window"
+            )
         }
     }
 
@@ -53,9 +56,12 @@ struct StoredWindowSettings: Sendable {
              WHERE c.slot_name = $1
                AND (c.lsn <> '0/0' OR c.stream_time IS NOT NULL
                     OR EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1))
-            """, [slot]
+            """,
+            [slot]
         ).rows.first
-        guard let row, let length = row[0], let grace = row[1].flatMap({ Int64($0) }), let zone = row[2] else { return nil }
+        guard let row, let length = row[0], let grace = row[1].flatMap({ Int64($0) }), let zone = row[2] else {
+            return nil
+        }
         return StoredWindowSettings(length: length, graceMicroseconds: grace, timeZone: zone)
     }
 }

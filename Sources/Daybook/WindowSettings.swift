@@ -21,8 +21,12 @@ public struct WindowSettings: Sendable {
     /// A fresh windowing engine resuming from `state`.
     public func engine(resuming state: SinkState) -> WindowingEngine {
         WindowingEngine(
-            calendar: WindowCalendar(length: length, timeZone: timeZone), grace: grace, streamTime: state.streamTime,
-            openWindows: state.openWindows, closedThrough: state.closedThrough)
+            calendar: WindowCalendar(length: length, timeZone: timeZone),
+            grace: grace,
+            streamTime: state.streamTime,
+            openWindows: state.openWindows,
+            closedThrough: state.closedThrough
+        )
     }
 
     /// Refuses to continue a stream whose windows were cut differently: mixing window lengths
@@ -32,13 +36,15 @@ public struct WindowSettings: Sendable {
             throw DaybookError(
                 .configuration,
                 "slot \(slot) was summarised with --window \(stored), not \(length.description): keep --window \(stored), "
-                    + "or use a new slot for the new window length")
+                    + "or use a new slot for the new window length"
+            )
         }
         if let stored = state.timeZone, stored != timeZoneName {
             throw DaybookError(
                 .configuration,
                 "slot \(slot) was summarised in time zone \(stored), not \(timeZoneName): keep --time-zone \(stored), "
-                    + "or use a new slot")
+                    + "or use a new slot"
+            )
         }
     }
 }

@@ -20,8 +20,10 @@ struct APITimings {
     func run() throws {
         let port = Int.random(in: 20_000...40_000)
         let pid = try MeasuredProcess.spawn(
-            daybook, ["serve", "--database", source, "--sink", sink, "--slot", slot, "--listen", "127.0.0.1:\(port)"],
-            logFile: "\(logDirectory)/bench_api_serve.log")
+            daybook,
+            ["serve", "--database", source, "--sink", sink, "--slot", slot, "--listen", "127.0.0.1:\(port)"],
+            logFile: "\(logDirectory)/bench_api_serve.log"
+        )
         defer {
             kill(pid, SIGTERM)
             _ = try? MeasuredProcess.reap(pid, started: .now)
@@ -34,7 +36,10 @@ struct APITimings {
         }
         guard ready else { throw BenchError("daybook serve did not start; see \(logDirectory)/bench_api_serve.log") }
         let windows = try json(get(base + "/api/v1/windows?from=2000-01-01").body)
-        guard let day = (windows["items"] as? [[String: Any]])?.max(by: { ($0["changes"] as? Int ?? 0) < ($1["changes"] as? Int ?? 0) }),
+        guard
+            let day = (windows["items"] as? [[String: Any]])?.max(by: {
+                ($0["changes"] as? Int ?? 0) < ($1["changes"] as? Int ?? 0)
+            }),
             let start = day["window_start"] as? String
         else { throw BenchError("no window in the sink") }
         let window = start.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? start
@@ -42,11 +47,14 @@ struct APITimings {
         let first = try json(get(base + "/api/v1/windows/\(window)/keys?limit=100").body)
         let cursor = first["next_cursor"] as? String ?? ""
         let ofTable = try json(get(base + "/api/v1/windows/\(window)/keys?limit=1&table=\(table)").body)
-        let someKey = ((ofTable["items"] as? [[String: Any]])?.first?["key"]).flatMap {
-            try? JSONSerialization.data(withJSONObject: $0)
-        }.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let someKey =
+            ((ofTable["items"] as? [[String: Any]])?.first?["key"]).flatMap {
+                try? JSONSerialization.data(withJSONObject: $0)
+            }.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let key = someKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        say("\n## API and dashboard response times, a closed day of \(day["changes"] ?? "?") changes (median of \(repeats))")
+        say(
+            "\n## API and dashboard response times, a closed day of \(day["changes"] ?? "?") changes (median of \(repeats))"
+        )
         say("request | status | median ms | bytes")
         for (name, path) in [
             ("windows (last 30 days)", "/api/v1/windows"),
@@ -83,7 +91,9 @@ struct APITimings {
             if let error {
                 result = .failure(error)
             } else {
-                result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
+                result = .success(
+                    ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
+                )
             }
             done.signal()
         }.resume()

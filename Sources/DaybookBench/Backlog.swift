@@ -38,7 +38,11 @@ struct Backlog {
     /// Creates the database, tables, prefill, publication and base slot, then generates the
     /// changes. Every slot goes through `slots`, which drops it again whatever happens.
     static func make(
-        _ workload: Workload, changes: Int, transactionSize: Int, on environment: BenchEnvironment, name: String,
+        _ workload: Workload,
+        changes: Int,
+        transactionSize: Int,
+        on environment: BenchEnvironment,
+        name: String,
         publications: [String: [String]] = ["bench": BenchmarkSchema.tables]
     ) throws -> Backlog {
         let connectionString = try environment.createSourceDatabase(name)
@@ -54,15 +58,23 @@ struct Backlog {
         let started = ContinuousClock.now
         try connection.query(
             "CALL bench.generate($1, $2, $3, $4, $5)",
-            [workload.rawValue, String(changes), String(transactionSize), String(prefilled), String(max(prefilled, 1))])
+            [workload.rawValue, String(changes), String(transactionSize), String(prefilled), String(max(prefilled, 1))]
+        )
         let seconds = (ContinuousClock.now - started).seconds
         let end = try connection.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
         // Settle what the server does after a burst (hint bits, statistics), so runs start alike.
         try connection.simpleQuery("VACUUM ANALYZE")
         return Backlog(
-            workload: workload, changes: changes, transactionSize: transactionSize, database: name,
-            connectionString: connectionString, publication: publications.keys.sorted().joined(separator: ","),
-            baseSlot: baseSlot, endLSN: end, generationSeconds: seconds)
+            workload: workload,
+            changes: changes,
+            transactionSize: transactionSize,
+            database: name,
+            connectionString: connectionString,
+            publication: publications.keys.sorted().joined(separator: ","),
+            baseSlot: baseSlot,
+            endLSN: end,
+            generationSeconds: seconds
+        )
     }
 }
 

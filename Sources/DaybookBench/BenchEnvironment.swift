@@ -19,24 +19,37 @@ final class BenchEnvironment {
     let sourceClock: SourceClock?
 
     init(
-        script: String, workDirectory: String, source: String?, sink: String?, allowExisting: Bool, movableSourceClock: Bool = false
+        script: String,
+        workDirectory: String,
+        source: String?,
+        sink: String?,
+        allowExisting: Bool,
+        movableSourceClock: Bool = false
     ) throws {
         if source != nil || sink != nil {
             guard allowExisting else {
                 throw BenchError(
                     "--source/--sink point at servers the benchmark did not create; it creates and drops databases, "
-                        + "publications and replication slots there: add --allow-existing-servers to go ahead")
+                        + "publications and replication slots there: add --allow-existing-servers to go ahead"
+                )
             }
         }
         let settings = "max_wal_size = 8GB\ncheckpoint_timeout = 30min\nwal_sender_timeout = 0\nautovacuum = off"
         if movableSourceClock, source != nil {
-            throw BenchError("this benchmark moves the source server's clock (libfaketime): it needs a throwaway source, not --source")
+            throw BenchError(
+                "this benchmark moves the source server's clock (libfaketime): it needs a throwaway source, not --source"
+            )
         }
         var started: [Cluster] = []
         func throwaway(_ name: String, environment: [String: String] = [:]) throws -> String {
             let cluster = try Cluster(
-                name: name, script: script, workDirectory: workDirectory, extraConfiguration: settings, prefix: "daybook-bench",
-                environment: environment)
+                name: name,
+                script: script,
+                workDirectory: workDirectory,
+                extraConfiguration: settings,
+                prefix: "daybook-bench",
+                environment: environment
+            )
             started.append(cluster)
             return cluster.connectionString
         }
@@ -44,7 +57,10 @@ final class BenchEnvironment {
         sourceClock = clock
         if let clock {
             try clock.set(offsetSeconds: 0)
-            sourceServer = try throwaway("source", environment: ["FAKETIME_FILE": clock.file, "FAKETIME_CACHE_SECONDS": "1"])
+            sourceServer = try throwaway(
+                "source",
+                environment: ["FAKETIME_FILE": clock.file, "FAKETIME_CACHE_SECONDS": "1"]
+            )
         } else {
             sourceServer = try source ?? throwaway("source")
         }
@@ -62,14 +78,18 @@ final class BenchEnvironment {
     func createSinkDatabase(_ name: String, daybook: String) throws -> String {
         let connectionString = try createDatabase(name, on: sinkServer)
         let migrate = try MeasuredProcess.run(daybook, ["migrate", "--sink", connectionString])
-        guard migrate.status == 0 else { throw BenchError("daybook migrate failed on the sink (exit \(migrate.status))") }
+        guard migrate.status == 0 else {
+            throw BenchError("daybook migrate failed on the sink (exit \(migrate.status))")
+        }
         return connectionString
     }
 
     func dropDatabase(_ name: String) {
         guard let index = databases.firstIndex(where: { $0.name == name }) else { return }
         let server = databases.remove(at: index).server
-        _ = try? PostgresConnection(ConnectionString(server)).simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        _ = try? PostgresConnection(ConnectionString(server)).simpleQuery(
+            "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"
+        )
     }
 
     /// Drops every slot and database the benchmark created, then removes the throwaway servers.
@@ -149,8 +169,10 @@ final class SlotRegistry: @unchecked Sendable {
         for _ in 0..<50 {
             if (try? connection.query(
                 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
-                [name])) != nil,
-                (try? connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [name]).rows.isEmpty) == true
+                [name]
+            )) != nil,
+                (try? connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [name]).rows.isEmpty)
+                    == true
             {
                 return
             }

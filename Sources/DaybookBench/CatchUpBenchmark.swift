@@ -40,8 +40,11 @@ struct CatchUpBenchmark {
     func run(_ backlog: Backlog, runs: Int) throws -> [Round] {
         say(
             "\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s), "
-                + "every table at \(level)")
-        say("run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio")
+                + "every table at \(level)"
+        )
+        say(
+            "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio"
+        )
         var rounds: [Round] = []
         let clients: [Mode?] = [nil] + modes.map { Optional($0) }
         for run in 1...runs {
@@ -62,19 +65,25 @@ struct CatchUpBenchmark {
                 let m = measured.client
                 say(
                     "\(run) | \(name) | \(format(m.wall)) | \(format(m.cpu)) | \(Int(Double(backlog.changes) / m.wall).formatted()) | "
-                        + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | \(ratios)")
+                        + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | \(ratios)"
+                )
             }
             line("pg_recvlogical", receiver, ratios: "|")
             for mode in modes {
                 guard let measured = daybook[mode] else { continue }
-                line("daybook \(mode.rawValue)", measured, ratios: "\(format(round.wallRatio(mode))) | \(format(round.cpuRatio(mode)))")
+                line(
+                    "daybook \(mode.rawValue)",
+                    measured,
+                    ratios: "\(format(round.wallRatio(mode))) | \(format(round.cpuRatio(mode)))"
+                )
             }
         }
         let perMillion = 1e6 / Double(backlog.changes)
         say(
             "pg_recvlogical: median wall \(format(median(rounds.map(\.receiver.client.wall)))) s, CPU per million changes "
                 + "\(format(median(rounds.map(\.receiver.client.cpu)) * perMillion)) s, server CPU "
-                + "\(format(median(rounds.map(\.receiver.server.cpuSeconds)))) s")
+                + "\(format(median(rounds.map(\.receiver.server.cpuSeconds)))) s"
+        )
         for mode in modes {
             let runs = rounds.compactMap { $0.daybook[mode] }
             say(
@@ -82,7 +91,8 @@ struct CatchUpBenchmark {
                     + "median CPU ratio \(format(median(rounds.map { $0.cpuRatio(mode) }))); median wall "
                     + "\(format(median(runs.map(\.client.wall)))) s, CPU per million changes \(format(median(runs.map(\.client.cpu)) * perMillion)) s, "
                     + "server CPU \(format(median(runs.map(\.server.cpuSeconds)))) s, server temp files "
-                    + "\(Int(median(runs.map { Double($0.server.tempBytes) })) >> 20) MB, peak \(runs.map(\.client.peakResidentBytes).max().map { $0 >> 20 } ?? 0) MB")
+                    + "\(Int(median(runs.map { Double($0.server.tempBytes) })) >> 20) MB, peak \(runs.map(\.client.peakResidentBytes).max().map { $0 >> 20 } ?? 0) MB"
+            )
         }
         return rounds
     }
@@ -106,7 +116,8 @@ struct CatchUpBenchmark {
                 "--dbname", backlog.connectionString, "--slot", slot, "--start", "--endpos", backlog.endLSN,
                 "--option", "proto_version=1", "--option", "publication_names=\(backlog.publication)",
                 "--option", "messages=true", "--file", "/dev/null", "--no-loop",
-            ])
+            ]
+        )
         guard measurement.status == 0 else { throw BenchError("pg_recvlogical exited with \(measurement.status)") }
         return measurement
     }
@@ -124,7 +135,9 @@ struct CatchUpBenchmark {
                 """
                 INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn)
                 SELECT $1, t, $2, '0/0' FROM unnest($3::text[]) AS t
-                """, [slot, level, "{\(BenchmarkSchema.tables.joined(separator: ","))}"])
+                """,
+                [slot, level, "{\(BenchmarkSchema.tables.joined(separator: ","))}"]
+            )
         }
         let log = "\(tools.logDirectory)/\(slot).log"
         let measurement = try MeasuredProcess.run(
@@ -132,8 +145,12 @@ struct CatchUpBenchmark {
             [
                 "run", "--database", backlog.connectionString, "--sink", sink, "--slot", slot,
                 "--publication", backlog.publication, "--until-lsn", backlog.endLSN,
-            ] + (mode == .streaming ? ["--no-backlog-mode"] : []), logFile: log)
-        guard measurement.status == 0 else { throw BenchError("daybook run exited with \(measurement.status); see \(log)") }
+            ] + (mode == .streaming ? ["--no-backlog-mode"] : []),
+            logFile: log
+        )
+        guard measurement.status == 0 else {
+            throw BenchError("daybook run exited with \(measurement.status); see \(log)")
+        }
         try verify(sink: sink, slot: slot, changes: backlog.changes)
         try verifyEvents(sink: sink, slot: slot, changes: backlog.changes)
         return measurement
@@ -142,19 +159,22 @@ struct CatchUpBenchmark {
     /// At `values`, also every change's event.
     private func verifyEvents(sink: String, slot: String, changes: Int) throws {
         guard level == "values" else { return }
-        let events = try PostgresConnection(ConnectionString(sink)).query(
-            "SELECT count(*) FROM daybook.value_events WHERE slot_name = $1", [slot]
-        ).scalar.flatMap { Int($0) } ?? -1
+        let events =
+            try PostgresConnection(ConnectionString(sink)).query(
+                "SELECT count(*) FROM daybook.value_events WHERE slot_name = $1",
+                [slot]
+            ).scalar.flatMap { Int($0) } ?? -1
         guard events == changes else { throw BenchError("the sink holds \(events) events for \(slot), not \(changes)") }
     }
 
     /// Checks that the sink holds every change: a fast daybook that lost data is no result.
     private func verify(sink: String, slot: String, changes: Int) throws {
         let connection = try PostgresConnection(ConnectionString(sink))
-        let counted = try connection.query(
-            "SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows WHERE slot_name = $1",
-            [slot]
-        ).scalar.flatMap { Int($0) } ?? -1
+        let counted =
+            try connection.query(
+                "SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows WHERE slot_name = $1",
+                [slot]
+            ).scalar.flatMap { Int($0) } ?? -1
         guard counted == changes else {
             throw BenchError("the sink holds \(counted) changes for \(slot), not \(changes)")
         }
@@ -172,7 +192,8 @@ struct Tools {
 func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func format(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }

@@ -22,7 +22,8 @@ struct DaybookBench: ParsableCommand {
             root after `swift build -c release`; `scripts/bench` does both.
             """,
         subcommands: [CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, All.self],
-        defaultSubcommand: All.self)
+        defaultSubcommand: All.self
+    )
 }
 
 /// Where the servers and programs are.
@@ -55,16 +56,30 @@ struct CommonOptions: ParsableArguments {
         let logs = workDir + "/daybook-bench-logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let tools = Tools(
-            daybook: daybook, pgRecvlogical: bindir + "/pg_recvlogical", pgbench: bindir + "/pgbench", logDirectory: logs)
-        for program in [tools.daybook, tools.pgRecvlogical, tools.pgbench] where !FileManager.default.isExecutableFile(atPath: program) {
-            throw BenchError("\(program) is not there: build daybook with `swift build -c release`, install PostgreSQL 15")
+            daybook: daybook,
+            pgRecvlogical: bindir + "/pg_recvlogical",
+            pgbench: bindir + "/pgbench",
+            logDirectory: logs
+        )
+        for program in [tools.daybook, tools.pgRecvlogical, tools.pgbench]
+        where !FileManager.default.isExecutableFile(atPath: program) {
+            throw BenchError(
+                "\(program) is not there: build daybook with `swift build -c release`, install PostgreSQL 15"
+            )
         }
         let environment = try BenchEnvironment(
-            script: script, workDirectory: workDir, source: source, sink: sink, allowExisting: allowExistingServers,
-            movableSourceClock: movableSourceClock)
+            script: script,
+            workDirectory: workDir,
+            source: source,
+            sink: sink,
+            allowExisting: allowExistingServers,
+            movableSourceClock: movableSourceClock
+        )
         let signals = Self.onInterrupt {
             interrupted.store(true, ordering: .sequentiallyConsistent)
-            FileHandle.standardError.write(Data("daybook-bench: interrupted; dropping its slots, databases and throwaway servers\n".utf8))
+            FileHandle.standardError.write(
+                Data("daybook-bench: interrupted; dropping its slots, databases and throwaway servers\n".utf8)
+            )
             environment.tearDown()
             Glibc.exit(130)
         }
@@ -75,7 +90,7 @@ struct CommonOptions: ParsableArguments {
         say("# daybook-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; logs in \(logs)")
         do {
             try body(environment, tools)
-        } catch where interrupted.load(ordering: .sequentiallyConsistent) {
+        } catch  where interrupted.load(ordering: .sequentiallyConsistent) {
             // The interrupt handler is dropping what this run stood on; it exits when done.
             while true { sleep(1) }
         }
@@ -95,8 +110,10 @@ struct CommonOptions: ParsableArguments {
     }
 
     private static func detectBindir() throws -> String {
-        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().reversed() ?? []
-        for version in candidates where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_recvlogical") {
+        let candidates =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().reversed() ?? []
+        for version in candidates
+        where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_recvlogical") {
             return "/usr/lib/postgresql/\(version)/bin"
         }
         throw BenchError("cannot find pg_recvlogical under /usr/lib/postgresql: pass --pg-bindir")
@@ -105,15 +122,22 @@ struct CommonOptions: ParsableArguments {
 
 struct CatchUp: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "catchup", abstract: "Daybook against pg_recvlogical draining identical slots, pair by pair.")
+        commandName: "catchup",
+        abstract: "Daybook against pg_recvlogical draining identical slots, pair by pair."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Changes per backlog.") var changes = 1_000_000
     @Option(help: "Pairs per backlog (alternating which runs first).") var runs = 5
     @Option(parsing: .upToNextOption, help: "Workloads: hot, distinct.") var workloads: [String] = ["hot", "distinct"]
-    @Option(parsing: .upToNextOption, help: "Changes per source transaction.") var transactionSizes: [Int] = [10, 10_000]
+    @Option(parsing: .upToNextOption, help: "Changes per source transaction.") var transactionSizes: [Int] = [
+        10, 10_000,
+    ]
     @Option(help: "Capture level of every table: keys, or values (each change kept with its row).") var level = "keys"
-    @Option(parsing: .upToNextOption, help: "How Daybook reads: backlog (SQL decoding, the default), streaming (--no-backlog-mode).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "How Daybook reads: backlog (SQL decoding, the default), streaming (--no-backlog-mode)."
+    )
     var modes: [String] = CatchUpBenchmark.Mode.allCases.map(\.rawValue)
 
     func validate() throws {
@@ -129,14 +153,23 @@ struct CatchUp: ParsableCommand {
 
     func catchUp(_ environment: BenchEnvironment, _ tools: Tools) throws {
         let benchmark = CatchUpBenchmark(
-            environment: environment, tools: tools, level: level, modes: modes.compactMap(CatchUpBenchmark.Mode.init(rawValue:)))
+            environment: environment,
+            tools: tools,
+            level: level,
+            modes: modes.compactMap(CatchUpBenchmark.Mode.init(rawValue:))
+        )
         var index = 0
         for name in workloads {
             guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }
             for size in transactionSizes {
                 index += 1
                 let backlog = try Backlog.make(
-                    workload, changes: changes, transactionSize: size, on: environment, name: "bench_\(workload.rawValue)_\(size)")
+                    workload,
+                    changes: changes,
+                    transactionSize: size,
+                    on: environment,
+                    name: "bench_\(workload.rawValue)_\(size)"
+                )
                 _ = try benchmark.run(backlog, runs: runs)
                 environment.slots.drop(backlog.baseSlot)
                 environment.dropDatabase(backlog.database)
@@ -147,7 +180,9 @@ struct CatchUp: ParsableCommand {
 
 struct Memory: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "memory", abstract: "Peak memory while catching up on millions of distinct keys in one day window.")
+        commandName: "memory",
+        abstract: "Peak memory while catching up on millions of distinct keys in one day window."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Distinct keys (new rows) in the backlog.") var keys = 10_000_000
@@ -157,7 +192,13 @@ struct Memory: ParsableCommand {
     }
 
     func memory(_ environment: BenchEnvironment, _ tools: Tools) throws {
-        let backlog = try Backlog.make(.inserts, changes: keys, transactionSize: 10_000, on: environment, name: "bench_memory")
+        let backlog = try Backlog.make(
+            .inserts,
+            changes: keys,
+            transactionSize: 10_000,
+            on: environment,
+            name: "bench_memory"
+        )
         _ = try CatchUpBenchmark(environment: environment, tools: tools).run(backlog, runs: 1)
         environment.slots.drop(backlog.baseSlot)
         environment.dropDatabase(backlog.database)
@@ -172,12 +213,17 @@ struct Close: ParsableCommand {
             Drains a backlog of new keys into one day window, then moves the source server's clock a day \
             ahead (libfaketime) and commits one change, which closes the day; prints the closing \
             sink time of making the day final, from daybook's log.
-            """)
+            """
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Distinct keys (new rows) in the day.") var keys = 10_000_000
-    @Option(help: "Capture level of the day's table: keys, or values (each change kept with its row).") var level = "keys"
-    @Flag(help: "Then time daybook report (events, keys, top 10, tables) on the closed day without statistics, the JSON API and the dashboard, and the reports again analysed.") var api = false
+    @Option(help: "Capture level of the day's table: keys, or values (each change kept with its row).") var level =
+        "keys"
+    @Flag(
+        help:
+            "Then time daybook report (events, keys, top 10, tables) on the closed day without statistics, the JSON API and the dashboard, and the reports again analysed."
+    ) var api = false
 
     func validate() throws {
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level is keys or values") }
@@ -194,12 +240,14 @@ struct Close: ParsableCommand {
 
 struct Lag: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lag", abstract: "A live service under steady load: the slot's lag distribution.",
+        commandName: "lag",
+        abstract: "A live service under steady load: the slot's lag distribution.",
         discussion: """
             With --closing-keys N (default 1,000,000), the service first drains N new keys into one day; \
             ten seconds into the load the source server's clock moves a day ahead (libfaketime), so that \
             day closes while the load goes on. --closing-keys 0 measures the load alone.
-            """)
+            """
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Changes per second (pgbench, ten per transaction).") var rate = 20_000
@@ -208,18 +256,26 @@ struct Lag: ParsableCommand {
     @Option(help: "Keys of the day that closes during the load (0: no day closes).") var closingKeys = 1_000_000
 
     func run() throws {
-        try common.withEnvironment(movableSourceClock: closingKeys > 0) { environment, tools in try lag(environment, tools) }
+        try common.withEnvironment(movableSourceClock: closingKeys > 0) { environment, tools in
+            try lag(environment, tools)
+        }
     }
 
     func lag(_ environment: BenchEnvironment, _ tools: Tools) throws {
         try LagBenchmark(environment: environment, tools: tools).run(
-            changesPerSecond: rate, seconds: seconds, checkpointEvery: checkpointEvery, closingKeys: closingKeys)
+            changesPerSecond: rate,
+            seconds: seconds,
+            checkpointEvery: checkpointEvery,
+            closingKeys: closingKeys
+        )
     }
 }
 
 struct Scale: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scale", abstract: "One instance against two, each with its own publication and slot.")
+        commandName: "scale",
+        abstract: "One instance against two, each with its own publication and slot."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Changes in the backlog.") var changes = 1_000_000
@@ -230,14 +286,19 @@ struct Scale: ParsableCommand {
     }
 
     func scale(_ environment: BenchEnvironment, _ tools: Tools) throws {
-        try ScaleBenchmark(environment: environment, tools: tools).run(changes: changes, transactionSize: 10, runs: runs)
+        try ScaleBenchmark(environment: environment, tools: tools).run(
+            changes: changes,
+            transactionSize: 10,
+            runs: runs
+        )
     }
 }
 
 struct LargeTransaction: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "large-transaction",
-        abstract: "One transaction of millions of rows, streamed while it runs and decoded whole after its commit.")
+        abstract: "One transaction of millions of rows, streamed while it runs and decoded whole after its commit."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Rows the transaction inserts.") var rows = 5_000_000

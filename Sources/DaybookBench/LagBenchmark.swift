@@ -22,7 +22,9 @@ struct LagBenchmark {
         try connection.simpleQuery("ALTER DATABASE \(name) SET synchronous_commit = on")
         try connection.simpleQuery(BenchmarkSchema.create)
         try connection.simpleQuery("CALL bench.prefill(100000)")
-        try connection.simpleQuery("CREATE PUBLICATION bench FOR TABLE \(BenchmarkSchema.tables.joined(separator: ", "))")
+        try connection.simpleQuery(
+            "CREATE PUBLICATION bench FOR TABLE \(BenchmarkSchema.tables.joined(separator: ", "))"
+        )
         let slot = "\(name)_slot"
         let clock = closingKeys > 0 ? environment.sourceClock : nil
         if closingKeys > 0, clock == nil { throw BenchError("--closing-keys needs a movable source clock") }
@@ -38,11 +40,20 @@ struct LagBenchmark {
         let log = "\(tools.logDirectory)/\(slot).log"
         let service = try MeasuredProcess.spawn(
             tools.daybook,
-            ["run", "--database", source, "--sink", sink, "--slot", slot, "--publication", "bench",
-             "--checkpoint-every", checkpointEvery], logFile: log)
+            [
+                "run", "--database", source, "--sink", sink, "--slot", slot, "--publication", "bench",
+                "--checkpoint-every", checkpointEvery,
+            ],
+            logFile: log
+        )
         let serviceStarted = ContinuousClock.now
         var serviceReaped = false
-        defer { if !serviceReaped { kill(service, SIGKILL); _ = try? MeasuredProcess.reap(service, started: serviceStarted) } }
+        defer {
+            if !serviceReaped {
+                kill(service, SIGKILL)
+                _ = try? MeasuredProcess.reap(service, started: serviceStarted)
+            }
+        }
         try waitForActiveSlot(slot, connection)
         if closingKeys > 0 { try waitForCaughtUp(slot, connection) }
 
@@ -53,8 +64,12 @@ struct LagBenchmark {
         let transactionsPerSecond = max(1, changesPerSecond / 10)
         let load = try MeasuredProcess.spawn(
             tools.pgbench,
-            ["--no-vacuum", "--client", "4", "--jobs", "2", "--rate", String(transactionsPerSecond),
-             "--time", String(seconds), "--file", script, source], logFile: "\(tools.logDirectory)/lag-pgbench.log")
+            [
+                "--no-vacuum", "--client", "4", "--jobs", "2", "--rate", String(transactionsPerSecond),
+                "--time", String(seconds), "--file", script, source,
+            ],
+            logFile: "\(tools.logDirectory)/lag-pgbench.log"
+        )
         let loadStarted = ContinuousClock.now
 
         var history: [(time: Double, lsn: UInt64)] = []
@@ -85,33 +100,46 @@ struct LagBenchmark {
         let serviceResult = try MeasuredProcess.reap(service, started: serviceStarted)
         serviceReaped = true
         try clock?.set(offsetSeconds: 0)
-        let changes = try PostgresConnection(ConnectionString(sink)).query(
-            "SELECT coalesce(sum(updates), 0) FROM daybook.table_windows"
-        ).scalar.flatMap { Int($0) } ?? 0
+        let changes =
+            try PostgresConnection(ConnectionString(sink)).query(
+                "SELECT coalesce(sum(updates), 0) FROM daybook.table_windows"
+            ).scalar.flatMap { Int($0) } ?? 0
         let sorted = lags.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        say("\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))")
+        func percentile(_ p: Double) -> Double {
+            sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+        say(
+            "\n## live service at \(changesPerSecond.formatted()) changes/s for \(seconds) s (--checkpoint-every \(checkpointEvery))"
+        )
         if closingKeys > 0 {
             let closed = try WindowClosedLine.last(in: log)
             say(
                 "a day of \(closingKeys.formatted()) new keys closed under the load, 10 s in: "
-                    + (closed.map { "made final in \($0.sinkSeconds) s of sink time beside the stream, \($0.keys) keys" }
-                        ?? "it did not close (see \(log))"))
+                    + (closed.map {
+                        "made final in \($0.sinkSeconds) s of sink time beside the stream, \($0.keys) keys"
+                    }
+                        ?? "it did not close (see \(log))")
+            )
         }
         say(
             "changes summarised: \(changes.formatted()) (\(Int(Double(changes) / Double(seconds)).formatted())/s); "
-                + "pgbench exit \(loadResult.status)")
+                + "pgbench exit \(loadResult.status)"
+        )
         say(
             "slot lag over \(sorted.count) samples (every 50 ms; each within one sample) after 5 s of warm-up: p50 \(milliseconds(percentile(0.5))) ms, "
-                + "p99 \(milliseconds(percentile(0.99))) ms, max \(milliseconds(sorted.last ?? .nan)) ms")
+                + "p99 \(milliseconds(percentile(0.99))) ms, max \(milliseconds(sorted.last ?? .nan)) ms"
+        )
         say(
             "daybook: CPU \(format(serviceResult.cpu)) s over \(format(serviceResult.wall)) s "
-                + "(\(Int(100 * serviceResult.cpu / serviceResult.wall)) % of one core), peak \(serviceResult.peakResidentBytes >> 20) MB")
+                + "(\(Int(100 * serviceResult.cpu / serviceResult.wall)) % of one core), peak \(serviceResult.peakResidentBytes >> 20) MB"
+        )
     }
 
     private func waitForActiveSlot(_ slot: String, _ connection: PostgresConnection) throws {
         for _ in 0..<200 {
-            if try connection.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar == "t" {
+            if try connection.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar
+                == "t"
+            {
                 return
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -123,14 +151,18 @@ struct LagBenchmark {
     private func waitForCaughtUp(_ slot: String, _ connection: PostgresConnection) throws {
         let end = try connection.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(parseLSN) ?? 0
         for _ in 0..<6000 {
-            let confirmed = try connection.query(
-                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]
-            ).scalar.flatMap(parseLSN) ?? 0
+            let confirmed =
+                try connection.query(
+                    "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                    [slot]
+                ).scalar.flatMap(parseLSN) ?? 0
             if confirmed >= end { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         throw BenchError("daybook did not catch up with the day's keys within 10 minutes")
     }
 
-    private func milliseconds(_ seconds: Double) -> String { seconds.isNaN ? "n/a" : String(Int((seconds * 1000).rounded())) }
+    private func milliseconds(_ seconds: Double) -> String {
+        seconds.isNaN ? "n/a" : String(Int((seconds * 1000).rounded()))
+    }
 }

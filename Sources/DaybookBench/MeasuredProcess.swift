@@ -21,7 +21,10 @@ struct Measurement {
 enum MeasuredProcess {
     /// Runs `executable` to completion with its output in `logFile` (or discarded).
     static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], logFile: String? = nil
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        logFile: String? = nil
     ) throws -> Measurement {
         let pid = try spawn(executable, arguments, environment: environment, logFile: logFile)
         let started = ContinuousClock.now
@@ -30,7 +33,10 @@ enum MeasuredProcess {
 
     /// Starts `executable` and returns its process id; reap it with ``reap(_:started:)``.
     static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], logFile: String? = nil
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        logFile: String? = nil
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -66,8 +72,11 @@ enum MeasuredProcess {
         let exit: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return Measurement(
             wall: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
-            user: seconds(usage.ru_utime), system: seconds(usage.ru_stime),
-            peakResidentBytes: usage.ru_maxrss * 1024, status: exit)
+            user: seconds(usage.ru_utime),
+            system: seconds(usage.ru_stime),
+            peakResidentBytes: usage.ru_maxrss * 1024,
+            status: exit
+        )
     }
 }
 

@@ -28,15 +28,22 @@ struct ReportTimings {
     func time(_ state: String) throws {
         say("\n## daybook report on the closed day, \(state)")
         say("report | wall s | daybook CPU s | output bytes")
-        for (name, arguments) in [("--events", ["--events"]), ("--keys", ["--keys"]), ("--top 10", ["--top", "10"]), ("tables", [])] {
+        for (name, arguments) in [
+            ("--events", ["--events"]), ("--keys", ["--keys"]), ("--top 10", ["--top", "10"]), ("tables", []),
+        ] {
             let output = "\(logDirectory)/bench_report_\(name.filter(\.isLetter)).out"
             try? FileManager.default.removeItem(atPath: output)
             let run = try MeasuredProcess.run(
                 daybook,
-                ["report", "--database", source, "--sink", sink, "--slot", slot, "--format", "json",
-                 "--from", "2000-01-01", "--to", "2100-01-01"] + arguments,
-                logFile: output)
-            guard run.status == 0 else { throw BenchError("daybook report \(name) failed (exit \(run.status)); see \(output)") }
+                [
+                    "report", "--database", source, "--sink", sink, "--slot", slot, "--format", "json",
+                    "--from", "2000-01-01", "--to", "2100-01-01",
+                ] + arguments,
+                logFile: output
+            )
+            guard run.status == 0 else {
+                throw BenchError("daybook report \(name) failed (exit \(run.status)); see \(output)")
+            }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
             say("\(name) | \(format(run.wall)) | \(format(run.cpu)) | \(bytes.formatted())")
         }

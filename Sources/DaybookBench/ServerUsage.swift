@@ -31,7 +31,9 @@ struct ServerUsage {
         var ticks = own.ticks + own.childTicks
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
-            guard let pid = Int32(entry), pid != backend, let stat = processStat(pid), stat.parent == postmaster else { continue }
+            guard let pid = Int32(entry), pid != backend, let stat = processStat(pid), stat.parent == postmaster else {
+                continue
+            }
             ticks += stat.ticks
         }
         return ServerUsage(cpuSeconds: Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK))), tempBytes: tempBytes)
@@ -44,7 +46,8 @@ struct ServerUsage {
         else { return nil }
         // After "pid (comm) ": state is field 3; ppid 4, utime 14, stime 15, cutime 16, cstime 17.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 15, let parent = Int32(fields[1]), let utime = Int(fields[11]), let stime = Int(fields[12]),
+        guard fields.count > 15, let parent = Int32(fields[1]), let utime = Int(fields[11]),
+            let stime = Int(fields[12]),
             let cutime = Int(fields[13]), let cstime = Int(fields[14])
         else { return nil }
         return (parent, utime + stime, cutime + cstime)

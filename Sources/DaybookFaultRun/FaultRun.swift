@@ -8,7 +8,8 @@ import PostgresReplication
 struct FaultRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daybook-fault-run",
-        abstract: "Inject faults into a running Daybook under load, then compare its results with an independent count.",
+        abstract:
+            "Inject faults into a running Daybook under load, then compare its results with an independent count.",
         discussion: """
             Starts two throwaway PostgreSQL servers (source and sink) with scripts/throwaway-postgres, runs \
             concurrent writers over tables with integer, composite, text, uuid and no primary keys, and \
@@ -20,7 +21,8 @@ struct FaultRun: ParsableCommand {
             results are compared, table by table, window by window and key by key, with audit triggers plus \
             pg_xact_commit_timestamp; for the tables captured at values, event by event with their row images. Prints one line per fault kind and `changes: N, mismatches: M`; exits \
             non-zero on any mismatch. Run it from the repository root after `swift build`.
-            """)
+            """
+    )
 
     @Option(help: "Seconds of load and faults.")
     var duration: Int = 60
@@ -58,9 +60,17 @@ struct FaultRun: ParsableCommand {
         var random = SeededRandom(seed: seed)
         say("\(soak ? "soak" : "fault") run: \(duration)s, seed \(seed), \(writers) writers, windows 2s, grace 1s")
         let source = try Cluster(
-            name: "source", script: script, workDirectory: workDir, extraConfiguration: "synchronous_commit = on\nwal_sender_timeout = 20s")
+            name: "source",
+            script: script,
+            workDirectory: workDir,
+            extraConfiguration: "synchronous_commit = on\nwal_sender_timeout = 20s"
+        )
         let sink = try Cluster(
-            name: "sink", script: script, workDirectory: workDir, extraConfiguration: "synchronous_commit = on")
+            name: "sink",
+            script: script,
+            workDirectory: workDir,
+            extraConfiguration: "synchronous_commit = on"
+        )
         defer {
             source.remove()
             sink.remove()
@@ -72,11 +82,15 @@ struct FaultRun: ParsableCommand {
         let environment = ["DAYBOOK_DATABASE": sourceDB, "DAYBOOK_SINK": sink.database("postgres")]
         // Two tables are captured at values: their events are compared too, row image by row image.
         try Workload.prepare(
-            source: try PostgresConnection(ConnectionString(sourceDB)), environment: environment, slot: "faults",
-            valuesTables: Self.valuesTables)
+            source: try PostgresConnection(ConnectionString(sourceDB)),
+            environment: environment,
+            slot: "faults",
+            valuesTables: Self.valuesTables
+        )
         let supervisor = try Supervisor(
             arguments: ["run", "--slot", "faults", "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
-            environment: environment)
+            environment: environment
+        )
         let load = Writers(count: writers, connectionString: sourceDB, seed: seed)
 
         var injected: [Fault: Int] = [:]
@@ -89,8 +103,12 @@ struct FaultRun: ParsableCommand {
             if let sample = sampler.sample(pid: supervisor.pid, source: sampling, slot: "faults") {
                 say(
                     String(
-                        format: "t=%5.0fs  daybook rss %6.1f MB  slot retains %7.1f MB of WAL", sample.seconds,
-                        Double(sample.residentKiB) / 1024, Double(sample.retainedBytes) / 1_048_576))
+                        format: "t=%5.0fs  daybook rss %6.1f MB  slot retains %7.1f MB of WAL",
+                        sample.seconds,
+                        Double(sample.residentKiB) / 1024,
+                        Double(sample.retainedBytes) / 1_048_576
+                    )
+                )
             }
         }
         while !soak, Date() < deadline {
@@ -107,8 +125,11 @@ struct FaultRun: ParsableCommand {
         let sourceConnection = try PostgresConnection(ConnectionString(sourceDB))
         let sinkConnection = try PostgresConnection(ConnectionString(sink.database("postgres")))
         let closeBy = Date().addingTimeInterval(120)
-        while try IndependentCount.unclosedWindows(source: sourceConnection, sink: sinkConnection, windowSeconds: 2) > 0 {
-            guard Date() < closeBy else { throw SupportError("windows did not close within 2 minutes:\n\(supervisor.lastLog)") }
+        while try IndependentCount.unclosedWindows(source: sourceConnection, sink: sinkConnection, windowSeconds: 2) > 0
+        {
+            guard Date() < closeBy else {
+                throw SupportError("windows did not close within 2 minutes:\n\(supervisor.lastLog)")
+            }
             supervisor.restartIfExited()
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
             Thread.sleep(forTimeInterval: 0.5)
@@ -124,9 +145,21 @@ struct FaultRun: ParsableCommand {
         if soak {
             let peakWAL = sampler.samples.map(\.retainedBytes).max() ?? 0
             let peakRSS = sampler.samples.map(\.residentKiB).max() ?? 0
-            say(String(format: "peak rss %.1f MB, peak retained WAL %.1f MB", Double(peakRSS) / 1024, Double(peakWAL) / 1_048_576))
+            say(
+                String(
+                    format: "peak rss %.1f MB, peak retained WAL %.1f MB",
+                    Double(peakRSS) / 1024,
+                    Double(peakWAL) / 1_048_576
+                )
+            )
             if let trend = sampler.residentTrend {
-                say(String(format: "rss, first quarter %.1f MB, last quarter %.1f MB", trend.early / 1024, trend.late / 1024))
+                say(
+                    String(
+                        format: "rss, first quarter %.1f MB, last quarter %.1f MB",
+                        trend.early / 1024,
+                        trend.late / 1024
+                    )
+                )
                 // Flat: the last quarter within 25% (and 20 MB) of the first, after warm-up.
                 if trend.late > trend.early * 1.25 && trend.late - trend.early > 20 * 1024 {
                     say("memory is not flat")
@@ -144,13 +177,19 @@ struct FaultRun: ParsableCommand {
         say("sessions that read a backlog through SQL decoding (backlog mode): \(supervisor.backlogReads)")
         say("transactions committed by the writers: \(load.transactions); late changes: \(late)")
         for line in mismatches.prefix(20) { say("  \(line)") }
-        say("keys captured at values (\(Self.valuesTables.joined(separator: ", "))): \(try ValueAudit.keyCount(sourceConnection))")
+        say(
+            "keys captured at values (\(Self.valuesTables.joined(separator: ", "))): \(try ValueAudit.keyCount(sourceConnection))"
+        )
         say("changes: \(try IndependentCount.changeCount(sourceConnection)), mismatches: \(mismatches.count)")
         if failed { throw ExitCode(1) }
     }
 
     private func inject(
-        _ fault: Fault, source: Cluster, sink: Cluster, supervisor: Supervisor, random: inout SeededRandom
+        _ fault: Fault,
+        source: Cluster,
+        sink: Cluster,
+        supervisor: Supervisor,
+        random: inout SeededRandom
     ) throws {
         switch fault {
         case .kill:

@@ -37,7 +37,9 @@ struct Sampler {
         let steady = Array(samples.dropFirst(samples.count / 10))
         guard steady.count >= 4 else { return nil }
         let quarter = steady.count / 4
-        func average(_ part: ArraySlice<Sample>) -> Double { Double(part.map(\.residentKiB).reduce(0, +)) / Double(part.count) }
+        func average(_ part: ArraySlice<Sample>) -> Double {
+            Double(part.map(\.residentKiB).reduce(0, +)) / Double(part.count)
+        }
         return (average(steady.prefix(quarter)), average(steady.suffix(quarter)))
     }
 }

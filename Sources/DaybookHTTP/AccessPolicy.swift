@@ -20,13 +20,17 @@ public struct AccessPolicy: Sendable {
     public init(address: ListenAddress, tokenFile: String?, insecureNoAuth: Bool) throws(Refused) {
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw Refused(description: "cannot read the token file \(tokenFile): check that it exists and that this user may read it")
+                throw Refused(
+                    description:
+                        "cannot read the token file \(tokenFile): check that it exists and that this user may read it"
+                )
             }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard token.utf8.count >= 16 else {
                 throw Refused(
                     description: "the token in \(tokenFile) is shorter than 16 characters: use a long random one, "
-                        + "e.g. `openssl rand -hex 32 > \(tokenFile)`")
+                        + "e.g. `openssl rand -hex 32 > \(tokenFile)`"
+                )
             }
             self.requiresLoopbackHost = false
             self.token = Secret(token)
@@ -36,7 +40,8 @@ public struct AccessPolicy: Sendable {
         } else {
             throw Refused(
                 description: "listening on \(address) would let other machines read the API without a password: "
-                    + "give --auth-token-file FILE (a bearer token), or --insecure-no-auth if that is what you want")
+                    + "give --auth-token-file FILE (a bearer token), or --insecure-no-auth if that is what you want"
+            )
         }
     }
 

@@ -21,7 +21,9 @@ struct Dashboard: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         let dashboard = self
         router.get("/") { request, _ in
-            await dashboard.page(request, title: "Daybook") { DashboardPages.overview(try dashboard.overview(), mode: dashboard.mode) }
+            await dashboard.page(request, title: "Daybook") {
+                DashboardPages.overview(try dashboard.overview(), mode: dashboard.mode)
+            }
         }
         router.get("/windows/:start") { request, context in
             await dashboard.page(request, title: "Daybook: window") {
@@ -35,16 +37,27 @@ struct Dashboard: Sendable {
                 guard let table = try request.text("table"), let key = try request.text("key") else {
                     throw APIError.badRequest("give table and key")
                 }
-                return DashboardPages.key(start: start, table: table, key: key, try dashboard.key(start, table: table, key: key))
+                return DashboardPages.key(
+                    start: start,
+                    table: table,
+                    key: key,
+                    try dashboard.key(start, table: table, key: key)
+                )
             }
         }
         router.get("/assets/dashboard.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.css)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.css))
+            )
         }
         router.get("/assets/dashboard.js") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.javascript)))
+                status: .ok,
+                headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.javascript))
+            )
         }
     }
 
@@ -118,7 +131,8 @@ struct Dashboard: Sendable {
         request.includeOpen = true
         let wanted = (try? JSONSerialization.jsonObject(with: Data(key.utf8))) as? [String: String]
         let row = try Report.fetch(request, from: connection).table.records.first { record in
-            guard let text = record["key"], let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+            guard let text = record["key"],
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
             else { return false }
             return object == wanted
         }
@@ -131,7 +145,11 @@ struct Dashboard: Sendable {
     /// Renders `body` into the page (or, for the script's refresh, the `<main>` fragment);
     /// a sink that does not answer gives the page with the reason, status 503, and the
     /// script keeps retrying.
-    private func page(_ request: Request, title: String, _ body: @escaping @Sendable () throws -> String) async -> Response {
+    private func page(
+        _ request: Request,
+        title: String,
+        _ body: @escaping @Sendable () throws -> String
+    ) async -> Response {
         let fragment = request.headers[DashboardPages.fragmentHeader] == "1"
         var status = HTTPResponse.Status.ok
         var content: String
@@ -144,6 +162,9 @@ struct Dashboard: Sendable {
         }
         let html = fragment ? content : DashboardPages.layout(title: title, slot: api.slot, mode: mode, main: content)
         return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
     }
 }

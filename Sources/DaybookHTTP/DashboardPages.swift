@@ -55,7 +55,8 @@ enum DashboardPages {
         html += "<section id=\"lag\"><h2>Slot lag, last hour</h2>"
         html += DashboardCharts.lag(data.lag.map { (time: $0.time, seconds: $0.seconds, bytes: $0.bytes) })
         if let last = data.lag.last {
-            html += "<p class=\"muted\">now \(format(seconds: last.seconds)) behind, \(bytes(last.bytes)) of WAL not yet confirmed</p>"
+            html +=
+                "<p class=\"muted\">now \(format(seconds: last.seconds)) behind, \(bytes(last.bytes)) of WAL not yet confirmed</p>"
         }
         html += "</section>"
         html += days(data.windows, tables: data.tables)
@@ -76,18 +77,35 @@ enum DashboardPages {
             cards.append(("Source", "unavailable: \(error)", "source-clock"))
         }
         if let at = status.checkpoint?.lastHeartbeatAt {
-            cards.append(("Last heartbeat in the stream", "\(at) (\(status.checkpoint?.lastHeartbeatAge ?? "?") ago)", "last-heartbeat"))
+            cards.append(
+                (
+                    "Last heartbeat in the stream", "\(at) (\(status.checkpoint?.lastHeartbeatAge ?? "?") ago)",
+                    "last-heartbeat"
+                )
+            )
         } else {
             cards.append(("Last heartbeat in the stream", "none yet", "last-heartbeat"))
         }
         if let slot = status.replicationSlot {
             cards.append(
-                ("Slot", slot.exists ? "\(slotActivity(slot)), retaining \(slot.retainedWal ?? "?") of WAL" : "missing", "slot"))
+                (
+                    "Slot",
+                    slot.exists ? "\(slotActivity(slot)), retaining \(slot.retainedWal ?? "?") of WAL" : "missing",
+                    "slot"
+                )
+            )
         }
-        cards.append(("Windows", "\(status.openWindows.count) open, \(status.closingWindows.count) closing, \(status.closedWindows) closed", "window-counts"))
+        cards.append(
+            (
+                "Windows",
+                "\(status.openWindows.count) open, \(status.closingWindows.count) closing, \(status.closedWindows) closed",
+                "window-counts"
+            )
+        )
         var html = "<section id=\"now\"><h2>Now</h2><div class=\"cards\">"
         for (label, value, id) in cards {
-            html += "<div class=\"card\"\(id.map { " id=\"\($0)\"" } ?? "")><div class=\"label\">\(HTML.escape(label))</div>"
+            html +=
+                "<div class=\"card\"\(id.map { " id=\"\($0)\"" } ?? "")><div class=\"label\">\(HTML.escape(label))</div>"
             html += "<div class=\"value\">\(HTML.escape(value))</div></div>"
         }
         return html + "</div></section>"
@@ -126,7 +144,8 @@ enum DashboardPages {
         else { return closes + "." }
         let heartbeatsStale = status.warnings.contains { $0.contains("heartbeat") }
         if toEnd > 0 {
-            return closes + ": stream time is still inside the window, \(format(seconds: toEnd)) before its end; it moves with changes and heartbeats"
+            return closes
+                + ": stream time is still inside the window, \(format(seconds: toEnd)) before its end; it moves with changes and heartbeats"
                 + (heartbeatsStale ? ", and heartbeats are not arriving (see warnings)." : ".")
         }
         if toClose > 0 {
@@ -143,7 +162,8 @@ enum DashboardPages {
         html += numbers.map { "<th class=\"n\">\($0)</th>" }.joined() + "<th>level</th></tr></thead><tbody>"
         for row in rows {
             let table = row["table"] ?? "?"
-            html += "<tr data-table=\"\(HTML.escape(table))\"><td><a href=\"/windows/\(HTML.escape(HTML.query(start)))#\(HTML.escape(HTML.query(table)))\">\(HTML.escape(table))</a></td>"
+            html +=
+                "<tr data-table=\"\(HTML.escape(table))\"><td><a href=\"/windows/\(HTML.escape(HTML.query(start)))#\(HTML.escape(HTML.query(table)))\">\(HTML.escape(table))</a></td>"
             html += numbers.map { "<td class=\"n\" data-column=\"\($0)\">\(HTML.escape(row[$0] ?? ""))</td>" }.joined()
             html += "<td>\(HTML.escape(row["levels"] ?? ""))</td></tr>"
         }
@@ -156,29 +176,40 @@ enum DashboardPages {
         for row in rows where !tableNames.contains(row["table"] ?? "") { tableNames.append(row["table"] ?? "") }
         let days = windows.map { window in
             DashboardCharts.Day(
-                label: window["window_start"] ?? "", status: window["status"] ?? "", closedBy: window["closed_by"],
+                label: window["window_start"] ?? "",
+                status: window["status"] ?? "",
+                closedBy: window["closed_by"],
                 counts: tableNames.map { table in
                     let row = rows.first { $0["window_start"] == window["window_start"] && $0["table"] == table }
-                    let count = ["inserts", "updates", "deletes", "truncates"].reduce(0) { $0 + (Int(row?[$1] ?? "") ?? 0) }
+                    let count = ["inserts", "updates", "deletes", "truncates"].reduce(0) {
+                        $0 + (Int(row?[$1] ?? "") ?? 0)
+                    }
                     return (table, count)
-                })
+                }
+            )
         }
         var html = "<section id=\"days\"><h2>Last \(Dashboard.windowsShown) windows</h2>"
         html += DashboardCharts.days(days, tables: tableNames)
         html += "<ul class=\"legend\">"
         for (index, table) in tableNames.enumerated() {
-            html += "<li><svg width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" fill=\"\(DashboardCharts.palette[index % DashboardCharts.palette.count])\"/></svg> \(HTML.escape(table))</li>"
+            html +=
+                "<li><svg width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" fill=\"\(DashboardCharts.palette[index % DashboardCharts.palette.count])\"/></svg> \(HTML.escape(table))</li>"
         }
         html += "</ul><div class=\"scroll\"><table class=\"windows\"><thead><tr><th>window</th><th>state</th>"
-        html += tableNames.map { "<th class=\"n\">\(HTML.escape($0))</th>" }.joined() + "<th class=\"n\">changes</th></tr></thead><tbody>"
+        html +=
+            tableNames.map { "<th class=\"n\">\(HTML.escape($0))</th>" }.joined()
+            + "<th class=\"n\">changes</th></tr></thead><tbody>"
         for (window, day) in zip(windows, days).reversed() {
             let start = window["window_start"] ?? ""
-            var state = window["status"] == "closed" ? "closed by \(window["closed_by"] ?? "?")" : (window["status"] ?? "")
+            var state =
+                window["status"] == "closed" ? "closed by \(window["closed_by"] ?? "?")" : (window["status"] ?? "")
             let incomplete = window["incomplete"] == "true"
             if incomplete { state += ", incomplete (a gap: see Gaps)" }
-            html += "<tr data-window=\"\(HTML.escape(start))\" data-status=\"\(HTML.escape(window["status"] ?? ""))\"\(incomplete ? " data-incomplete" : "")>"
+            html +=
+                "<tr data-window=\"\(HTML.escape(start))\" data-status=\"\(HTML.escape(window["status"] ?? ""))\"\(incomplete ? " data-incomplete" : "")>"
             html += "<td><a href=\"/windows/\(HTML.escape(HTML.query(start)))\">\(HTML.escape(start))</a></td>"
-            html += "<td class=\"\(window["status"] == "closed" && !incomplete ? "ok" : "warn")\">\(HTML.escape(state))</td>"
+            html +=
+                "<td class=\"\(window["status"] == "closed" && !incomplete ? "ok" : "warn")\">\(HTML.escape(state))</td>"
             html += day.counts.map { "<td class=\"n\">\($0.count)</td>" }.joined()
             html += "<td class=\"n\" data-column=\"changes\">\(HTML.escape(window["changes"] ?? ""))</td></tr>"
         }
@@ -196,14 +227,17 @@ enum DashboardPages {
         html += "<section id=\"top-keys\"><h2>Most-changed keys</h2>"
         if tables.isEmpty { html += "<p class=\"empty\">No per-key rows (tables at counts, or pruned).</p>" }
         for table in tables {
-            html += "<h3 id=\"\(HTML.escape(HTML.query(table)))\">\(HTML.escape(table))</h3><div class=\"scroll\"><table><thead><tr>"
+            html +=
+                "<h3 id=\"\(HTML.escape(HTML.query(table)))\">\(HTML.escape(table))</h3><div class=\"scroll\"><table><thead><tr>"
             html += "<th>key</th><th>ops</th><th>net</th><th>first change</th><th>last change</th></tr></thead><tbody>"
             for row in detail.topKeys where row["table"] == table {
                 let key = row["key"] ?? ""
                 let link = "/windows/\(HTML.query(start))/key?table=\(HTML.query(table))&key=\(HTML.query(key))"
                 html += "<tr><td><a href=\"\(HTML.escape(link))\"><code>\(HTML.escape(key))</code></a></td>"
-                html += "<td><code>\(HTML.escape(row["ops"] ?? ""))</code></td><td>\(HTML.escape(row["net"] ?? ""))</td>"
-                html += "<td>\(HTML.escape(row["first_change_at"] ?? ""))</td><td>\(HTML.escape(row["last_change_at"] ?? ""))</td></tr>"
+                html +=
+                    "<td><code>\(HTML.escape(row["ops"] ?? ""))</code></td><td>\(HTML.escape(row["net"] ?? ""))</td>"
+                html +=
+                    "<td>\(HTML.escape(row["first_change_at"] ?? ""))</td><td>\(HTML.escape(row["last_change_at"] ?? ""))</td></tr>"
             }
             html += "</tbody></table></div>"
         }
@@ -221,33 +255,43 @@ enum DashboardPages {
     static func key(start: String, table: String, key: String, _ found: KeyFound) -> String {
         var html = "<section><h2>\(HTML.escape(table)) <code>\(HTML.escape(key))</code></h2>"
         html += found.gaps.map { "<p class=\"warn\" data-gap>\(HTML.escape($0.sentence))</p>" }.joined()
-        html += "<p><a href=\"/windows/\(HTML.escape(HTML.query(start)))\">window starting \(HTML.escape(start))</a></p>"
+        html +=
+            "<p><a href=\"/windows/\(HTML.escape(HTML.query(start)))\">window starting \(HTML.escape(start))</a></p>"
         if let row = found.row {
             html += "<p>Operations <code>\(HTML.escape(row["ops"] ?? ""))</code> (\(HTML.escape(row["net"] ?? ""))), "
-            html += "first \(HTML.escape(row["first_change_at"] ?? "")), last \(HTML.escape(row["last_change_at"] ?? "")).</p>"
-            html += "<p class=\"muted\">Values are kept for tables captured at values, once the window has closed (daybook capture \(HTML.escape(table)) values).</p>"
+            html +=
+                "first \(HTML.escape(row["first_change_at"] ?? "")), last \(HTML.escape(row["last_change_at"] ?? "")).</p>"
+            html +=
+                "<p class=\"muted\">Values are kept for tables captured at values, once the window has closed (daybook capture \(HTML.escape(table)) values).</p>"
             return html + "</section>"
         }
         guard let events = found.events else { return html + "</section>" }
-        html += "<p>Operations <code>\(HTML.escape(events["ops"] as? String ?? ""))</code> (\(HTML.escape(events["net"] as? String ?? ""))); before the day: \(HTML.escape(events["before"] as? String ?? "?")).</p>"
+        html +=
+            "<p>Operations <code>\(HTML.escape(events["ops"] as? String ?? ""))</code> (\(HTML.escape(events["net"] as? String ?? ""))); before the day: \(HTML.escape(events["before"] as? String ?? "?")).</p>"
         if let changed = events["changed"] as? [String: Any], !changed.isEmpty {
-            html += "<h3>Changed</h3><div class=\"scroll\"><table><thead><tr><th>column</th><th>before</th><th>after</th></tr></thead><tbody>"
+            html +=
+                "<h3>Changed</h3><div class=\"scroll\"><table><thead><tr><th>column</th><th>before</th><th>after</th></tr></thead><tbody>"
             for column in changed.keys.sorted() {
                 let change = changed[column] as? [String: Any] ?? [:]
                 // No "before" at all: the day began with the row's insert (or its image is unknown).
                 let before = change.keys.contains("before") ? text(change["before"]) : "—"
-                html += "<tr><td>\(HTML.escape(column))</td><td>\(HTML.escape(before))</td><td>\(HTML.escape(text(change["after"])))</td></tr>"
+                html +=
+                    "<tr><td>\(HTML.escape(column))</td><td>\(HTML.escape(before))</td><td>\(HTML.escape(text(change["after"])))</td></tr>"
             }
             html += "</tbody></table></div>"
         }
-        html += "<h3>Events</h3><div class=\"scroll\"><table class=\"events\"><thead><tr><th>op</th><th>at</th><th>lsn</th><th>row</th></tr></thead><tbody>"
+        html +=
+            "<h3>Events</h3><div class=\"scroll\"><table class=\"events\"><thead><tr><th>op</th><th>at</th><th>lsn</th><th>row</th></tr></thead><tbody>"
         for event in events["events"] as? [[String: Any]] ?? [] {
-            html += "<tr><td>\(HTML.escape(event["op"] as? String ?? ""))</td><td>\(HTML.escape(event["at"] as? String ?? ""))</td>"
-            html += "<td><code>\(HTML.escape(event["lsn"] as? String ?? ""))</code></td><td><code>\(HTML.escape(text(event["row"])))</code></td></tr>"
+            html +=
+                "<tr><td>\(HTML.escape(event["op"] as? String ?? ""))</td><td>\(HTML.escape(event["at"] as? String ?? ""))</td>"
+            html +=
+                "<td><code>\(HTML.escape(event["lsn"] as? String ?? ""))</code></td><td><code>\(HTML.escape(text(event["row"])))</code></td></tr>"
         }
         html += "</tbody></table></div>"
         if events["truncated"] as? Bool == true {
-            html += "<p class=\"warn\">\(HTML.escape(text(events["events_left_out"]))) events left out (--max-events-per-key).</p>"
+            html +=
+                "<p class=\"warn\">\(HTML.escape(text(events["events_left_out"]))) events left out (--max-events-per-key).</p>"
         }
         return html + "</section>"
     }
@@ -259,7 +303,9 @@ enum DashboardPages {
         case nil, is NSNull: return "null"
         case let string as String: return string
         case let other?:
-            if JSONSerialization.isValidJSONObject(other), let data = try? JSONSerialization.data(withJSONObject: other, options: [.sortedKeys]) {
+            if JSONSerialization.isValidJSONObject(other),
+                let data = try? JSONSerialization.data(withJSONObject: other, options: [.sortedKeys])
+            {
                 return String(decoding: data, as: UTF8.self)
             }
             return "\(other)"
@@ -269,7 +315,9 @@ enum DashboardPages {
     /// Seconds from `earlier` to `later`, both ISO 8601 with an offset.
     static func seconds(between earlier: String, and later: String) -> Double? {
         func date(_ text: String) -> Date? {
-            for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            for options: ISO8601DateFormatter.Options in [
+                [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+            ] {
                 let parser = ISO8601DateFormatter()
                 parser.formatOptions = options
                 if let date = parser.date(from: text) { return date }

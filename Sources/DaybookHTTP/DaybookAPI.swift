@@ -26,7 +26,10 @@ public struct DaybookAPI: Sendable {
     static let defaultLimit = 100
 
     public init(
-        sink: ConnectionString, source: ConnectionString?, slot: String, status: StatusReport,
+        sink: ConnectionString,
+        source: ConnectionString?,
+        slot: String,
+        status: StatusReport,
         logger: Logger = Logger(label: "daybook.http")
     ) {
         self.sink = sink
@@ -41,8 +44,10 @@ public struct DaybookAPI: Sendable {
         let group = router.group("api/v1")
         group.get("openapi.json") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
+            )
         }
         group.get("status") { _, _ in await api.answer { try api.statusJSON() } }
         group.get("windows") { request, _ in
@@ -90,7 +95,9 @@ public struct DaybookAPI: Sendable {
                 report.windowStart = try context.windowStart()
                 report.events = true
                 guard let table = try request.text("table"), let key = try request.text("key") else {
-                    throw APIError.badRequest("give table (schema.table) and key (its JSON object, e.g. {\"id\":\"42\"})")
+                    throw APIError.badRequest(
+                        "give table (schema.table) and key (its JSON object, e.g. {\"id\":\"42\"})"
+                    )
                 }
                 // Text that is no JSON object names no key (as documented); an object PostgreSQL
                 // cannot read is refused by the query layer (400).
@@ -99,7 +106,12 @@ public struct DaybookAPI: Sendable {
                 }
                 report.table = table
                 report.key = key
-                return try api.page(report, requireWindow: true, requireItems: "no events of key \(key) in \(table) in this window (is the table captured at values? daybook capture \(table) values)")
+                return try api.page(
+                    report,
+                    requireWindow: true,
+                    requireItems:
+                        "no events of key \(key) in \(table) in this window (is the table captured at values? daybook capture \(table) values)"
+                )
             }
         }
     }
@@ -133,7 +145,11 @@ public struct DaybookAPI: Sendable {
     /// One report as `{"items": [...], "next_cursor": …, "notice": …, "gaps": [...]}`; items
     /// are the objects `daybook report --format json` prints, gaps the recorded gaps that may
     /// touch the range (``Gap``).
-    private func page(_ request: Report.Request, requireWindow: Bool = false, requireItems: String? = nil) throws -> String {
+    private func page(
+        _ request: Report.Request,
+        requireWindow: Bool = false,
+        requireItems: String? = nil
+    ) throws -> String {
         var request = request
         request.slot = slot
         let connection = try sinkConnection()
@@ -150,7 +166,9 @@ public struct DaybookAPI: Sendable {
             if items.isEmpty, let requireItems { throw APIError.notFound(requireItems) }
         } else {
             nextCursor = output.nextCursor.map(KeyCursorText.encode)
-            items = output.table.rows.isEmpty ? [] : ReportFormat.json.render(output.table).split(separator: "\n").map(String.init)
+            items =
+                output.table.rows.isEmpty
+                ? [] : ReportFormat.json.render(output.table).split(separator: "\n").map(String.init)
         }
         var json = "{\"items\":[" + items.joined(separator: ",") + "]"
         json += ",\"next_cursor\":" + (nextCursor.map { JSONOutput.text($0) } ?? "null")
@@ -162,7 +180,8 @@ public struct DaybookAPI: Sendable {
     private func windowExists(_ start: String, _ connection: PostgresConnection) throws -> Bool {
         do {
             return try connection.query(
-                "SELECT 1 FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz", [slot, start]
+                "SELECT 1 FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz",
+                [slot, start]
             ).rows.count > 0
         } catch {
             throw DaybookError.from(error, role: "sink")
@@ -175,7 +194,11 @@ public struct DaybookAPI: Sendable {
     private func answer(_ body: @escaping @Sendable () throws -> String) async -> Response {
         do {
             let json = try await NIOThreadPool.singleton.runIfActive { try body() }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: json))
+            )
         } catch {
             let (status, message) = Self.status(of: error, logger: logger)
             return Self.problem(status, message)
@@ -203,8 +226,10 @@ public struct DaybookAPI: Sendable {
 
     static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":" + JSONOutput.text(message) + "}")))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":" + JSONOutput.text(message) + "}"))
+        )
     }
 }
 
@@ -232,8 +257,11 @@ enum KeyCursorText {
         // An opaque cursor that is not one of ours names a page that does not exist.
         // An opaque cursor that is not one of ours names a page that does not exist (404); one
         // that decodes but whose fields were changed is refused by the query layer (400).
-        guard let data = Data(base64Encoded: base64), let cursor = try? decoder.decode(Report.KeyCursor.self, from: data)
-        else { throw APIError.notFound("no such page: the cursor is not one this API handed out; use next_cursor as given") }
+        guard let data = Data(base64Encoded: base64),
+            let cursor = try? decoder.decode(Report.KeyCursor.self, from: data)
+        else {
+            throw APIError.notFound("no such page: the cursor is not one this API handed out; use next_cursor as given")
+        }
         return cursor
     }
 }
@@ -244,7 +272,9 @@ extension BasicRequestContext {
         guard let raw = parameters.get("start"), let start = raw.removingPercentEncoding, !start.isEmpty else {
             throw APIError.badRequest("the window start in the path is missing or not percent-encoded text")
         }
-        guard !start.utf8.contains(0) else { throw APIError.badRequest("the window start in the path contains a NUL character") }
+        guard !start.utf8.contains(0) else {
+            throw APIError.badRequest("the window start in the path contains a NUL character")
+        }
         return start
     }
 }
@@ -262,7 +292,9 @@ extension Request {
     func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let text = try text(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+            throw APIError.badRequest(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'"
+            )
         }
         return value
     }

@@ -20,7 +20,10 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         public var isAlive: @Sendable () -> Bool
         public var readiness: @Sendable () async -> ServiceHealth.Readiness
 
-        public init(isAlive: @escaping @Sendable () -> Bool, readiness: @escaping @Sendable () async -> ServiceHealth.Readiness) {
+        public init(
+            isAlive: @escaping @Sendable () -> Bool,
+            readiness: @escaping @Sendable () async -> ServiceHealth.Readiness
+        ) {
             self.isAlive = isAlive
             self.readiness = readiness
         }
@@ -45,8 +48,15 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
     ///   - lagHistory: the slot's lag over the last hour, for the dashboard's chart.
     ///   - mode: how the dashboard names the process ("streaming", "read-only").
     public init(
-        address: ListenAddress, policy: AccessPolicy, metrics: MetricsRegistry, health: Health, api: DaybookAPI,
-        lagHistory: LagHistory?, mode: String, logger: Logger, beforeScrape: @escaping @Sendable () async -> Void = {}
+        address: ListenAddress,
+        policy: AccessPolicy,
+        metrics: MetricsRegistry,
+        health: Health,
+        api: DaybookAPI,
+        lagHistory: LagHistory?,
+        mode: String,
+        logger: Logger,
+        beforeScrape: @escaping @Sendable () async -> Void = {}
     ) {
         self.api = api
         self.dashboard = Dashboard(api: api, lagHistory: lagHistory, mode: mode)
@@ -65,26 +75,36 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         router.add(middleware: LoopbackHostMiddleware(policy: policy))
         router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: BearerTokenMiddleware(policy: policy))
-        let health = health, metrics = metrics, beforeScrape = beforeScrape
+        let health = health
+        let metrics = metrics
+        let beforeScrape = beforeScrape
         router.get("/healthz") { _, _ -> Response in
             health.isAlive()
                 ? Self.text("ok\n")
-                : Self.text("the replication loop shows no progress: see /readyz and the log\n", status: .serviceUnavailable)
+                : Self.text(
+                    "the replication loop shows no progress: see /readyz and the log\n",
+                    status: .serviceUnavailable
+                )
         }
         router.get("/readyz") { _, _ -> Response in
             let readiness = await health.readiness()
-            return Self.json(ReadinessBody(ready: readiness.isReady, checks: readiness.checks),
-                status: readiness.isReady ? .ok : .serviceUnavailable)
+            return Self.json(
+                ReadinessBody(ready: readiness.isReady, checks: readiness.checks),
+                status: readiness.isReady ? .ok : .serviceUnavailable
+            )
         }
         router.get("/metrics") { _, _ -> Response in
             await beforeScrape()
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
+            )
         }
         api.register(on: router)
         dashboard.register(on: router)
-        let address = address, logger = logger
+        let address = address
+        let logger = logger
         let app = Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [SecurityHeadersChannelHandler()])),
@@ -92,15 +112,19 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 logger.info(
-                    "serving HTTP", metadata: ["daybook.listen": "\(ListenAddress(host: address.host, port: port))"])
+                    "serving HTTP",
+                    metadata: ["daybook.listen": "\(ListenAddress(host: address.host, port: port))"]
+                )
             },
-            logger: logger)
+            logger: logger
+        )
         do {
             try await app.run()
         } catch let error as IOError {
             throw DaybookError(
                 .configuration,
-                "cannot listen on \(address): \(error.description) — choose another address or port with --listen")
+                "cannot listen on \(address): \(error.description) — choose another address or port with --listen"
+            )
         }
     }
 
@@ -115,8 +139,10 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
 
     static func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: body)))
+            status: status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
@@ -124,7 +150,9 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }

@@ -18,7 +18,8 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String) throws(Invalid) {
         let example = "write it as HOST:PORT, e.g. 127.0.0.1:9187 or [::1]:9187"
-        let host: Substring, portText: Substring
+        let host: Substring
+        let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
                 throw Invalid(description: "'\(text)' is not an address: \(example)")
@@ -48,7 +49,8 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var isLoopback: Bool {
         switch try? SocketAddress(ipAddress: host, port: port) {
         case .v4(let address): UInt32(bigEndian: address.address.sin_addr.s_addr) >> 24 == 127
-        case .v6(let address): withUnsafeBytes(of: address.address.sin6_addr) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+        case .v6(let address):
+            withUnsafeBytes(of: address.address.sin6_addr) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
         default: false
         }
     }
@@ -59,13 +61,18 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public func resolved() throws(Invalid) -> ListenAddress {
         do {
             guard let ip = try SocketAddress.makeAddressResolvingHost(host, port: port).ipAddress else {
-                throw Invalid(description: "'\(host)' does not resolve to an IP address: give an address such as 127.0.0.1")
+                throw Invalid(
+                    description: "'\(host)' does not resolve to an IP address: give an address such as 127.0.0.1"
+                )
             }
             return ListenAddress(host: ip, port: port)
         } catch let error as Invalid {
             throw error
         } catch {
-            throw Invalid(description: "cannot resolve '\(host)' (\(error)): give an IP address such as 127.0.0.1, or a name the resolver knows")
+            throw Invalid(
+                description:
+                    "cannot resolve '\(host)' (\(error)): give an IP address such as 127.0.0.1, or a name the resolver knows"
+            )
         }
     }
 

@@ -6,13 +6,19 @@ import Hummingbird
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if request.uri.path == "/healthz" || policy.admits(authorization: request.headers[.authorization]) {
             return try await next(request, context)
         }
         return Response(
-            status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"daybook\"", .contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: .init(string: "a valid bearer token is needed (Authorization: Bearer …)\n")))
+            status: .unauthorized,
+            headers: [.wwwAuthenticate: "Bearer realm=\"daybook\"", .contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: .init(string: "a valid bearer token is needed (Authorization: Bearer …)\n"))
+        )
     }
 }
 
@@ -22,20 +28,35 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 struct LoopbackHostMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if policy.admits(host: request.head.authority) {
             return try await next(request, context)
         }
         return Response(
-            status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: .init(string: "this server answers requests to localhost, 127.0.0.1 or [::1] only (the Host header names another)\n")))
+            status: .forbidden,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(
+                byteBuffer: .init(
+                    string:
+                        "this server answers requests to localhost, 127.0.0.1 or [::1] only (the Host header names another)\n"
+                )
+            )
+        )
     }
 }
 
 /// Headers every response carries: nothing loads from elsewhere, nothing is framed or
 /// sniffed, no referrer leaves, and API and metrics responses (row values) are never cached.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var response: Response
         do { response = try await next(request, context) } catch let error as HTTPError {
             let message = error.body ?? error.status.reasonPhrase
@@ -43,8 +64,10 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
                 request.uri.path.hasPrefix("/api/")
                 ? DaybookAPI.problem(error.status, message)
                 : Response(
-                    status: error.status, headers: [.contentType: "text/plain; charset=utf-8"],
-                    body: .init(byteBuffer: .init(string: message + "\n")))
+                    status: error.status,
+                    headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: .init(byteBuffer: .init(string: message + "\n"))
+                )
         }
         SecurityHeaders.add(to: &response.headers)
         return response
@@ -71,11 +94,17 @@ enum SecurityHeaders {
 /// Everything here only reads: any method but GET and HEAD gets 405 with `Allow`, before
 /// routing (which would answer 404 for a path that exists).
 struct ReadOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard request.method == .get || request.method == .head else {
             return Response(
-                status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: "read-only: GET or HEAD\n")))
+                status: .methodNotAllowed,
+                headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: .init(string: "read-only: GET or HEAD\n"))
+            )
         }
         return try await next(request, context)
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Prometheus
+import Synchronization
 
 /// The process metrics every Prometheus client exports (`process_cpu_seconds_total`,
 /// `process_resident_memory_bytes`, …), read from `/proc/self` when scraped.
@@ -20,13 +20,25 @@ final class ProcessMetrics: Sendable {
         func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
         }
-        cpu = registry.makeCounter(descriptor: descriptor("process_cpu_seconds_total", "Total user and system CPU time spent in seconds."))
-        resident = registry.makeGauge(descriptor: descriptor("process_resident_memory_bytes", "Resident memory size in bytes."))
-        virtualMemory = registry.makeGauge(descriptor: descriptor("process_virtual_memory_bytes", "Virtual memory size in bytes."))
+        cpu = registry.makeCounter(
+            descriptor: descriptor("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
+        )
+        resident = registry.makeGauge(
+            descriptor: descriptor("process_resident_memory_bytes", "Resident memory size in bytes.")
+        )
+        virtualMemory = registry.makeGauge(
+            descriptor: descriptor("process_virtual_memory_bytes", "Virtual memory size in bytes.")
+        )
         openFiles = registry.makeGauge(descriptor: descriptor("process_open_fds", "Number of open file descriptors."))
-        maxFiles = registry.makeGauge(descriptor: descriptor("process_max_fds", "Maximum number of open file descriptors."))
+        maxFiles = registry.makeGauge(
+            descriptor: descriptor("process_max_fds", "Maximum number of open file descriptors.")
+        )
         startTime = registry.makeGauge(
-            descriptor: descriptor("process_start_time_seconds", "Start time of the process since unix epoch in seconds."))
+            descriptor: descriptor(
+                "process_start_time_seconds",
+                "Start time of the process since unix epoch in seconds."
+            )
+        )
         reportedCPU = Mutex(0)
     }
 
@@ -50,7 +62,9 @@ final class ProcessMetrics: Sendable {
             }
             if let size = field(23) { virtualMemory.set(to: size) }
             if let pages = field(24) { resident.set(to: pages * pageSize) }
-            if let started = field(22), ticks > 0, let boot = Self.bootTime() { startTime.set(to: boot + started / ticks) }
+            if let started = field(22), ticks > 0, let boot = Self.bootTime() {
+                startTime.set(to: boot + started / ticks)
+            }
         }
         if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
             openFiles.set(to: Double(descriptors.count))

@@ -23,7 +23,8 @@ public final class SinkObserver: Sendable {
     }
 
     private func read() async throws -> SinkFigures? {
-        let sink = sink, slot = slot
+        let sink = sink
+        let slot = slot
         return try await NIOThreadPool.singleton.runIfActive {
             let connection = try PostgresConnection.open(sink, role: "sink")
             try Migrator.requireCurrent(connection)

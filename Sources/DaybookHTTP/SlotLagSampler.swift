@@ -23,20 +23,25 @@ public struct SlotLagSampler: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let source = source, sink = sink, slot = slot
+            let source = source
+            let sink = sink
+            let slot = slot
             let sample = try? await NIOThreadPool.singleton.runIfActive { () throws -> (Double, Double, Double)? in
                 let sourceConnection = try PostgresConnection(source)
-                guard let row = try sourceConnection.query(
-                    """
-                    SELECT pg_wal_lsn_diff(\(WALPositionSQL.current), confirmed_flush_lsn)::float8::text,
-                           extract(epoch FROM clock_timestamp())::float8::text
-                      FROM pg_replication_slots WHERE slot_name = $1
-                    """, [slot]
-                ).rows.first, let bytes = row[0].flatMap(Double.init), let clock = row[1].flatMap(Double.init)
+                guard
+                    let row = try sourceConnection.query(
+                        """
+                        SELECT pg_wal_lsn_diff(\(WALPositionSQL.current), confirmed_flush_lsn)::float8::text,
+                               extract(epoch FROM clock_timestamp())::float8::text
+                          FROM pg_replication_slots WHERE slot_name = $1
+                        """,
+                        [slot]
+                    ).rows.first, let bytes = row[0].flatMap(Double.init), let clock = row[1].flatMap(Double.init)
                 else { return nil }
                 let sinkConnection = try PostgresConnection(sink)
                 let stream = try sinkConnection.query(
-                    "SELECT extract(epoch FROM stream_time)::float8::text FROM daybook.checkpoint WHERE slot_name = $1", [slot]
+                    "SELECT extract(epoch FROM stream_time)::float8::text FROM daybook.checkpoint WHERE slot_name = $1",
+                    [slot]
                 ).scalar.flatMap(Double.init)
                 return (clock, bytes, bytes > 0 ? max(0, clock - (stream ?? clock)) : 0)
             }

@@ -15,19 +15,28 @@ public final class Cluster: @unchecked Sendable {
     ///   - environment: more variables for the script, e.g. `FAKETIME_FILE` for a server clock
     ///     that the caller can move.
     public init(
-        name: String, script: String, workDirectory: String, extraConfiguration: String, prefix: String = "daybook-fault",
+        name: String,
+        script: String,
+        workDirectory: String,
+        extraConfiguration: String,
+        prefix: String = "daybook-fault",
         environment: [String: String] = [:]
     ) throws {
         self.script = script
         directory = "\(workDirectory)/\(prefix)-\(name)-\(UUID().uuidString.prefix(8))"
         try Self.run(
-            script, ["start", directory], environment: environment.merging(["EXTRA_CONF": extraConfiguration]) { $1 })
+            script,
+            ["start", directory],
+            environment: environment.merging(["EXTRA_CONF": extraConfiguration]) { $1 }
+        )
         let env = try String(contentsOfFile: directory + "/env", encoding: .utf8)
-        guard let line = env.split(separator: "\n").first(where: { $0.hasPrefix("export DAYBOOK_TEST_DATABASE=") }) else {
+        guard let line = env.split(separator: "\n").first(where: { $0.hasPrefix("export DAYBOOK_TEST_DATABASE=") })
+        else {
             throw SupportError("\(directory)/env has no connection string")
         }
         connectionString = String(line.dropFirst("export DAYBOOK_TEST_DATABASE=".count)).trimmingCharacters(
-            in: CharacterSet(charactersIn: "'"))
+            in: CharacterSet(charactersIn: "'")
+        )
     }
 
     /// The connection string for one database of this server.

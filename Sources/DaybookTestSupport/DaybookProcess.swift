@@ -40,7 +40,8 @@ public final class DaybookProcess {
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         for variable in [
-            "DAYBOOK_DATABASE", "DAYBOOK_SINK", "DAYBOOK_SLOT", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE",
+            "DAYBOOK_DATABASE", "DAYBOOK_SINK", "DAYBOOK_SLOT", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD",
+            "PGDATABASE",
         ] {
             merged[variable] = nil
         }
@@ -93,7 +94,10 @@ public final class DaybookProcess {
 
     /// Runs a command to completion.
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    public static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
         let child = try DaybookProcess(arguments, environment: environment)

@@ -149,13 +149,21 @@ public enum IndependentCount {
         }
     }
 
-    public static func tableMismatches(source: PostgresConnection, sink: PostgresConnection, windowSeconds: Int) throws
+    public static func tableMismatches(
+        source: PostgresConnection,
+        sink: PostgresConnection,
+        windowSeconds: Int
+    ) throws
         -> [String]
     {
         difference(expected: try expectedTables(source, windowSeconds: windowSeconds), actual: try actualTables(sink))
     }
 
-    public static func keyMismatches(source: PostgresConnection, sink: PostgresConnection, windowSeconds: Int) throws
+    public static func keyMismatches(
+        source: PostgresConnection,
+        sink: PostgresConnection,
+        windowSeconds: Int
+    ) throws
         -> [String]
     {
         difference(expected: try expectedKeys(source, windowSeconds: windowSeconds), actual: try actualKeys(sink))
@@ -164,20 +172,29 @@ public enum IndependentCount {
     /// Window starts (UTC text) that hold audited changes.
     public static func auditedWindows(_ source: PostgresConnection, windowSeconds: Int) throws -> Set<String> {
         Set(
-            try source.query(eventsSQL(windowSeconds: windowSeconds) + "SELECT DISTINCT \(utc("window_start")) FROM placed")
-                .rows.compactMap { $0[0] })
+            try source.query(
+                eventsSQL(windowSeconds: windowSeconds) + "SELECT DISTINCT \(utc("window_start")) FROM placed"
+            )
+            .rows.compactMap { $0[0] }
+        )
     }
 
     /// Window starts (UTC text) that Daybook has closed.
     public static func closedWindows(_ sink: PostgresConnection) throws -> Set<String> {
         Set(
-            try sink.query("SELECT \(utc("window_start")) FROM daybook.windows WHERE status = 'closed'").rows.compactMap {
+            try sink.query("SELECT \(utc("window_start")) FROM daybook.windows WHERE status = 'closed'").rows.compactMap
+            {
                 $0[0]
-            })
+            }
+        )
     }
 
     /// Windows that hold audited changes but are not closed in Daybook yet.
-    public static func unclosedWindows(source: PostgresConnection, sink: PostgresConnection, windowSeconds: Int) throws -> Int {
+    public static func unclosedWindows(
+        source: PostgresConnection,
+        sink: PostgresConnection,
+        windowSeconds: Int
+    ) throws -> Int {
         try auditedWindows(source, windowSeconds: windowSeconds).subtracting(try closedWindows(sink)).count
     }
 
@@ -192,16 +209,23 @@ public enum IndependentCount {
                        generate_series(to_timestamp(floor(extract(epoch FROM from_time) / \(windowSeconds)) * \(windowSeconds)),
                                        until_time, interval '\(windowSeconds) seconds') w
                 """
-            ).rows.compactMap { $0[0] })
+            ).rows.compactMap { $0[0] }
+        )
     }
 
     /// ``tableMismatches(source:sink:windowSeconds:)`` outside the windows `excluded`.
     public static func tableMismatches(
-        source: PostgresConnection, sink: PostgresConnection, windowSeconds: Int, excluding excluded: Set<String>
+        source: PostgresConnection,
+        sink: PostgresConnection,
+        windowSeconds: Int,
+        excluding excluded: Set<String>
     ) throws -> [String] {
         difference(
-            expected: try expectedTables(source, windowSeconds: windowSeconds).filter { !excluded.contains($0[0] ?? "") },
-            actual: try actualTables(sink).filter { !excluded.contains($0[0] ?? "") })
+            expected: try expectedTables(source, windowSeconds: windowSeconds).filter {
+                !excluded.contains($0[0] ?? "")
+            },
+            actual: try actualTables(sink).filter { !excluded.contains($0[0] ?? "") }
+        )
     }
 
     /// Number of audited changes.

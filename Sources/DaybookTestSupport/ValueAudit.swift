@@ -76,11 +76,19 @@ public enum ValueAudit {
 
     /// Keys whose events differ, one line each ("missing" from the sink or "extra" in it),
     /// leaving out `except` (`"table key"` as printed by the queries).
-    public static func mismatches(source: PostgresConnection, sink: PostgresConnection, except: Set<String> = []) throws
+    public static func mismatches(
+        source: PostgresConnection,
+        sink: PostgresConnection,
+        except: Set<String> = []
+    ) throws
         -> [String]
     {
         func rows(_ connection: PostgresConnection, _ sql: String) throws -> Set<[String]> {
-            Set(try connection.query(sql).rows.map { $0.map { $0 ?? "" } }.filter { !except.contains($0[0] + " " + $0[1]) })
+            Set(
+                try connection.query(sql).rows.map { $0.map { $0 ?? "" } }.filter {
+                    !except.contains($0[0] + " " + $0[1])
+                }
+            )
         }
         let expected = try rows(source, expectedSQL)
         let actual = try rows(sink, actualSQL)

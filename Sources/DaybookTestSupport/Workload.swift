@@ -30,7 +30,10 @@ public enum Workload {
     ///   - valuesTables: tables to capture at `values`, with their row images audited too
     ///     (``ValueAudit``).
     public static func prepare(
-        source: PostgresConnection, environment: [String: String], slot: String, valuesTables: [String] = []
+        source: PostgresConnection,
+        environment: [String: String],
+        slot: String,
+        valuesTables: [String] = []
     ) throws {
         try source.simpleQuery(IndependentCount.installSQL)
         try source.simpleQuery(schemaSQL)
@@ -46,7 +49,10 @@ public enum Workload {
         let setup = try DaybookProcess.run(["setup", "--slot", slot, "--schemas", "app"], environment: environment)
         guard setup.status == 0 else { throw SupportError("setup failed: \(setup.stderr)") }
         for table in valuesTables {
-            let capture = try DaybookProcess.run(["capture", "--slot", slot, table, "values"], environment: environment)
+            let capture = try DaybookProcess.run(
+                ["capture", "--slot", slot, table, "values"],
+                environment: environment
+            )
             guard capture.status == 0 else { throw SupportError("capture failed: \(capture.stderr)") }
         }
     }
@@ -61,24 +67,33 @@ public enum Workload {
             case 0, 1:
                 try connection.query(
                     "INSERT INTO app.accounts VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET balance = app.accounts.balance + 1",
-                    [String(id)])
+                    [String(id)]
+                )
             case 2:
                 try connection.query("DELETE FROM app.accounts WHERE id = $1", [String(id)])
             case 3:
                 try connection.query(
                     "INSERT INTO app.pairs VALUES ($1, $2, 1) ON CONFLICT (a, b) DO UPDATE SET v = app.pairs.v + 1",
-                    [String(id % 20), "k\(id % 7)"])
+                    [String(id % 20), "k\(id % 7)"]
+                )
             case 4:
                 try connection.query(
-                    "INSERT INTO app.tags VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = app.tags.n + 1", ["t\(id % 50)"])
+                    "INSERT INTO app.tags VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = app.tags.n + 1",
+                    ["t\(id % 50)"]
+                )
             case 5:
                 try connection.query(
                     """
                     INSERT INTO app.docs VALUES (md5($1)::uuid, $2, NULL)
                     ON CONFLICT (id) DO UPDATE SET title = excluded.title
-                    """, [String(id % 30), "title \(random.next(below: 1000))"])
+                    """,
+                    [String(id % 30), "title \(random.next(below: 1000))"]
+                )
             default:
-                try connection.query("INSERT INTO app.nopk VALUES ($1, $2)", [String(id), "r\(random.next(below: 1000))"])
+                try connection.query(
+                    "INSERT INTO app.nopk VALUES ($1, $2)",
+                    [String(id), "r\(random.next(below: 1000))"]
+                )
             }
         }
         try connection.simpleQuery(random.next(below: 10) == 0 ? "ROLLBACK" : "COMMIT")

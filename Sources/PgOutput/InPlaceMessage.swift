@@ -99,7 +99,8 @@ public struct TupleLayout: Hashable, Sendable {
             guard next + 4 <= bytes.count else { return nil }
             length = Int(
                 UInt32(bytes[next]) << 24 | UInt32(bytes[next + 1]) << 16 | UInt32(bytes[next + 2]) << 8
-                    | UInt32(bytes[next + 3]))
+                    | UInt32(bytes[next + 3])
+            )
             next += 4
             guard length <= bytes.count - next else { return nil }
         }
@@ -138,7 +139,8 @@ extension PgOutputMessage {
         case .insert(let oid, let new): self = .insert(Insert(relationOID: oid, new: new.columns(in: bytes)))
         case .update(let oid, let kind, let old, let new):
             self = .update(
-                Update(relationOID: oid, oldKind: kind, old: old?.columns(in: bytes), new: new.columns(in: bytes)))
+                Update(relationOID: oid, oldKind: kind, old: old?.columns(in: bytes), new: new.columns(in: bytes))
+            )
         case .delete(let oid, let kind, let old):
             self = .delete(Delete(relationOID: oid, oldKind: kind, old: old.columns(in: bytes)))
         case .truncate(let truncate): self = .truncate(truncate)

@@ -47,8 +47,11 @@ public enum PgOutputDecoder {
     }
 
     /// ``decodeStreamedInPlace(_:)`` for an array: tests, tools and the fuzzer.
-    public static func decodeStreamed(_ bytes: [UInt8]) throws(PgOutputDecodingError) -> (xid: UInt32?, message: PgOutputMessage) {
-        let result: Result<(xid: UInt32?, message: InPlaceMessage), PgOutputDecodingError> = bytes.withUnsafeBytes { buffer in
+    public static func decodeStreamed(
+        _ bytes: [UInt8]
+    ) throws(PgOutputDecodingError) -> (xid: UInt32?, message: PgOutputMessage) {
+        let result: Result<(xid: UInt32?, message: InPlaceMessage), PgOutputDecodingError> = bytes.withUnsafeBytes {
+            buffer in
             Result { () throws(PgOutputDecodingError) in try decodeStreamedInPlace(buffer) }
         }
         let decoded = try result.get()
@@ -67,7 +70,8 @@ public enum PgOutputDecoder {
     }
 
     private static func decode(
-        _ bytes: UnsafeRawBufferPointer, streamed: Bool
+        _ bytes: UnsafeRawBufferPointer,
+        streamed: Bool
     ) throws(PgOutputDecodingError) -> (xid: UInt32?, message: InPlaceMessage) {
         guard let type = bytes.first else {
             throw PgOutputDecodingError(.empty, field: "type", offset: 0)
@@ -87,7 +91,8 @@ public enum PgOutputDecoder {
     }
 
     private static func decodeBody(
-        type: UInt8, reader: inout ByteReader
+        type: UInt8,
+        reader: inout ByteReader
     ) throws(PgOutputDecodingError) -> InPlaceMessage {
         switch type {
         case UInt8(ascii: "B"):
@@ -95,17 +100,22 @@ public enum PgOutputDecoder {
                 Begin(
                     finalLSN: LSN(try reader.readUInt64("final_lsn")),
                     commitTime: try reader.readInt64("commit_time"),
-                    xid: try reader.readUInt32("xid")))
+                    xid: try reader.readUInt32("xid")
+                )
+            )
         case UInt8(ascii: "C"):
             return .commit(
                 Commit(
                     flags: try reader.readUInt8("flags"),
                     commitLSN: LSN(try reader.readUInt64("commit_lsn")),
                     endLSN: LSN(try reader.readUInt64("end_lsn")),
-                    commitTime: try reader.readInt64("commit_time")))
+                    commitTime: try reader.readInt64("commit_time")
+                )
+            )
         case UInt8(ascii: "O"):
             return .origin(
-                Origin(commitLSN: LSN(try reader.readUInt64("origin_lsn")), name: try reader.readCString("origin_name")))
+                Origin(commitLSN: LSN(try reader.readUInt64("origin_lsn")), name: try reader.readCString("origin_name"))
+            )
         case UInt8(ascii: "R"):
             return .relation(try decodeRelation(&reader))
         case UInt8(ascii: "Y"):
@@ -113,7 +123,9 @@ public enum PgOutputDecoder {
                 TypeInfo(
                     oid: try reader.readUInt32("type_oid"),
                     namespace: try reader.readCString("type_namespace"),
-                    name: try reader.readCString("type_name")))
+                    name: try reader.readCString("type_name")
+                )
+            )
         case UInt8(ascii: "I"):
             let oid = try reader.readUInt32("relation_oid")
             try expectMarker(UInt8(ascii: "N"), &reader)
@@ -135,10 +147,16 @@ public enum PgOutputDecoder {
                 throw PgOutputDecodingError(.invalidLength, field: "content_length", offset: reader.offset - 4)
             }
             let content = try reader.readBytes(Int(length), "content")
-            return .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content[...]))
+            return .message(
+                LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: content[...])
+            )
         case UInt8(ascii: "S"):
             return .streamStart(
-                StreamStart(xid: try reader.readUInt32("xid"), isFirstSegment: try reader.readUInt8("first_segment") == 1))
+                StreamStart(
+                    xid: try reader.readUInt32("xid"),
+                    isFirstSegment: try reader.readUInt8("first_segment") == 1
+                )
+            )
         case UInt8(ascii: "E"):
             return .streamStop
         case UInt8(ascii: "c"):
@@ -149,7 +167,10 @@ public enum PgOutputDecoder {
                         flags: try reader.readUInt8("flags"),
                         commitLSN: LSN(try reader.readUInt64("commit_lsn")),
                         endLSN: LSN(try reader.readUInt64("end_lsn")),
-                        commitTime: try reader.readInt64("commit_time"))))
+                        commitTime: try reader.readInt64("commit_time")
+                    )
+                )
+            )
         case UInt8(ascii: "A"):
             let xid = try reader.readUInt32("xid")
             let subxid = try reader.readUInt32("subxid")
@@ -179,7 +200,9 @@ public enum PgOutputDecoder {
                     flags: try reader.readUInt8("column_flags"),
                     name: try reader.readCString("column_name"),
                     typeOID: try reader.readUInt32("column_type_oid"),
-                    typeModifier: try reader.readInt32("column_type_modifier")))
+                    typeModifier: try reader.readInt32("column_type_modifier")
+                )
+            )
         }
         return Relation(oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns)
     }
@@ -233,7 +256,9 @@ public enum PgOutputDecoder {
     /// Reads an Int16 count and rejects counts that the remaining bytes cannot possibly hold,
     /// so a corrupt count never triggers a huge allocation.
     private static func readCount(
-        _ reader: inout ByteReader, field: StaticString, minimumBytesEach: Int
+        _ reader: inout ByteReader,
+        field: StaticString,
+        minimumBytesEach: Int
     ) throws(PgOutputDecodingError) -> Int {
         let countOffset = reader.offset
         let count = Int(Int16(bitPattern: try reader.readUInt16(field)))

@@ -60,9 +60,12 @@ public struct PgOutputDecodingError: Error, Hashable, Sendable, CustomStringConv
     }
 
     public var description: String {
-        let type = messageType.map { byte in
-            (0x21...0x7E).contains(byte) ? " in message '\(Character(Unicode.Scalar(byte)))'" : " in message type 0x\(String(byte, radix: 16))"
-        } ?? ""
+        let type =
+            messageType.map { byte in
+                (0x21...0x7E).contains(byte)
+                    ? " in message '\(Character(Unicode.Scalar(byte)))'"
+                    : " in message type 0x\(String(byte, radix: 16))"
+            } ?? ""
         return "malformed pgoutput data\(type): \(code) at byte \(offset) (field \(field))"
     }
 }

@@ -18,7 +18,8 @@ public struct BinaryCopyReader {
     /// Reads the complete rows in `chunk` (and in what was carried over), calling `row` with
     /// each row's fields (nil for NULL).
     public mutating func feed(
-        _ chunk: UnsafeRawBufferPointer, row: ([UnsafeRawBufferPointer?]) throws -> Void
+        _ chunk: UnsafeRawBufferPointer,
+        row: ([UnsafeRawBufferPointer?]) throws -> Void
     ) throws {
         if carried.isEmpty {
             let used = try readRows(chunk, row: row)
@@ -32,7 +33,10 @@ public struct BinaryCopyReader {
     }
 
     /// Reads what `bytes` holds whole, returning how many bytes that was.
-    private mutating func readRows(_ bytes: UnsafeRawBufferPointer, row: ([UnsafeRawBufferPointer?]) throws -> Void) throws -> Int {
+    private mutating func readRows(
+        _ bytes: UnsafeRawBufferPointer,
+        row: ([UnsafeRawBufferPointer?]) throws -> Void
+    ) throws -> Int {
         var offset = 0
         if !sawHeader {
             guard bytes.count >= 19 else { return 0 }
@@ -81,7 +85,9 @@ public struct BinaryCopyReader {
     }
 
     private static func int32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int32 {
-        Int32(bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
-            | UInt32(bytes[offset + 3]))
+        Int32(
+            bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+                | UInt32(bytes[offset + 3])
+        )
     }
 }

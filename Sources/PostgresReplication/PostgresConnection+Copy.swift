@@ -44,7 +44,10 @@ extension PostgresConnection {
             throw PostgresError(.connection, message: "could not send COPY data: \(sendFailure)")
         }
         guard ended == 1 else {
-            throw PostgresError(.connection, message: "could not end COPY: " + String(cString: PQerrorMessage(connection)))
+            throw PostgresError(
+                .connection,
+                message: "could not end COPY: " + String(cString: PQerrorMessage(connection))
+            )
         }
         return try copyResult()
     }
@@ -94,7 +97,9 @@ extension PostgresConnection {
     /// - Returns: the number of rows the server sent.
     @discardableResult
     public func copyOut(
-        _ sql: String, idle: () throws -> Void = {}, _ handle: (UnsafeRawBufferPointer) throws -> Void
+        _ sql: String,
+        idle: () throws -> Void = {},
+        _ handle: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
         guard PQsendQuery(connection, sql) == 1 else {
             throw PostgresError(.connection, message: String(cString: PQerrorMessage(connection)))
@@ -135,7 +140,10 @@ extension PostgresConnection {
                 continue
             }
             if length == -2 {
-                throw PostgresError(.connection, message: "COPY TO STDOUT failed: " + String(cString: PQerrorMessage(connection)))
+                throw PostgresError(
+                    .connection,
+                    message: "COPY TO STDOUT failed: " + String(cString: PQerrorMessage(connection))
+                )
             }
             break  // -1: the COPY is done; its result follows
         }

@@ -18,7 +18,9 @@ public final class PostgresConnection {
     ///   - replication: open a logical replication (walsender) connection instead.
     ///   - applicationName: shown in `pg_stat_activity`.
     public init(
-        _ connectionString: ConnectionString, replication: Bool = false, applicationName: String = "daybook"
+        _ connectionString: ConnectionString,
+        replication: Bool = false,
+        applicationName: String = "daybook"
     ) throws(PostgresError) {
         // Later entries override earlier ones, so the connection string can override the
         // defaults, and replication=database always wins. TCP keepalives and a user timeout
@@ -26,7 +28,8 @@ public final class PostgresConnection {
         // instead of the kernel's hours, so a blocked read or write fails and the service
         // reconnects; long statements send nothing and are not affected.
         var keywords = [
-            "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+            "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+            "dbname",
             "fallback_application_name",
         ]
         var values = ["10", "30", "10", "6", "120000", connectionString.value, applicationName]
@@ -57,7 +60,8 @@ public final class PostgresConnection {
     /// `user@host:port/database`, without the password: safe to log.
     public var safeDescription: String {
         func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "?" }
-        return "\(text(PQuser(connection)))@\(text(PQhost(connection))):\(text(PQport(connection)))/\(text(PQdb(connection)))"
+        return
+            "\(text(PQuser(connection)))@\(text(PQhost(connection))):\(text(PQport(connection)))/\(text(PQdb(connection)))"
     }
 
     /// The server's version as an integer, e.g. 150018.

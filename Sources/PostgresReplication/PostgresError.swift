@@ -35,7 +35,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     public init(_ code: Code, message: String, sqlState: String? = nil) {
         self.code = code
-        self.message = message
+        self.message =
+            message
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

@@ -44,19 +44,29 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
         switch type {
         case UInt8(ascii: "w"):
             guard bytes.count >= 25 else {
-                throw PostgresError(.protocolViolation, message: "XLogData frame of \(bytes.count) bytes is shorter than its 25-byte header")
+                throw PostgresError(
+                    .protocolViolation,
+                    message: "XLogData frame of \(bytes.count) bytes is shorter than its 25-byte header"
+                )
             }
             let header = ReplicationFrameHeader.xLogData(
-                walStart: bigEndianUInt64(bytes, at: 1), walEnd: bigEndianUInt64(bytes, at: 9),
-                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17)))
+                walStart: bigEndianUInt64(bytes, at: 1),
+                walEnd: bigEndianUInt64(bytes, at: 9),
+                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17))
+            )
             return (header, UnsafeRawBufferPointer(rebasing: bytes[25...]))
         case UInt8(ascii: "k"):
             guard bytes.count >= 18 else {
-                throw PostgresError(.protocolViolation, message: "keepalive frame of \(bytes.count) bytes is shorter than 18 bytes")
+                throw PostgresError(
+                    .protocolViolation,
+                    message: "keepalive frame of \(bytes.count) bytes is shorter than 18 bytes"
+                )
             }
             let header = ReplicationFrameHeader.keepalive(
-                walEnd: bigEndianUInt64(bytes, at: 1), sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
-                replyRequested: bytes[17] != 0)
+                walEnd: bigEndianUInt64(bytes, at: 1),
+                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
+                replyRequested: bytes[17] != 0
+            )
             return (header, UnsafeRawBufferPointer(rebasing: bytes[18..<18]))
         default:
             throw PostgresError(.protocolViolation, message: "unknown replication frame type \(type)")
@@ -89,7 +99,9 @@ public struct StandbyStatusUpdate: Hashable, Sendable {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
         bytes.reserveCapacity(34)
         for value in [write, flush, apply, UInt64(bitPattern: clientTime)] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
         }
         bytes.append(replyRequested ? 1 : 0)
         return bytes

@@ -33,7 +33,12 @@ public final class ReplicationStream {
         guard let row = result.rows.first, row.count >= 4, let position = row[2].flatMap(parseLSN) else {
             throw PostgresError(.protocolViolation, message: "IDENTIFY_SYSTEM returned an unexpected row")
         }
-        return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, walPosition: position, database: row[3])
+        return SystemIdentity(
+            systemID: row[0] ?? "",
+            timeline: Int(row[1] ?? "") ?? 0,
+            walPosition: position,
+            database: row[3]
+        )
     }
 
     /// `TIMELINE_HISTORY`: the history file of `timeline` (empty for timeline 1, which has
@@ -55,7 +60,11 @@ public final class ReplicationStream {
     ///   sends a transaction larger than `logical_decoding_work_mem` in chunks while it runs,
     ///   instead of decoding it whole to disk after its commit. Without it, protocol 1.
     public func start(
-        slot: String, at startLSN: UInt64, publications: [String], messages: Bool = false, streamInProgress: Bool = false
+        slot: String,
+        at startLSN: UInt64,
+        publications: [String],
+        messages: Bool = false,
+        streamInProgress: Bool = false
     ) throws(PostgresError) {
         let names = publications.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: ",")
         // Replication commands take standard SQL literals only (no E'' escapes).
@@ -63,11 +72,15 @@ public final class ReplicationStream {
         var options = ["proto_version '\(streamInProgress ? 2 : 1)'", "publication_names \(literal)"]
         if messages { options.append("messages 'true'") }
         if streamInProgress { options.append("streaming 'on'") }
-        let command = "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
+        let command =
+            "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
             + options.joined(separator: ", ") + ")"
         try connection.simpleQuery(command)
         guard PQsetnonblocking(connection.connection, 1) == 0 else {
-            throw PostgresError(.replication, message: "could not switch the replication connection to non-blocking mode")
+            throw PostgresError(
+                .replication,
+                message: "could not switch the replication connection to non-blocking mode"
+            )
         }
         streaming = true
         // Wake for a useful amount of data, not for every small segment the walsender sends:
@@ -75,7 +88,13 @@ public final class ReplicationStream {
         // message, which saves most of the poll/recv calls and context switches. Reads
         // still happen at least every `lowWaterWait`, so a trickle is never held up longer.
         var lowWater = Int32(Self.lowWaterBytes)
-        _ = setsockopt(PQsocket(connection.connection), SOL_SOCKET, SO_RCVLOWAT, &lowWater, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(
+            PQsocket(connection.connection),
+            SOL_SOCKET,
+            SO_RCVLOWAT,
+            &lowWater,
+            socklen_t(MemoryLayout<Int32>.size)
+        )
     }
 
     /// How much data wakes the reader (libpq reads 16 KiB at a time).
@@ -106,7 +125,8 @@ public final class ReplicationStream {
     /// - Returns: false when nothing arrived within `timeout`.
     /// - Throws: ``PostgresError`` for a broken stream; whatever `handle` throws.
     public func read(
-        timeout: Duration, _ handle: (ReplicationFrameHeader, UnsafeRawBufferPointer) throws -> Void
+        timeout: Duration,
+        _ handle: (ReplicationFrameHeader, UnsafeRawBufferPointer) throws -> Void
     ) throws -> Bool {
         guard let bytes = try nextCopyData(timeout: timeout) else { return false }
         defer { PQfreemem(bytes.baseAddress) }
@@ -159,7 +179,10 @@ public final class ReplicationStream {
             pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) }
         }
         guard queued == 1 else {
-            throw PostgresError(.replication, message: "could not send a status update: " + String(cString: PQerrorMessage(conn)))
+            throw PostgresError(
+                .replication,
+                message: "could not send a status update: " + String(cString: PQerrorMessage(conn))
+            )
         }
         var flushed = PQflush(conn)
         let deadline = ContinuousClock.now + .seconds(30)
@@ -172,7 +195,10 @@ public final class ReplicationStream {
             flushed = PQflush(conn)
         }
         if flushed == -1 {
-            throw PostgresError(.replication, message: "could not flush a status update: " + String(cString: PQerrorMessage(conn)))
+            throw PostgresError(
+                .replication,
+                message: "could not flush a status update: " + String(cString: PQerrorMessage(conn))
+            )
         }
     }
 
@@ -201,7 +227,11 @@ public final class ReplicationStream {
             }
             if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
                 let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-                lastError = PostgresError(.replication, message: String(cString: PQresultErrorMessage(result)), sqlState: sqlState)
+                lastError = PostgresError(
+                    .replication,
+                    message: String(cString: PQresultErrorMessage(result)),
+                    sqlState: sqlState
+                )
             }
             PQclear(result)
         }
@@ -217,7 +247,8 @@ public func formatLSN(_ value: UInt64) -> String {
 /// Parses PostgreSQL's `HI/LO` LSN text.
 public func parseLSN(_ text: String) -> UInt64? {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy(\.isHexDigit) }), let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
+    guard parts.count == 2, parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy(\.isHexDigit) }),
+        let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
         high <= 0xFFFF_FFFF, low <= 0xFFFF_FFFF
     else { return nil }
     return high << 32 | low

@@ -31,7 +31,8 @@ public final class SQLDecodingReader {
         let names = publications.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: ",")
         try connection.query(
             "SELECT set_config('daybook.decode_slot', $1, false), set_config('daybook.decode_publications', $2, false)",
-            [slot, names])
+            [slot, names]
+        )
     }
 
     /// The statement one read runs; the end position is the one setting that changes per read.
@@ -56,7 +57,9 @@ public final class SQLDecodingReader {
     /// - Returns: the number of messages read.
     @discardableResult
     public func read(
-        upTo end: UInt64, idle: () throws -> Void = {}, _ handle: (UInt64, UnsafeRawBufferPointer) throws -> Void
+        upTo end: UInt64,
+        idle: () throws -> Void = {},
+        _ handle: (UInt64, UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
         try connection.query("SELECT set_config('daybook.decode_upto', $1, false)", [formatLSN(end)])
         var reader = BinaryCopyReader()
@@ -64,7 +67,10 @@ public final class SQLDecodingReader {
         try connection.copyOut(Self.peekStatement, idle: idle) { chunk in
             try reader.feed(chunk) { fields in
                 guard fields.count == 2, let lsnField = fields[0], lsnField.count == 8, let data = fields[1] else {
-                    throw PostgresError(.protocolViolation, message: "pg_logical_slot_peek_binary_changes returned an unexpected row")
+                    throw PostgresError(
+                        .protocolViolation,
+                        message: "pg_logical_slot_peek_binary_changes returned an unexpected row"
+                    )
                 }
                 var lsn: UInt64 = 0
                 for byte in lsnField { lsn = lsn << 8 | UInt64(byte) }
@@ -73,7 +79,10 @@ public final class SQLDecodingReader {
             }
         }
         guard reader.isFinished else {
-            throw PostgresError(.protocolViolation, message: "the decoded changes ended before the end of their COPY data")
+            throw PostgresError(
+                .protocolViolation,
+                message: "the decoded changes ended before the end of their COPY data"
+            )
         }
         return messages
     }
@@ -87,7 +96,10 @@ extension PostgresConnection {
     /// - Returns: where the slot's confirmed position now is.
     @discardableResult
     public func advanceSlot(_ slot: String, to position: UInt64) throws(PostgresError) -> UInt64 {
-        let result = try query("SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)", [slot, formatLSN(position)])
+        let result = try query(
+            "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)",
+            [slot, formatLSN(position)]
+        )
         guard let text = result.scalar, let lsn = parseLSN(text) else {
             throw PostgresError(.protocolViolation, message: "pg_replication_slot_advance returned no position")
         }

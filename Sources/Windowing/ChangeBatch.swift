@@ -108,7 +108,12 @@ public struct LateChange: Hashable, Sendable {
     public var xid: UInt32
 
     public init(
-        window: Window, table: String, key: String?, operation: RowOperation, commitTime: Timestamp, lsn: UInt64,
+        window: Window,
+        table: String,
+        key: String?,
+        operation: RowOperation,
+        commitTime: Timestamp,
+        lsn: UInt64,
         xid: UInt32
     ) {
         self.window = window
@@ -178,7 +183,11 @@ public struct ChangeBatch: Sendable {
     /// Counts one on-time row change for its table. Its keys, if any, follow with
     /// ``addKeyOperation(_:key:table:windowStart:at:)``.
     public mutating func countChange(
-        _ operation: RowOperation, table: Int32, window: Window, at time: Timestamp, level: CaptureLevel = .keys
+        _ operation: RowOperation,
+        table: Int32,
+        window: Window,
+        at time: Timestamp,
+        level: CaptureLevel = .keys
     ) {
         changeCount += 1
         let slot = TableSlot(windowStart: window.start.microsecondsSinceEpoch, table: table)
@@ -203,7 +212,11 @@ public struct ChangeBatch: Sendable {
     /// Appends one operation to a key's list in its window. `key` is the key's canonical
     /// bytes; they are copied only if the key is new to the batch.
     public mutating func addKeyOperation(
-        _ operation: RowOperation, key: UnsafeRawBufferPointer, table: Int32, windowStart: Timestamp, at time: Timestamp
+        _ operation: RowOperation,
+        key: UnsafeRawBufferPointer,
+        table: Int32,
+        windowStart: Timestamp,
+        at time: Timestamp
     ) {
         keyTable.add(operation, key: key, table: table, windowStart: windowStart, at: time)
     }
@@ -218,7 +231,10 @@ public struct ChangeBatch: Sendable {
     ///     same operation; an update that changes a row's key records a delete of the old key
     ///     and an insert of the new one. Empty for truncates and tables without a key.
     public mutating func add(
-        _ operation: RowOperation, keyOperations: [(RowOperation, String)], table: String, window: Window,
+        _ operation: RowOperation,
+        keyOperations: [(RowOperation, String)],
+        table: String,
+        window: Window,
         at time: Timestamp
     ) {
         let index = tableIndex(table)
@@ -227,7 +243,12 @@ public struct ChangeBatch: Sendable {
             var key = key
             key.withUTF8 { bytes in
                 addKeyOperation(
-                    keyOperation, key: UnsafeRawBufferPointer(bytes), table: index, windowStart: window.start, at: time)
+                    keyOperation,
+                    key: UnsafeRawBufferPointer(bytes),
+                    table: index,
+                    windowStart: window.start,
+                    at: time
+                )
             }
         }
     }
@@ -235,10 +256,23 @@ public struct ChangeBatch: Sendable {
     /// Records one change of a `values` table with its row images (after its
     /// ``countChange(_:table:window:at:level:)``).
     public mutating func addEvent(
-        _ operation: RowOperation, images: ValueEventLog.Images, table: Int32, windowStart: Timestamp, at time: Timestamp,
-        lsn: UInt64, sequence: Int32
+        _ operation: RowOperation,
+        images: ValueEventLog.Images,
+        table: Int32,
+        windowStart: Timestamp,
+        at time: Timestamp,
+        lsn: UInt64,
+        sequence: Int32
     ) {
-        events.append(operation, images: images, table: table, windowStart: windowStart, at: time, lsn: lsn, sequence: sequence)
+        events.append(
+            operation,
+            images: images,
+            table: table,
+            windowStart: windowStart,
+            at: time,
+            lsn: lsn,
+            sequence: sequence
+        )
     }
 
     /// Records a late change: kept and counted, never merged into a closed window's results.
@@ -276,7 +310,8 @@ public struct ChangeBatch: Sendable {
             (
                 TableWindowID(
                     windowStart: Timestamp(microsecondsSinceEpoch: entry.id.windowStart),
-                    table: tableNames[Int(entry.id.table)]),
+                    table: tableNames[Int(entry.id.table)]
+                ),
                 entry.delta
             )
         }
@@ -297,7 +332,10 @@ public struct ChangeBatch: Sendable {
             delta.lastChange = keyTable.lastChange(at: index)
             keyTable.forEachOperation(at: index) { delta.ops.append($0) }
             let id = KeyWindowID(
-                windowStart: keyTable.window(at: index), table: tableNames[Int(keyTable.table(at: index))], key: key)
+                windowStart: keyTable.window(at: index),
+                table: tableNames[Int(keyTable.table(at: index))],
+                key: key
+            )
             result[id] = delta
         }
         return result

@@ -50,7 +50,11 @@ public struct KeyDeltaTable: Sendable {
 
     /// Appends `operation` to the key's list, creating the entry if the key is new.
     public mutating func add(
-        _ operation: RowOperation, key: UnsafeRawBufferPointer, table: Int32, windowStart: Timestamp, at time: Timestamp
+        _ operation: RowOperation,
+        key: UnsafeRawBufferPointer,
+        table: Int32,
+        windowStart: Timestamp,
+        at time: Timestamp
     ) {
         if (entries.count + 1) * 2 > slots.count { grow() }
         var hasher = Hasher()
@@ -76,7 +80,8 @@ public struct KeyDeltaTable: Sendable {
                             let index = Int(value & 0xFFFF_FFFF) - 1
                             let entry = entries[index]
                             if entry.table == table, entry.windowStart == window, entry.keyCount == key.count,
-                                key.isEmpty || memcmpEqual(keyBytes.baseAddress! + entry.keyStart, key.baseAddress!, key.count)
+                                key.isEmpty
+                                    || memcmpEqual(keyBytes.baseAddress! + entry.keyStart, key.baseAddress!, key.count)
                             {
                                 return index
                             }
@@ -103,8 +108,17 @@ public struct KeyDeltaTable: Sendable {
         keyBytes.append(contentsOf: key)
         entries.append(
             Entry(
-                keyStart: keyStart, keyCount: key.count, table: table, opCount: 1, windowStart: window,
-                firstChange: micros, lastChange: micros, firstOp: Int32(opIndex), lastOp: Int32(opIndex)))
+                keyStart: keyStart,
+                keyCount: key.count,
+                table: table,
+                opCount: 1,
+                windowStart: window,
+                firstChange: micros,
+                lastChange: micros,
+                firstOp: Int32(opIndex),
+                lastOp: Int32(opIndex)
+            )
+        )
     }
 
     /// Empties the table, keeping its storage for the next batch.
@@ -120,7 +134,9 @@ public struct KeyDeltaTable: Sendable {
     /// Where entry `index` belongs.
     public func window(at index: Int) -> Timestamp { Timestamp(microsecondsSinceEpoch: entries[index].windowStart) }
     public func table(at index: Int) -> Int32 { entries[index].table }
-    public func firstChange(at index: Int) -> Timestamp { Timestamp(microsecondsSinceEpoch: entries[index].firstChange) }
+    public func firstChange(at index: Int) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: entries[index].firstChange)
+    }
     public func lastChange(at index: Int) -> Timestamp { Timestamp(microsecondsSinceEpoch: entries[index].lastChange) }
     public func operationCount(at index: Int) -> Int { Int(entries[index].opCount) }
 
@@ -167,7 +183,9 @@ public struct KeyDeltaTable: Sendable {
             hasher.combine(entry.windowStart)
             hasher.combine(entry.table)
             keyBytes.withUnsafeBytes { all in
-                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all[entry.keyStart..<(entry.keyStart + entry.keyCount)]))
+                hasher.combine(
+                    bytes: UnsafeRawBufferPointer(rebasing: all[entry.keyStart..<(entry.keyStart + entry.keyCount)])
+                )
             }
             let hash = UInt64(bitPattern: Int64(hasher.finalize()))
             var slot = Int(truncatingIfNeeded: hash) & mask

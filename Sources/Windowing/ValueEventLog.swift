@@ -42,7 +42,11 @@ public struct ValueEventLog: Sendable {
         public var unchanged: [UInt8]?
 
         public init(
-            key: [UInt8], row: [UInt8]? = nil, oldRow: [UInt8]? = nil, oldKey: [UInt8]? = nil, newKey: [UInt8]? = nil,
+            key: [UInt8],
+            row: [UInt8]? = nil,
+            oldRow: [UInt8]? = nil,
+            oldKey: [UInt8]? = nil,
+            newKey: [UInt8]? = nil,
             unchanged: [UInt8]? = nil
         ) {
             self.key = key
@@ -68,8 +72,13 @@ public struct ValueEventLog: Sendable {
 
     /// Records one event; its texts are copied into the arena.
     public mutating func append(
-        _ operation: RowOperation, images: Images, table: Int32, windowStart: Timestamp, at time: Timestamp,
-        lsn: UInt64, sequence: Int32
+        _ operation: RowOperation,
+        images: Images,
+        table: Int32,
+        windowStart: Timestamp,
+        at time: Timestamp,
+        lsn: UInt64,
+        sequence: Int32
     ) {
         let key = store(images.key)
         let row = store(images.row)
@@ -79,9 +88,20 @@ public struct ValueEventLog: Sendable {
         let unchanged = store(images.unchanged)
         events.append(
             Event(
-                table: table, operation: operation, sequence: sequence, windowStart: windowStart.microsecondsSinceEpoch,
-                commitTime: time.microsecondsSinceEpoch, lsn: lsn, key: key, row: row, oldRow: oldRow, oldKey: oldKey,
-                newKey: newKey, unchanged: unchanged))
+                table: table,
+                operation: operation,
+                sequence: sequence,
+                windowStart: windowStart.microsecondsSinceEpoch,
+                commitTime: time.microsecondsSinceEpoch,
+                lsn: lsn,
+                key: key,
+                row: row,
+                oldRow: oldRow,
+                oldKey: oldKey,
+                newKey: newKey,
+                unchanged: unchanged
+            )
+        )
     }
 
     private mutating func store(_ text: [UInt8]) -> Range<Int> {
@@ -111,8 +131,14 @@ public struct ValueEventLog: Sendable {
             }
             return try body(
                 StoredImages(
-                    key: slice(event.key)!, row: slice(event.row), oldRow: slice(event.oldRow), oldKey: slice(event.oldKey),
-                    newKey: slice(event.newKey), unchanged: slice(event.unchanged)))
+                    key: slice(event.key)!,
+                    row: slice(event.row),
+                    oldRow: slice(event.oldRow),
+                    oldKey: slice(event.oldKey),
+                    newKey: slice(event.newKey),
+                    unchanged: slice(event.unchanged)
+                )
+            )
         }
     }
 

@@ -33,7 +33,9 @@ public struct WindowCalendar: Sendable {
             let step = seconds * 1_000_000
             let index = (time.microsecondsSinceEpoch - day.start.microsecondsSinceEpoch) / step
             let start = Timestamp(microsecondsSinceEpoch: day.start.microsecondsSinceEpoch + index * step)
-            let end = Timestamp(microsecondsSinceEpoch: min(start.microsecondsSinceEpoch + step, day.end.microsecondsSinceEpoch))
+            let end = Timestamp(
+                microsecondsSinceEpoch: min(start.microsecondsSinceEpoch + step, day.end.microsecondsSinceEpoch)
+            )
             return Window(start: start, end: end)
         }
     }

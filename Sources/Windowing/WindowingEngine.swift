@@ -32,7 +32,10 @@ public struct WindowingEngine: Sendable {
     /// After building an engine from persisted state, call ``closeDue()`` first: windows that
     /// are due at the persisted stream time close there.
     public init(
-        calendar: WindowCalendar, grace: Duration, streamTime: Timestamp? = nil, openWindows: [Window] = [],
+        calendar: WindowCalendar,
+        grace: Duration,
+        streamTime: Timestamp? = nil,
+        openWindows: [Window] = [],
         closedThrough: Timestamp? = nil
     ) {
         self.calendar = calendar

@@ -26,7 +26,8 @@ struct CaptureCommand: ParsableCommand {
             whose replica identity is not FULL), the publication's column list follows the level: the key alone \
             at counts and keys, the captured columns at values, so the server sends no more than is kept and an \
             excluded column never leaves it. Otherwise the output says why the table stays published whole.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -36,7 +36,9 @@ func connect(_ string: ConnectionString, role: String) throws -> PostgresConnect
 
 func bootstrapLogging(level: String) throws {
     guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-        throw ValidationError("--log-level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+        throw ValidationError(
+            "--log-level '\(level)' is not one of trace, debug, info, notice, warning, error, critical"
+        )
     }
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)

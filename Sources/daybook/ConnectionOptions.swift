@@ -8,14 +8,18 @@ struct ConnectionOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Source database: a libpq connection string or URI (default: $DAYBOOK_DATABASE, then PG* variables).",
-            valueName: "conninfo"))
+            valueName: "conninfo"
+        )
+    )
     var database: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "Sink database for results and checkpoints (default: $DAYBOOK_SINK, then the source database).",
-            valueName: "conninfo"))
+            valueName: "conninfo"
+        )
+    )
     var sink: String?
 
     @Option(
@@ -23,18 +27,23 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp(
             "When --database is a physical standby (PostgreSQL 16+): its primary, where heartbeats, capture rules and the "
                 + "publication are written (default: $DAYBOOK_PRIMARY).",
-            valueName: "conninfo"))
+            valueName: "conninfo"
+        )
+    )
     var primary: String?
 
     @Option(
         name: [.customLong("slot")],
-        help: "Replication slot name: lower-case letters, digits, underscores (default: $DAYBOOK_SLOT, then daybook).")
+        help: "Replication slot name: lower-case letters, digits, underscores (default: $DAYBOOK_SLOT, then daybook)."
+    )
     var slotOption: String?
 
     /// The slot, from --slot, then DAYBOOK_SLOT (handy in a crontab), then `daybook`.
     var slot: String {
         if let slotOption { return slotOption }
-        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_SLOT"], !environment.isEmpty { return environment }
+        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_SLOT"], !environment.isEmpty {
+            return environment
+        }
         return "daybook"
     }
 
@@ -68,7 +77,9 @@ struct ConnectionOptions: ParsableArguments {
         guard !slot.isEmpty, slot.count <= 63,
             slot.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
         else {
-            throw ValidationError("slot '\(slot)' is not a valid slot name: use lower-case letters, digits and underscores")
+            throw ValidationError(
+                "slot '\(slot)' is not a valid slot name: use lower-case letters, digits and underscores"
+            )
         }
         if let problem = source.syntaxError() {
             throw ValidationError("--database is not a valid connection string: \(problem)")

@@ -10,14 +10,18 @@ struct HTTPOptions: ParsableArguments {
         help: ArgumentHelp(
             "Serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9187). Also DAYBOOK_LISTEN.",
             discussion: "Any address but loopback needs --auth-token-file or --insecure-no-auth.",
-            valueName: "host:port"))
+            valueName: "host:port"
+        )
+    )
     var listen: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "A file holding the bearer token every request but /healthz must carry (Authorization: Bearer TOKEN).",
-            valueName: "file"))
+            valueName: "file"
+        )
+    )
     var authTokenFile: String?
 
     @Flag(name: .long, help: "Serve a non-loopback address without a token (anyone who can connect reads the API).")

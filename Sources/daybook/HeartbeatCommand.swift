@@ -17,7 +17,8 @@ struct HeartbeatCommand: ParsableCommand {
 
             Before writing, it checks that the heartbeat can arrive at all (wal_level = logical; the table \
             exists and is published) and says what to run when not.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -9,11 +9,15 @@ struct MigrateCommand: ParsableCommand {
         discussion: """
             Applies the SQL files of migrations/ in order, each once, each in its own transaction, and records \
             them in daybook.schema_migrations. Running it again does nothing.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: "Folder of migration files (default: the copy built into daybook, or $DAYBOOK_MIGRATIONS).")
+    @Option(
+        name: .long,
+        help: "Folder of migration files (default: the copy built into daybook, or $DAYBOOK_MIGRATIONS)."
+    )
     var migrations: String?
 
     func run() throws {

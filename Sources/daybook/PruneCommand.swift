@@ -12,11 +12,15 @@ struct PruneCommand: ParsableCommand {
             changes. Each pruned window stays listed, marked, so that a report for that day says it was pruned \
             rather than showing no changes. Open windows are never touched. `daybook run --prune-keep` does \
             the same (per-key results only) whenever windows close.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Keep windows that ended less than this long ago (e.g. 90d, 12h).", valueName: "age"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Keep windows that ended less than this long ago (e.g. 90d, 12h).", valueName: "age")
+    )
     var keep: String
 
     @Flag(name: .long, help: "Also remove the per-table summaries and late changes of those windows.")
@@ -50,7 +54,8 @@ struct PruneCommand: ParsableCommand {
             guard let result = pruned else { return }
             print(
                 "pruned \(result.windows) window\(result.windows == 1 ? "" : "s"): \(result.keyRows) key rows, "
-                    + "\(result.events) events" + (all ? ", \(result.tableRows) table rows" : ""))
+                    + "\(result.events) events" + (all ? ", \(result.tableRows) table rows" : "")
+            )
         }
     }
 }

@@ -26,7 +26,8 @@ struct ReportCommand: ParsableCommand {
             absent when there was no row or it is unknown, after when the row was deleted), truncated, \
             events_left_out, events ([{op, at, lsn, row, old_key?, new_key?, old_row?, unchanged?}]). CSV has \
             one row per event; text and markdown show what each event changed.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -47,13 +48,17 @@ struct ReportCommand: ParsableCommand {
 
     @Flag(
         name: .long,
-        help: "One row per window, open ones included: its state, what closed it, when it closes, total changes.")
+        help: "One row per window, open ones included: its state, what closed it, when it closes, total changes."
+    )
     var windows = false
 
     @Option(name: .long, help: "Per-key rows, only the N most-changed keys of each table and window.")
     var top: Int?
 
-    @Flag(name: .long, help: "Per key of tables captured at values: the events with their values and the changed columns.")
+    @Flag(
+        name: .long,
+        help: "Per key of tables captured at values: the events with their values and the changed columns."
+    )
     var events = false
 
     @Option(name: .long, help: ArgumentHelp("Only this table (schema.table).", valueName: "table"))
@@ -71,7 +76,10 @@ struct ReportCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Also save the report as DIR/daybook-<day>[-events].<txt|jsonl|csv|md> (with --date), for cron.", valueName: "dir"))
+            "Also save the report as DIR/daybook-<day>[-events].<txt|jsonl|csv|md> (with --date), for cron.",
+            valueName: "dir"
+        )
+    )
     var saveDir: String?
 
     func validate() throws {
@@ -86,7 +94,9 @@ struct ReportCommand: ParsableCommand {
         if events && includeOpen {
             throw ValidationError("--events shows closed windows only (a day's events are final once it closes)")
         }
-        if saveDir != nil && date == nil { throw ValidationError("--save-dir names the file by --date; give --date too") }
+        if saveDir != nil && date == nil {
+            throw ValidationError("--save-dir names the file by --date; give --date too")
+        }
     }
 
     /// Writes the report next to its final name first, then renames it: a reader never sees
@@ -101,7 +111,10 @@ struct ReportCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
             try FileManager.default.moveItem(at: partial, to: target)
         } catch {
-            throw DaybookError(.configuration, "cannot save the report to \(target.path): \(error.localizedDescription)")
+            throw DaybookError(
+                .configuration,
+                "cannot save the report to \(target.path): \(error.localizedDescription)"
+            )
         }
     }
 

@@ -18,7 +18,8 @@ struct RunCommand: AsyncParsableCommand {
             checkpoint are written in one transaction, and the slot is confirmed only after it commits: a \
             crash at any moment neither loses nor doubles a change. On start, the persisted stream time closes \
             whatever is already due. SIGTERM or SIGINT writes a last checkpoint and exits.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
@@ -29,13 +30,21 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "Window length: whole days (1d), or a length that divides a day (2s, 15m, 1h). Default: the slot's, else 1d.")
+        help:
+            "Window length: whole days (1d), or a length that divides a day (2s, 15m, 1h). Default: the slot's, else 1d."
+    )
     var window: String?
 
-    @Option(name: .long, help: "How long after a window's end changes are still merged (e.g. 30m). Default: the slot's, else 30m.")
+    @Option(
+        name: .long,
+        help: "How long after a window's end changes are still merged (e.g. 30m). Default: the slot's, else 30m."
+    )
     var grace: String?
 
-    @Option(name: .long, help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin). Default: the slot's, else UTC.")
+    @Option(
+        name: .long,
+        help: "IANA time zone whose midnights start the windows (e.g. Europe/Berlin). Default: the slot's, else UTC."
+    )
     var timeZone: String?
 
     @Option(name: .long, help: "Longest time a processed change waits before it is checkpointed (e.g. 500ms, 1s).")
@@ -46,7 +55,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "At close, keep at most N events per key of a values table: the first N-1 and the last (the rest are counted).")
+        help:
+            "At close, keep at most N events per key of a values table: the first N-1 and the last (the rest are counted)."
+    )
     var maxEventsPerKey: Int = 1_000
 
     @Option(
@@ -56,14 +67,18 @@ struct RunCommand: AsyncParsableCommand {
             discussion: "A key written again is flagged, and closing the window merges only the flagged keys' rows. "
                 + "Past this memory every further row is flagged: the close does more work, the results stay the same. "
                 + "0 keeps only a few hundred keys.",
-            valueName: "MiB"))
+            valueName: "MiB"
+        )
+    )
     var keyMemory: Int = 64
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "Whenever windows close, prune the per-key rows and events of windows that ended longer ago (e.g. 90d), as `daybook prune --keep` does.",
-            valueName: "age"))
+            valueName: "age"
+        )
+    )
     var pruneKeep: String?
 
     @Flag(name: .long, help: "Stop once everything written before the start is in the sink.")
@@ -76,7 +91,9 @@ struct RunCommand: AsyncParsableCommand {
             discussion: "Without it, a sink restored from a backup or failed over to a standby that had not replayed "
                 + "its last commits is refused (exit 4): the changes it lost cannot be read again. With it, the gap "
                 + "is recorded in the sink (daybook status lists it) and every report, API response and dashboard "
-                + "view of a window it may touch says that the window is incomplete. With no gap it does nothing."))
+                + "view of a window it may touch says that the window is incomplete. With no gap it does nothing."
+        )
+    )
     var acceptGap = false
 
     @Option(
@@ -84,55 +101,76 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Stop once everything up to this WAL position (e.g. 0/24B7D0B0) is in the sink.",
             discussion: "Like --until-caught-up with a fixed end instead of the server's position at the start: "
-                + "for replaying exactly up to a known point, and for benchmarks against pg_recvlogical --endpos."))
+                + "for replaying exactly up to a known point, and for benchmarks against pg_recvlogical --endpos."
+        )
+    )
     var untilLSN: String?
 
     @Flag(
         name: .long,
-        help: "Let the server's clock move stream time while the stream is fully caught up (closes windows with no writes).")
+        help:
+            "Let the server's clock move stream time while the stream is fully caught up (closes windows with no writes)."
+    )
     var idleWatermark = false
 
     @Flag(
-        name: .long, inversion: .prefixedNo,
+        name: .long,
+        inversion: .prefixedNo,
         help: ArgumentHelp(
             "Receive transactions larger than the server's logical_decoding_work_mem while they run (default on).",
-            discussion: "With --streaming the server streams such a transaction in chunks as it is written; Daybook holds "
+            discussion:
+                "With --streaming the server streams such a transaction in chunks as it is written; Daybook holds "
                 + "them in the sink until the commit and counts them then, so the results arrive seconds after a huge "
-                + "COMMIT, not after the server has decoded it again from disk. --no-streaming asks for the old behaviour."))
+                + "COMMIT, not after the server has decoded it again from disk. --no-streaming asks for the old behaviour."
+        )
+    )
     var streaming = true
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "Memory for the chunks of streamed transactions not yet committed, in MiB (default 8); past it they wait in the sink.",
-            valueName: "MiB"))
+            valueName: "MiB"
+        )
+    )
     var streamMemory: Int = 8
 
     @Flag(
-        name: .long, inversion: .prefixedNo,
+        name: .long,
+        inversion: .prefixedNo,
         help: ArgumentHelp(
             "Read a backlog through SQL decoding, at the server's decoding speed, before streaming.",
-            discussion: "A run that starts at least --backlog-threshold behind, and every --until-caught-up or --until-lsn run, "
+            discussion:
+                "A run that starts at least --backlog-threshold behind, and every --until-caught-up or --until-lsn run, "
                 + "reads the backlog with pg_logical_slot_peek_binary_changes over COPY in ranges of --backlog-chunk of WAL, "
                 + "advancing the slot only to what the sink has committed, then streams the live tail. Needs EXECUTE on "
                 + "pg_logical_slot_peek_binary_changes and pg_replication_slot_advance (without it, one line says so and the "
-                + "stream reads everything)."))
+                + "stream reads everything)."
+        )
+    )
     var backlogMode = true
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Use backlog mode when the slot starts at least this far behind, in MiB of WAL.", valueName: "MiB"))
+        help: ArgumentHelp(
+            "Use backlog mode when the slot starts at least this far behind, in MiB of WAL.",
+            valueName: "MiB"
+        )
+    )
     var backlogThreshold: Int = 64
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "WAL covered by one backlog read, in MiB.",
-            discussion: "The server keeps one read's decoded changes in temporary files until they are sent (about as large "
+            discussion:
+                "The server keeps one read's decoded changes in temporary files until they are sent (about as large "
                 + "as the WAL, often smaller), so this bounds that space; it is capped at half of the server's temp_file_limit. "
                 + "Each read decodes again from the slot's restart position, which moves only every 15 s of the original "
                 + "writes: reads much smaller than 15 s of WAL decode the same WAL again and again.",
-            valueName: "MiB"))
+            valueName: "MiB"
+        )
+    )
     var backlogChunk: Int = 256
 
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
@@ -144,16 +182,26 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         try http.check()
         _ = try windowRequest()
-        guard (1...10_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 10000000") }
-        guard (2...1_000_000).contains(maxEventsPerKey) else {
-            throw ValidationError("--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)")
+        guard (1...10_000_000).contains(batchSize) else {
+            throw ValidationError("--batch-size must be from 1 to 10000000")
         }
-        guard (0...16_384).contains(keyMemory) else { throw ValidationError("--key-memory must be from 0 to 16384 (MiB)") }
-        guard (1...4_096).contains(streamMemory) else { throw ValidationError("--stream-memory must be from 1 to 4096 (MiB)") }
+        guard (2...1_000_000).contains(maxEventsPerKey) else {
+            throw ValidationError(
+                "--max-events-per-key must be from 2 to 1000000 (the first events and the last are kept)"
+            )
+        }
+        guard (0...16_384).contains(keyMemory) else {
+            throw ValidationError("--key-memory must be from 0 to 16384 (MiB)")
+        }
+        guard (1...4_096).contains(streamMemory) else {
+            throw ValidationError("--stream-memory must be from 1 to 4096 (MiB)")
+        }
         guard (1...1_048_576).contains(backlogThreshold) else {
             throw ValidationError("--backlog-threshold must be from 1 to 1048576 (MiB)")
         }
-        guard (1...1_048_576).contains(backlogChunk) else { throw ValidationError("--backlog-chunk must be from 1 to 1048576 (MiB)") }
+        guard (1...1_048_576).contains(backlogChunk) else {
+            throw ValidationError("--backlog-chunk must be from 1 to 1048576 (MiB)")
+        }
         _ = try checkpointInterval()
         if let pruneKeep { _ = try parseSeconds(pruneKeep, option: "--prune-keep") }
         _ = try heartbeatInterval()
@@ -171,7 +219,9 @@ struct RunCommand: AsyncParsableCommand {
     private func endLSN() throws -> UInt64? {
         guard let untilLSN else { return nil }
         guard let lsn = LSN(untilLSN)?.rawValue else {
-            throw ValidationError("--until-lsn '\(untilLSN)' is not a WAL position: write it as PostgreSQL does, e.g. 0/24B7D0B0")
+            throw ValidationError(
+                "--until-lsn '\(untilLSN)' is not a WAL position: write it as PostgreSQL does, e.g. 0/24B7D0B0"
+            )
         }
         return lsn
     }
@@ -180,7 +230,9 @@ struct RunCommand: AsyncParsableCommand {
         guard let heartbeatEvery else { return nil }
         do {
             let interval = try DurationText.duration(heartbeatEvery)
-            guard interval >= .milliseconds(100) else { throw ValidationError("--heartbeat-every must be at least 100ms") }
+            guard interval >= .milliseconds(100) else {
+                throw ValidationError("--heartbeat-every must be at least 100ms")
+            }
             return interval
         } catch let error as DurationText.InvalidDuration {
             throw ValidationError("--heartbeat-every: \(error)")
@@ -214,7 +266,9 @@ struct RunCommand: AsyncParsableCommand {
         if let grace { request.grace = .seconds(try parseSeconds(grace, option: "--grace")) }
         if let timeZone {
             guard TimeZone(identifier: timeZone) != nil else {
-                throw ValidationError("--time-zone '\(timeZone)' is not an IANA time zone (for example UTC, Europe/Berlin)")
+                throw ValidationError(
+                    "--time-zone '\(timeZone)' is not an IANA time zone (for example UTC, Europe/Berlin)"
+                )
             }
             request.timeZoneName = timeZone
         }
@@ -224,8 +278,12 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try bootstrapLogging(level: logging.logLevel)
         var configuration = RunConfiguration(
-            source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
-            publications: publication, windows: try windowRequest())
+            source: connection.source,
+            sink: connection.sinkConnection,
+            slot: connection.slot,
+            publications: publication,
+            windows: try windowRequest()
+        )
         configuration.checkpointInterval = try checkpointInterval()
         configuration.maxBatchChanges = batchSize
         configuration.maxEventsPerKey = maxEventsPerKey
@@ -255,20 +313,42 @@ struct RunCommand: AsyncParsableCommand {
             services.append(
                 .init(
                     service: DaybookHTTPServer(
-                        address: address, policy: try http.policy(for: address), metrics: registry,
+                        address: address,
+                        policy: try http.policy(for: address),
+                        metrics: registry,
                         health: .pipeline(health),
                         api: DaybookAPI(
-                            sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
-                            status: try statusReport(), logger: logger),
-                        lagHistory: lagHistory, mode: "streaming", logger: logger)))
+                            sink: connection.sinkConnection,
+                            source: connection.source,
+                            slot: connection.slot,
+                            status: try statusReport(),
+                            logger: logger
+                        ),
+                        lagHistory: lagHistory,
+                        mode: "streaming",
+                        logger: logger
+                    )
+                )
+            )
         }
-        let service = DaybookService(configuration: configuration, logger: logger, metrics: PipelineMetrics(lagHistory: lagHistory), health: health)
+        let service = DaybookService(
+            configuration: configuration,
+            logger: logger,
+            metrics: PipelineMetrics(lagHistory: lagHistory),
+            health: health
+        )
         if let interval = try heartbeatInterval() {
             services.append(
                 .init(
                     service: HeartbeatService(
-                        source: connection.writableSource, interval: interval, method: heartbeatVia,
-                        publication: publication.first ?? "daybook", logger: logger)))
+                        source: connection.writableSource,
+                        interval: interval,
+                        method: heartbeatVia,
+                        publication: publication.first ?? "daybook",
+                        logger: logger
+                    )
+                )
+            )
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         try await reportingErrorsAsync {
@@ -276,7 +356,9 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: .init(
                     services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                    logger: logger
+                )
+            )
             try await group.run()
         }
     }

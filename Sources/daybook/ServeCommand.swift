@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             windows open, closing and closed by what), read at each scrape; /readyz answers 200 while the \
             sink answers with a current schema. Only SELECTs are run: a read-only role is enough (README, \
             Roles). Listens on 127.0.0.1:9187 unless --listen (or DAYBOOK_LISTEN) says otherwise.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
@@ -33,23 +34,38 @@ struct ServeCommand: AsyncParsableCommand {
         let observer = SinkObserver(sink: connection.sinkConnection, slot: connection.slot)
         let lagHistory = LagHistory()
         let server = DaybookHTTPServer(
-            address: address, policy: policy, metrics: registry,
+            address: address,
+            policy: policy,
+            metrics: registry,
             health: .init(isAlive: { true }, readiness: { await observer.readiness() }),
             api: DaybookAPI(
-                sink: connection.sinkConnection, source: connection.source, slot: connection.slot,
-                status: StatusReport(slot: connection.slot), logger: logger),
-            lagHistory: lagHistory, mode: "read-only (serve)", logger: logger,
-            beforeScrape: { await observer.recordMetrics() })
+                sink: connection.sinkConnection,
+                source: connection.source,
+                slot: connection.slot,
+                status: StatusReport(slot: connection.slot),
+                logger: logger
+            ),
+            lagHistory: lagHistory,
+            mode: "read-only (serve)",
+            logger: logger,
+            beforeScrape: { await observer.recordMetrics() }
+        )
         try await reportingErrorsAsync {
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
                         server,
                         SlotLagSampler(
-                            source: connection.source, sink: connection.sinkConnection, slot: connection.slot,
-                            history: lagHistory),
+                            source: connection.source,
+                            sink: connection.sinkConnection,
+                            slot: connection.slot,
+                            history: lagHistory
+                        ),
                     ],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             try await group.run()
         }
     }

@@ -16,7 +16,8 @@ struct SetupCommand: ParsableCommand {
 
             --capture values (with --tables) keeps every change of those tables with its row image, as \
             `daybook capture TABLE values` does; it needs the sink migrated first (`daybook migrate`).
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -33,13 +34,19 @@ struct SetupCommand: ParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Make the slot a failover slot (PostgreSQL 17+): standbys with sync_replication_slots = on keep a copy, so a "
-                + "promoted standby continues it."))
+                + "promoted standby continues it."
+        )
+    )
     var failover = false
 
     @Option(name: .long, help: "Capture level of --tables: counts, keys (the default) or values.")
     var capture: CaptureLevel?
 
-    @Option(name: .long, parsing: .upToNextOption, help: "With --capture values: capture only these columns (the key always).")
+    @Option(
+        name: .long,
+        parsing: .upToNextOption,
+        help: "With --capture values: capture only these columns (the key always)."
+    )
     var columns: [String] = []
 
     @Option(name: .long, parsing: .upToNextOption, help: "With --capture values: never capture these columns.")
@@ -50,7 +57,9 @@ struct SetupCommand: ParsableCommand {
             throw ValidationError("give --schemas or --tables, not both")
         }
         if capture != nil && tables.isEmpty {
-            throw ValidationError("--capture sets the level of --tables: name the tables (or use `daybook capture` per table)")
+            throw ValidationError(
+                "--capture sets the level of --tables: name the tables (or use `daybook capture` per table)"
+            )
         }
         if capture == nil && (!columns.isEmpty || !excludeColumns.isEmpty) {
             throw ValidationError("--columns and --exclude-columns go with --capture values")
@@ -73,12 +82,20 @@ struct SetupCommand: ParsableCommand {
             let notes = try SourceSetup.run(
                 on: source,
                 options: .init(
-                    slot: connection.slot, publication: publication, schemas: schemas, tables: tables, failover: failover),
-                primary: connection.primaryConnection)
+                    slot: connection.slot,
+                    publication: publication,
+                    schemas: schemas,
+                    tables: tables,
+                    failover: failover
+                ),
+                primary: connection.primaryConnection
+            )
             for note in notes { print(note) }
             if let (prepared, sink) = capturing {
                 // The rule goes into the stream as a message, which only a primary can write.
-                let writable = connection.primaryConnection == nil ? source : try connect(connection.writableSource, role: "primary")
+                let writable =
+                    connection.primaryConnection == nil
+                    ? source : try connect(connection.writableSource, role: "primary")
                 for note in try CaptureSetting.announce(prepared, source: writable, sink: sink) { print(note) }
             }
         }

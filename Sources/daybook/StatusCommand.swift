@@ -10,11 +10,15 @@ struct StatusCommand: ParsableCommand {
             Warnings come last: heartbeats that stopped reaching the stream (older than twice \
             --heartbeat-interval), a slot retaining more than --max-retained-wal of WAL, an invalidated slot, \
             a heartbeat table missing from the publication. Each says what to do.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: "Output: text (lines, warnings last) or json (one object, as GET /api/v1/status serves it).")
+    @Option(
+        name: .long,
+        help: "Output: text (lines, warnings last) or json (one object, as GET /api/v1/status serves it)."
+    )
     var format: StatusFormat = .text
 
     @Option(name: .long, help: "Publication that should carry daybook.heartbeat.")

@@ -1,12 +1,15 @@
-@testable import Daybook
 import Testing
 
+@testable import Daybook
 @testable import DaybookHTTP
 
 /// The dashboard's pure parts: escaping, why a window is open, the cursor's round trip.
 struct DashboardPagesTests {
     @Test func sinkTextIsEscaped() {
-        #expect(HTML.escape("<script>\"a\" & 'b'</script>") == "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;")
+        #expect(
+            HTML.escape("<script>\"a\" & 'b'</script>")
+                == "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        )
         // Invisible characters show as escapes: U+202E would show "gpj.exe" as "exe.jpg".
         #expect(HTML.escape("a\u{202E}gpj.exe") == "a\\u202egpj.exe")
         #expect(HTML.escape("bell\u{07}\u{0}\ttab\nline\u{2028}") == "bell\\u0007\\u0000\\u0009tab\\u000aline\\u2028")
@@ -17,32 +20,53 @@ struct DashboardPagesTests {
     private func status(streamTime: String?, warnings: [String] = []) -> Status {
         var status = Status(slot: "s")
         status.checkpoint = Status.Checkpoint(
-            lsn: "0/1", writtenAt: nil, streamTime: streamTime, windowLength: "1d", grace: "00:30:00", timeZone: "UTC",
-            lastHeartbeatAt: nil, lastHeartbeatAge: nil)
+            lsn: "0/1",
+            writtenAt: nil,
+            streamTime: streamTime,
+            windowLength: "1d",
+            grace: "00:30:00",
+            timeZone: "UTC",
+            lastHeartbeatAt: nil,
+            lastHeartbeatAge: nil
+        )
         status.warnings = warnings
         return status
     }
 
     @Test func aWindowSaysWhyItIsStillOpen() {
         let window = Status.OpenWindow(
-            windowStart: "2026-12-01T00:00:00+00:00", windowEnd: "2026-12-02T00:00:00+00:00",
-            closesAt: "2026-12-02T00:30:00+00:00", streamTimeUntilClose: nil)
+            windowStart: "2026-12-01T00:00:00+00:00",
+            windowEnd: "2026-12-02T00:00:00+00:00",
+            closesAt: "2026-12-02T00:30:00+00:00",
+            streamTimeUntilClose: nil
+        )
         let inside = DashboardPages.whyOpen(window, status: status(streamTime: "2026-12-01T23:00:00+00:00"))
         #expect(inside.contains("still inside the window, 60 min before its end"), "\(inside)")
         let stale = DashboardPages.whyOpen(
-            window, status: status(streamTime: "2026-12-01T23:00:00+00:00", warnings: ["warning: no heartbeat has reached the stream"]))
+            window,
+            status: status(
+                streamTime: "2026-12-01T23:00:00+00:00",
+                warnings: ["warning: no heartbeat has reached the stream"]
+            )
+        )
         #expect(stale.contains("heartbeats are not arriving"), "\(stale)")
         let grace = DashboardPages.whyOpen(window, status: status(streamTime: "2026-12-02T00:10:00+00:00"))
         #expect(grace.contains("waiting out the grace period, 20 min of stream time to go"), "\(grace)")
         let due = DashboardPages.whyOpen(window, status: status(streamTime: "2026-12-02T00:31:00+00:00"))
         #expect(due.contains("due"), "\(due)")
-        #expect(DashboardPages.whyOpen(window, status: Status(slot: "s")) == "It closes when stream time reaches 2026-12-02T00:30:00+00:00.")
+        #expect(
+            DashboardPages.whyOpen(window, status: Status(slot: "s"))
+                == "It closes when stream time reaches 2026-12-02T00:30:00+00:00."
+        )
     }
 
     @Test func cursorsRoundTripAndStrangersAreRefused() throws {
         let cursor = Report.KeyCursor(
-            windowStart: "2026-12-01 00:00:00+00", table: "app.orders", firstChangeAt: "2026-12-01 10:00:00.123456+00",
-            key: "{\"id\":\"42\",\"name\":\"ß/+\"}")
+            windowStart: "2026-12-01 00:00:00+00",
+            table: "app.orders",
+            firstChangeAt: "2026-12-01 10:00:00.123456+00",
+            key: "{\"id\":\"42\",\"name\":\"ß/+\"}"
+        )
         let text = KeyCursorText.encode(cursor)
         #expect(!text.contains("+") && !text.contains("/") && !text.contains("="))
         #expect(try KeyCursorText.decode(text) == cursor)

@@ -36,31 +36,54 @@ struct ListenAndAccessTests {
     @Test func aNameThatResolvesElsewhereNeedsAToken() throws {
         // What `127.bypass.test` resolved to: the policy sees the resolved address and refuses.
         let resolved = ListenAddress(host: "0.0.0.0", port: 55594)
-        #expect(throws: AccessPolicy.Refused.self) { try AccessPolicy(address: resolved, tokenFile: nil, insecureNoAuth: false) }
         #expect(throws: AccessPolicy.Refused.self) {
-            try AccessPolicy(address: ListenAddress(host: "127.bypass.test", port: 1), tokenFile: nil, insecureNoAuth: false)
+            try AccessPolicy(address: resolved, tokenFile: nil, insecureNoAuth: false)
+        }
+        #expect(throws: AccessPolicy.Refused.self) {
+            try AccessPolicy(
+                address: ListenAddress(host: "127.bypass.test", port: 1),
+                tokenFile: nil,
+                insecureNoAuth: false
+            )
         }
     }
 
     @Test func aTokenlessLoopbackListenerAnswersLoopbackHostsOnly() throws {
-        let policy = try AccessPolicy(address: ListenAddress(host: "127.0.0.1", port: 9187), tokenFile: nil, insecureNoAuth: false)
-        for host in ["localhost", "LocalHost:9187", "127.0.0.1:9187", "127.0.0.1", "127.9.9.9:1", "[::1]:9187", "[::1]", nil] {
+        let policy = try AccessPolicy(
+            address: ListenAddress(host: "127.0.0.1", port: 9187),
+            tokenFile: nil,
+            insecureNoAuth: false
+        )
+        for host in [
+            "localhost", "LocalHost:9187", "127.0.0.1:9187", "127.0.0.1", "127.9.9.9:1", "[::1]:9187", "[::1]", nil,
+        ] {
             #expect(policy.admits(host: host), "\(host ?? "no Host")")
         }
-        for host in ["evil.example", "evil.example:9187", "localhost.evil.example", "127.0.0.1.evil.example:9187", "[::2]:9187", "0.0.0.0", ""] {
+        for host in [
+            "evil.example", "evil.example:9187", "localhost.evil.example", "127.0.0.1.evil.example:9187", "[::2]:9187",
+            "0.0.0.0", "",
+        ] {
             #expect(!policy.admits(host: host), "\(host)")
         }
         // With a token, or opened on purpose, the Host is the caller's business.
-        let open = try AccessPolicy(address: ListenAddress(host: "0.0.0.0", port: 1), tokenFile: nil, insecureNoAuth: true)
+        let open = try AccessPolicy(
+            address: ListenAddress(host: "0.0.0.0", port: 1),
+            tokenFile: nil,
+            insecureNoAuth: true
+        )
         #expect(open.admits(host: "evil.example"))
     }
 
     @Test func anOpenAddressNeedsATokenOrSayingSo() throws {
         let open = try ListenAddress(parsing: "0.0.0.0:9187")
-        #expect(throws: AccessPolicy.Refused.self) { try AccessPolicy(address: open, tokenFile: nil, insecureNoAuth: false) }
+        #expect(throws: AccessPolicy.Refused.self) {
+            try AccessPolicy(address: open, tokenFile: nil, insecureNoAuth: false)
+        }
         #expect(try AccessPolicy(address: open, tokenFile: nil, insecureNoAuth: true).admits(authorization: nil))
-        #expect(try AccessPolicy(address: try ListenAddress(parsing: "127.0.0.1:1"), tokenFile: nil, insecureNoAuth: false)
-            .admits(authorization: nil))
+        #expect(
+            try AccessPolicy(address: try ListenAddress(parsing: "127.0.0.1:1"), tokenFile: nil, insecureNoAuth: false)
+                .admits(authorization: nil)
+        )
         #expect(throws: AccessPolicy.Refused.self) {
             try AccessPolicy(address: open, tokenFile: "/nonexistent/token", insecureNoAuth: false)
         }
@@ -69,7 +92,11 @@ struct ListenAndAccessTests {
     @Test func theTokenMustMatchExactly() throws {
         let file = "/tmp/daybook-token-test-\(Int.random(in: 0...1_000_000))"
         try "0123456789abcdef-token\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let policy = try AccessPolicy(address: try ListenAddress(parsing: "0.0.0.0:1"), tokenFile: file, insecureNoAuth: false)
+        let policy = try AccessPolicy(
+            address: try ListenAddress(parsing: "0.0.0.0:1"),
+            tokenFile: file,
+            insecureNoAuth: false
+        )
         #expect(policy.admits(authorization: "Bearer 0123456789abcdef-token"))
         #expect(!policy.admits(authorization: nil))
         #expect(!policy.admits(authorization: "0123456789abcdef-token"))

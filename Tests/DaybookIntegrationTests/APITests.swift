@@ -8,10 +8,15 @@ import Testing
 struct APITests {
     /// A database with one closed window of changes (app.accounts at values), served by
     /// `run --listen`; returns the service, its port and the closed window's start and end.
-    private func closedDay(_ database: TestDatabase) throws -> (service: DaybookProcess, port: Int, start: String, end: String) {
+    private func closedDay(
+        _ database: TestDatabase
+    ) throws -> (service: DaybookProcess, port: Int, start: String, end: String) {
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        let capture = try DaybookProcess.run(["capture", "app.accounts", "values", "--slot", database.name], environment: environment)
+        let capture = try DaybookProcess.run(
+            ["capture", "app.accounts", "values", "--slot", database.name],
+            environment: environment
+        )
         #expect(capture.status == 0, "\(capture.stderr)")
         let (service, port) = try listeningService(database)
         try database.execute("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 23) g")
@@ -26,8 +31,10 @@ struct APITests {
                   FROM daybook.windows w JOIN daybook.table_windows t USING (slot_name, window_start)
                  WHERE w.slot_name = $1 AND t.table_name = 'app.accounts' AND w.status = 'closed'
                  ORDER BY t.inserts DESC LIMIT 1
-                """, [database.name]
-            ).rows.first)
+                """,
+                [database.name]
+            ).rows.first
+        )
         return (service, port, row[0] ?? "", row[1] ?? "")
     }
 
@@ -37,9 +44,14 @@ struct APITests {
         defer { _ = service.stop() }
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         func cli(_ arguments: [String]) throws -> [Any] {
-            let result = try DaybookProcess.run(arguments + ["--slot", database.name, "--format", "json"], environment: environment)
+            let result = try DaybookProcess.run(
+                arguments + ["--slot", database.name, "--format", "json"],
+                environment: environment
+            )
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
-            return try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }
+            return try result.stdout.split(separator: "\n").map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8))
+            }
         }
         func api(_ path: String) throws -> [String: Any] {
             let answer = try httpGet(port: port, path: path)
@@ -49,7 +61,9 @@ struct APITests {
         }
         /// The same JSON value: compared as canonical text (sorted keys).
         func same(_ a: Any, _ b: Any) -> Bool {
-            func text(_ value: Any) -> Data? { try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) }
+            func text(_ value: Any) -> Data? {
+                try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])
+            }
             return text(a) != nil && text(a) == text(b)
         }
         let window = start.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
@@ -63,15 +77,27 @@ struct APITests {
         // The checkpoint itself may move between the two calls (an idle stream is confirmed up to
         // the server's WAL end): its settings may not.
         for field in ["window_length", "grace", "time_zone"] {
-            #expect(same(
-                (status["checkpoint"] as? [String: Any])?[field] ?? 0, (printed["checkpoint"] as? [String: Any])?[field] ?? 1))
+            #expect(
+                same(
+                    (status["checkpoint"] as? [String: Any])?[field] ?? 0,
+                    (printed["checkpoint"] as? [String: Any])?[field] ?? 1
+                )
+            )
         }
 
         // Windows, a window's tables, its keys (paged), its top keys, a key's events.
-        #expect(same(try api("/api/v1/windows?from=\(window)")["items"]!, try cli(["report", "--windows", "--from", start])))
-        #expect(same(
-            try api("/api/v1/windows/\(window)/tables")["items"]!,
-            try cli(["report", "--from", start, "--to", end, "--include-open"])))
+        #expect(
+            same(
+                try api("/api/v1/windows?from=\(window)")["items"]!,
+                try cli(["report", "--windows", "--from", start])
+            )
+        )
+        #expect(
+            same(
+                try api("/api/v1/windows/\(window)/tables")["items"]!,
+                try cli(["report", "--from", start, "--to", end, "--include-open"])
+            )
+        )
         var keys: [Any] = []
         var cursor: String?
         var pages = 0
@@ -85,11 +111,15 @@ struct APITests {
         #expect(allKeys.count == 25, "23 accounts and 2 tags")
         #expect(pages == 4, "25 keys in pages of 7")
         #expect(same(keys, allKeys))
-        #expect(same(
-            try api("/api/v1/windows/\(window)/keys?top=2")["items"]!,
-            try cli(["report", "--top", "2", "--from", start, "--to", end, "--include-open"])))
+        #expect(
+            same(
+                try api("/api/v1/windows/\(window)/keys?top=2")["items"]!,
+                try cli(["report", "--top", "2", "--from", start, "--to", end, "--include-open"])
+            )
+        )
         let key = #"{"id":"3"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let events = try api("/api/v1/windows/\(window)/events?table=app.accounts&key=\(key)")["items"] as? [[String: Any]]
+        let events =
+            try api("/api/v1/windows/\(window)/events?table=app.accounts&key=\(key)")["items"] as? [[String: Any]]
         let printedEvents = try cli(["report", "--events", "--table", "app.accounts", "--from", start, "--to", end])
             .compactMap { $0 as? [String: Any] }.filter { ($0["key"] as? [String: String])?["id"] == "3" }
         #expect(events?.count == 1)
@@ -113,7 +143,9 @@ struct APITests {
         try database.execute("INSERT INTO app.tags VALUES ('after', 1)")
         try waitUntil("the stream goes on", log: service) {
             try database.scalar(
-                "SELECT sum(inserts) FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.tags'", [database.name])
+                "SELECT sum(inserts) FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.tags'",
+                [database.name]
+            )
                 == "3"
         }
         #expect(service.isRunning)
@@ -126,7 +158,8 @@ struct APITests {
         let port = try freePort()
         let serve = try DaybookProcess(
             ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(port)"],
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { _ = serve.stop() }
         try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
 
@@ -138,7 +171,9 @@ struct APITests {
         #expect(anyStart.status == 0, "schemathesis:\n\(anyStart.output.suffix(4000))")
         #expect(anyStart.output.contains(" passed"), "\(anyStart.output.suffix(2000))")
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(port).toml")
-        try Data("[parameters]\n\"path.start\" = \"\(start)\"\n\"query.table\" = \"app.accounts\"\n".utf8).write(to: config)
+        try Data("[parameters]\n\"path.start\" = \"\(start)\"\n\"query.table\" = \"app.accounts\"\n".utf8).write(
+            to: config
+        )
         defer { try? FileManager.default.removeItem(at: config) }
         let realStart = try runTool(schemathesis, ["--config-file", config.path] + arguments)
         #expect(realStart.status == 0, "schemathesis with the window's start:\n\(realStart.output.suffix(4000))")

@@ -26,7 +26,10 @@ struct BacklogModeTests {
         var random = SeededRandom(seed: seed)
         let open = try PostgresConnection(ConnectionString(database.connectionString))
         try open.simpleQuery("BEGIN")
-        try open.query("INSERT INTO app.pairs SELECT g, 'spanning', g FROM generate_series($1::int, $1::int + 999) g", [String(base)])
+        try open.query(
+            "INSERT INTO app.pairs SELECT g, 'spanning', g FROM generate_series($1::int, $1::int + 999) g",
+            [String(base)]
+        )
         for round in 0..<3 {
             for _ in 0..<60 { try Workload.randomTransaction(database.connection, random: &random) }
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment(database))
@@ -35,7 +38,9 @@ struct BacklogModeTests {
                     """
                     INSERT INTO app.docs SELECT md5(g::text)::uuid, 'doc ' || g, repeat('x', 100)
                       FROM generate_series($1::int, $1::int + 19999) g
-                    """, [String(base)])
+                    """,
+                    [String(base)]
+                )
                 try open.query("UPDATE app.pairs SET v = v + 1 WHERE b = 'spanning' AND a >= $1::int", [String(base)])
             }
             Thread.sleep(forTimeInterval: 1)
@@ -56,8 +61,11 @@ struct BacklogModeTests {
             GRANT USAGE ON SCHEMA app, daybook TO \(role);
             GRANT SELECT ON ALL TABLES IN SCHEMA app TO \(role);
             GRANT SELECT, UPDATE ON daybook.heartbeat TO \(role);
-            """)
-        for statement in setup { try database.admin.simpleQuery(statement.replacingOccurrences(of: "{role}", with: role)) }
+            """
+        )
+        for statement in setup {
+            try database.admin.simpleQuery(statement.replacingOccurrences(of: "{role}", with: role))
+        }
         return database.connectionString
             .replacingOccurrences(of: "user=postgres", with: "user=\(role)")
             .replacingOccurrences(of: "password=daybook-test-password", with: "password=role-secret")
@@ -67,7 +75,9 @@ struct BacklogModeTests {
         #expect(try IndependentCount.changeCount(database.connection) > 20_000, "\(note)")
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [], "\(note)")
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [], "\(note)")
-        if values { #expect(try ValueAudit.mismatches(source: database.connection, sink: database.connection) == [], "\(note)") }
+        if values {
+            #expect(try ValueAudit.mismatches(source: database.connection, sink: database.connection) == [], "\(note)")
+        }
     }
 
     /// How many reads a run's log says its backlog took.
@@ -81,11 +91,17 @@ struct BacklogModeTests {
     @Test func aBacklogReadThroughSQLThenLiveChangesEqualTheIndependentCount() throws {
         let database = try TestDatabase("backlog")
         try Workload.prepare(
-            source: database.connection, environment: Self.environment(database), slot: database.name, valuesTables: ["app.pairs"])
+            source: database.connection,
+            environment: Self.environment(database),
+            slot: database.name,
+            valuesTables: ["app.pairs"]
+        )
         try Self.writeBacklog(database, seed: 21, keysFrom: 100_000)
 
         let nightly = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--until-caught-up"] + Self.smallReads), environment: Self.environment(database))
+            Workload.runArguments(database, extra: ["--until-caught-up"] + Self.smallReads),
+            environment: Self.environment(database)
+        )
         #expect(nightly.status == 0, "\(nightly.stderr.suffix(3000))")
         #expect(nightly.stderr.contains("reading the backlog through SQL decoding"))
         #expect(Self.reads(in: nightly.stderr) >= 4, "a backlog of several MiB in 1 MiB reads")
@@ -94,7 +110,9 @@ struct BacklogModeTests {
 
         try Self.writeBacklog(database, seed: 22, keysFrom: 200_000)
         let service = try DaybookProcess(
-            Workload.runArguments(database, extra: Self.smallReads), environment: Self.environment(database))
+            Workload.runArguments(database, extra: Self.smallReads),
+            environment: Self.environment(database)
+        )
         defer { service.stop() }
         try waitUntil("the stream takes over from backlog mode", timeout: .seconds(120), log: service) {
             service.stderr.contains("the replication stream takes over")
@@ -107,7 +125,8 @@ struct BacklogModeTests {
         // Nothing of the backlog was read twice into the sink, and the slot stands where the sink does.
         let slot = try database.scalar(
             "SELECT confirmed_flush_lsn >= (SELECT lsn FROM daybook.checkpoint WHERE slot_name = $1) FROM pg_replication_slots WHERE slot_name = $1",
-            [database.name])
+            [database.name]
+        )
         #expect(slot == "t")
     }
 
@@ -134,7 +153,11 @@ struct BacklogModeTests {
     @Test func sigkillDuringBacklogModeLosesAndDoublesNothing() throws {
         let database = try TestDatabase("backlogkill")
         try Workload.prepare(
-            source: database.connection, environment: Self.environment(database), slot: database.name, valuesTables: ["app.pairs"])
+            source: database.connection,
+            environment: Self.environment(database),
+            slot: database.name,
+            valuesTables: ["app.pairs"]
+        )
         let environment = Self.environment(database)
         let finished = Atomic<Bool>(false)
         let failure = Mutex<String?>(nil)
@@ -156,11 +179,21 @@ struct BacklogModeTests {
         for (round, point) in (KillPoint.allCases + KillPoint.allCases).enumerated() {
             // A burst of a few MiB, so that the next start is well behind.
             try database.connection.query(
-                "INSERT INTO app.scratch SELECT g FROM generate_series($1::int, $1::int + 29999) g", [String(round * 100_000)])
+                "INSERT INTO app.scratch SELECT g FROM generate_series($1::int, $1::int + 29999) g",
+                [String(round * 100_000)]
+            )
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
-            let running = try DaybookProcess(Workload.runArguments(database, extra: Self.smallReads), environment: environment)
+            let running = try DaybookProcess(
+                Workload.runArguments(database, extra: Self.smallReads),
+                environment: environment
+            )
             service = running
-            try waitUntil("daybook logs \(point.logLine)", timeout: .seconds(120), every: .milliseconds(5), log: running) {
+            try waitUntil(
+                "daybook logs \(point.logLine)",
+                timeout: .seconds(120),
+                every: .milliseconds(5),
+                log: running
+            ) {
                 running.stderr.contains(point.logLine)
             }
             if point == .reading { Thread.sleep(forTimeInterval: Double(round) * 0.05) }
@@ -173,7 +206,10 @@ struct BacklogModeTests {
         #expect(failure.withLock { $0 } == nil)
         #expect(kills == 6)
         if let service {
-            try database.heartbeatUntilEveryWindowCloses("heartbeats close every window after the kills", service: service)
+            try database.heartbeatUntilEveryWindowCloses(
+                "heartbeats close every window after the kills",
+                service: service
+            )
         }
         try Self.expectExactResults(database)
     }
@@ -184,7 +220,8 @@ struct BacklogModeTests {
         let database = try TestDatabase("backlogrole")
         try Workload.prepare(database)
         try database.execute(
-            "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[]) FROM PUBLIC")
+            "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[]) FROM PUBLIC"
+        )
         let source = try Self.sourceRole(database, "streamonly")
         try Self.writeBacklog(database, seed: 41, keysFrom: 100_000)
         let log = try Self.catchUpFallingBack(database, source: source, because: "GRANT EXECUTE")
@@ -201,9 +238,14 @@ struct BacklogModeTests {
             """
             ALTER FUNCTION pg_catalog.pg_logical_slot_peek_binary_changes(name, pg_lsn, integer, text[])
                 RENAME TO daybook_test_renamed_peek
-            """)
+            """
+        )
         try Self.writeBacklog(database, seed: 45, keysFrom: 100_000)
-        let log = try Self.catchUpFallingBack(database, source: database.connectionString, because: "no usable SQL decoding functions")
+        let log = try Self.catchUpFallingBack(
+            database,
+            source: database.connectionString,
+            because: "no usable SQL decoding functions"
+        )
         #expect(Self.reads(in: log) == 0)
         try Self.closeEveryWindowAndCompare(database)
     }
@@ -216,11 +258,13 @@ struct BacklogModeTests {
         try Workload.prepare(database)
         // Results past 64kB go to temporary files, and 2MB of them is the limit.
         let source = try Self.sourceRole(
-            database, "templimit",
+            database,
+            "templimit",
             setup: [
                 "ALTER ROLE {role} IN DATABASE \(database.name) SET work_mem = '64kB'",
                 "ALTER ROLE {role} IN DATABASE \(database.name) SET temp_file_limit = '2MB'",
-            ])
+            ]
+        )
         try Self.writeBacklog(database, seed: 51, keysFrom: 100_000)
         let log = try Self.catchUpFallingBack(database, source: source, because: "temp_file_limit")
         #expect(Self.reads(in: log) >= 1, "the reads before the large transaction went through SQL")
@@ -229,10 +273,18 @@ struct BacklogModeTests {
 
     /// A catch-up run as `source` (the sink as the test server's superuser) that must end
     /// backlog mode with exactly one line naming `reason` and still finish; returns its log.
-    private static func catchUpFallingBack(_ database: TestDatabase, source: String, because reason: String) throws -> String {
+    private static func catchUpFallingBack(
+        _ database: TestDatabase,
+        source: String,
+        because reason: String
+    ) throws -> String {
         let run = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--until-caught-up", "--sink", database.connectionString] + smallReads),
-            environment: ["DAYBOOK_DATABASE": source])
+            Workload.runArguments(
+                database,
+                extra: ["--until-caught-up", "--sink", database.connectionString] + smallReads
+            ),
+            environment: ["DAYBOOK_DATABASE": source]
+        )
         #expect(run.status == 0, "\(run.stderr.suffix(3000))")
         let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
         #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
@@ -263,13 +315,18 @@ struct BacklogModeTests {
         }
         try lock.simpleQuery("BEGIN; LOCK TABLE daybook.key_changes IN ACCESS EXCLUSIVE MODE")
         func status() throws -> String {
-            let status = try DaybookProcess.run(["status", "--slot", database.name], environment: Self.environment(database))
+            let status = try DaybookProcess.run(
+                ["status", "--slot", database.name],
+                environment: Self.environment(database)
+            )
             #expect(status.status == 0, "\(status.stderr)")
             return status.stdout
         }
         #expect(try status().contains("reading a backlog through SQL decoding (backlog mode)"))
         let json = try DaybookProcess.run(
-            ["status", "--slot", database.name, "--format", "json"], environment: Self.environment(database))
+            ["status", "--slot", database.name, "--format", "json"],
+            environment: Self.environment(database)
+        )
         #expect(json.stdout.contains("\"read_mode\":\"backlog\""), "\(json.stdout)")
         #expect(try httpGet(port: port, path: "/metrics").body.contains("daybook_backlog_mode 1"))
         #expect(try httpGet(port: port, path: "/readyz").status == 200)

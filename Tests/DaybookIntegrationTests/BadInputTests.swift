@@ -19,7 +19,9 @@ struct BadInputTests {
         #expect(noSlot.status == 4)
         #expect(errorLine(noSlot).contains("replication slot nosuch does not exist: run `daybook setup --slot nosuch`"))
         let noPublication = try DaybookProcess.run(
-            ["run", "--slot", database.name, "--publication", "nopub", "--window", "2s"], environment: environment)
+            ["run", "--slot", database.name, "--publication", "nopub", "--window", "2s"],
+            environment: environment
+        )
         #expect(noPublication.status == 4)
         #expect(errorLine(noPublication).contains("publication nopub does not exist"))
         #expect(try database.scalar("SELECT count(*) FROM daybook.checkpoint") == "0")
@@ -31,10 +33,14 @@ struct BadInputTests {
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         try database.execute("INSERT INTO app.accounts VALUES (1, 1)")
         let first = try DaybookProcess.run(
-            ["run", "--slot", database.name, "--window", "2s", "--until-caught-up"], environment: environment)
+            ["run", "--slot", database.name, "--window", "2s", "--until-caught-up"],
+            environment: environment
+        )
         #expect(first.status == 0, "\(first.stderr)")
         let second = try DaybookProcess.run(
-            ["run", "--slot", database.name, "--window", "1d", "--until-caught-up"], environment: environment)
+            ["run", "--slot", database.name, "--window", "1d", "--until-caught-up"],
+            environment: environment
+        )
         #expect(second.status == 2)
         #expect(errorLine(second).contains("keep --window 2s, or use a new slot"), "\(second.stderr)")
         #expect(try database.scalar("SELECT window_length FROM daybook.checkpoint") == "2s")
@@ -43,7 +49,9 @@ struct BadInputTests {
     @Test func wrongPasswordIsReportedWithoutThePassword() throws {
         let database = try TestDatabase("badpw")
         let wrong = database.connectionString.replacingOccurrences(
-            of: "password=daybook-test-password", with: "password=Sw0rdfish-wrong")
+            of: "password=daybook-test-password",
+            with: "password=Sw0rdfish-wrong"
+        )
         #expect(wrong != database.connectionString)
         for arguments in [["run"], ["migrate"], ["heartbeat"], ["status"], ["report"]] {
             let result = try DaybookProcess.run(arguments, environment: ["DAYBOOK_DATABASE": wrong])
@@ -69,7 +77,10 @@ struct BadInputTests {
 
     @Test func badArgumentsAreRefusedBeforeConnecting() throws {
         let environment = ["DAYBOOK_DATABASE": "host=127.0.0.1 port=1 dbname=none connect_timeout=1"]
-        let fromEnvironment = try DaybookProcess.run(["status"], environment: environment.merging(["DAYBOOK_SLOT": "Bad-Slot"]) { $1 })
+        let fromEnvironment = try DaybookProcess.run(
+            ["status"],
+            environment: environment.merging(["DAYBOOK_SLOT": "Bad-Slot"]) { $1 }
+        )
         #expect(fromEnvironment.status == 64)
         #expect(fromEnvironment.stderr.contains("slot 'Bad-Slot' is not a valid slot name"))
         let cases: [([String], String)] = [
@@ -102,7 +113,10 @@ struct BadInputTests {
         #expect(migrate.status == 0)
         let heartbeat = try DaybookProcess.run(["heartbeat"], environment: environment)
         #expect(heartbeat.status == 4)
-        #expect(errorLine(heartbeat).contains("so no heartbeat can reach Daybook: set wal_level = logical"), "\(heartbeat.stderr)")
+        #expect(
+            errorLine(heartbeat).contains("so no heartbeat can reach Daybook: set wal_level = logical"),
+            "\(heartbeat.stderr)"
+        )
         let run = try DaybookProcess.run(["run"], environment: environment)
         #expect(run.status == 4)
         #expect(errorLine(run).contains("wal_level"), "\(run.stderr)")

@@ -13,8 +13,12 @@ struct BenchmarkSafetyTests {
         let databasesBefore = try admin.query("SELECT count(*) FROM pg_database").scalar
 
         let bench = Process()
-        bench.executableURL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/daybook-bench")
-        bench.arguments = ["catchup", "--source", server, "--sink", server, "--daybook", try DaybookProcess.binary().path]
+        bench.executableURL = URL(
+            fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/daybook-bench"
+        )
+        bench.arguments = [
+            "catchup", "--source", server, "--sink", server, "--daybook", try DaybookProcess.binary().path,
+        ]
         let errors = Pipe()
         bench.standardError = errors
         bench.standardOutput = FileHandle.nullDevice

@@ -55,8 +55,11 @@ struct ClosingMergeTests {
         ).rows.first
         #expect(rows == ["2005", "2005", "0"], "one row per key, none left flagged")
         #expect(
-            try database.scalar("SELECT ops FROM daybook.key_windows WHERE table_name = 'app.accounts' AND key = '{\"id\": \"5\"}'")
-                == "IUUUUD")
+            try database.scalar(
+                "SELECT ops FROM daybook.key_windows WHERE table_name = 'app.accounts' AND key = '{\"id\": \"5\"}'"
+            )
+                == "IUUUUD"
+        )
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 3600) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 3600) == [])
         #expect(service.stderr.contains("daybook.keys=2005"), "the close logs the window's keys")
@@ -83,8 +86,12 @@ struct ClosingMergeTests {
             INSERT INTO daybook.key_changes
             SELECT slot_name, window_start, table_name, key, 'U', last_change_at, last_change_at, lsn, 1, true
               FROM daybook.key_changes WHERE table_name = 'app.accounts' AND key = '{"id":"1"}';
-            """)
-        let report = try DaybookProcess.run(["report", "--slot", database.name, "--format", "json", "--keys"], environment: environment)
+            """
+        )
+        let report = try DaybookProcess.run(
+            ["report", "--slot", database.name, "--format", "json", "--keys"],
+            environment: environment
+        )
         #expect(!report.stdout.contains("app.accounts"), "a closing window is not in the report yet: \(report.stdout)")
         let status = try DaybookProcess.run(["status", "--slot", database.name], environment: environment)
         #expect(status.stdout.contains("closing: ["), "\(status.stdout)")

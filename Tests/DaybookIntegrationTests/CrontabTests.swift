@@ -55,8 +55,10 @@ struct CrontabTests {
         environment["LOGNAME"] = "daybook-test"
         environment.merge(overrides) { _, new in new }
         return try runProgram(
-            URL(fileURLWithPath: crontab.environment["SHELL"] ?? "/bin/sh"), ["-c", cronCommand(command)],
-            environment: environment)
+            URL(fileURLWithPath: crontab.environment["SHELL"] ?? "/bin/sh"),
+            ["-c", cronCommand(command)],
+            environment: environment
+        )
     }
 
     @Test func crontabJobsWorkAsCronRunsThem() throws {
@@ -65,7 +67,9 @@ struct CrontabTests {
         #expect(crontab.jobs.count == 3)
         let heartbeat = try #require(crontab.jobs.first { $0.command.contains("heartbeat") })
         #expect(heartbeat.schedule == "*/5 * * * *")
-        let nightly = try #require(crontab.jobs.first { $0.command.contains("report") && !$0.command.contains("--events") })
+        let nightly = try #require(
+            crontab.jobs.first { $0.command.contains("report") && !$0.command.contains("--events") }
+        )
         #expect(nightly.schedule == "45 0 * * *")
         let nightlyEvents = try #require(crontab.jobs.first { $0.command.contains("report --events") })
         #expect(nightlyEvents.schedule == "50 0 * * *")
@@ -74,7 +78,9 @@ struct CrontabTests {
         try Workload.prepare(database)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-cron-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        let overrides = ["DAYBOOK_DATABASE": database.connectionString, "HOME": home.path, "DAYBOOK_SLOT": database.name]
+        let overrides = [
+            "DAYBOOK_DATABASE": database.connectionString, "HOME": home.path, "DAYBOOK_SLOT": database.name,
+        ]
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         defer { _ = service.stop() }
@@ -90,17 +96,27 @@ struct CrontabTests {
 
         let (reportStatus, report) = try Self.runAsCron(nightly.command, crontab: crontab, overrides: overrides)
         #expect(reportStatus == 0, "\(report)")
-        let (eventsStatus, eventsMail) = try Self.runAsCron(nightlyEvents.command, crontab: crontab, overrides: overrides)
+        let (eventsStatus, eventsMail) = try Self.runAsCron(
+            nightlyEvents.command,
+            crontab: crontab,
+            overrides: overrides
+        )
         #expect(eventsStatus == 0 && eventsMail.isEmpty, "only errors are mailed: \(eventsMail)")
-        let saved = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("daybook-reports").path)
-            .sorted()
+        let saved = try FileManager.default.contentsOfDirectory(
+            atPath: home.appendingPathComponent("daybook-reports").path
+        )
+        .sorted()
         #expect(saved.count == 2, "\(saved)")
         #expect(saved.first.map { $0.hasPrefix("daybook-") && $0.hasSuffix("-events.jsonl") } == true, "\(saved)")
         #expect(saved.last.map { $0.hasPrefix("daybook-") && $0.hasSuffix(".txt") } == true, "\(saved)")
 
         // A failing job: cron's mail (the job's output) says why, in one line.
-        let broken = ["DAYBOOK_DATABASE": database.connectionString.replacingOccurrences(
-            of: "dbname=\(database.name)", with: "dbname=no_such_database")]
+        let broken = [
+            "DAYBOOK_DATABASE": database.connectionString.replacingOccurrences(
+                of: "dbname=\(database.name)",
+                with: "dbname=no_such_database"
+            )
+        ]
         let (failedStatus, mail) = try Self.runAsCron(heartbeat.command, crontab: crontab, overrides: broken)
         #expect(failedStatus != 0)
         #expect(mail.contains("daybook: error:") && mail.contains("no_such_database"), "\(mail)")

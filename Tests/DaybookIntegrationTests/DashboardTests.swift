@@ -13,7 +13,12 @@ struct DashboardTests {
         let database = try TestDatabase("dashboard")
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        #expect(try DaybookProcess.run(["capture", "app.accounts", "values", "--slot", database.name], environment: environment).status == 0)
+        #expect(
+            try DaybookProcess.run(
+                ["capture", "app.accounts", "values", "--slot", database.name],
+                environment: environment
+            ).status == 0
+        )
         let (service, port) = try listeningService(database)
         defer { _ = service.stop() }
 
@@ -28,7 +33,9 @@ struct DashboardTests {
                 """
                 SELECT to_char(window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS+00:00') FROM daybook.windows
                  WHERE slot_name = $1 AND status = 'open' ORDER BY window_start DESC LIMIT 1
-                """, [database.name])
+                """,
+                [database.name]
+            )
             return open != nil
         }
         let window = try #require(open)
@@ -65,7 +72,9 @@ struct DashboardTests {
 
         // Its figures are the report's.
         let printed = try DaybookProcess.run(
-            ["report", "--windows", "--from", "today", "--slot", database.name, "--format", "json"], environment: environment)
+            ["report", "--windows", "--from", "today", "--slot", database.name, "--format", "json"],
+            environment: environment
+        )
         var reported: [String: String] = [:]
         for line in printed.stdout.split(separator: "\n") {
             if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -77,11 +86,16 @@ struct DashboardTests {
         #expect(!reported.isEmpty)
         for (start, changes) in reported { #expect(shown[start]?["changes"] == changes, "window \(start)") }
         let page = try #require(phases()["window"]?["tables"] as? [String: [String: String]])
-        let end = try #require(try database.scalar(
-            "SELECT to_char(window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00') FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz",
-            [database.name, window]))
+        let end = try #require(
+            try database.scalar(
+                "SELECT to_char(window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00') FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz",
+                [database.name, window]
+            )
+        )
         let tables = try DaybookProcess.run(
-            ["report", "--from", window, "--to", end, "--slot", database.name, "--format", "json"], environment: environment)
+            ["report", "--from", window, "--to", end, "--slot", database.name, "--format", "json"],
+            environment: environment
+        )
         for line in tables.stdout.split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let table = try #require(object["table"] as? String)
@@ -91,7 +105,10 @@ struct DashboardTests {
         }
 
         for phase in ["initial", "closed", "phone", "window"] {
-            #expect((phases()[phase]?["console_errors"] as? [Any])?.isEmpty == true, "\(phase): \(phases()[phase] ?? [:])")
+            #expect(
+                (phases()[phase]?["console_errors"] as? [Any])?.isEmpty == true,
+                "\(phase): \(phases()[phase] ?? [:])"
+            )
         }
         #expect((phases()["phone"]?["overflow"] as? Int ?? 1) <= 0, "a phone-sized window does not scroll sideways")
         #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("dashboard.png").path))
@@ -109,15 +126,22 @@ struct DashboardTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let cluster = try Cluster(
-            name: "dashboard-sink", script: root.appendingPathComponent("scripts/throwaway-postgres").path,
-            workDirectory: NSTemporaryDirectory(), extraConfiguration: "", prefix: "daybook-test")
+            name: "dashboard-sink",
+            script: root.appendingPathComponent("scripts/throwaway-postgres").path,
+            workDirectory: NSTemporaryDirectory(),
+            extraConfiguration: "",
+            prefix: "daybook-test"
+        )
         defer { cluster.remove() }
         let sink = cluster.database("postgres")
         let environment = ["DAYBOOK_DATABASE": sink]
         let migrated = try DaybookProcess.run(["migrate"], environment: environment)
         #expect(migrated.status == 0, "\(migrated.stderr)")
         let port = try freePort()
-        let serve = try DaybookProcess(["serve", "--slot", "dashboard_sink", "--listen", "127.0.0.1:\(port)"], environment: environment)
+        let serve = try DaybookProcess(
+            ["serve", "--slot", "dashboard_sink", "--listen", "127.0.0.1:\(port)"],
+            environment: environment
+        )
         defer { _ = serve.stop() }
         try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
 
@@ -126,7 +150,9 @@ struct DashboardTests {
 
         try waitUntil("the page shows", timeout: .seconds(90)) { said().contains("opened") || !browser.isRunning }
         try cluster.crash()
-        try waitUntil("the page says the sink is down", timeout: .seconds(90)) { said().contains("down ") || !browser.isRunning }
+        try waitUntil("the page says the sink is down", timeout: .seconds(90)) {
+            said().contains("down ") || !browser.isRunning
+        }
         #expect(try httpGet(port: port, path: "/readyz").status == 503)
         try cluster.resume()
         try waitUntil("the browser is done", timeout: .seconds(150)) { !browser.isRunning }

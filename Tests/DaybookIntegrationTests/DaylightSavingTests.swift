@@ -15,10 +15,17 @@ struct DaylightSavingTests {
         try database.execute("CREATE SCHEMA app; CREATE TABLE app.accounts (id integer PRIMARY KEY, balance integer)")
         let daybook = ["DAYBOOK_DATABASE": database.connectionString]
         #expect(try DaybookProcess.run(["migrate"], environment: daybook).status == 0)
-        #expect(try DaybookProcess.run(["setup", "--slot", database.name, "--schemas", "app"], environment: daybook).status == 0)
+        #expect(
+            try DaybookProcess.run(["setup", "--slot", database.name, "--schemas", "app"], environment: daybook).status
+                == 0
+        )
         let service = try DaybookProcess(
-            ["run", "--slot", database.name, "--window", "1d", "--grace", "2s", "--time-zone", "Europe/Berlin",
-             "--checkpoint-every", "200ms"], environment: daybook)
+            [
+                "run", "--slot", database.name, "--window", "1d", "--grace", "2s", "--time-zone", "Europe/Berlin",
+                "--checkpoint-every", "200ms",
+            ],
+            environment: daybook
+        )
         defer { _ = service.stop() }
 
         try database.execute("INSERT INTO app.accounts VALUES (1, 1)")
@@ -47,12 +54,24 @@ struct DaylightSavingTests {
         #expect(windows[1] == ["2026-10-24 22:00:00+00", "2026-10-25 23:00:00+00", "25", "heartbeat"])
 
         let october = try DaybookProcess.run(
-            ["report", "--slot", database.name, "--date", "2026-10-25", "--format", "json"], environment: daybook)
-        #expect(october.stdout.contains(#""window_start":"2026-10-25T00:00:00+02:00","window_end":"2026-10-26T00:00:00+01:00""#))
+            ["report", "--slot", database.name, "--date", "2026-10-25", "--format", "json"],
+            environment: daybook
+        )
+        #expect(
+            october.stdout.contains(
+                #""window_start":"2026-10-25T00:00:00+02:00","window_end":"2026-10-26T00:00:00+01:00""#
+            )
+        )
         #expect(october.stdout.contains(#""inserts":2"#), "\(october.stdout)")
         let march = try DaybookProcess.run(
-            ["report", "--slot", database.name, "--date", "2026-03-29", "--format", "json"], environment: daybook)
-        #expect(march.stdout.contains(#""window_start":"2026-03-29T00:00:00+01:00","window_end":"2026-03-30T00:00:00+02:00""#))
+            ["report", "--slot", database.name, "--date", "2026-03-29", "--format", "json"],
+            environment: daybook
+        )
+        #expect(
+            march.stdout.contains(
+                #""window_start":"2026-03-29T00:00:00+01:00","window_end":"2026-03-30T00:00:00+02:00""#
+            )
+        )
         #expect(march.stdout.contains(#""inserts":2"#), "\(march.stdout)")
     }
 }

@@ -44,7 +44,10 @@ struct ExactlyOnceTests {
         #expect(failure.withLock { $0 } == nil)
         #expect(kills >= 5)
 
-        try database.heartbeatUntilEveryWindowCloses("heartbeats close every window after the crashes", service: service)
+        try database.heartbeatUntilEveryWindowCloses(
+            "heartbeats close every window after the crashes",
+            service: service
+        )
         let changes = try IndependentCount.changeCount(database.connection)
         #expect(changes > 100, "the workload made too few changes to mean anything")
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [], "seed \(seed)")

@@ -16,7 +16,8 @@ struct FailoverTests {
 
     /// Every server of `ports`, the one that accepts writes taken.
     static func multiHost(_ ports: [Int]) -> String {
-        "host=" + ports.map { _ in "127.0.0.1" }.joined(separator: ",") + " port=" + ports.map(String.init).joined(separator: ",")
+        "host=" + ports.map { _ in "127.0.0.1" }.joined(separator: ",") + " port="
+            + ports.map(String.init).joined(separator: ",")
             + " user=postgres password=\(ThrowawayServers.password) dbname=postgres target_session_attrs=read-write connect_timeout=2"
     }
 
@@ -30,16 +31,18 @@ struct FailoverTests {
         }
         #expect(try DaybookProcess.run(["migrate", "--sink", sink.connectionString]).status == 0)
         let setup = try DaybookProcess.run(
-            ["setup", "--database", primary, "--slot", sink.name, "--schemas", "app"] + (failover ? ["--failover"] : []))
+            ["setup", "--database", primary, "--slot", sink.name, "--schemas", "app"] + (failover ? ["--failover"] : [])
+        )
         #expect(setup.status == 0, "\(setup.stderr)")
     }
 
     /// Lets the primary send Daybook only what its standbys have received.
     private static func synchronizeStandbys(primary: String) throws {
         let connection = try PostgresConnection(ConnectionString(primary))
-        let slots = try connection.simpleQuery(
-            "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'"
-        ).scalar ?? ""
+        let slots =
+            try connection.simpleQuery(
+                "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_type = 'physical'"
+            ).scalar ?? ""
         // ALTER SYSTEM takes no parameters: the names go in as an escaped literal.
         try connection.simpleQuery("ALTER SYSTEM SET synchronized_standby_slots = " + connection.quoteLiteral(slots))
         try connection.simpleQuery("SELECT pg_reload_conf()")
@@ -55,10 +58,14 @@ struct FailoverTests {
     @Test func promotionsUnderLoadLoseAndDoubleNothing() throws {
         let sink = try TestDatabase("failover")
         guard try Self.version() >= 170_000 else {
-            let refused = try DaybookProcess.run(["setup", "--database", sink.connectionString, "--slot", sink.name, "--failover"])
+            let refused = try DaybookProcess.run([
+                "setup", "--database", sink.connectionString, "--slot", sink.name, "--failover",
+            ])
             #expect(refused.status == 4)
             #expect(refused.stderr.contains("failover slots need PostgreSQL 17 or later"), "\(refused.stderr)")
-            #expect(try sink.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [sink.name]) == "0")
+            #expect(
+                try sink.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [sink.name]) == "0"
+            )
             return
         }
         let servers = try ThrowawayServers()
@@ -81,15 +88,24 @@ struct FailoverTests {
             let standby = try servers.standby(of: current, port: ports[round], synchronizingSlots: true)
             mark("round \(round): standby made")
             try Self.synchronizeStandbys(primary: ThrowawayServers.connectionString(port: currentPort))
-            let standbyConnection = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: ports[round])))
-            let primaryConnection = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: currentPort)))
-            try waitUntil("round \(round): the standby holds a synchronized copy of the slot", timeout: .seconds(120), log: service) {
+            let standbyConnection = try PostgresConnection(
+                ConnectionString(ThrowawayServers.connectionString(port: ports[round]))
+            )
+            let primaryConnection = try PostgresConnection(
+                ConnectionString(ThrowawayServers.connectionString(port: currentPort))
+            )
+            try waitUntil(
+                "round \(round): the standby holds a synchronized copy of the slot",
+                timeout: .seconds(120),
+                log: service
+            ) {
                 // A synchronized slot is kept only once the primary's slot has moved past where
                 // the copy began, which it does at records of running transactions: ask for
                 // them, rather than wait for the primary's own every 15 seconds.
                 _ = try? primaryConnection.simpleQuery("SELECT pg_log_standby_snapshot()")
                 return try standbyConnection.query(
-                    "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = $1", [sink.name]
+                    "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = $1",
+                    [sink.name]
                 ).scalar == "t"
             }
             mark("round \(round): slot synchronized")
@@ -101,14 +117,21 @@ struct FailoverTests {
             currentPort = ports[round]
             Thread.sleep(forTimeInterval: 1)
             if round == 1 {
-                earlierCheckpoint = try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name])
+                earlierCheckpoint = try sink.scalar(
+                    "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1",
+                    [sink.name]
+                )
             }
         }
         Thread.sleep(forTimeInterval: 2)
         load.stop()
         mark("load stopped")
         let primary = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: currentPort)))
-        try waitUntil("every window closes by heartbeats after the last promotion", timeout: .seconds(120), log: service) {
+        try waitUntil(
+            "every window closes by heartbeats after the last promotion",
+            timeout: .seconds(120),
+            log: service
+        ) {
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: ["DAYBOOK_DATABASE": everyHost])
             return try IndependentCount.unclosedWindows(source: primary, sink: sink.connection, windowSeconds: 2) == 0
         }
@@ -116,7 +139,10 @@ struct FailoverTests {
         #expect(try IndependentCount.changeCount(primary) > 100)
         #expect(try IndependentCount.tableMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(source: primary, sink: sink.connection, windowSeconds: 2) == [])
-        #expect(service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 4, "one session per primary")
+        #expect(
+            service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 4,
+            "one session per primary"
+        )
         // After the failovers of the source, a sink that lost its commits since round 1 (its
         // checkpoint set back there, as a restore would) is found out as well.
         #expect(service.stop() == 0)
@@ -138,7 +164,8 @@ struct FailoverTests {
         let standby = try servers.standby(of: primaryDirectory, port: ports[1])
         let service = try DaybookProcess(
             ["run", "--slot", sink.name, "--window", "2s", "--grace", "1s", "--checkpoint-every", "200ms"],
-            environment: ["DAYBOOK_DATABASE": Self.multiHost(ports), "DAYBOOK_SINK": sink.connectionString])
+            environment: ["DAYBOOK_DATABASE": Self.multiHost(ports), "DAYBOOK_SINK": sink.connectionString]
+        )
         defer { service.stop() }
         let source = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: ports[0])))
         try source.simpleQuery("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 100) g")
@@ -150,6 +177,8 @@ struct FailoverTests {
         try servers.promote(standby)
         #expect(service.wait() == 4)
         #expect(service.stderr.contains("was not a failover slot"), "\(service.stderr.suffix(2000))")
-        #expect(try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name]) == checkpoint)
+        #expect(
+            try sink.scalar("SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1", [sink.name]) == checkpoint
+        )
     }
 }

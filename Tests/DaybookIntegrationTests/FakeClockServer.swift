@@ -10,7 +10,8 @@ struct FakeClockServer {
     /// The server scripts/test started; nil, with the test failed and told why, without it.
     static func fromEnvironment() -> FakeClockServer? {
         let environment = ProcessInfo.processInfo.environment
-        guard let server = environment["DAYBOOK_TEST_DATABASE_FAKETIME"], let clock = environment["DAYBOOK_TEST_FAKETIME_FILE"]
+        guard let server = environment["DAYBOOK_TEST_DATABASE_FAKETIME"],
+            let clock = environment["DAYBOOK_TEST_FAKETIME_FILE"]
         else {
             Issue.record("DAYBOOK_TEST_DATABASE_FAKETIME is not set: run the tests with scripts/test")
             return nil

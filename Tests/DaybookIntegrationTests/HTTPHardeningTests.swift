@@ -11,7 +11,9 @@ struct HTTPHardeningTests {
     /// What no answer may show: a server's error text, its statement's parameters, or where the
     /// sink is and who logs in.
     private static func leaks(_ body: String) -> [String] {
-        var found = ["ERROR:", "SQLSTATE", "CONTEXT:", "unnamed portal", "invalid input syntax"].filter { body.contains($0) }
+        var found = ["ERROR:", "SQLSTATE", "CONTEXT:", "unnamed portal", "invalid input syntax"].filter {
+            body.contains($0)
+        }
         if body.range(of: #"\$[0-9]"#, options: .regularExpression) != nil { found.append("a $n parameter") }
         return found
     }
@@ -22,17 +24,25 @@ struct HTTPHardeningTests {
 
     /// A cursor as the API hands them out (URL-safe base64 of its JSON), with fields of our choosing.
     private static func cursor(windowStart: String, firstChangeAt: String, key: String = #"{"id":"1"}"#) -> String {
-        let object = ["window_start": windowStart, "table": "app.accounts", "first_change_at": firstChangeAt, "key": key]
+        let object = [
+            "window_start": windowStart, "table": "app.accounts", "first_change_at": firstChangeAt, "key": key,
+        ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/",
+            with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     @Test func hostileRequestsGetClearAnswersAndHEADWorksEverywhere() throws {
         let database = try TestDatabase("http_hostile")
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        let capture = try DaybookProcess.run(["capture", "app.accounts", "values", "--slot", database.name], environment: environment)
+        let capture = try DaybookProcess.run(
+            ["capture", "app.accounts", "values", "--slot", database.name],
+            environment: environment
+        )
         #expect(capture.status == 0, "\(capture.stderr)")
         let (service, port) = try listeningService(database)
         defer { _ = service.stop() }
@@ -44,7 +54,10 @@ struct HTTPHardeningTests {
                 SELECT to_char(w.window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS+00:00')
                   FROM daybook.windows w JOIN daybook.table_windows t USING (slot_name, window_start)
                  WHERE w.slot_name = $1 AND t.table_name = 'app.accounts' AND w.status = 'closed' LIMIT 1
-                """, [database.name]))
+                """,
+                [database.name]
+            )
+        )
         let window = Self.encoded(start)
         let stored = "2026-12-01 00:00:00+00"
 
@@ -57,13 +70,17 @@ struct HTTPHardeningTests {
             "/windows/epoch", "/windows/2026-13-01",
             // NUL: refused, not cut off.
             "/api/v1/windows/\(window)/tables?table=app.accounts%00", "/api/v1/windows/%00/tables",
-            "/api/v1/windows/\(window)/keys?table=app.accounts%00x", "/windows/\(window)/key?table=app.accounts%00&key=%7B%7D",
+            "/api/v1/windows/\(window)/keys?table=app.accounts%00x",
+            "/windows/\(window)/key?table=app.accounts%00&key=%7B%7D",
             // Tampered cursors: each field.
             "/api/v1/windows/\(window)/keys?cursor=" + Self.cursor(windowStart: "not a date", firstChangeAt: stored),
             "/api/v1/windows/\(window)/keys?cursor=" + Self.cursor(windowStart: stored, firstChangeAt: ""),
-            "/api/v1/windows/\(window)/keys?cursor=" + Self.cursor(windowStart: stored, firstChangeAt: "2026-13-01 00:00:00+00"),
-            "/api/v1/windows/\(window)/keys?cursor=" + Self.cursor(windowStart: "2026-02-30 00:00:00+00", firstChangeAt: stored),
-            "/api/v1/windows/\(window)/keys?cursor=" + Self.cursor(windowStart: stored, firstChangeAt: stored, key: #"{"id":"\u0000"}"#),
+            "/api/v1/windows/\(window)/keys?cursor="
+                + Self.cursor(windowStart: stored, firstChangeAt: "2026-13-01 00:00:00+00"),
+            "/api/v1/windows/\(window)/keys?cursor="
+                + Self.cursor(windowStart: "2026-02-30 00:00:00+00", firstChangeAt: stored),
+            "/api/v1/windows/\(window)/keys?cursor="
+                + Self.cursor(windowStart: stored, firstChangeAt: stored, key: #"{"id":"\u0000"}"#),
             // Keys PostgreSQL cannot read as jsonb: \u0000 and lone surrogates.
             "/api/v1/windows/\(window)/events?table=app.accounts&key=" + Self.encoded(#"{"id":"\u0000"}"#),
             "/api/v1/windows/\(window)/events?table=app.accounts&key=" + Self.encoded(#"{"id":"\ud800"}"#),
@@ -74,13 +91,20 @@ struct HTTPHardeningTests {
         for path in malformed {
             let answer = try RawHTTP.request(port: port, path: path)
             #expect(answer.status == 400, "\(path): \(answer.status) \(answer.body.prefix(300))")
-            #expect(Self.leaks(answer.body).isEmpty, "\(path): \(Self.leaks(answer.body)) in \(answer.body.prefix(300))")
+            #expect(
+                Self.leaks(answer.body).isEmpty,
+                "\(path): \(Self.leaks(answer.body)) in \(answer.body.prefix(300))"
+            )
             #expect(answer.headers["x-content-type-options"] == "nosniff", "\(path): security headers")
         }
         // Too long for the HTTP parser: refused before the application, with the same headers.
         for answer in [
             try RawHTTP.request(port: port, path: "/api/v1/windows?from=" + String(repeating: "9", count: 100_000)),
-            try RawHTTP.request(port: port, path: "/api/v1/status", headers: ["X-Long": String(repeating: "a", count: 100_000)]),
+            try RawHTTP.request(
+                port: port,
+                path: "/api/v1/status",
+                headers: ["X-Long": String(repeating: "a", count: 100_000)]
+            ),
         ] {
             #expect(answer.status == 400 || answer.status == 431, "a 100 kB request: \(answer.status)")
             #expect(answer.headers["x-content-type-options"] == "nosniff", "a 100 kB request: \(answer.headers)")
@@ -88,13 +112,16 @@ struct HTTPHardeningTests {
         }
         // What is well formed but not there is still 404.
         #expect(try RawHTTP.request(port: port, path: "/api/v1/windows/1999-01-01/tables").status == 404)
-        #expect(try RawHTTP.request(port: port, path: "/api/v1/windows/\(window)/keys?cursor=bm90LW91cnM").status == 404)
+        #expect(
+            try RawHTTP.request(port: port, path: "/api/v1/windows/\(window)/keys?cursor=bm90LW91cnM").status == 404
+        )
 
         // HEAD on every GET route: GET's status and headers, without the body.
         let key = Self.encoded(#"{"id":"3"}"#)
         for path in [
             "/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/api/v1/status", "/api/v1/windows",
-            "/api/v1/windows/\(window)/tables", "/api/v1/windows/\(window)/keys?limit=2", "/api/v1/windows/\(window)/keys?top=1",
+            "/api/v1/windows/\(window)/tables", "/api/v1/windows/\(window)/keys?limit=2",
+            "/api/v1/windows/\(window)/keys?top=1",
             "/api/v1/windows/\(window)/events?table=app.accounts&key=\(key)", "/", "/windows/\(window)",
             "/windows/\(window)/key?table=app.accounts&key=\(key)", "/assets/dashboard.css", "/assets/dashboard.js",
         ] {
@@ -121,7 +148,9 @@ struct HTTPHardeningTests {
         try database.execute("INSERT INTO app.tags VALUES ('after', 1)")
         try waitUntil("the stream goes on", log: service) {
             try database.scalar(
-                "SELECT sum(inserts) FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.tags'", [database.name])
+                "SELECT sum(inserts) FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.tags'",
+                [database.name]
+            )
                 == "1"
         }
     }
@@ -131,25 +160,46 @@ struct HTTPHardeningTests {
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
         let token = "s3cr3t-" + UUID().uuidString
-        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-token-\(UUID().uuidString)")
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "daybook-token-\(UUID().uuidString)"
+        )
         try token.write(to: tokenFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: tokenFile) }
         let port = try freePort()
         let serve = try DaybookProcess(
-            ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(port)", "--auth-token-file", tokenFile.path,
-             "--log-level", "trace"], environment: environment)
+            [
+                "serve", "--slot", database.name, "--listen", "127.0.0.1:\(port)", "--auth-token-file", tokenFile.path,
+                "--log-level", "trace",
+            ],
+            environment: environment
+        )
         try waitUntil("daybook serves HTTP", log: serve) { serve.stderr.contains("serving HTTP") }
         #expect(try RawHTTP.request(port: port, path: "/api/v1/status").status == 401)
-        #expect(try RawHTTP.request(port: port, path: "/api/v1/status", headers: ["Authorization": "bearer \(token)"]).status == 200)
-        #expect(try RawHTTP.request(port: port, path: "/api/v1/status", headers: ["Authorization": "BEARER \(token)"]).status == 200)
+        #expect(
+            try RawHTTP.request(port: port, path: "/api/v1/status", headers: ["Authorization": "bearer \(token)"])
+                .status == 200
+        )
+        #expect(
+            try RawHTTP.request(port: port, path: "/api/v1/status", headers: ["Authorization": "BEARER \(token)"])
+                .status == 200
+        )
         // With a token, the Host is the caller's business (the listener may sit behind a proxy).
-        #expect(try RawHTTP.request(
-            port: port, path: "/api/v1/status", host: "daybook.example", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+        #expect(
+            try RawHTTP.request(
+                port: port,
+                path: "/api/v1/status",
+                host: "daybook.example",
+                headers: ["Authorization": "Bearer \(token)"]
+            ).status == 200
+        )
         #expect(serve.stop() == 0)
         let log = serve.stderr
         #expect(log.contains("DaybookHTTPServer"), "trace logs the services it starts")
         #expect(!log.contains(token), "the token is in the log")
-        #expect(!log.contains(Array(token.utf8).prefix(6).map(String.init).joined(separator: ", ")), "the token's bytes are in the log")
+        #expect(
+            !log.contains(Array(token.utf8).prefix(6).map(String.init).joined(separator: ", ")),
+            "the token's bytes are in the log"
+        )
         let password = try #require(database.connectionString.split(separator: " ").first { $0.hasPrefix("password=") })
         #expect(!log.contains(password.dropFirst("password=".count)), "the password is in the log")
     }
@@ -158,14 +208,20 @@ struct HTTPHardeningTests {
         let database = try TestDatabase("http_refused")
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
-        let wrong = database.connectionString.split(separator: " ").map { $0.hasPrefix("password=") ? "password=wrong-password" : String($0) }
-            .joined(separator: " ")
+        let wrong = database.connectionString.split(separator: " ").map {
+            $0.hasPrefix("password=") ? "password=wrong-password" : String($0)
+        }
+        .joined(separator: " ")
         let port = try freePort()
         let serve = try DaybookProcess(
-            ["serve", "--slot", database.name, "--sink", wrong, "--listen", "127.0.0.1:\(port)"], environment: environment)
+            ["serve", "--slot", database.name, "--sink", wrong, "--listen", "127.0.0.1:\(port)"],
+            environment: environment
+        )
         defer { _ = serve.stop() }
         try waitUntil("daybook serves HTTP", log: serve) { serve.stderr.contains("serving HTTP") }
-        let serverPort = try #require(database.connectionString.split(separator: " ").first { $0.hasPrefix("port=") }?.dropFirst(5))
+        let serverPort = try #require(
+            database.connectionString.split(separator: " ").first { $0.hasPrefix("port=") }?.dropFirst(5)
+        )
         for path in ["/readyz", "/api/v1/windows", "/api/v1/status", "/"] {
             let answer = try RawHTTP.request(port: port, path: path)
             #expect(answer.status == 503, "\(path): \(answer.status)")

@@ -26,7 +26,8 @@ struct HTTPSurfaceTests {
         let expected: [String: String] = ["insert": "30", "update": "12", "delete": "5"]
         for (operation, count) in expected {
             try waitUntil("Prometheus has the \(operation)s of app.accounts", timeout: .seconds(90), log: service) {
-                try prometheus.query("daybook_changes_total{table=\"app.accounts\",operation=\"\(operation)\"}") == count
+                try prometheus.query("daybook_changes_total{table=\"app.accounts\",operation=\"\(operation)\"}")
+                    == count
             }
         }
         #expect(try prometheus.query("daybook_streaming") == "1")
@@ -51,7 +52,9 @@ struct HTTPSurfaceTests {
         let port = try freePort()
 
         let refused = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--listen", "0.0.0.0:\(port)"]), environment: environment)
+            Workload.runArguments(database, extra: ["--listen", "0.0.0.0:\(port)"]),
+            environment: environment
+        )
         #expect(refused.status == 64 || refused.status == 2, "exit \(refused.status)")
         #expect(refused.stderr.contains("--auth-token-file"), "\(refused.stderr)")
 
@@ -61,8 +64,11 @@ struct HTTPSurfaceTests {
         defer { try? FileManager.default.removeItem(at: tokenFile) }
         let service = try DaybookProcess(
             Workload.runArguments(
-                database, extra: ["--listen", "0.0.0.0:\(port)", "--auth-token-file", tokenFile.path]),
-            environment: environment)
+                database,
+                extra: ["--listen", "0.0.0.0:\(port)", "--auth-token-file", tokenFile.path]
+            ),
+            environment: environment
+        )
         defer { _ = service.stop() }
         try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
 
@@ -77,13 +83,19 @@ struct HTTPSurfaceTests {
         #expect(!service.stderr.contains(token), "the token never reaches the log")
 
         let unreadable = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)", "--auth-token-file", "/nonexistent/token"]),
-            environment: environment)
+            Workload.runArguments(
+                database,
+                extra: ["--listen", "127.0.0.1:\(port)", "--auth-token-file", "/nonexistent/token"]
+            ),
+            environment: environment
+        )
         #expect(unreadable.status != 0)
         #expect(unreadable.stderr.contains("cannot read the token file"), "\(unreadable.stderr)")
 
         let badAddress = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--listen", "localhost"]), environment: environment)
+            Workload.runArguments(database, extra: ["--listen", "localhost"]),
+            environment: environment
+        )
         #expect(badAddress.status != 0)
         #expect(badAddress.stderr.contains("HOST:PORT"), "\(badAddress.stderr)")
     }
@@ -94,14 +106,16 @@ struct HTTPSurfaceTests {
         let port = try freePort()
         let first = try DaybookProcess(
             ["run", "--slot", database.name, "--listen", "127.0.0.1:\(port)"],
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { _ = first.stop() }
         try waitUntil("the first daybook serves HTTP", log: first) { first.stderr.contains("serving HTTP") }
         // Another process on the same port: a different slot, so only the port collides.
         try database.execute("SELECT pg_create_logical_replication_slot('\(database.name)_2', 'pgoutput')")
         let collided = try DaybookProcess.run(
             ["run", "--slot", "\(database.name)_2", "--listen", "127.0.0.1:\(port)"],
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         #expect(collided.status != 0)
         #expect(collided.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(collided.stderr)")
         #expect(first.isRunning, "the first service is untouched")
@@ -117,9 +131,11 @@ struct HTTPSurfaceTests {
 
         // Each terminated walsender makes Daybook wait at least a second before reconnecting.
         var sawUnready: HTTPAnswer?
-        try waitUntil("unready while the source is away", timeout: .seconds(30), every: .milliseconds(50), log: service) {
+        try waitUntil("unready while the source is away", timeout: .seconds(30), every: .milliseconds(50), log: service)
+        {
             try database.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'"
+            )
             let answer = try httpGet(port: port, path: "/readyz")
             if answer.status == 503 { sawUnready = answer }
             return sawUnready != nil
@@ -142,7 +158,11 @@ extension HTTPSurfaceTests {
         try database.heartbeatUntilEveryWindowCloses("the windows close", service: service)
         #expect(service.stop() == 0)
         let closed = try #require(
-            try database.scalar("SELECT count(*) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'", [database.name]))
+            try database.scalar(
+                "SELECT count(*) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'",
+                [database.name]
+            )
+        )
 
         // A role that may only read the sink, as the README documents.
         let viewer = "viewer_\(database.name)"
@@ -152,7 +172,8 @@ extension HTTPSurfaceTests {
         let port = try freePort()
         let serve = try DaybookProcess(
             ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(port)"],
-            environment: ["DAYBOOK_DATABASE": database.connectionString + " user=\(viewer) password=viewer-secret"])
+            environment: ["DAYBOOK_DATABASE": database.connectionString + " user=\(viewer) password=viewer-secret"]
+        )
         defer { _ = serve.stop() }
         try waitUntil("serve listens", log: serve) { serve.stderr.contains("serving HTTP") }
         #expect(try httpGet(port: port, path: "/readyz").status == 200)
@@ -170,9 +191,12 @@ extension HTTPSurfaceTests {
         // A sink that is not there: not ready, with a reason and no connection string.
         let otherPort = try freePort()
         let lost = try DaybookProcess(
-            ["serve", "--slot", database.name, "--listen", "127.0.0.1:\(otherPort)", "--sink",
-             "host=127.0.0.1 port=1 dbname=nowhere password=hunter2-secret"],
-            environment: environment)
+            [
+                "serve", "--slot", database.name, "--listen", "127.0.0.1:\(otherPort)", "--sink",
+                "host=127.0.0.1 port=1 dbname=nowhere password=hunter2-secret",
+            ],
+            environment: environment
+        )
         defer { _ = lost.stop() }
         try waitUntil("the second serve listens", log: lost) { lost.stderr.contains("serving HTTP") }
         let unready = try httpGet(port: otherPort, path: "/readyz")
@@ -190,7 +214,8 @@ func listeningService(_ database: TestDatabase, extra: [String] = []) throws -> 
     let port = try freePort()
     let service = try DaybookProcess(
         Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"] + extra),
-        environment: ["DAYBOOK_DATABASE": database.connectionString])
+        environment: ["DAYBOOK_DATABASE": database.connectionString]
+    )
     try waitUntil("daybook serves HTTP", log: service) { service.stderr.contains("serving HTTP") }
     return (service, port)
 }
@@ -203,7 +228,9 @@ final class BrowserScript {
 
     init(_ name: String, _ arguments: [String]) throws {
         let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-\(name)-\(UUID().uuidString).out")
+        output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "daybook-\(name)-\(UUID().uuidString).out"
+        )
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: try pythonTool("python"))
         process.arguments = [tests.appendingPathComponent("Browser/\(name)").path] + arguments
@@ -247,7 +274,12 @@ func httpRequest(port: Int, path: String, method: String, token: String? = nil) 
             var headers: [String: String] = [:]
             for (name, value) in response.allHeaderFields { headers["\(name)"] = "\(value)" }
             answer = .success(
-                HTTPAnswer(status: response.statusCode, headers: headers, body: String(decoding: data ?? Data(), as: UTF8.self)))
+                HTTPAnswer(
+                    status: response.statusCode,
+                    headers: headers,
+                    body: String(decoding: data ?? Data(), as: UTF8.self)
+                )
+            )
         }
         done.signal()
     }.resume()
@@ -281,7 +313,10 @@ func runTool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws ->
 
 /// Runs a program to its end: its exit status and its stdout and stderr together.
 func runProgram(
-    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, stdin: URL? = nil
+    _ executable: URL,
+    _ arguments: [String],
+    environment: [String: String]? = nil,
+    stdin: URL? = nil
 ) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = executable
@@ -306,7 +341,9 @@ final class PrometheusServer {
 
     init(scraping target: Int) throws {
         port = try freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-prometheus-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "daybook-prometheus-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             global:
@@ -320,7 +357,8 @@ final class PrometheusServer {
         try Data(config.utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "prometheus", "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+            "prometheus", "--config.file=\(directory.path)/prometheus.yml",
+            "--storage.tsdb.path=\(directory.path)/data",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
         ]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -12,7 +12,10 @@ struct IdleWatermarkTests {
         let database = try TestDatabase("idle")
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        let service = try DaybookProcess(Workload.runArguments(database, extra: ["--idle-watermark"]), environment: environment)
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: ["--idle-watermark"]),
+            environment: environment
+        )
         defer { _ = service.stop() }
         var random = SeededRandom(seed: 5)
         for _ in 0..<3 {
@@ -23,7 +26,9 @@ struct IdleWatermarkTests {
             try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0
         }
         #expect(try database.scalar("SELECT beats FROM daybook.heartbeat") == "0", "no heartbeat was written")
-        #expect(try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1") == "idle")
+        #expect(
+            try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1") == "idle"
+        )
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
     }
@@ -35,8 +40,12 @@ struct IdleWatermarkTests {
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         let service = try DaybookProcess(
-            ["run", "--slot", database.name, "--window", "1s", "--grace", "0s", "--checkpoint-every", "100ms", "--idle-watermark"],
-            environment: environment)
+            [
+                "run", "--slot", database.name, "--window", "1s", "--grace", "0s", "--checkpoint-every", "100ms",
+                "--idle-watermark",
+            ],
+            environment: environment
+        )
         defer { _ = service.stop() }
         let connectionString = database.connectionString
         let writers = 3
@@ -61,17 +70,25 @@ struct IdleWatermarkTests {
         }
         let audited = IndependentCount.changeCount
         let changes = try audited(database.connection)
-        let counted = Int(
-            try database.scalar("SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows")
-                ?? "0") ?? 0
+        let counted =
+            Int(
+                try database.scalar(
+                    "SELECT coalesce(sum(inserts + updates + deletes + truncates), 0) FROM daybook.table_windows"
+                )
+                    ?? "0"
+            ) ?? 0
         let late = Int(try database.scalar("SELECT count(*) FROM daybook.late_changes") ?? "0") ?? 0
         #expect(changes > 100)
-        #expect(counted + late == changes, "every change is counted or recorded late: \(counted) + \(late) vs \(changes)")
+        #expect(
+            counted + late == changes,
+            "every change is counted or recorded late: \(counted) + \(late) vs \(changes)"
+        )
         let rate = Double(late) / Double(max(changes, 1)) * 100
         let byIdle = try database.scalar("SELECT count(*) FROM daybook.windows WHERE closed_by = 'idle'") ?? "?"
         let windows = try database.scalar("SELECT count(*) FROM daybook.windows") ?? "?"
         print(
             "idle watermark race: \(changes) changes, \(late) late (\(String(format: "%.3f", rate))%), "
-                + "\(byIdle) of \(windows) windows closed by the watermark, window 1s, grace 0s")
+                + "\(byIdle) of \(windows) windows closed by the watermark, window 1s, grace 0s"
+        )
     }
 }

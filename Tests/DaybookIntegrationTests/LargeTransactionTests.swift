@@ -16,16 +16,21 @@ struct LargeTransactionTests {
         // Filled before the slot exists: only the delete is the day's change.
         try database.execute(
             "CREATE SCHEMA bulk; CREATE TABLE bulk.rows (id integer PRIMARY KEY); "
-                + "INSERT INTO bulk.rows SELECT g FROM generate_series(1, 1000000) g")
+                + "INSERT INTO bulk.rows SELECT g FROM generate_series(1, 1000000) g"
+        )
         try Workload.prepare(database)
         try database.execute(IndependentCount.auditSQL(table: "bulk.rows", keyColumns: ["id"]))
         try database.execute("ALTER PUBLICATION daybook ADD TABLES IN SCHEMA bulk")
         let service = try DaybookProcess(
-            Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         try database.execute("DELETE FROM bulk.rows")
         try waitUntil("the delete is checkpointed", timeout: .seconds(300), log: service) {
-            try database.scalar("SELECT coalesce(sum(deletes), 0) FROM daybook.table_windows WHERE table_name = 'bulk.rows'")
+            try database.scalar(
+                "SELECT coalesce(sum(deletes), 0) FROM daybook.table_windows WHERE table_name = 'bulk.rows'"
+            )
                 == "1000000"
         }
         let peak = try #require(service.peakResidentBytes)
@@ -60,7 +65,10 @@ struct LargeTransactionTests {
         var service = try DaybookProcess(arguments, environment: environment)
         try database.execute("UPDATE app.accounts SET balance = 1")
         try waitUntil("parts of the update are in the sink", log: service) {
-            try database.scalar("SELECT pending_lsn IS NOT NULL FROM daybook.checkpoint WHERE slot_name = $1", [database.name])
+            try database.scalar(
+                "SELECT pending_lsn IS NOT NULL FROM daybook.checkpoint WHERE slot_name = $1",
+                [database.name]
+            )
                 == "t"
         }
         service.killHard()
@@ -70,7 +78,12 @@ struct LargeTransactionTests {
         defer { service.stop() }
         try database.execute("DELETE FROM app.accounts WHERE id <= 10")
         try database.heartbeatUntilEveryWindowCloses("every window closes after the restart", service: service)
-        #expect(try database.scalar("SELECT pending_lsn IS NULL FROM daybook.checkpoint WHERE slot_name = $1", [database.name]) == "t")
+        #expect(
+            try database.scalar(
+                "SELECT pending_lsn IS NULL FROM daybook.checkpoint WHERE slot_name = $1",
+                [database.name]
+            ) == "t"
+        )
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
     }
@@ -82,18 +95,24 @@ struct LargeTransactionTests {
         let database = try TestDatabase("huge")
         try Workload.prepare(database)
         let service = try DaybookProcess(
-            Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         let rowBytes = 150 * Self.megabyte
         for id in 1...3 {
             // Compressible in the WAL (pglz), sent whole to the client.
             try database.connection.query(
-                "INSERT INTO app.docs VALUES (md5($1)::uuid, 'big', repeat(md5($1), $2))", [String(id), String(rowBytes / 32)])
+                "INSERT INTO app.docs VALUES (md5($1)::uuid, 'big', repeat(md5($1), $2))",
+                [String(id), String(rowBytes / 32)]
+            )
         }
         try database.execute("UPDATE app.docs SET title = 'still big'")
         try database.execute("DELETE FROM app.docs")
         try waitUntil("the huge rows are checkpointed", timeout: .seconds(300), log: service) {
-            try database.scalar("SELECT coalesce(sum(deletes), 0) FROM daybook.table_windows WHERE table_name = 'app.docs'")
+            try database.scalar(
+                "SELECT coalesce(sum(deletes), 0) FROM daybook.table_windows WHERE table_name = 'app.docs'"
+            )
                 == "3"
         }
         let peak = try #require(service.peakResidentBytes)

@@ -17,7 +17,8 @@ struct LeastPrivilegeTests {
             """
             CREATE ROLE \(source) LOGIN REPLICATION PASSWORD 'source-secret';
             CREATE ROLE \(sink) LOGIN PASSWORD 'sink-secret';
-            """)
+            """
+        )
         defer {
             _ = try? database.admin.simpleQuery("DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)")
             _ = try? database.admin.simpleQuery("DROP ROLE IF EXISTS \(source); DROP ROLE IF EXISTS \(sink)")
@@ -30,7 +31,9 @@ struct LeastPrivilegeTests {
             try database.execute(IndependentCount.auditSQL(table: table, keyColumns: columns))
         }
         let setup = try DaybookProcess.run(
-            ["setup", "--slot", database.name, "--schemas", "app"], environment: ["DAYBOOK_DATABASE": database.connectionString])
+            ["setup", "--slot", database.name, "--schemas", "app"],
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         #expect(setup.status == 0, "\(setup.stderr)")
         try database.execute(
             """
@@ -38,7 +41,8 @@ struct LeastPrivilegeTests {
             GRANT SELECT ON ALL TABLES IN SCHEMA app TO \(source);
             GRANT USAGE ON SCHEMA daybook TO \(source);
             GRANT SELECT, UPDATE ON daybook.heartbeat TO \(source);
-            """)
+            """
+        )
         func connection(_ role: String, _ password: String) -> String {
             database.connectionString
                 .replacingOccurrences(of: "user=postgres", with: "user=\(role)")
@@ -51,7 +55,12 @@ struct LeastPrivilegeTests {
         let migrate = try DaybookProcess.run(["migrate"], environment: environment)
         #expect(migrate.status == 0, "\(migrate.stderr)")
         #expect(try database.scalar("SELECT has_table_privilege($1, 'app.accounts', 'INSERT')", [sink]) == "f")
-        #expect(try database.scalar("SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = $1", [source]) == "f")
+        #expect(
+            try database.scalar(
+                "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = $1",
+                [source]
+            ) == "f"
+        )
 
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         defer { service.stop() }
@@ -73,7 +82,9 @@ struct LeastPrivilegeTests {
         _ = service.stop()
         for _ in 0..<30 { try Workload.randomTransaction(database.connection, random: &random) }
         let catchUp = try DaybookProcess.run(
-            Workload.runArguments(database, extra: ["--until-caught-up"]), environment: environment)
+            Workload.runArguments(database, extra: ["--until-caught-up"]),
+            environment: environment
+        )
         #expect(catchUp.status == 0, "\(catchUp.stderr.suffix(3000))")
         #expect(catchUp.stderr.contains("reading the backlog through SQL decoding"), "\(catchUp.stderr.suffix(3000))")
         #expect(!catchUp.stderr.contains("backlog mode unavailable"))

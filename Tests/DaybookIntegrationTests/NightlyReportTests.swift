@@ -19,7 +19,8 @@ struct NightlyReportTests {
             UPDATE app.accounts SET balance = 1 WHERE id = 2;
             UPDATE app.accounts SET balance = 2 WHERE id = 2;
             UPDATE app.accounts SET balance = 1 WHERE id = 3;
-            """)
+            """
+        )
         try database.heartbeatUntilEveryWindowCloses("the window closes", service: service)
         let slot = ["--slot", database.name]
 
@@ -30,13 +31,21 @@ struct NightlyReportTests {
         #expect(today.stdout.contains("is not closed yet: it closes when stream time reaches"))
         #expect(today.stdout.contains("the last heartbeat reached the stream"))
 
-        let json = try DaybookProcess.run(["report", "--date", "today", "--format", "json"] + slot, environment: environment)
+        let json = try DaybookProcess.run(
+            ["report", "--date", "today", "--format", "json"] + slot,
+            environment: environment
+        )
         #expect(json.stderr.contains("daybook: note: the day"), "notes go to stderr for json")
         #expect(json.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("{") })
 
         let closedRange = try DaybookProcess.run(
-            ["report", "--from", "-infinity", "--to", try #require(try database.scalar("SELECT max(window_end)::text FROM daybook.windows"))]
-                + slot, environment: environment)
+            [
+                "report", "--from", "-infinity", "--to",
+                try #require(try database.scalar("SELECT max(window_end)::text FROM daybook.windows")),
+            ]
+                + slot,
+            environment: environment
+        )
         #expect(!closedRange.stdout.contains("note:"), "a closed range needs no note: \(closedRange.stdout)")
 
         let top = try DaybookProcess.run(["report", "--top", "1", "--format", "csv"] + slot, environment: environment)

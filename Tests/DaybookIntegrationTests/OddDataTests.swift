@@ -28,15 +28,21 @@ struct OddDataTests {
             """
             CREATE TABLE app.items (id integer PRIMARY KEY, code text NOT NULL, qty integer);
             CREATE TABLE app.doomed (id integer PRIMARY KEY);
-            """)
+            """
+        )
         try audit(database, "app.items", ["id"])
         try audit(database, "app.doomed", ["id"])
-        let service = try DaybookProcess(Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let service = try DaybookProcess(
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         let sql = database.connection
         try sql.simpleQuery("INSERT INTO app.items VALUES (1, 'a', 1), (2, 'b', 2); INSERT INTO app.doomed VALUES (1)")
         try sql.simpleQuery("ALTER TABLE app.items ADD COLUMN note text")
-        try sql.simpleQuery("UPDATE app.items SET note = 'n' WHERE id = 1; INSERT INTO app.items VALUES (3, 'c', 3, 'x')")
+        try sql.simpleQuery(
+            "UPDATE app.items SET note = 'n' WHERE id = 1; INSERT INTO app.items VALUES (3, 'c', 3, 'x')"
+        )
         try sql.simpleQuery("ALTER TABLE app.items DROP COLUMN qty")
         try sql.simpleQuery("UPDATE app.items SET note = 'm' WHERE id = 2")
         try sql.simpleQuery("ALTER TABLE app.items ALTER COLUMN id TYPE bigint")
@@ -51,8 +57,11 @@ struct OddDataTests {
             CREATE TRIGGER audit_app_items AFTER INSERT OR UPDATE OR DELETE ON app.items
                 FOR EACH ROW EXECUTE FUNCTION audit.capture('code');
             COMMIT;
-            """)
-        try sql.simpleQuery("UPDATE app.items SET note = 'z' WHERE code = 'a'; INSERT INTO app.items VALUES (5, 'e', NULL)")
+            """
+        )
+        try sql.simpleQuery(
+            "UPDATE app.items SET note = 'z' WHERE code = 'a'; INSERT INTO app.items VALUES (5, 'e', NULL)"
+        )
         // Replica identity FULL on a table with a primary key: keys stay the primary key.
         try sql.simpleQuery("ALTER TABLE app.accounts REPLICA IDENTITY FULL")
         try sql.simpleQuery("INSERT INTO app.accounts VALUES (1, 1); UPDATE app.accounts SET balance = 2 WHERE id = 1")
@@ -66,8 +75,13 @@ struct OddDataTests {
         try audit(database, "app.newcomer", ["id"])
         try sql.simpleQuery("INSERT INTO app.newcomer VALUES (1), (2)")
         try closeAndCompare(database, service: service)
-        let tables = try sql.query("SELECT DISTINCT table_name FROM daybook.table_windows ORDER BY 1").rows.compactMap { $0[0] }
-        #expect(tables.contains("app.labels") && tables.contains("app.newcomer") && tables.contains("app.doomed"), "\(tables)")
+        let tables = try sql.query("SELECT DISTINCT table_name FROM daybook.table_windows ORDER BY 1").rows.compactMap {
+            $0[0]
+        }
+        #expect(
+            tables.contains("app.labels") && tables.contains("app.newcomer") && tables.contains("app.doomed"),
+            "\(tables)"
+        )
     }
 
     /// A table added to the publication mid-day: its changes count from the ALTER on, and
@@ -76,7 +90,10 @@ struct OddDataTests {
         let database = try TestDatabase("addtable")
         try Workload.prepare(database)
         try database.execute("CREATE SCHEMA extra; CREATE TABLE extra.items (id integer PRIMARY KEY, n integer)")
-        let service = try DaybookProcess(Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let service = try DaybookProcess(
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         let sql = database.connection
         try sql.simpleQuery("INSERT INTO extra.items VALUES (1, 0), (2, 0); INSERT INTO app.accounts VALUES (1, 0)")
@@ -103,25 +120,38 @@ struct OddDataTests {
             CREATE TABLE app.words (word text PRIMARY KEY, n integer);
             CREATE TABLE app.blobs (id bytea PRIMARY KEY, n integer);
             CREATE TABLE app.events (at timestamptz, what text);
-            """)
+            """
+        )
         try audit(database, "app.words", ["word"])
         try audit(database, "app.blobs", ["id"])
         try audit(database, "app.events", [])
-        let service = try DaybookProcess(Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let service = try DaybookProcess(
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         let sql = database.connection
-        try sql.query("INSERT INTO app.words VALUES ($1, 1), ($2, 1), ($3, 1), ($4, 1)", [
-            "ключ", "鍵 🔑", "tab\there \"quoted\" \\ back", String(repeating: "long-", count: 400),
-        ])
+        try sql.query(
+            "INSERT INTO app.words VALUES ($1, 1), ($2, 1), ($3, 1), ($4, 1)",
+            [
+                "ключ", "鍵 🔑", "tab\there \"quoted\" \\ back", String(repeating: "long-", count: 400),
+            ]
+        )
         try sql.query("UPDATE app.words SET n = 2 WHERE word = $1", ["鍵 🔑"])
-        try sql.simpleQuery("INSERT INTO app.blobs VALUES ('\\x00ff10'::bytea, 1), (''::bytea, 2); DELETE FROM app.blobs WHERE n = 2")
-        try sql.simpleQuery("INSERT INTO app.nopk VALUES (NULL, NULL), (NULL, 'x'); UPDATE app.nopk SET b = 'y' WHERE b = 'x'")
+        try sql.simpleQuery(
+            "INSERT INTO app.blobs VALUES ('\\x00ff10'::bytea, 1), (''::bytea, 2); DELETE FROM app.blobs WHERE n = 2"
+        )
+        try sql.simpleQuery(
+            "INSERT INTO app.nopk VALUES (NULL, NULL), (NULL, 'x'); UPDATE app.nopk SET b = 'y' WHERE b = 'x'"
+        )
         try sql.simpleQuery("INSERT INTO app.events VALUES (now(), 'a'), (now(), 'b')")
         try closeAndCompare(database, service: service)
         #expect(service.stderr.contains("table has no primary key; counting it per table only"))
         #expect(service.stderr.contains("app.events"))
         #expect(try sql.query("SELECT count(*) FROM daybook.key_windows WHERE table_name = 'app.events'").scalar == "0")
-        #expect(try sql.query("SELECT inserts FROM daybook.table_windows WHERE table_name = 'app.events'").scalar == "2")
+        #expect(
+            try sql.query("SELECT inserts FROM daybook.table_windows WHERE table_name = 'app.events'").scalar == "2"
+        )
     }
 
     /// A transaction larger than logical_decoding_work_mem (set to its 64kB minimum), with
@@ -137,7 +167,9 @@ struct OddDataTests {
             _ = try? database.admin.simpleQuery("SELECT pg_reload_conf()")
         }
         let service = try DaybookProcess(
-            Workload.runArguments(database, extra: ["--no-streaming"]), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database, extra: ["--no-streaming"]),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         try database.execute(
             """
@@ -146,10 +178,13 @@ struct OddDataTests {
             UPDATE app.accounts SET balance = 1 WHERE id % 3 = 0;
             DELETE FROM app.accounts WHERE id % 5 = 0;
             COMMIT;
-            """)
+            """
+        )
         try closeAndCompare(database, service: service)
         let spilled = try database.scalar(
-            "SELECT spill_txns > 0 FROM pg_stat_replication_slots WHERE slot_name = $1", [database.name])
+            "SELECT spill_txns > 0 FROM pg_stat_replication_slots WHERE slot_name = $1",
+            [database.name]
+        )
         #expect(spilled == "t", "the transaction really spilled to disk")
     }
 }

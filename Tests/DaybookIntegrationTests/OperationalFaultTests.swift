@@ -35,9 +35,14 @@ struct OperationalFaultTests {
         let holder = try PostgresConnection(ConnectionString(database.connectionString))
         try holder.query("SELECT pg_advisory_lock(hashtext('daybook.sink'), hashtext($1))", [database.name])
         let second = try DaybookProcess.run(
-            Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         #expect(second.status == 4)
-        #expect(firstLine(second.stderr).contains("another daybook process is writing slot \(database.name)"), "\(second.stderr)")
+        #expect(
+            firstLine(second.stderr).contains("another daybook process is writing slot \(database.name)"),
+            "\(second.stderr)"
+        )
         #expect(try database.scalar("SELECT count(*) FROM daybook.checkpoint") == "0", "nothing written")
     }
 
@@ -53,16 +58,25 @@ struct OperationalFaultTests {
         }
         try waitUntil("the slot is invalidated", timeout: .seconds(60)) {
             try database.execute(
-                "INSERT INTO app.filler SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g; SELECT pg_switch_wal(); CHECKPOINT")
-            return try database.scalar("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", [database.name])
+                "INSERT INTO app.filler SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g; SELECT pg_switch_wal(); CHECKPOINT"
+            )
+            return try database.scalar(
+                "SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1",
+                [database.name]
+            )
                 == "lost"
         }
         let run = try DaybookProcess.run(
-            Workload.runArguments(database), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         #expect(run.status == 4)
         #expect(firstLine(run.stderr).contains("was invalidated"), "\(run.stderr)")
         #expect(firstLine(run.stderr).contains("changes since the last checkpoint are gone"))
-        let status = try DaybookProcess.run(["status", "--slot", database.name], environment: ["DAYBOOK_DATABASE": database.connectionString])
+        let status = try DaybookProcess.run(
+            ["status", "--slot", database.name],
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         #expect(status.stdout.contains("warning: slot \(database.name) was invalidated"), "\(status.stdout)")
     }
 
@@ -90,7 +104,8 @@ struct OperationalFaultTests {
             .replacingOccurrences(of: "password=daybook-test-password", with: "password=norepl-secret")
         let run = try DaybookProcess.run(
             Workload.runArguments(database),
-            environment: ["DAYBOOK_DATABASE": connection, "DAYBOOK_SINK": database.connectionString])
+            environment: ["DAYBOOK_DATABASE": connection, "DAYBOOK_SINK": database.connectionString]
+        )
         #expect(run.status == 4, "\(run.stderr)")
         #expect(firstLine(run.stderr).contains("give it the REPLICATION attribute"), "\(run.stderr)")
         #expect(!run.stderr.contains("norepl-secret"))
@@ -113,7 +128,9 @@ struct TLSTests {
         #expect(refused.stderr.contains("add sslmode=require"))
         #expect(!refused.stderr.contains("daybook-test-password"))
         let encrypted = try DaybookProcess.run(
-            ["migrate"], environment: ["DAYBOOK_DATABASE": server + " dbname=tls_required sslmode=require"])
+            ["migrate"],
+            environment: ["DAYBOOK_DATABASE": server + " dbname=tls_required sslmode=require"]
+        )
         #expect(encrypted.status == 0, "\(encrypted.stderr)")
     }
 }

@@ -14,7 +14,8 @@ struct QuietDatabaseTests {
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
         let service = try DaybookProcess(
             Workload.runArguments(database, extra: ["--heartbeat-every", "500ms", "--heartbeat-via", method]),
-            environment: environment)
+            environment: environment
+        )
         defer { _ = service.stop() }
         var random = SeededRandom(seed: 7)
         for _ in 0..<3 {
@@ -26,7 +27,10 @@ struct QuietDatabaseTests {
         }
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
-        #expect(try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1") == "heartbeat")
+        #expect(
+            try database.scalar("SELECT closed_by FROM daybook.windows ORDER BY window_start DESC LIMIT 1")
+                == "heartbeat"
+        )
         // Closing waits for nothing but the next heartbeat: the heartbeat that closed each
         // window committed within about one interval (500ms) of the window's close time. Twice
         // the interval leaves room for a loaded machine's timer jitter.
@@ -36,10 +40,13 @@ struct QuietDatabaseTests {
                 SELECT extract(epoch FROM max(close_stream_time - closes_at)) FROM daybook.windows
                  WHERE closed_by = 'heartbeat'
                 """
-            ).flatMap(Double.init))
+            ).flatMap(Double.init)
+        )
         print("service heartbeats via \(method): the closing heartbeat came \(lateness)s after the close time at most")
         #expect(lateness <= 1.0, "a heartbeat-closed window waited \(lateness)s of stream time past its close time")
-        #expect(try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name LIKE 'daybook.%'") == "0")
+        #expect(
+            try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name LIKE 'daybook.%'") == "0"
+        )
         #expect(try database.scalar("SELECT last_heartbeat_at IS NOT NULL FROM daybook.checkpoint") == "t")
     }
 
@@ -79,7 +86,10 @@ struct QuietDatabaseTests {
         let status = try DaybookProcess.run(["status", "--slot", database.name], environment: environment)
         #expect(status.stdout.contains("warning: daybook.heartbeat is not in publication daybook"), "\(status.stdout)")
 
-        let setup = try DaybookProcess.run(["setup", "--slot", database.name, "--schemas", "app"], environment: environment)
+        let setup = try DaybookProcess.run(
+            ["setup", "--slot", database.name, "--schemas", "app"],
+            environment: environment
+        )
         #expect(setup.stdout.contains("added daybook.heartbeat to publication daybook"), "\(setup.stdout)")
         #expect(try DaybookProcess.run(["heartbeat"], environment: environment).status == 0)
     }
@@ -104,7 +114,9 @@ struct QuietDatabaseTests {
         #expect(try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment).status == 0)
         let unread = try DaybookProcess.run(status, environment: environment)
         #expect(
-            unread.stdout.contains("heartbeats are being written but none has reached the stream"), "\(unread.stdout)")
+            unread.stdout.contains("heartbeats are being written but none has reached the stream"),
+            "\(unread.stdout)"
+        )
         #expect(unread.stdout.contains("is `daybook run` running"))
     }
 
@@ -121,17 +133,25 @@ struct QuietDatabaseTests {
         Thread.sleep(forTimeInterval: 3.1)
         #expect(try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment).status == 0)
         let run = try DaybookProcess.run(
-            ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--until-caught-up"], environment: environment)
+            ["run", "--slot", database.name, "--window", "2s", "--grace", "1s", "--until-caught-up"],
+            environment: environment
+        )
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0)
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
-        let report = try DaybookProcess.run(["report", "--slot", database.name, "--date", "today"], environment: environment)
+        let report = try DaybookProcess.run(
+            ["report", "--slot", database.name, "--date", "today"],
+            environment: environment
+        )
         #expect(report.status == 0)
         #expect(report.stdout.contains("app.accounts"), "\(report.stdout)")
         // A second catch-up with nothing new changes nothing; without flags it continues the
         // slot's stored window settings (2s, 1s grace), as a nightly cron line would.
-        let again = try DaybookProcess.run(["run", "--slot", database.name, "--until-caught-up"], environment: environment)
+        let again = try DaybookProcess.run(
+            ["run", "--slot", database.name, "--until-caught-up"],
+            environment: environment
+        )
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("daybook.windows=2s in UTC"), "\(again.stderr)")
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])

@@ -17,11 +17,13 @@ struct ReconnectTests {
             for _ in 0..<20 { try Workload.randomTransaction(database.connection, random: &random) }
             try waitUntil("the walsender is streaming (round \(round))", log: service) {
                 try database.scalar(
-                    "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'daybook' AND state = 'streaming'")
+                    "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'daybook' AND state = 'streaming'"
+                )
                     == "1"
             }
             try database.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'daybook'"
+            )
             for _ in 0..<20 { try Workload.randomTransaction(database.connection, random: &random) }
         }
         try database.heartbeatUntilEveryWindowCloses("heartbeats close every window after reconnects", service: service)

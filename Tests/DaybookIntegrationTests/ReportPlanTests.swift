@@ -1,8 +1,9 @@
-@testable import Daybook
 import DaybookTestSupport
 import Foundation
 import PostgresReplication
 import Testing
+
+@testable import Daybook
 
 /// The plans of the query layer that `report`, the API and the dashboard share, on a sink
 /// written by a real run: the same shape whether or not the sink's tables have statistics.
@@ -22,25 +23,82 @@ struct ReportPlanTests {
         }
         return [
             ("tables", request { _ in }),
-            ("tables of one table, open ones too", request { $0.table = "app.items"; $0.includeOpen = true }),
+            (
+                "tables of one table, open ones too",
+                request {
+                    $0.table = "app.items"
+                    $0.includeOpen = true
+                }
+            ),
             ("windows", request { $0.windows = true }),
             ("all keys", request { $0.keys = true }),
-            ("all keys, open ones too", request { $0.keys = true; $0.includeOpen = true }),
-            ("a page of keys", request { $0.keys = true; $0.limit = 50 }),
-            ("the next page of keys", request {
-                $0.keys = true; $0.limit = 50
-                $0.after = Report.KeyCursor(windowStart: windowStart, table: "app.items", firstChangeAt: windowStart, key: key)
-            }),
-            ("a window's page of keys", request {
-                $0.from = nil; $0.to = nil; $0.windowStart = windowStart; $0.keys = true; $0.limit = 100; $0.includeOpen = true
-            }),
+            (
+                "all keys, open ones too",
+                request {
+                    $0.keys = true
+                    $0.includeOpen = true
+                }
+            ),
+            (
+                "a page of keys",
+                request {
+                    $0.keys = true
+                    $0.limit = 50
+                }
+            ),
+            (
+                "the next page of keys",
+                request {
+                    $0.keys = true
+                    $0.limit = 50
+                    $0.after = Report.KeyCursor(
+                        windowStart: windowStart,
+                        table: "app.items",
+                        firstChangeAt: windowStart,
+                        key: key
+                    )
+                }
+            ),
+            (
+                "a window's page of keys",
+                request {
+                    $0.from = nil
+                    $0.to = nil
+                    $0.windowStart = windowStart
+                    $0.keys = true
+                    $0.limit = 100
+                    $0.includeOpen = true
+                }
+            ),
             ("top keys", request { $0.top = 10 }),
-            ("a window's top keys", request { $0.from = nil; $0.to = nil; $0.windowStart = windowStart; $0.top = 3 }),
+            (
+                "a window's top keys",
+                request {
+                    $0.from = nil
+                    $0.to = nil
+                    $0.windowStart = windowStart
+                    $0.top = 3
+                }
+            ),
             ("all events", request { $0.events = true }),
-            ("a table's events", request { $0.events = true; $0.table = "app.items" }),
-            ("one key's events", request {
-                $0.from = nil; $0.to = nil; $0.windowStart = windowStart; $0.events = true; $0.table = "app.items"; $0.key = key
-            }),
+            (
+                "a table's events",
+                request {
+                    $0.events = true
+                    $0.table = "app.items"
+                }
+            ),
+            (
+                "one key's events",
+                request {
+                    $0.from = nil
+                    $0.to = nil
+                    $0.windowStart = windowStart
+                    $0.events = true
+                    $0.table = "app.items"
+                    $0.key = key
+                }
+            ),
         ]
     }
 
@@ -52,11 +110,13 @@ struct ReportPlanTests {
             CREATE SCHEMA app;
             CREATE TABLE app.items (id integer PRIMARY KEY, v integer, note text);
             CREATE TABLE app.tags (name text PRIMARY KEY, n integer);
-            """)
+            """
+        )
         #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
         let setup = try DaybookProcess.run(
             ["setup", "--slot", database.name, "--tables", "app.items", "app.tags", "--capture", "values"],
-            environment: environment)
+            environment: environment
+        )
         #expect(setup.status == 0, "\(setup.stderr)")
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         defer { _ = service.stop() }
@@ -67,7 +127,8 @@ struct ReportPlanTests {
                 INSERT INTO app.items SELECT g, g, 'note' FROM generate_series(\(round * 3000 + 1), \(round * 3000 + 3000)) g;
                 UPDATE app.items SET v = v + 1 WHERE id % 4 = 0 AND id > \(round * 3000);
                 INSERT INTO app.tags SELECT 'tag' || g, g FROM generate_series(\(round * 20 + 1), \(round * 20 + 20)) g;
-                """)
+                """
+            )
             Thread.sleep(forTimeInterval: 2.2)
         }
         let closedWindows = "SELECT count(*) FROM daybook.windows WHERE slot_name = $1 AND status = 'closed'"
@@ -85,14 +146,18 @@ struct ReportPlanTests {
                  WHERE w.slot_name = $1 AND w.status = 'closed'
                    AND to_regclass(format('daybook.%I', 'key_changes_' || to_char(w.window_start AT TIME ZONE 'UTC',
                                           'YYYYMMDD"_"HH24MISS"_"US') || '_pages')) IS NULL
-                """, [database.name]) == "0"
+                """,
+                [database.name]
+            ) == "0"
         }
         #expect(service.stop() == 0)
         try database.execute(SinkStatistics.forgetSQL)
         let windowStart = try #require(
             try database.scalar(
                 "SELECT min(window_start)::text FROM daybook.table_windows WHERE slot_name = $1 AND table_name = 'app.items'",
-                [database.name]))
+                [database.name]
+            )
+        )
         let key = #"{"id":"8"}"#
 
         let reader = try PostgresConnection(ConnectionString(database.connectionString))
@@ -105,18 +170,28 @@ struct ReportPlanTests {
                 let output = try Report.fetch(request, from: reader) { statement, connection in
                     statements += 1
                     let plan = try #require(
-                        try connection.query("EXPLAIN (FORMAT JSON) " + statement.sql, statement.parameters).scalar)
+                        try connection.query("EXPLAIN (FORMAT JSON) " + statement.sql, statement.parameters).scalar
+                    )
                     let repeated = try PlanShape.partitionScansRepeatedPerRow(plan)
-                    #expect(repeated.isEmpty, "\(name), \(state): a nested loop's inner side reads \(repeated)\n\(plan)")
+                    #expect(
+                        repeated.isEmpty,
+                        "\(name), \(state): a nested loop's inner side reads \(repeated)\n\(plan)"
+                    )
                 }
                 #expect(statements == 1, "\(name): one statement reads the results")
-                printed.append(name + ": " + (output.events ?? output.table.rows.map { $0.map { $0 ?? "" }.joined(separator: ",") })
-                    .joined(separator: "\n"))
+                printed.append(
+                    name + ": "
+                        + (output.events ?? output.table.rows.map { $0.map { $0 ?? "" }.joined(separator: ",") })
+                        .joined(separator: "\n")
+                )
             }
             return printed
         }
         let fresh = try outputs("without statistics")
-        #expect(try database.scalar("SELECT count(*) FROM pg_statistic WHERE starelid = 'daybook.key_values'::regclass") == "0")
+        #expect(
+            try database.scalar("SELECT count(*) FROM pg_statistic WHERE starelid = 'daybook.key_values'::regclass")
+                == "0"
+        )
         try database.execute(SinkStatistics.analyseSQL)
         let analysed = try outputs("analysed")
         #expect(fresh == analysed, "the same results either way")

@@ -48,7 +48,8 @@ struct RestartStatesTests {
         var closings: [String: Int] = [:]
         while let notification = listener.nextNotification() {
             let payload = try #require(
-                try JSONSerialization.jsonObject(with: Data(notification.payload.utf8)) as? [String: Any])
+                try JSONSerialization.jsonObject(with: Data(notification.payload.utf8)) as? [String: Any]
+            )
             let start = try #require(payload["window_start"] as? String)
             closings[start, default: 0] += 1
         }

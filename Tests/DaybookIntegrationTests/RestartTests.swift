@@ -37,7 +37,9 @@ struct RestartTests {
         let database = try TestDatabase("startup")
         try Workload.prepare(database)
         let environment = ["DAYBOOK_DATABASE": database.connectionString]
-        let longGrace = ["run", "--slot", database.name, "--window", "2s", "--grace", "1h", "--checkpoint-every", "100ms"]
+        let longGrace = [
+            "run", "--slot", database.name, "--window", "2s", "--grace", "1h", "--checkpoint-every", "100ms",
+        ]
         var service = try DaybookProcess(longGrace, environment: environment)
         try database.execute("INSERT INTO app.accounts VALUES (1, 1)")
         Thread.sleep(forTimeInterval: 2.1)
@@ -47,27 +49,39 @@ struct RestartTests {
                 """
                 SELECT count(*) FROM daybook.checkpoint c JOIN daybook.windows w USING (slot_name)
                  WHERE c.stream_time >= w.window_end AND w.status = 'open'
-                """) == "1"
+                """
+            ) == "1"
         }
         #expect(service.stop() == 0, "graceful stop: \(service.stderr.suffix(2000))")
 
         service = try DaybookProcess(
-            ["run", "--slot", database.name, "--window", "2s", "--grace", "0s"], environment: environment)
+            ["run", "--slot", database.name, "--window", "2s", "--grace", "0s"],
+            environment: environment
+        )
         try waitUntil("the due window closes at start-up", log: service) {
             try database.scalar("SELECT closed_by FROM daybook.windows") == "startup"
         }
         #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
         Thread.sleep(forTimeInterval: 0.5)
-        #expect(service.process.isRunning, "the service keeps running after closing at start-up: \(service.stderr.suffix(2000))")
+        #expect(
+            service.process.isRunning,
+            "the service keeps running after closing at start-up: \(service.stderr.suffix(2000))"
+        )
         // A longer grace again must not reopen the closed window: a change for it is late.
         #expect(service.stop() == 0)
         service = try DaybookProcess(longGrace, environment: environment)
         let windowStart = try #require(try database.scalar("SELECT window_start::text FROM daybook.windows"))
         try waitUntil("the service streams again", log: service) {
             try database.scalar(
-                "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'daybook' AND state = 'streaming'") == "1"
+                "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'daybook' AND state = 'streaming'"
+            ) == "1"
         }
-        #expect(try database.scalar("SELECT status FROM daybook.windows WHERE window_start = $1::timestamptz", [windowStart]) == "closed")
+        #expect(
+            try database.scalar(
+                "SELECT status FROM daybook.windows WHERE window_start = $1::timestamptz",
+                [windowStart]
+            ) == "closed"
+        )
         _ = service.stop()
     }
 }

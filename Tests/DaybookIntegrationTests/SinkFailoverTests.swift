@@ -22,7 +22,8 @@ struct SinkFailoverTests {
             SELECT EXISTS (SELECT 1 FROM daybook.windows
                             WHERE window_start <= $1::timestamptz AND window_end > $1::timestamptz AND status = 'closed')
                AND NOT EXISTS (SELECT 1 FROM daybook.windows WHERE window_start <= $1::timestamptz AND status <> 'closed')
-            """, [time]
+            """,
+            [time]
         ).scalar == "t"
     }
 
@@ -49,7 +50,9 @@ struct SinkFailoverTests {
         defer { _ = service.stop() }
         try source.execute("INSERT INTO app.accounts SELECT g, 0 FROM generate_series(1, 100) g")
         let onStandby = try PostgresConnection(ConnectionString(ThrowawayServers.connectionString(port: ports[1])))
-        try waitUntil("the first 100 inserts are on the sink's standby", log: service) { try Self.inserts(onStandby) == 100 }
+        try waitUntil("the first 100 inserts are on the sink's standby", log: service) {
+            try Self.inserts(onStandby) == 100
+        }
 
         // The standby goes down; the primary takes 100 more, and the slot is confirmed past them.
         try servers.crash(standby)
@@ -59,11 +62,17 @@ struct SinkFailoverTests {
         try waitUntil("the next 100 are in the sink and confirmed to the slot", log: service) {
             try Self.inserts(onPrimary) == 200
                 && source.scalar(
-                    "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2", [written, source.name])
+                    "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2",
+                    [written, source.name]
+                )
                     == "t"
         }
         let confirmedBeforeFailover = try #require(
-            try source.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [source.name]))
+            try source.scalar(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                [source.name]
+            )
+        )
         try servers.crash(primary)
         try servers.resume(standby)
         try servers.promote(standby)
@@ -75,8 +84,13 @@ struct SinkFailoverTests {
         let sinkLSN = try #require(try promoted.query("SELECT lsn::text FROM daybook.checkpoint").scalar)
         #expect(try Self.inserts(promoted) == 100, "the promoted standby lacks the last 100, and nothing was written")
         #expect(
-            try source.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [source.name])
-                == confirmedBeforeFailover, "the slot did not move")
+            try source.scalar(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                [source.name]
+            )
+                == confirmedBeforeFailover,
+            "the slot did not move"
+        )
 
         // Going on knowingly: the gap is recorded, later changes are exact.
         let accepting = try DaybookProcess(run + ["--accept-gap"], environment: environment)
@@ -84,19 +98,27 @@ struct SinkFailoverTests {
         try waitUntil("the gap is bounded by the first commit after it", log: accepting) {
             try promoted.query("SELECT refined FROM daybook.gaps").scalar == "t"
         }
-        let gap = try #require(try promoted.query("SELECT from_lsn::text, until_time::text FROM daybook.gaps").rows.first)
+        let gap = try #require(
+            try promoted.query("SELECT from_lsn::text, until_time::text FROM daybook.gaps").rows.first
+        )
         #expect(gap[0] == sinkLSN)
         try waitUntil("a window boundary passes the gap", timeout: .seconds(10)) {
             try source.scalar("SELECT now() >= $1::timestamptz + interval '2.2 seconds'", [gap[1]]) == "t"
         }
         try source.execute("INSERT INTO app.accounts SELECT g, 0 FROM generate_series(201, 300) g")
-        let lastCommit = try #require(try source.scalar("SELECT max(pg_xact_commit_timestamp(xmin))::text FROM app.accounts"))
+        let lastCommit = try #require(
+            try source.scalar("SELECT max(pg_xact_commit_timestamp(xmin))::text FROM app.accounts")
+        )
         try waitUntil("every window after the gap closes", log: accepting) {
             try Self.windowsClosed(through: lastCommit, in: promoted)
         }
         let touched = try IndependentCount.windowsTouchedByGaps(promoted, windowSeconds: 2)
         let outside = try IndependentCount.tableMismatches(
-            source: source.connection, sink: promoted, windowSeconds: 2, excluding: touched)
+            source: source.connection,
+            sink: promoted,
+            windowSeconds: 2,
+            excluding: touched
+        )
         #expect(outside == [], "touched: \(touched.sorted())")
         #expect(accepting.stop() == 0)
     }
@@ -149,6 +171,9 @@ struct SinkFailoverTests {
         #expect(try IndependentCount.changeCount(source.connection) > 100)
         #expect(try IndependentCount.tableMismatches(source: source.connection, sink: promoted, windowSeconds: 2) == [])
         #expect(try IndependentCount.keyMismatches(source: source.connection, sink: promoted, windowSeconds: 2) == [])
-        #expect(service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 2, "a session on each sink server")
+        #expect(
+            service.stderr.components(separatedBy: "resuming from checkpoint").count - 1 >= 2,
+            "a session on each sink server"
+        )
     }
 }

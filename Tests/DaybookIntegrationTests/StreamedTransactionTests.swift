@@ -16,24 +16,36 @@ struct StreamedTransactionTests {
         let database = try TestDatabase(label)
         try database.admin.simpleQuery("ALTER DATABASE \(database.name) SET logical_decoding_work_mem = '64kB'")
         try Workload.prepare(
-            source: database.connection, environment: ["DAYBOOK_DATABASE": database.connectionString], slot: database.name,
-            valuesTables: valuesTables)
+            source: database.connection,
+            environment: ["DAYBOOK_DATABASE": database.connectionString],
+            slot: database.name,
+            valuesTables: valuesTables
+        )
         return database
     }
 
     private static func run(_ database: TestDatabase) throws -> DaybookProcess {
         try DaybookProcess(
             Workload.runArguments(database, extra: ["--stream-memory", "1"]),
-            environment: ["DAYBOOK_DATABASE": database.connectionString])
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
     }
 
     /// Transactions the server streamed for the slot so far (`pg_stat_replication_slots`).
     private static func streamedTransactions(_ database: TestDatabase) throws -> Int {
-        Int(try database.scalar("SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots WHERE slot_name = $1", [database.name]) ?? "0") ?? 0
+        Int(
+            try database.scalar(
+                "SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots WHERE slot_name = $1",
+                [database.name]
+            ) ?? "0"
+        ) ?? 0
     }
 
     private static func heldChunks(_ database: TestDatabase) throws -> Int {
-        Int(try database.scalar("SELECT count(*) FROM daybook.stream_chunks WHERE slot_name = $1", [database.name]) ?? "0") ?? 0
+        Int(
+            try database.scalar("SELECT count(*) FROM daybook.stream_chunks WHERE slot_name = $1", [database.name])
+                ?? "0"
+        ) ?? 0
     }
 
     /// A 100,000-row transaction streamed while small ones commit around it: the small ones
@@ -53,14 +65,20 @@ struct StreamedTransactionTests {
         }
         // The interleaved transactions are in; nothing of the open one counts yet.
         try waitUntil("the interleaved transactions are checkpointed", log: service) {
-            try database.scalar("SELECT coalesce(sum(inserts + updates), 0) FROM daybook.table_windows WHERE table_name = 'app.tags'")
+            try database.scalar(
+                "SELECT coalesce(sum(inserts + updates), 0) FROM daybook.table_windows WHERE table_name = 'app.tags'"
+            )
                 == "2"
         }
-        #expect(try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name = 'app.accounts'") == "0")
+        #expect(
+            try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name = 'app.accounts'") == "0"
+        )
         try large.simpleQuery("DELETE FROM app.accounts WHERE id > 45000")
         try large.simpleQuery("COMMIT")
         try waitUntil("the streamed transaction is checkpointed", timeout: .seconds(120), log: service) {
-            try database.scalar("SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'")
+            try database.scalar(
+                "SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'"
+            )
                 == "50000"
         }
         #expect(try Self.streamedTransactions(database) >= 1)
@@ -82,7 +100,8 @@ struct StreamedTransactionTests {
             BEGIN;
             INSERT INTO app.accounts SELECT g, 0 FROM generate_series(1, 40000) g;
             ROLLBACK;
-            """)
+            """
+        )
         try database.execute(
             """
             BEGIN;
@@ -103,9 +122,12 @@ struct StreamedTransactionTests {
             ROLLBACK TO d;
             UPDATE app.accounts SET balance = 4 WHERE id % 3 = 0;
             COMMIT;
-            """)
+            """
+        )
         try waitUntil("the transaction is checkpointed", timeout: .seconds(120), log: service) {
-            try database.scalar("SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.pairs'")
+            try database.scalar(
+                "SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.pairs'"
+            )
                 == "20000"
         }
         #expect(try Self.streamedTransactions(database) >= 2)
@@ -129,7 +151,9 @@ struct StreamedTransactionTests {
         try large.simpleQuery("BEGIN")
         try large.simpleQuery("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 60000) g")
         try database.execute("INSERT INTO app.tags VALUES ('before the crash', 1)")
-        try waitUntil("chunks wait in the sink", timeout: .seconds(120), log: service) { try Self.heldChunks(database) > 0 }
+        try waitUntil("chunks wait in the sink", timeout: .seconds(120), log: service) {
+            try Self.heldChunks(database) > 0
+        }
         service.killHard()
         service = try Self.run(database)
         defer { service.stop() }
@@ -137,7 +161,9 @@ struct StreamedTransactionTests {
         try large.simpleQuery("COMMIT")
         try database.execute("INSERT INTO app.tags VALUES ('after the crash', 1)")
         try waitUntil("the streamed transaction is checkpointed", timeout: .seconds(120), log: service) {
-            try database.scalar("SELECT coalesce(sum(updates), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'")
+            try database.scalar(
+                "SELECT coalesce(sum(updates), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'"
+            )
                 == "1000"
         }
         try database.heartbeatUntilEveryWindowCloses("every window closes after the restart", service: service)
@@ -151,11 +177,15 @@ struct StreamedTransactionTests {
     @Test func withoutStreamingTheServerSendsItAfterItsCommit() throws {
         let database = try Self.database("nostream")
         let service = try DaybookProcess(
-            Workload.runArguments(database, extra: ["--no-streaming"]), environment: ["DAYBOOK_DATABASE": database.connectionString])
+            Workload.runArguments(database, extra: ["--no-streaming"]),
+            environment: ["DAYBOOK_DATABASE": database.connectionString]
+        )
         defer { service.stop() }
         try database.execute("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 30000) g")
         try waitUntil("the transaction is checkpointed", timeout: .seconds(120), log: service) {
-            try database.scalar("SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'")
+            try database.scalar(
+                "SELECT coalesce(sum(inserts), 0) FROM daybook.table_windows WHERE table_name = 'app.accounts'"
+            )
                 == "30000"
         }
         #expect(try Self.streamedTransactions(database) == 0)

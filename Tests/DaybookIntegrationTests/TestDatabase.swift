@@ -38,9 +38,13 @@ final class TestDatabase {
     deinit {
         defer { for cleanup in cleanups { _ = try? cleanup(admin) } }
         _ = try? admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [name]
+        )
         _ = try? admin.query(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1", [name])
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1",
+            [name]
+        )
         _ = try? admin.simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
@@ -54,17 +58,25 @@ final class TestDatabase {
     }
 }
 
-enum TestSetupError: Error { case noServer, timeout(String) }
+enum TestSetupError: Error {
+    case noServer
+    case timeout(String)
+}
 
 /// Polls `condition` until it holds or `timeout` passes.
 func waitUntil(
-    _ description: String, timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(200),
-    log process: DaybookProcess? = nil, _ condition: () throws -> Bool
+    _ description: String,
+    timeout: Duration = .seconds(60),
+    every interval: Duration = .milliseconds(200),
+    log process: DaybookProcess? = nil,
+    _ condition: () throws -> Bool
 ) throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return }
-        Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+        Thread.sleep(
+            forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        )
     }
     if let process {
         Issue.record("timed out waiting until \(description); daybook's log:\n\(process.stderr.suffix(6000))")

@@ -51,9 +51,13 @@ final class ThrowawayServers {
         if let port { variables["PORT"] = String(port) }
         variables.merge(environment) { $1 }
         let result = try runProgram(
-            URL(fileURLWithPath: "scripts/throwaway-postgres"), arguments,
-            environment: ProcessInfo.processInfo.environment.merging(variables) { $1 })
-        guard result.status == 0 else { throw TestSetupError.timeout("throwaway-postgres \(arguments): \(result.output)") }
+            URL(fileURLWithPath: "scripts/throwaway-postgres"),
+            arguments,
+            environment: ProcessInfo.processInfo.environment.merging(variables) { $1 }
+        )
+        guard result.status == 0 else {
+            throw TestSetupError.timeout("throwaway-postgres \(arguments): \(result.output)")
+        }
         return directory
     }
 

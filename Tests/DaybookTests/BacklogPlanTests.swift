@@ -17,9 +17,15 @@ struct BacklogPlanTests {
         let plan = Self.plan(threshold: 64, chunk: 256)
         let start: UInt64 = 0x1_0000_0000
         // 1 GiB behind: a full chunk first.
-        #expect(plan.next(position: start, decodable: start + 1024 * Self.mib, end: nil) == .read(upTo: start + 256 * Self.mib))
+        #expect(
+            plan.next(position: start, decodable: start + 1024 * Self.mib, end: nil)
+                == .read(upTo: start + 256 * Self.mib)
+        )
         // 100 MiB behind: all of it in one read.
-        #expect(plan.next(position: start, decodable: start + 100 * Self.mib, end: nil) == .read(upTo: start + 100 * Self.mib))
+        #expect(
+            plan.next(position: start, decodable: start + 100 * Self.mib, end: nil)
+                == .read(upTo: start + 100 * Self.mib)
+        )
         // Less than the threshold behind: the stream takes the rest.
         #expect(plan.next(position: start, decodable: start + 63 * Self.mib, end: nil) == .stream)
         #expect(plan.next(position: start, decodable: start, end: nil) == .stream)
@@ -36,7 +42,10 @@ struct BacklogPlanTests {
         // Written but not yet flushed: read what is decodable, then wait for the rest.
         #expect(plan.next(position: start, decodable: start + 3000, end: end) == .read(upTo: start + 3000))
         #expect(plan.next(position: start + 3000, decodable: start + 3000, end: end) == .wait)
-        #expect(plan.startsInBacklogMode(position: start, decodable: start, end: end), "nothing flushed yet: wait for it")
+        #expect(
+            plan.startsInBacklogMode(position: start, decodable: start, end: end),
+            "nothing flushed yet: wait for it"
+        )
         #expect(!plan.startsInBacklogMode(position: end, decodable: end, end: end))
         #expect(plan.next(position: end, decodable: end, end: end) == .finished)
         // A long way to the end goes in chunks.

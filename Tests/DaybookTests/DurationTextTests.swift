@@ -2,7 +2,9 @@ import Daybook
 import Testing
 
 struct DurationTextTests {
-    @Test(arguments: [("2s", Int64(2)), ("15m", 900), ("1h", 3600), ("1d", 86_400), ("1h30m", 5400), ("0s", 0), ("90S", 90)])
+    @Test(arguments: [
+        ("2s", Int64(2)), ("15m", 900), ("1h", 3600), ("1d", 86_400), ("1h30m", 5400), ("0s", 0), ("90S", 90),
+    ])
     func parsesSeconds(text: String, seconds: Int64) throws {
         #expect(try DurationText.seconds(text) == seconds)
     }

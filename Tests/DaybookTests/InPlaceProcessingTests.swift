@@ -9,17 +9,22 @@ import Windowing
 /// values. Both paths must produce the same checkpoint for the same stream.
 struct InPlaceProcessingTests {
     private let accounts = Relation(
-        oid: 10, namespace: "app", name: "accounts", replicaIdentity: .full,
+        oid: 10,
+        namespace: "app",
+        name: "accounts",
+        replicaIdentity: .full,
         columns: [
             .init(flags: 1, name: "region", typeOID: 25, typeModifier: -1),
             .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
             .init(flags: 1, name: "note", typeOID: 25, typeModifier: -1),
-        ])
+        ]
+    )
 
     private func makeProcessor() -> ChangeProcessor {
         let engine = WindowingEngine(
             calendar: WindowCalendar(length: try! WindowLength(seconds: 10), timeZone: TimeZone(identifier: "UTC")!),
-            grace: .seconds(2))
+            grace: .seconds(2)
+        )
         var processor = ChangeProcessor(engine: engine, committedLSN: 0)
         processor.register(accounts, primaryKey: ["id", "region"])
         return processor
@@ -61,11 +66,15 @@ struct InPlaceProcessingTests {
         #expect(actual.batch.tables == expected.batch.tables)
         #expect(actual.lsn == expected.lsn)
         // Keys in the table's column order, whatever the primary key's own order.
-        let ops = Dictionary(uniqueKeysWithValues: actual.batch.keys.map { ($0.key.key, String($0.value.ops.map(\.letter))) })
+        let ops = Dictionary(
+            uniqueKeysWithValues: actual.batch.keys.map { ($0.key.key, String($0.value.ops.map(\.letter))) }
+        )
         #expect(
             ops == [
-                #"{"region":"eu","id":"1"}"#: "IUD", #"{"region":"us","id":"2"}"#: "ID", #"{"region":"us","id":"3"}"#: "I",
+                #"{"region":"eu","id":"1"}"#: "IUD", #"{"region":"us","id":"2"}"#: "ID",
+                #"{"region":"us","id":"3"}"#: "I",
                 #"{"region":"ü","id":"4"}"#: "I",
-            ])
+            ]
+        )
     }
 }

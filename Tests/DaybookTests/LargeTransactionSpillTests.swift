@@ -8,16 +8,21 @@ import Windowing
 /// per-key rows carry the tag that orders them and says when they count.
 struct LargeTransactionSpillTests {
     private let accounts = Relation(
-        oid: 10, namespace: "app", name: "accounts", replicaIdentity: .default,
+        oid: 10,
+        namespace: "app",
+        name: "accounts",
+        replicaIdentity: .default,
         columns: [
             .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
             .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
-        ])
+        ]
+    )
 
     private func makeProcessor(committedLSN: UInt64 = 0) -> ChangeProcessor {
         let engine = WindowingEngine(
             calendar: WindowCalendar(length: try! WindowLength(seconds: 10), timeZone: TimeZone(identifier: "UTC")!),
-            grace: .seconds(2))
+            grace: .seconds(2)
+        )
         var processor = ChangeProcessor(engine: engine, committedLSN: committedLSN)
         processor.register(accounts, primaryKey: ["id"])
         return processor
@@ -101,7 +106,12 @@ struct LargeTransactionSpillTests {
         // move the tag: its commit is not in the checkpoint, so rows tagged with it would
         // never count.
         let sinkOwn = Relation(
-            oid: 40, namespace: "daybook", name: "key_changes", replicaIdentity: .default, columns: accounts.columns)
+            oid: 40,
+            namespace: "daybook",
+            name: "key_changes",
+            replicaIdentity: .default,
+            columns: accounts.columns
+        )
         processor.register(sinkOwn, primaryKey: ["id"])
         try processor.process(begin(300))
         try processor.process(.insert(Insert(relationOID: 40, new: row(9))))
@@ -124,7 +134,9 @@ struct LargeTransactionSpillTests {
         #expect(!processor.isFullyCommitted, "taken but not yet committed")
         // Windows that close while the first checkpoint is still being written.
         try processor.process(begin(200, at: 1_000_013))
-        try processor.process(.message(LogicalMessage(transactional: true, lsn: LSN(150), prefix: Heartbeat.messagePrefix, content: [])))
+        try processor.process(
+            .message(LogicalMessage(transactional: true, lsn: LSN(150), prefix: Heartbeat.messagePrefix, content: []))
+        )
         try processor.process(commit(200, at: 1_000_013))
         let secondTaken = processor.takeCheckpoint()
         let second = try #require(secondTaken)

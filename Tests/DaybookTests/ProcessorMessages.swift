@@ -14,9 +14,14 @@ func row(_ values: String?...) -> TupleData { TupleData(columns: values.map { $0
 
 /// Feeds one committed transaction (Begin, the changes, Commit) with commit LSN `lsn`.
 func transaction(
-    _ processor: inout ChangeProcessor, lsn: UInt64, at seconds: Int64, _ changes: [PgOutputMessage]
+    _ processor: inout ChangeProcessor,
+    lsn: UInt64,
+    at seconds: Int64,
+    _ changes: [PgOutputMessage]
 ) throws {
     try processor.process(.begin(Begin(finalLSN: LSN(lsn), commitTime: pgTime(seconds), xid: UInt32(lsn))))
     for change in changes { try processor.process(change) }
-    try processor.process(.commit(Commit(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: pgTime(seconds))))
+    try processor.process(
+        .commit(Commit(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: pgTime(seconds)))
+    )
 }

@@ -7,7 +7,8 @@ struct ReportFormatTests {
         columns: [
             .init(name: "table", kind: .text), .init(name: "inserts", kind: .number), .init(name: "key", kind: .json),
         ],
-        rows: [["app.a", "3", #"{"id": "1"}"#], ["app.\"b\",x", "12", nil]])
+        rows: [["app.a", "3", #"{"id": "1"}"#], ["app.\"b\",x", "12", nil]]
+    )
 
     @Test func jsonIsOneTypedObjectPerLine() throws {
         let lines = ReportFormat.json.render(table).split(separator: "\n")
@@ -22,7 +23,10 @@ struct ReportFormatTests {
     }
 
     @Test func csvQuotesWhatNeedsQuoting() {
-        #expect(ReportFormat.csv.render(table) == "table,inserts,key\napp.a,3,\"{\"\"id\"\": \"\"1\"\"}\"\n\"app.\"\"b\"\",x\",12,\n")
+        #expect(
+            ReportFormat.csv.render(table)
+                == "table,inserts,key\napp.a,3,\"{\"\"id\"\": \"\"1\"\"}\"\n\"app.\"\"b\"\",x\",12,\n"
+        )
     }
 
     @Test func textAlignsColumnsAndRightAlignsNumbers() {

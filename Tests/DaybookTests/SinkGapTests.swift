@@ -7,7 +7,10 @@ import Testing
 /// never confirmed past it.
 struct SinkGapTests {
     @Test func aSlotAheadOfABoundedCheckpointIsRefused() {
-        #expect(SinkGap.verdict(sinkLSN: 0x19C_5938, slotConfirmed: 0x19E_FCA8, bounded: true) == .refuse(SinkGap.Gap(from: 0x19C_5938, to: 0x19E_FCA8)))
+        #expect(
+            SinkGap.verdict(sinkLSN: 0x19C_5938, slotConfirmed: 0x19E_FCA8, bounded: true)
+                == .refuse(SinkGap.Gap(from: 0x19C_5938, to: 0x19E_FCA8))
+        )
         #expect(SinkGap.verdict(sinkLSN: 0x19E_FCA8, slotConfirmed: 0x19E_FCA8, bounded: true) == .proceed)
         // A slot behind the sink (a stop between the sink's commit and the slot's confirmation).
         #expect(SinkGap.verdict(sinkLSN: 0x19E_FCA8, slotConfirmed: 0x19C_5938, bounded: true) == .proceed)
@@ -24,14 +27,24 @@ struct SinkGapTests {
     }
 
     @Test func theRefusalSaysWhatHappenedAndWhatToDo() {
-        let error = SinkGap.refusal(slot: "daybook", gap: SinkGap.Gap(from: 0x19C_5938, to: 0x19E_FCA8, walKeptFrom: 0x19C_0000))
+        let error = SinkGap.refusal(
+            slot: "daybook",
+            gap: SinkGap.Gap(from: 0x19C_5938, to: 0x19E_FCA8, walKeptFrom: 0x19C_0000)
+        )
         #expect(error.exitCode == 4)
-        #expect(error.message.hasPrefix("the sink's checkpoint for slot daybook is at 0/19C5938 but the slot has confirmed 0/19EFCA8"))
+        #expect(
+            error.message.hasPrefix(
+                "the sink's checkpoint for slot daybook is at 0/19C5938 but the slot has confirmed 0/19EFCA8"
+            )
+        )
         #expect(error.message.contains("the sink lost commits"))
         #expect(error.message.contains("the changes between 0/19C5938 and 0/19EFCA8 cannot be read again"))
         #expect(error.message.contains("synchronous_commit"))
         #expect(error.message.contains("--accept-gap"))
-        #expect(!error.message.contains("created again"), "the server still keeps the gap's WAL: a lost sink, not a new slot")
+        #expect(
+            !error.message.contains("created again"),
+            "the server still keeps the gap's WAL: a lost sink, not a new slot"
+        )
         #expect(!error.message.contains("\n"))
     }
 
@@ -39,7 +52,14 @@ struct SinkGapTests {
     /// long ago no longer keeps the gap's WAL: the line says so, and still refuses.
     @Test func aGapBeyondTheRetainedWALOrARecreatedSlotIsWordedForIt() {
         let gap = SinkGap.Gap(from: 0x19C_5938, to: 0x5_0000_0000, walKeptFrom: 0x4_FFFF_0000)
-        #expect(SinkGap.verdict(sinkLSN: 0x19C_5938, slotConfirmed: 0x5_0000_0000, slotRestart: 0x4_FFFF_0000, bounded: true) == .refuse(gap))
+        #expect(
+            SinkGap.verdict(
+                sinkLSN: 0x19C_5938,
+                slotConfirmed: 0x5_0000_0000,
+                slotRestart: 0x4_FFFF_0000,
+                bounded: true
+            ) == .refuse(gap)
+        )
         let error = SinkGap.refusal(slot: "daybook", gap: gap)
         #expect(error.exitCode == 4)
         #expect(error.message.contains("or the slot was dropped and created again"))

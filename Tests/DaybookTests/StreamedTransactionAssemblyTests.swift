@@ -1,7 +1,8 @@
-@testable import Daybook
 import PgOutput
 import PgOutputTestSupport
 import Testing
+
+@testable import Daybook
 
 /// The chunks of streamed transactions, held until their commit or abort: interleaving,
 /// rollbacks of whole transactions and of subtransactions, and what goes to the sink.
@@ -10,7 +11,8 @@ struct StreamedTransactionAssemblyTests {
         .insert(Insert(relationOID: 9, new: TupleData(columns: [.text(Array(String(id).utf8)[...])])))
     }
     private static let relation = PgOutputMessage.relation(
-        Relation(oid: 9, namespace: "app", name: "t", replicaIdentity: .default, columns: []))
+        Relation(oid: 9, namespace: "app", name: "t", replicaIdentity: .default, columns: [])
+    )
 
     /// Appends `message` as the server sends it inside a chunk, from subtransaction `subxid`.
     private func append(_ streams: inout StreamedTransactions, _ message: PgOutputMessage, subxid: UInt32) throws {
@@ -19,7 +21,10 @@ struct StreamedTransactionAssemblyTests {
     }
 
     /// The messages a run of chunks replays, in protocol 1 form.
-    private func messages(_ chunks: [StreamedTransactions.Chunk], skipping: [Range<Int64>] = []) throws -> [PgOutputMessage] {
+    private func messages(
+        _ chunks: [StreamedTransactions.Chunk],
+        skipping: [Range<Int64>] = []
+    ) throws -> [PgOutputMessage] {
         var result: [PgOutputMessage] = []
         for chunk in chunks {
             try chunk.bytes.withUnsafeBytes { bytes in
@@ -38,11 +43,16 @@ struct StreamedTransactionAssemblyTests {
         }
     }
 
-    private func replayed(_ committed: StreamedTransactions.Committed, staged: [StreamedTransactions.Chunk] = []) throws
+    private func replayed(
+        _ committed: StreamedTransactions.Committed,
+        staged: [StreamedTransactions.Chunk] = []
+    ) throws
         -> [PgOutputMessage]
     {
-        try messages(staged.filter { $0.xid == committed.xid }.sorted { $0.firstSeq < $1.firstSeq } + [committed.held],
-            skipping: committed.rolledBack)
+        try messages(
+            staged.filter { $0.xid == committed.xid }.sorted { $0.firstSeq < $1.firstSeq } + [committed.held],
+            skipping: committed.rolledBack
+        )
     }
 
     @Test func interleavedTransactionsAreHandedOverSeparatelyInProtocolOneForm() throws {
@@ -176,7 +186,9 @@ struct StreamedTransactionAssemblyTests {
         }
         for cut in [[0, 0, 0, 9, UInt8(ascii: "I")], [0, 0, 0], [0, 0, 0, 0, 1]] as [[UInt8]] {
             #expect(throws: ChangeProcessor.ProtocolError.self) {
-                try cut.withUnsafeBytes { try StreamedTransactions.forEachMessage(in: $0, firstSeq: 0, skipping: []) { _ in } }
+                try cut.withUnsafeBytes {
+                    try StreamedTransactions.forEachMessage(in: $0, firstSeq: 0, skipping: []) { _ in }
+                }
             }
         }
     }
@@ -194,7 +206,8 @@ struct SupportedVersionTests {
             try SourceChecks.requireSupportedVersion(version)
         } throws: { error in
             guard let error = error as? DaybookError else { return false }
-            return error.code == .unsupportedServer && error.exitCode == 4 && error.message.contains("upgrade the server")
+            return error.code == .unsupportedServer && error.exitCode == 4
+                && error.message.contains("upgrade the server")
                 && error.message.contains("PostgreSQL \(SourceChecks.versionText(version))")
         }
     }

@@ -4,7 +4,9 @@ import Testing
 /// A checkpoint is continued on a server only if the server's history contains it: after a
 /// failover, up to the new primary's switchpoint.
 struct TimelineCheckTests {
-    private let history = TimelineCheck.parseHistory("1\t0/3E98D50\tno recovery target specified\n\n2\t0/5000028\tno recovery target specified\n")
+    private let history = TimelineCheck.parseHistory(
+        "1\t0/3E98D50\tno recovery target specified\n\n2\t0/5000028\tno recovery target specified\n"
+    )
 
     @Test func aHistoryFileReadsAsTimelinesAndWhereTheyEnded() {
         #expect(history == [.init(timeline: 1, switchpoint: 0x3E9_8D50), .init(timeline: 2, switchpoint: 0x500_0028)])
@@ -19,7 +21,13 @@ struct TimelineCheckTests {
 
     @Test func aCheckpointPastTheForkIsRefused() {
         #expect {
-            try TimelineCheck.verify(slot: "s", lsn: 0x3E9_8D51, checkpointTimeline: 1, serverTimeline: 3, history: history)
+            try TimelineCheck.verify(
+                slot: "s",
+                lsn: 0x3E9_8D51,
+                checkpointTimeline: 1,
+                serverTimeline: 3,
+                history: history
+            )
         } throws: { error in
             let error = error as? DaybookError
             return error?.code == .slotInvalid && error?.message.contains("lost in the failover") == true

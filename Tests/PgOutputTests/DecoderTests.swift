@@ -22,7 +22,8 @@ struct DecoderTests {
         let bytes = ByteWriter("C").uint8(0).uint64(lsn.rawValue).uint64(lsn.rawValue + 0x30).int64(time).bytes
         #expect(
             try PgOutputDecoder.decode(bytes)
-                == .commit(Commit(flags: 0, commitLSN: lsn, endLSN: LSN(lsn.rawValue + 0x30), commitTime: time)))
+                == .commit(Commit(flags: 0, commitLSN: lsn, endLSN: LSN(lsn.rawValue + 0x30), commitTime: time))
+        )
     }
 
     @Test func origin() throws {
@@ -36,11 +37,15 @@ struct DecoderTests {
             .uint8(0).cString("label").uint32(1043).int32(68)
             .bytes
         let expected = Relation(
-            oid: 16_394, namespace: "billing", name: "größe", replicaIdentity: .index,
+            oid: 16_394,
+            namespace: "billing",
+            name: "größe",
+            replicaIdentity: .index,
             columns: [
                 Relation.Column(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
                 Relation.Column(flags: 0, name: "label", typeOID: 1043, typeModifier: 68),
-            ])
+            ]
+        )
         #expect(try PgOutputDecoder.decode(bytes) == .relation(expected))
     }
 
@@ -83,7 +88,8 @@ struct DecoderTests {
             .byte("N").int16(2).textColumn("2").textColumn("b").bytes
         #expect(
             try PgOutputDecoder.decode(bytes)
-                == .update(Update(relationOID: 9, oldKind: .key, old: .texts("1", nil), new: .texts("2", "b"))))
+                == .update(Update(relationOID: 9, oldKind: .key, old: .texts("1", nil), new: .texts("2", "b")))
+        )
     }
 
     @Test func updateWithOldRow() throws {
@@ -91,14 +97,16 @@ struct DecoderTests {
             .byte("N").int16(2).textColumn("1").byte("n").bytes
         #expect(
             try PgOutputDecoder.decode(bytes)
-                == .update(Update(relationOID: 9, oldKind: .full, old: .texts("1", "a"), new: .texts("1", nil))))
+                == .update(Update(relationOID: 9, oldKind: .full, old: .texts("1", "a"), new: .texts("1", nil)))
+        )
     }
 
     @Test func deleteWithKey() throws {
         let bytes = ByteWriter("D").uint32(11).byte("K").int16(3).textColumn("k").byte("n").byte("n").bytes
         #expect(
             try PgOutputDecoder.decode(bytes)
-                == .delete(Delete(relationOID: 11, oldKind: .key, old: .texts("k", nil, nil))))
+                == .delete(Delete(relationOID: 11, oldKind: .key, old: .texts("k", nil, nil)))
+        )
     }
 
     @Test func deleteWithOldRow() throws {
@@ -106,7 +114,9 @@ struct DecoderTests {
         #expect(
             try PgOutputDecoder.decode(bytes)
                 == .delete(
-                    Delete(relationOID: 11, oldKind: .full, old: TupleData(columns: [.utf8("k"), .binary([7])]))))
+                    Delete(relationOID: 11, oldKind: .full, old: TupleData(columns: [.utf8("k"), .binary([7])]))
+                )
+        )
     }
 
     @Test(arguments: [UInt8(0), 1, 2, 3])

@@ -54,7 +54,8 @@ struct LSNTests {
         #expect(
             [LSN("1/0"), LSN("0/FFFFFFFF"), LSN("0/0")].compactMap { $0 }.sorted() == [
                 LSN(0), LSN(0xFFFF_FFFF), LSN(0x1_0000_0000),
-            ])
+            ]
+        )
         #expect(LSN(rawValue: 5) == LSN(5))
     }
 }

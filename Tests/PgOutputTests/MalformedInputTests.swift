@@ -40,7 +40,8 @@ struct MalformedInputTests {
                     continue
                 }
                 failures.append(
-                    "\(message[..<min(length, 16)].hex) cut at \(length): \(failure?.description ?? "decoded")")
+                    "\(message[..<min(length, 16)].hex) cut at \(length): \(failure?.description ?? "decoded")"
+                )
             }
         }
         #expect(cuts > 10_000)
@@ -72,7 +73,8 @@ struct MalformedInputTests {
         for message in RecordedFixture.messages {
             #expect(
                 DecodingFailure.of(message + [0])
-                    == DecodingFailure(.trailingBytes, "end", at: message.count, in: message[0]))
+                    == DecodingFailure(.trailingBytes, "end", at: message.count, in: message[0])
+            )
         }
     }
 
@@ -80,7 +82,8 @@ struct MalformedInputTests {
     @Test(arguments: Array("bPKrpZ".utf8) + [0x00, 0x7F, 0xFF])
     func unknownMessageType(type: UInt8) {
         #expect(
-            DecodingFailure.of([type, 0, 0, 0, 1]) == DecodingFailure(.unknownMessageType, "type", at: 0, in: type))
+            DecodingFailure.of([type, 0, 0, 0, 1]) == DecodingFailure(.unknownMessageType, "type", at: 0, in: type)
+        )
     }
 
     @Test(arguments: [

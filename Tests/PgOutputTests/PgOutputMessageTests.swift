@@ -6,10 +6,12 @@ struct PgOutputMessageTests {
     @Test func qualifiedNameShowsPgCatalogForTheEmptyNamespace() {
         #expect(
             Relation(oid: 1, namespace: "", name: "pg_class", replicaIdentity: .nothing, columns: []).qualifiedName
-                == "pg_catalog.pg_class")
+                == "pg_catalog.pg_class"
+        )
         #expect(
             Relation(oid: 2, namespace: "sales", name: "orders", replicaIdentity: .default, columns: []).qualifiedName
-                == "sales.orders")
+                == "sales.orders"
+        )
     }
 
     @Test func columnIsKeyReadsBitZero() {

@@ -144,18 +144,30 @@ extension SeededGenerator {
     mutating func relation() -> Relation {
         let identities: [ReplicaIdentity] = [.default, .nothing, .full, .index]
         return Relation(
-            oid: uint32(), namespace: string(), name: string(), replicaIdentity: identities[next(below: 4)],
+            oid: uint32(),
+            namespace: string(),
+            name: string(),
+            replicaIdentity: identities[next(below: 4)],
             columns: (0..<count(upTo: 8)).map { _ in
                 Relation.Column(
-                    flags: UInt8(next(below: 2)), name: string(), typeOID: uint32(),
-                    typeModifier: chance(1, in: 2) ? -1 : Int32(truncatingIfNeeded: int64()))
-            })
+                    flags: UInt8(next(below: 2)),
+                    name: string(),
+                    typeOID: uint32(),
+                    typeModifier: chance(1, in: 2) ? -1 : Int32(truncatingIfNeeded: int64())
+                )
+            }
+        )
     }
 
     mutating func logicalMessage(transactional: Bool) -> PgOutputMessage {
         .message(
             LogicalMessage(
-                transactional: transactional, lsn: lsn(), prefix: string(), content: ArraySlice(bytes(upTo: 64))))
+                transactional: transactional,
+                lsn: lsn(),
+                prefix: string(),
+                content: ArraySlice(bytes(upTo: 64))
+            )
+        )
     }
 
     /// One change to `relation`: an insert, an update with or without an old row, a delete, a
@@ -169,8 +181,12 @@ extension SeededGenerator {
             let kind: OldTupleKind? = chance(1, in: 3) ? nil : oldKind()
             return .update(
                 Update(
-                    relationOID: relation.oid, oldKind: kind, old: kind.map { _ in tuple(columns: width) },
-                    new: tuple(columns: width)))
+                    relationOID: relation.oid,
+                    oldKind: kind,
+                    old: kind.map { _ in tuple(columns: width) },
+                    new: tuple(columns: width)
+                )
+            )
         case 2:
             return .delete(Delete(relationOID: relation.oid, oldKind: oldKind(), old: tuple(columns: width)))
         case 3:

@@ -83,7 +83,8 @@ struct RecordedStreamTests {
                 Column(flags: 0, name: "name", typeOID: 25, typeModifier: -1),
                 // numeric(10, 2): ((precision << 16) | scale) + VARHDRSZ
                 Column(flags: 0, name: "amount", typeOID: 1700, typeModifier: (10 << 16 | 2) + 4),
-            ])
+            ]
+        )
 
         let compositePK = try relation("composite_pk")
         #expect(compositePK.columns.map(\.name) == ["region", "day", "seq", "note"])
@@ -125,13 +126,15 @@ struct RecordedStreamTests {
         #expect(
             try inserts(into: "composite_pk") == [
                 .texts("eu", "2024-03-01", "1", "first"), .texts("us", "2024-03-01", "2", nil),
-            ])
+            ]
+        )
         #expect(try inserts(into: "text_pk").map { $0.columns.first?.text } == ["k-1", "k-2", "k-4", "k-5", "k-6"])
         #expect(
             try inserts(into: "uuid_pk") == [
                 .texts("00000000-0000-4000-8000-000000000001", "happy"),
                 .texts("00000000-0000-4000-8000-000000000002", nil),
-            ])
+            ]
+        )
         #expect(try inserts(into: "no_pk") == [.texts("1", "x"), .texts("2", nil), .texts(nil, "z")])
     }
 
@@ -154,7 +157,8 @@ struct RecordedStreamTests {
             try updates(of: "int_pk") == [
                 Update(relationOID: oid, oldKind: nil, old: nil, new: .texts("1", "alpha", "2.25")),
                 Update(relationOID: oid, oldKind: .key, old: .texts("2", nil, nil), new: .texts("10", "beta", nil)),
-            ])
+            ]
+        )
 
         let textPK = try #require(try updates(of: "text_pk").first)
         #expect(textPK.oldKind == .key)

@@ -15,17 +15,24 @@ struct RoundTripTests {
         .origin(Origin(commitLSN: .zero, name: "")),
         .relation(
             Relation(
-                oid: 16_394, namespace: "", name: "tränsactions", replicaIdentity: .full,
+                oid: 16_394,
+                namespace: "",
+                name: "tränsactions",
+                replicaIdentity: .full,
                 columns: [
                     Relation.Column(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
                     Relation.Column(flags: 1, name: "amount", typeOID: 1700, typeModifier: 655_366),
-                ])),
+                ]
+            )
+        ),
         .relation(Relation(oid: 1, namespace: "s", name: "t", replicaIdentity: .nothing, columns: [])),
         .type(TypeInfo(oid: 16_385, namespace: "public", name: "mood")),
         .insert(
             Insert(
                 relationOID: 7,
-                new: TupleData(columns: [.null, .unchangedToast, .utf8("abc"), .binary([0, 0xFF]), .utf8("")]))),
+                new: TupleData(columns: [.null, .unchangedToast, .utf8("abc"), .binary([0, 0xFF]), .utf8("")])
+            )
+        ),
         .insert(Insert(relationOID: 7, new: TupleData(columns: []))),
         .update(Update(relationOID: 9, oldKind: nil, old: nil, new: .texts("1", nil))),
         .update(Update(relationOID: 9, oldKind: .key, old: .texts("1", nil), new: .texts("2", "b"))),

@@ -11,10 +11,12 @@ struct StreamedDecoderTests {
     @Test func streamStartOfAFirstAndALaterChunk() throws {
         #expect(
             try PgOutputDecoder.decode(ByteWriter("S").uint32(741).uint8(1).bytes)
-                == .streamStart(StreamStart(xid: 741, isFirstSegment: true)))
+                == .streamStart(StreamStart(xid: 741, isFirstSegment: true))
+        )
         #expect(
             try PgOutputDecoder.decode(ByteWriter("S").uint32(741).uint8(0).bytes)
-                == .streamStart(StreamStart(xid: 741, isFirstSegment: false)))
+                == .streamStart(StreamStart(xid: 741, isFirstSegment: false))
+        )
     }
 
     @Test func streamStopHasNoFields() throws {
@@ -23,7 +25,8 @@ struct StreamedDecoderTests {
     }
 
     @Test func streamCommitCarriesWhatACommitDoes() throws {
-        let bytes = ByteWriter("c").uint32(741).uint8(0).uint64(lsn.rawValue).uint64(lsn.rawValue + 0x30).int64(time).bytes
+        let bytes = ByteWriter("c").uint32(741).uint8(0).uint64(lsn.rawValue).uint64(lsn.rawValue + 0x30).int64(time)
+            .bytes
         let commit = Commit(flags: 0, commitLSN: lsn, endLSN: LSN(lsn.rawValue + 0x30), commitTime: time)
         #expect(try PgOutputDecoder.decode(bytes) == .streamCommit(StreamCommit(xid: 741, commit: commit)))
     }
@@ -32,7 +35,10 @@ struct StreamedDecoderTests {
         let whole = try PgOutputDecoder.decode(ByteWriter("A").uint32(741).uint32(741).bytes)
         #expect(whole == .streamAbort(StreamAbort(xid: 741, subxid: 741)))
         let sub = try PgOutputDecoder.decode(ByteWriter("A").uint32(741).uint32(745).bytes)
-        guard case .streamAbort(let abort) = sub else { Issue.record("not an abort: \(sub)"); return }
+        guard case .streamAbort(let abort) = sub else {
+            Issue.record("not an abort: \(sub)")
+            return
+        }
         #expect(!abort.isWholeTransaction)
         #expect(abort.subxid == 745)
     }
@@ -41,12 +47,16 @@ struct StreamedDecoderTests {
     @Test func streamAbortWithItsPlaceAndTime() throws {
         let bytes = ByteWriter("A").uint32(741).uint32(745).uint64(lsn.rawValue).int64(time).bytes
         #expect(
-            try PgOutputDecoder.decode(bytes) == .streamAbort(StreamAbort(xid: 741, subxid: 745, abortLSN: lsn, abortTime: time)))
+            try PgOutputDecoder.decode(bytes)
+                == .streamAbort(StreamAbort(xid: 741, subxid: 745, abortLSN: lsn, abortTime: time))
+        )
         #expect(throws: PgOutputDecodingError.self) { try PgOutputDecoder.decode(Array(bytes.prefix(15))) }
     }
 
     @Test func insideABlockChangesCarryTheirSubtransaction() throws {
-        let insert = PgOutputMessage.insert(Insert(relationOID: 16_394, new: TupleData(columns: [.text(Array("7".utf8)[...])])))
+        let insert = PgOutputMessage.insert(
+            Insert(relationOID: 16_394, new: TupleData(columns: [.text(Array("7".utf8)[...])]))
+        )
         let bytes = PgOutputTestEncoder.encodeStreamed(xid: 745, insert)
         #expect(bytes.count == PgOutputTestEncoder.encode(insert).count + 4)
         let decoded = try PgOutputDecoder.decodeStreamed(bytes)
@@ -62,7 +72,14 @@ struct StreamedDecoderTests {
             "R": .relation(Relation(oid: 9, namespace: "app", name: "t", replicaIdentity: .default, columns: [])),
             "Y": .type(TypeInfo(oid: 9, namespace: "app", name: "mood")),
             "I": .insert(Insert(relationOID: 9, new: TupleData(columns: [.null]))),
-            "U": .update(Update(relationOID: 9, oldKind: .key, old: TupleData(columns: [.null]), new: TupleData(columns: [.null]))),
+            "U": .update(
+                Update(
+                    relationOID: 9,
+                    oldKind: .key,
+                    old: TupleData(columns: [.null]),
+                    new: TupleData(columns: [.null])
+                )
+            ),
             "D": .delete(Delete(relationOID: 9, oldKind: .full, old: TupleData(columns: [.unchangedToast]))),
             "T": .truncate(Truncate(options: 1, relationOIDs: [9, 10])),
             "M": .message(LogicalMessage(transactional: true, lsn: lsn, prefix: "p", content: [1, 2][...])),
@@ -94,7 +111,9 @@ struct StreamedDecoderTests {
     @Test func streamMessagesRoundTrip() throws {
         let messages: [PgOutputMessage] = [
             .streamStart(StreamStart(xid: 1, isFirstSegment: true)), .streamStop,
-            .streamCommit(StreamCommit(xid: 1, commit: Commit(flags: 0, commitLSN: lsn, endLSN: lsn, commitTime: time))),
+            .streamCommit(
+                StreamCommit(xid: 1, commit: Commit(flags: 0, commitLSN: lsn, endLSN: lsn, commitTime: time))
+            ),
             .streamAbort(StreamAbort(xid: 1, subxid: 2)),
             .streamAbort(StreamAbort(xid: 1, subxid: 2, abortLSN: lsn, abortTime: time)),
         ]

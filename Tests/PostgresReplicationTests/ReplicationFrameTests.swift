@@ -7,10 +7,12 @@ struct ReplicationFrameTests {
     }
 
     @Test func parsesXLogData() throws {
-        let bytes = [UInt8(ascii: "w")] + bigEndian(0x16_B374_D848) + bigEndian(0x16_B374_D900) + bigEndian(42) + [1, 2, 3]
+        let bytes =
+            [UInt8(ascii: "w")] + bigEndian(0x16_B374_D848) + bigEndian(0x16_B374_D900) + bigEndian(42) + [1, 2, 3]
         #expect(
             try ReplicationFrame.parse(bytes)
-                == .xLogData(walStart: 0x16_B374_D848, walEnd: 0x16_B374_D900, sendTime: 42, payload: [1, 2, 3]))
+                == .xLogData(walStart: 0x16_B374_D848, walEnd: 0x16_B374_D900, sendTime: 42, payload: [1, 2, 3])
+        )
     }
 
     @Test func parsesKeepaliveWithReplyRequested() throws {

@@ -17,8 +17,13 @@ private func keyID(_ window: Window, _ table: String, _ key: String) -> KeyWindo
 }
 
 private func tableDelta(
-    inserts: Int = 0, updates: Int = 0, deletes: Int = 0, truncates: Int = 0, transactions: Int,
-    first: Timestamp, last: Timestamp
+    inserts: Int = 0,
+    updates: Int = 0,
+    deletes: Int = 0,
+    truncates: Int = 0,
+    transactions: Int,
+    first: Timestamp,
+    last: Timestamp
 ) -> TableDelta {
     var delta = TableDelta(at: first)
     delta.inserts = inserts
@@ -76,11 +81,13 @@ private func lateChange(_ operation: RowOperation, key: String?, at time: Timest
     #expect(batch.tables.count == 3)
     #expect(
         batch.tables[tableID(monday, orders)]
-            == tableDelta(inserts: 2, updates: 1, transactions: 1, first: t1, last: t1))
+            == tableDelta(inserts: 2, updates: 1, transactions: 1, first: t1, last: t1)
+    )
     #expect(batch.tables[tableID(monday, users)] == tableDelta(deletes: 1, transactions: 1, first: t1, last: t1))
     #expect(
         batch.tables[tableID(tuesday, orders)]
-            == tableDelta(deletes: 1, truncates: 1, transactions: 1, first: t2, last: t2))
+            == tableDelta(deletes: 1, truncates: 1, transactions: 1, first: t2, last: t2)
+    )
     #expect(batch.tables[tableID(tuesday, users)] == nil)
 }
 
@@ -125,7 +132,8 @@ private func lateChange(_ operation: RowOperation, key: String?, at time: Timest
     batch.add(.insert, keyOperations: [(.insert, order1)], table: orders, window: monday, at: t3)
     #expect(
         batch.keys[keyID(monday, orders, order1)]
-            == keyDelta([.insert, .update, .update, .delete, .insert], first: t1, last: t3))
+            == keyDelta([.insert, .update, .update, .delete, .insert], first: t1, last: t3)
+    )
     #expect(batch.keys.count == 1)
 }
 
@@ -178,7 +186,8 @@ private func lateChange(_ operation: RowOperation, key: String?, at time: Timest
     #expect(batch.tables[tableID(monday, orders)] == tableDelta(updates: 4, transactions: 4, first: early, last: late))
     #expect(
         batch.keys[keyID(monday, orders, order1)]
-            == keyDelta([.update, .update, .update, .update], first: early, last: late))
+            == keyDelta([.update, .update, .update, .update], first: early, last: late)
+    )
 }
 
 @Test func lateChangesAreKeptSeparatelyAndCounted() {

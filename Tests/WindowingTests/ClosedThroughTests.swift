@@ -6,11 +6,17 @@ import Windowing
 struct ClosedThroughTests {
     private let calendar = WindowCalendar(length: .days(1), timeZone: TimeZone(identifier: "UTC")!)
     private let day = Window(
-        start: Timestamp(secondsSinceEpoch: 1_764_028_800), end: Timestamp(secondsSinceEpoch: 1_764_115_200))
+        start: Timestamp(secondsSinceEpoch: 1_764_028_800),
+        end: Timestamp(secondsSinceEpoch: 1_764_115_200)
+    )
 
     @Test func aLongerGraceDoesNotReopenAClosedWindow() {
         var engine = WindowingEngine(
-            calendar: calendar, grace: .seconds(86_400), streamTime: day.end + .seconds(60), closedThrough: day.end)
+            calendar: calendar,
+            grace: .seconds(86_400),
+            streamTime: day.end + .seconds(60),
+            closedThrough: day.end
+        )
         #expect(engine.isClosed(day))
         #expect(engine.place(day.start + .seconds(10)) == .late(day))
         #expect(engine.openWindows.isEmpty)
@@ -28,9 +34,15 @@ struct ClosedThroughTests {
 struct KeyWindowIDTests {
     @Test func canonicallyEquivalentSpellingsAreDistinctKeys() {
         let composed = KeyWindowID(windowStart: Timestamp(secondsSinceEpoch: 0), table: "t", key: "{\"k\":\"\u{E9}\"}")
-        let decomposed = KeyWindowID(windowStart: Timestamp(secondsSinceEpoch: 0), table: "t", key: "{\"k\":\"e\u{301}\"}")
+        let decomposed = KeyWindowID(
+            windowStart: Timestamp(secondsSinceEpoch: 0),
+            table: "t",
+            key: "{\"k\":\"e\u{301}\"}"
+        )
         #expect(composed != decomposed)
         #expect(Set([composed, decomposed]).count == 2)
-        #expect(composed == KeyWindowID(windowStart: Timestamp(secondsSinceEpoch: 0), table: "t", key: "{\"k\":\"\u{E9}\"}"))
+        #expect(
+            composed == KeyWindowID(windowStart: Timestamp(secondsSinceEpoch: 0), table: "t", key: "{\"k\":\"\u{E9}\"}")
+        )
     }
 }

@@ -7,14 +7,22 @@ struct KeyDeltaTableTests {
     private let tuesday = Timestamp(secondsSinceEpoch: 1_795_478_400)
 
     private func add(
-        _ table: inout KeyDeltaTable, _ operation: RowOperation, _ key: String, table index: Int32 = 0,
-        window: Timestamp? = nil, at seconds: Int64 = 1_795_400_000
+        _ table: inout KeyDeltaTable,
+        _ operation: RowOperation,
+        _ key: String,
+        table index: Int32 = 0,
+        window: Timestamp? = nil,
+        at seconds: Int64 = 1_795_400_000
     ) {
         var key = key
         key.withUTF8 { bytes in
             table.add(
-                operation, key: UnsafeRawBufferPointer(bytes), table: index, windowStart: window ?? monday,
-                at: Timestamp(secondsSinceEpoch: seconds))
+                operation,
+                key: UnsafeRawBufferPointer(bytes),
+                table: index,
+                windowStart: window ?? monday,
+                at: Timestamp(secondsSinceEpoch: seconds)
+            )
         }
     }
 

@@ -9,8 +9,14 @@ extension Timestamp {
 
     /// The instant of a local wall-clock time at a fixed UTC offset, e.g. `+01:00` is `offsetHours: 1`.
     static func civil(
-        _ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minute: Int64 = 0, _ second: Int64 = 0,
-        microsecond: Int64 = 0, offsetHours: Int64 = 0
+        _ year: Int64,
+        _ month: Int64,
+        _ day: Int64,
+        _ hour: Int64 = 0,
+        _ minute: Int64 = 0,
+        _ second: Int64 = 0,
+        microsecond: Int64 = 0,
+        offsetHours: Int64 = 0
     ) -> Timestamp {
         let seconds = daysFromCivil(year, month, day) * 86_400 + (hour - offsetHours) * 3_600 + minute * 60 + second
         return Timestamp(microsecondsSinceEpoch: seconds * microsecondsPerSecond + microsecond)
@@ -18,7 +24,12 @@ extension Timestamp {
 
     /// An instant in UTC.
     static func utc(
-        _ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minute: Int64 = 0, _ second: Int64 = 0,
+        _ year: Int64,
+        _ month: Int64,
+        _ day: Int64,
+        _ hour: Int64 = 0,
+        _ minute: Int64 = 0,
+        _ second: Int64 = 0,
         microsecond: Int64 = 0
     ) -> Timestamp {
         civil(year, month, day, hour, minute, second, microsecond: microsecond, offsetHours: 0)

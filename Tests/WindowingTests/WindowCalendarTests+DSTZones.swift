@@ -20,7 +20,8 @@ func saoPauloMidnightThatDidNotHappen() throws {
     #expect(november4.lengthInMicroseconds == 23 * hour)
     #expect(try freshWindow(.days(1), "America/Sao_Paulo", containing: november4.start) == november4)
     #expect(
-        try freshWindow(.days(1), "America/Sao_Paulo", containing: november4.start.plus(microseconds: -1)) == november3)
+        try freshWindow(.days(1), "America/Sao_Paulo", containing: november4.start.plus(microseconds: -1)) == november3
+    )
 
     var hourly = try makeCalendar(try WindowLength(seconds: 3_600), "America/Sao_Paulo")
     let windows = walk(&hourly, from: november4.start, to: november4.end)
@@ -39,7 +40,8 @@ func saoPauloDayWithARepeatedHourBeforeMidnight() throws {
     #expect(february16.lengthInMicroseconds == 25 * hour)
     #expect(
         calendar.window(containing: february16.end)
-            == Window(start: .civil(2019, 2, 17, offsetHours: -3), end: .civil(2019, 2, 18, offsetHours: -3)))
+            == Window(start: .civil(2019, 2, 17, offsetHours: -3), end: .civil(2019, 2, 18, offsetHours: -3))
+    )
 }
 
 @Test(.enabled(if: hasZone("America/Havana"), "Foundation has no zone data for America/Havana"))
@@ -58,7 +60,8 @@ func havanaMidnightThatHappenedTwice() throws {
         #expect(try freshWindow(.days(1), "America/Havana", containing: time) == november1, "\(time)")
     }
     #expect(
-        try freshWindow(.days(1), "America/Havana", containing: november1.start.plus(microseconds: -1)) == october31)
+        try freshWindow(.days(1), "America/Havana", containing: november1.start.plus(microseconds: -1)) == october31
+    )
     var calendar = try makeCalendar(.days(1), "America/Havana")
     #expect(calendar.window(containing: .civil(2026, 10, 31, 12, offsetHours: -4)) == october31)
     for time in insideNovember1 { #expect(calendar.window(containing: time) == november1, "\(time)") }
@@ -91,7 +94,8 @@ private let sweptZones = [
 
 @Test(
     .enabled(if: sweptZones.allSatisfy(hasZone), "Foundation has no zone data for one of \(sweptZones)"),
-    arguments: sweptZones)
+    arguments: sweptZones
+)
 func everyDayTilesWithTheNextAndIsFoundWithoutCache(zone: String) throws {
     for length in [WindowLength.days(1), .days(2)] {
         var calendar = try makeCalendar(length, zone)

@@ -11,10 +11,12 @@ import Windowing
     #expect(window.lengthInMicroseconds == day)
     #expect(
         calendar.window(containing: .utc(2026, 11, 26, 0, 0, 1))
-            == Window(start: .utc(2026, 11, 26), end: .utc(2026, 11, 27)))
+            == Window(start: .utc(2026, 11, 26), end: .utc(2026, 11, 27))
+    )
     #expect(
         calendar.window(containing: .utc(2026, 11, 24, 23, 59, 59))
-            == Window(start: .utc(2026, 11, 24), end: .utc(2026, 11, 25)))
+            == Window(start: .utc(2026, 11, 24), end: .utc(2026, 11, 25))
+    )
 }
 
 @Test func oneDayWindowInBerlinStartsAtLocalMidnight() throws {
@@ -27,11 +29,13 @@ import Windowing
     // 23:30 local on the 24th is the previous local day.
     #expect(
         calendar.window(containing: .utc(2026, 11, 24, 22, 30))
-            == Window(start: .civil(2026, 11, 24, offsetHours: 1), end: .civil(2026, 11, 25, offsetHours: 1)))
+            == Window(start: .civil(2026, 11, 24, offsetHours: 1), end: .civil(2026, 11, 25, offsetHours: 1))
+    )
     // Summer time: midnight is at +02:00.
     #expect(
         calendar.window(containing: .civil(2026, 7, 1, 9, offsetHours: 2))
-            == Window(start: .civil(2026, 7, 1, offsetHours: 2), end: .civil(2026, 7, 2, offsetHours: 2)))
+            == Window(start: .civil(2026, 7, 1, offsetHours: 2), end: .civil(2026, 7, 2, offsetHours: 2))
+    )
 }
 
 @Test func berlinSpringForwardDayIs23HoursLong() throws {
@@ -106,7 +110,8 @@ import Windowing
             for instant in order {
                 let window = shared.window(containing: instant)
                 #expect(
-                    window == (try freshWindow(length, "Europe/Berlin", containing: instant)), "\(length) at \(instant)"
+                    window == (try freshWindow(length, "Europe/Berlin", containing: instant)),
+                    "\(length) at \(instant)"
                 )
                 #expect(window.contains(instant), "\(length) at \(instant)")
             }
@@ -120,26 +125,32 @@ import Windowing
     var calendar = try makeCalendar(try WindowLength(seconds: 2), "UTC")
     #expect(
         calendar.window(containing: .utc(2026, 11, 25, 10, 0, 1, microsecond: 500_000))
-            == Window(start: .utc(2026, 11, 25, 10, 0, 0), end: .utc(2026, 11, 25, 10, 0, 2)))
+            == Window(start: .utc(2026, 11, 25, 10, 0, 0), end: .utc(2026, 11, 25, 10, 0, 2))
+    )
     #expect(
         calendar.window(containing: .utc(2026, 11, 25, 10, 0, 2))
-            == Window(start: .utc(2026, 11, 25, 10, 0, 2), end: .utc(2026, 11, 25, 10, 0, 4)))
+            == Window(start: .utc(2026, 11, 25, 10, 0, 2), end: .utc(2026, 11, 25, 10, 0, 4))
+    )
     #expect(
         calendar.window(containing: .utc(2026, 11, 25, 23, 59, 59, microsecond: 999_999))
-            == Window(start: .utc(2026, 11, 25, 23, 59, 58), end: .utc(2026, 11, 26)))
+            == Window(start: .utc(2026, 11, 25, 23, 59, 58), end: .utc(2026, 11, 26))
+    )
     #expect(
         calendar.window(containing: .utc(2026, 11, 26))
-            == Window(start: .utc(2026, 11, 26), end: .utc(2026, 11, 26, 0, 0, 2)))
+            == Window(start: .utc(2026, 11, 26), end: .utc(2026, 11, 26, 0, 0, 2))
+    )
 }
 
 @Test func twoSecondWindowsInBerlinStartAtLocalMidnight() throws {
     var calendar = try makeCalendar(try WindowLength(seconds: 2), "Europe/Berlin")
     let midnight = Timestamp.civil(2026, 11, 25, offsetHours: 1)
     #expect(
-        calendar.window(containing: midnight) == Window(start: midnight, end: midnight.plus(microseconds: 2_000_000)))
+        calendar.window(containing: midnight) == Window(start: midnight, end: midnight.plus(microseconds: 2_000_000))
+    )
     #expect(
         calendar.window(containing: midnight.plus(microseconds: -1))
-            == Window(start: midnight.plus(microseconds: -2_000_000), end: midnight))
+            == Window(start: midnight.plus(microseconds: -2_000_000), end: midnight)
+    )
 }
 
 @Test func fifteenMinuteWindowsInBerlin() throws {
@@ -147,11 +158,17 @@ import Windowing
     #expect(
         calendar.window(containing: .civil(2026, 11, 25, 10, 7, 30, offsetHours: 1))
             == Window(
-                start: .civil(2026, 11, 25, 10, 0, offsetHours: 1), end: .civil(2026, 11, 25, 10, 15, offsetHours: 1)))
+                start: .civil(2026, 11, 25, 10, 0, offsetHours: 1),
+                end: .civil(2026, 11, 25, 10, 15, offsetHours: 1)
+            )
+    )
     #expect(
         calendar.window(containing: .civil(2026, 11, 25, 10, 15, offsetHours: 1))
             == Window(
-                start: .civil(2026, 11, 25, 10, 15, offsetHours: 1), end: .civil(2026, 11, 25, 10, 30, offsetHours: 1)))
+                start: .civil(2026, 11, 25, 10, 15, offsetHours: 1),
+                end: .civil(2026, 11, 25, 10, 30, offsetHours: 1)
+            )
+    )
     let dayStart = Timestamp.civil(2026, 10, 25, offsetHours: 2)
     let dayEnd = Timestamp.civil(2026, 10, 26, offsetHours: 1)
     let windows = walk(&calendar, from: dayStart, to: dayEnd)
@@ -164,11 +181,13 @@ import Windowing
     var utc = try makeCalendar(try WindowLength(seconds: 3_600), "UTC")
     #expect(
         utc.window(containing: .utc(2026, 11, 25, 13, 59, 59))
-            == Window(start: .utc(2026, 11, 25, 13), end: .utc(2026, 11, 25, 14)))
+            == Window(start: .utc(2026, 11, 25, 13), end: .utc(2026, 11, 25, 14))
+    )
     var berlin = try makeCalendar(try WindowLength(seconds: 3_600), "Europe/Berlin")
     #expect(
         berlin.window(containing: .civil(2026, 11, 25, 13, 20, offsetHours: 1))
-            == Window(start: .civil(2026, 11, 25, 13, offsetHours: 1), end: .civil(2026, 11, 25, 14, offsetHours: 1)))
+            == Window(start: .civil(2026, 11, 25, 13, offsetHours: 1), end: .civil(2026, 11, 25, 14, offsetHours: 1))
+    )
     let windows = walk(&berlin, from: .civil(2026, 11, 25, offsetHours: 1), to: .civil(2026, 11, 26, offsetHours: 1))
     #expect(windows.count == 24)
 }
@@ -191,7 +210,8 @@ import Windowing
     // After the change, windows start on the local hour again.
     #expect(
         calendar.window(containing: .civil(2026, 10, 25, 23, 10, offsetHours: 1))
-            == Window(start: .civil(2026, 10, 25, 23, offsetHours: 1), end: nextMidnight))
+            == Window(start: .civil(2026, 10, 25, 23, offsetHours: 1), end: nextMidnight)
+    )
 }
 
 @Test func oneHourWindowsOnBerlinSpringForwardDay() throws {
@@ -204,7 +224,8 @@ import Windowing
     #expect(windows.allSatisfy { $0.lengthInMicroseconds == hour })
     #expect(
         calendar.window(containing: .civil(2026, 3, 29, 3, 10, offsetHours: 2))
-            == Window(start: .civil(2026, 3, 29, 3, offsetHours: 2), end: .civil(2026, 3, 29, 4, offsetHours: 2)))
+            == Window(start: .civil(2026, 3, 29, 3, offsetHours: 2), end: .civil(2026, 3, 29, 4, offsetHours: 2))
+    )
 }
 
 @Test func subDayWindowsNeverCrossLocalMidnight() throws {
@@ -216,7 +237,8 @@ import Windowing
     #expect(windows.last == Window(start: nextMidnight.plus(microseconds: -hour), end: nextMidnight))
     #expect(
         calendar.window(containing: nextMidnight)
-            == Window(start: nextMidnight, end: nextMidnight.plus(microseconds: 2 * hour)))
+            == Window(start: nextMidnight, end: nextMidnight.plus(microseconds: 2 * hour))
+    )
 }
 
 // MARK: - Several days

@@ -12,12 +12,18 @@ private let november26 = Window(start: .utc(2026, 11, 26), end: .utc(2026, 11, 2
 private let november27 = Window(start: .utc(2026, 11, 27), end: .utc(2026, 11, 28))
 
 private func dailyEngine(
-    grace: Duration = grace, zone: String = "UTC", streamTime: Timestamp? = nil, openWindows: [Window] = []
+    grace: Duration = grace,
+    zone: String = "UTC",
+    streamTime: Timestamp? = nil,
+    openWindows: [Window] = []
 ) throws -> WindowingEngine {
     let timeZone = try #require(TimeZone(identifier: zone))
     return WindowingEngine(
-        calendar: WindowCalendar(length: .days(1), timeZone: timeZone), grace: grace, streamTime: streamTime,
-        openWindows: openWindows)
+        calendar: WindowCalendar(length: .days(1), timeZone: timeZone),
+        grace: grace,
+        streamTime: streamTime,
+        openWindows: openWindows
+    )
 }
 
 /// Hour windows in UTC on 2026-11-25: `hourWindow(3)` is [03:00, 04:00).
@@ -28,8 +34,11 @@ private func hourWindow(_ hour: Int64) -> Window {
 private func hourlyEngine(grace: Duration) throws -> WindowingEngine {
     WindowingEngine(
         calendar: WindowCalendar(
-            length: try WindowLength(seconds: 3_600), timeZone: try #require(TimeZone(identifier: "UTC"))),
-        grace: grace)
+            length: try WindowLength(seconds: 3_600),
+            timeZone: try #require(TimeZone(identifier: "UTC"))
+        ),
+        grace: grace
+    )
 }
 
 @Test func placeOpensAWindowOnceAndDoesNotMoveStreamTime() throws {
@@ -143,7 +152,8 @@ private func hourlyEngine(grace: Duration) throws -> WindowingEngine {
     #expect(
         engine.advance(to: .utc(2026, 11, 25, 4, 0, 30)) == [
             hourWindow(0), hourWindow(1), hourWindow(2), hourWindow(3),
-        ])
+        ]
+    )
     #expect(engine.openWindowsInOrder == [hourWindow(5)])
     #expect(engine.advance(to: .utc(2026, 11, 25, 5, 30)) == [])
     #expect(engine.closeDue() == [])
@@ -154,7 +164,9 @@ private func hourlyEngine(grace: Duration) throws -> WindowingEngine {
 @Test func restartClosesDueWindowsWithCloseDue() throws {
     let persistedStreamTime = Timestamp.utc(2026, 11, 26, 0, 10)
     var engine = try dailyEngine(
-        streamTime: persistedStreamTime, openWindows: [november26, november25, november24])
+        streamTime: persistedStreamTime,
+        openWindows: [november26, november25, november24]
+    )
     #expect(engine.streamTime == persistedStreamTime)
     #expect(engine.closeDue() == [november24, november25])
     #expect(engine.closeDue() == [])
