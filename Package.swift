@@ -109,3 +109,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// CI builds the project's own targets with warnings as errors (scripts/test sets the variable
+// when CI is set); the dependencies' warnings are theirs.
+if Context.environment["DAYBOOK_WARNINGS_AS_ERRORS"] != nil {
+    for target in package.targets where target.type != .system {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-warnings-as-errors"])]
+    }
+}

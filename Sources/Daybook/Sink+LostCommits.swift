@@ -11,7 +11,7 @@ extension Sink {
     /// the sink lose commits the slot has confirmed (``SinkGap`` would then refuse to go on), so
     /// this session asks for `on`; `remote_apply` is kept. One fsync per checkpoint is the cost.
     public func requireDurableCommits() throws(DaybookError) {
-        try DaybookError.mapping(role: "sink") {
+        _ = try DaybookError.mapping(role: "sink") {
             try connection.query(
                 """
                 SELECT set_config('synchronous_commit', 'on', false)

@@ -34,8 +34,8 @@ public final class DaybookProcess {
         let id = UUID().uuidString
         stdoutURL = directory.appendingPathComponent("daybook-\(id).out")
         stderrURL = directory.appendingPathComponent("daybook-\(id).err")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = try Self.binary()
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
