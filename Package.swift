@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Daybook", targets: ["Daybook"]),
         // The pure modules, for the micro-benchmarks in Benchmarks/ (and anyone who needs a
         // pgoutput decoder or a windowing engine without the service).
+        .library(name: "WAL", targets: ["WAL"]),
         .library(name: "PgOutput", targets: ["PgOutput"]),
         .library(name: "Windowing", targets: ["Windowing"]),
     ],
@@ -34,7 +35,9 @@ let package = Package(
             name: "PostgresReplication",
             dependencies: ["CLibPQ"]
         ),
-        .target(name: "PgOutput"),
+        // The WAL position (LSN) every other module speaks of, with its one text form.
+        .target(name: "WAL"),
+        .target(name: "PgOutput", dependencies: ["WAL"]),
         .target(name: "Windowing"),
         .target(
             name: "Daybook",
@@ -67,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "daybook",
             dependencies: [
-                "Daybook", "DaybookHTTP", "PgOutput", "Windowing",
+                "Daybook", "DaybookHTTP", "PgOutput", "Windowing", "WAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -95,12 +98,16 @@ let package = Package(
         .target(name: "PgOutputTestSupport", dependencies: ["PgOutput"], path: "Tests/PgOutputTestSupport"),
         .testTarget(
             name: "PgOutputTests",
-            dependencies: ["PgOutput", "PgOutputTestSupport"],
+            dependencies: ["PgOutput", "PgOutputTestSupport", "WAL"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "WALTests", dependencies: ["WAL"]),
         .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
-        .testTarget(name: "DaybookTests", dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "Windowing"]),
+        .testTarget(
+            name: "DaybookTests",
+            dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "WAL", "Windowing"]
+        ),
         .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook"]),
         .testTarget(
             name: "DaybookIntegrationTests",

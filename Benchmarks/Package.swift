@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PgOutput", package: "Daybook"),
                 .product(name: "Daybook", package: "Daybook"),
+                .product(name: "WAL", package: "Daybook"),
                 .product(name: "Windowing", package: "Daybook"),
             ],
             path: "Benchmarks/DecoderBenchmarks",

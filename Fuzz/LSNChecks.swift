@@ -1,4 +1,5 @@
 import PgOutput
+import WAL
 
 /// The invariants of ``LSN``'s text form: what it prints, it parses back, and what it parses
 /// from any short input, it prints in a form that parses to the same value.

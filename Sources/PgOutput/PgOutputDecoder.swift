@@ -1,3 +1,5 @@
+import WAL
+
 /// Decodes pgoutput messages (protocol versions 1 and 2) from bytes. Pure: no I/O, no state.
 ///
 /// Protocol 2 adds streamed transactions: Stream Start/Stop/Commit/Abort, and inside a

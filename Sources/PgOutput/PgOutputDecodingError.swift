@@ -1,3 +1,5 @@
+import WAL
+
 /// Why a pgoutput message could not be decoded, and where.
 ///
 /// The decoder never traps: every malformed byte sequence ends here, with the failing field

@@ -1,3 +1,5 @@
+import WAL
+
 /// One decoded pgoutput message (protocol version 1, or 2 with streamed transactions): the
 /// payload of an XLogData frame.
 ///

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import PgOutput
 import ServiceLifecycle
+import WAL
 import Windowing
 
 struct RunCommand: AsyncParsableCommand {

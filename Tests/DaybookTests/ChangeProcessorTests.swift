@@ -2,6 +2,7 @@ import Daybook
 import Foundation
 import PgOutput
 import Testing
+import WAL
 import Windowing
 
 /// The pure pipeline core, driven by message values: no server needed.

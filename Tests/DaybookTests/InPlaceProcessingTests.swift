@@ -3,6 +3,7 @@ import Foundation
 import PgOutput
 import PgOutputTestSupport
 import Testing
+import WAL
 import Windowing
 
 /// The service reads row images in place from the received bytes; tests mostly feed plain

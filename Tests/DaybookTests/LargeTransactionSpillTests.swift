@@ -2,6 +2,7 @@ import Daybook
 import Foundation
 import PgOutput
 import Testing
+import WAL
 import Windowing
 
 /// A transaction larger than a batch is written in parts before its commit, and every write's

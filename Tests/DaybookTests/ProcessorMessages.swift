@@ -1,5 +1,6 @@
 import Daybook
 import PgOutput
+import WAL
 
 /// Message values the processor tests share: times, rows and whole transactions.
 

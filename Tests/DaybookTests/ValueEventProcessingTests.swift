@@ -2,6 +2,7 @@ import Daybook
 import Foundation
 import PgOutput
 import Testing
+import WAL
 import Windowing
 
 /// Capture levels and the events of `values` tables, in the pure processor: messages in,

@@ -1,6 +1,7 @@
 import PgOutput
 import PgOutputTestSupport
 import Testing
+import WAL
 
 /// Decodes hand-built messages of every type, laid out as in PostgreSQL's `proto.c`.
 struct DecoderTests {

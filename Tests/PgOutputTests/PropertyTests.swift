@@ -1,6 +1,7 @@
 import PgOutput
 import PgOutputTestSupport
 import Testing
+import WAL
 
 /// Random valid pgoutput streams from a seeded generator, encoded by ``PgOutputTestEncoder``,
 /// must decode back to the same values: every message case, random field values, strings

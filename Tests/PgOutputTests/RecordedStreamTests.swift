@@ -1,5 +1,6 @@
 import PgOutput
 import Testing
+import WAL
 
 /// Decodes the messages recorded from a real PostgreSQL 15 (see `scripts/record-pgoutput-fixtures`
 /// for the workload) and checks the values the workload wrote.

@@ -1,6 +1,7 @@
 import PgOutput
 import PgOutputTestSupport
 import Testing
+import WAL
 
 /// Checks the decoder against ``PgOutputTestEncoder`` in both directions: hand-made values
 /// survive encode then decode, and recorded bytes survive decode then encode.

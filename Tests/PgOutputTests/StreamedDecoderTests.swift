@@ -1,6 +1,7 @@
 import PgOutput
 import PgOutputTestSupport
 import Testing
+import WAL
 
 /// Protocol 2's streamed transactions, laid out as in PostgreSQL's `proto.c`: the four stream
 /// messages, and the xid in front of the messages inside a streamed block.

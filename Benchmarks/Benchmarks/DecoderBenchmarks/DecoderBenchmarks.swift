@@ -2,6 +2,7 @@ import Benchmark
 import Daybook
 import Foundation
 import PgOutput
+import WAL
 import Windowing
 
 /// The decoder on recorded streams, one message per inner iteration (the `*` figures are

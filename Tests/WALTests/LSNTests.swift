@@ -1,5 +1,5 @@
-import PgOutput
 import Testing
+import WAL
 
 /// The `HI/LO` text form PostgreSQL uses for `pg_lsn`.
 struct LSNTests {
