@@ -33,17 +33,18 @@ let package = Package(
         ),
         .target(
             name: "PostgresReplication",
-            dependencies: ["CLibPQ"]
+            dependencies: ["CLibPQ", "WAL"]
         ),
         // The WAL position (LSN) every other module speaks of, with its one text form.
         .target(name: "WAL"),
         .target(name: "PgOutput", dependencies: ["WAL"]),
-        .target(name: "Windowing"),
+        .target(name: "Windowing", dependencies: ["WAL"]),
         .target(
             name: "Daybook",
             dependencies: [
                 "PostgresReplication",
                 "PgOutput",
+                "WAL",
                 "Windowing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "daybook-bench",
             dependencies: [
-                "DaybookTestSupport", "PostgresReplication",
+                "DaybookTestSupport", "PostgresReplication", "WAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/DaybookBench"
@@ -102,7 +103,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "WALTests", dependencies: ["WAL"]),
-        .testTarget(name: "WindowingTests", dependencies: ["Windowing"]),
+        .testTarget(name: "WindowingTests", dependencies: ["WAL", "Windowing"]),
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
         .testTarget(
             name: "DaybookTests",

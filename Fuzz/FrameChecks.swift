@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 
 /// The invariants of ``ReplicationFrame/parse(_:)`` on arbitrary bytes, and of the standby
 /// status update built from them.
@@ -43,7 +44,8 @@ enum FrameChecks {
     private static func checkStatusUpdate(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 33 else { return }
         let status = StandbyStatusUpdate(
-            write: readBigEndian(bytes, at: 0), flush: readBigEndian(bytes, at: 8), apply: readBigEndian(bytes, at: 16),
+            write: LSN(readBigEndian(bytes, at: 0)), flush: LSN(readBigEndian(bytes, at: 8)),
+            apply: LSN(readBigEndian(bytes, at: 16)),
             clientTime: Int64(bitPattern: readBigEndian(bytes, at: 24)), replyRequested: bytes[32] & 1 == 1)
         let expected =
             [UInt8(ascii: "r")] + bytes.prefix(32) + [status.replyRequested ? 1 : 0]

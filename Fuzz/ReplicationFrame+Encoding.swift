@@ -5,10 +5,10 @@ extension ReplicationFrame {
     var encoded: [UInt8] {
         switch self {
         case .xLogData(let walStart, let walEnd, let sendTime, let payload):
-            [UInt8(ascii: "w")] + bigEndian(walStart) + bigEndian(walEnd) + bigEndian(UInt64(bitPattern: sendTime))
+            [UInt8(ascii: "w")] + bigEndian(walStart.rawValue) + bigEndian(walEnd.rawValue) + bigEndian(UInt64(bitPattern: sendTime))
                 + payload
         case .keepalive(let walEnd, let sendTime, let replyRequested):
-            [UInt8(ascii: "k")] + bigEndian(walEnd) + bigEndian(UInt64(bitPattern: sendTime)) + [replyRequested ? 1 : 0]
+            [UInt8(ascii: "k")] + bigEndian(walEnd.rawValue) + bigEndian(UInt64(bitPattern: sendTime)) + [replyRequested ? 1 : 0]
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresReplication
+import WAL
 
 /// A live service under steady load: how far behind the slot's confirmed position is, in
 /// time, sampled every 50 ms.
@@ -72,7 +73,7 @@ struct LagBenchmark {
         )
         let loadStarted = ContinuousClock.now
 
-        var history: [(time: Double, lsn: UInt64)] = []
+        var history: [(time: Double, lsn: LSN)] = []
         var lags: [Double] = []
         var clockMoved = false
         let sampler = try PostgresConnection(ConnectionString(source))
@@ -87,7 +88,7 @@ struct LagBenchmark {
                 [slot]
             ).rows.first
             let time = (ContinuousClock.now - loadStarted).seconds
-            if let row, let current = row[0].flatMap(parseLSN), let confirmed = row[1].flatMap(parseLSN) {
+            if let row, let current = row[0].flatMap(LSN.init), let confirmed = row[1].flatMap(LSN.init) {
                 history.append((time, current))
                 // The first moment the server's position reached what the slot confirmed.
                 let reached = history.first { $0.lsn >= confirmed }?.time ?? time
@@ -149,13 +150,13 @@ struct LagBenchmark {
 
     /// Waits until the slot has confirmed everything written so far (the day's keys are in the sink).
     private func waitForCaughtUp(_ slot: String, _ connection: PostgresConnection) throws {
-        let end = try connection.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(parseLSN) ?? 0
+        let end = try connection.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? 0
         for _ in 0..<6000 {
             let confirmed =
                 try connection.query(
                     "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
                     [slot]
-                ).scalar.flatMap(parseLSN) ?? 0
+                ).scalar.flatMap(LSN.init) ?? 0
             if confirmed >= end { return }
             Thread.sleep(forTimeInterval: 0.1)
         }

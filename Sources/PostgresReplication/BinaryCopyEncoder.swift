@@ -1,3 +1,5 @@
+import WAL
+
 /// Builds the bytes of a `COPY … FROM STDIN (FORMAT binary)` stream.
 ///
 /// Binary COPY is the cheapest way to hand PostgreSQL many rows: no SQL to parse per row, no
@@ -83,9 +85,9 @@ public struct BinaryCopyEncoder: Sendable {
     }
 
     /// A `pg_lsn` field.
-    public mutating func appendLSN(_ lsn: UInt64) {
+    public mutating func appendLSN(_ lsn: LSN) {
         appendInt32(8)
-        appendBigEndian(lsn)
+        appendBigEndian(lsn.rawValue)
     }
 
     /// A `boolean` field.

@@ -1,3 +1,5 @@
+import WAL
+
 /// One CopyData message of the streaming replication protocol, server to client.
 ///
 /// Pure: parsed from bytes with every length checked, so a corrupt frame is an error, not a
@@ -5,9 +7,9 @@
 public enum ReplicationFrame: Hashable, Sendable {
     /// `w`: one pgoutput message. The header LSNs are not resume points (they are 0 for
     /// auxiliary messages); resume from Commit `end_lsn`.
-    case xLogData(walStart: UInt64, walEnd: UInt64, sendTime: Int64, payload: [UInt8])
+    case xLogData(walStart: LSN, walEnd: LSN, sendTime: Int64, payload: [UInt8])
     /// `k`: the server's WAL end; `replyRequested` asks for a status update now.
-    case keepalive(walEnd: UInt64, sendTime: Int64, replyRequested: Bool)
+    case keepalive(walEnd: LSN, sendTime: Int64, replyRequested: Bool)
 
     /// Parses one CopyData payload.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) -> ReplicationFrame {
@@ -30,8 +32,8 @@ public enum ReplicationFrame: Hashable, Sendable {
 
 /// A replication frame's header; its payload stays in the buffer it arrived in.
 public enum ReplicationFrameHeader: Hashable, Sendable {
-    case xLogData(walStart: UInt64, walEnd: UInt64, sendTime: Int64)
-    case keepalive(walEnd: UInt64, sendTime: Int64, replyRequested: Bool)
+    case xLogData(walStart: LSN, walEnd: LSN, sendTime: Int64)
+    case keepalive(walEnd: LSN, sendTime: Int64, replyRequested: Bool)
 
     /// Parses one CopyData message into its header and its payload (empty for a keepalive),
     /// a view into `bytes`.
@@ -50,8 +52,8 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
                 )
             }
             let header = ReplicationFrameHeader.xLogData(
-                walStart: bigEndianUInt64(bytes, at: 1),
-                walEnd: bigEndianUInt64(bytes, at: 9),
+                walStart: LSN(bigEndianUInt64(bytes, at: 1)),
+                walEnd: LSN(bigEndianUInt64(bytes, at: 9)),
                 sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17))
             )
             return (header, UnsafeRawBufferPointer(rebasing: bytes[25...]))
@@ -63,7 +65,7 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
                 )
             }
             let header = ReplicationFrameHeader.keepalive(
-                walEnd: bigEndianUInt64(bytes, at: 1),
+                walEnd: LSN(bigEndianUInt64(bytes, at: 1)),
                 sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
                 replyRequested: bytes[17] != 0
             )
@@ -77,16 +79,16 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
 /// The client's standby status update (`r`), the only way to move the slot forward.
 public struct StandbyStatusUpdate: Hashable, Sendable {
     /// Highest LSN received.
-    public var write: UInt64
+    public var write: LSN
     /// Highest LSN durably processed: the server may discard WAL before it. Only ever the
     /// end LSN of a transaction the sink has committed.
-    public var flush: UInt64
-    public var apply: UInt64
+    public var flush: LSN
+    public var apply: LSN
     /// Client clock, microseconds since 2000-01-01.
     public var clientTime: Int64
     public var replyRequested: Bool
 
-    public init(write: UInt64, flush: UInt64, apply: UInt64, clientTime: Int64, replyRequested: Bool = false) {
+    public init(write: LSN, flush: LSN, apply: LSN, clientTime: Int64, replyRequested: Bool = false) {
         self.write = write
         self.flush = flush
         self.apply = apply
@@ -98,7 +100,7 @@ public struct StandbyStatusUpdate: Hashable, Sendable {
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
         bytes.reserveCapacity(34)
-        for value in [write, flush, apply, UInt64(bitPattern: clientTime)] {
+        for value in [write.rawValue, flush.rawValue, apply.rawValue, UInt64(bitPattern: clientTime)] {
             for shift in stride(from: 56, through: 0, by: -8) {
                 bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
             }

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import WAL
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public final class ReplicationStream {
         public var systemID: String
         public var timeline: Int
         /// The server's current WAL flush position.
-        public var walPosition: UInt64
+        public var walPosition: LSN
         public var database: String?
     }
 
@@ -30,7 +31,7 @@ public final class ReplicationStream {
     /// `IDENTIFY_SYSTEM`: who the server is and where its WAL ends now.
     public func identifySystem() throws(PostgresError) -> SystemIdentity {
         let result = try connection.simpleQuery("IDENTIFY_SYSTEM")
-        guard let row = result.rows.first, row.count >= 4, let position = row[2].flatMap(parseLSN) else {
+        guard let row = result.rows.first, row.count >= 4, let position = row[2].flatMap(LSN.init) else {
             throw PostgresError(.protocolViolation, message: "IDENTIFY_SYSTEM returned an unexpected row")
         }
         return SystemIdentity(
@@ -61,7 +62,7 @@ public final class ReplicationStream {
     ///   instead of decoding it whole to disk after its commit. Without it, protocol 1.
     public func start(
         slot: String,
-        at startLSN: UInt64,
+        at startLSN: LSN,
         publications: [String],
         messages: Bool = false,
         streamInProgress: Bool = false
@@ -73,7 +74,7 @@ public final class ReplicationStream {
         if messages { options.append("messages 'true'") }
         if streamInProgress { options.append("streaming 'on'") }
         let command =
-            "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(formatLSN(startLSN)) ("
+            "START_REPLICATION SLOT \(connection.quoteIdentifier(slot)) LOGICAL \(startLSN) ("
             + options.joined(separator: ", ") + ")"
         try connection.simpleQuery(command)
         guard PQsetnonblocking(connection.connection, 1) == 0 else {
@@ -237,21 +238,6 @@ public final class ReplicationStream {
         }
         return lastError ?? PostgresError(.replication, message: "the server ended the replication stream")
     }
-}
-
-/// Formats an LSN as PostgreSQL writes it, `HI/LO` in hex.
-public func formatLSN(_ value: UInt64) -> String {
-    String(value >> 32, radix: 16, uppercase: true) + "/" + String(value & 0xFFFF_FFFF, radix: 16, uppercase: true)
-}
-
-/// Parses PostgreSQL's `HI/LO` LSN text.
-public func parseLSN(_ text: String) -> UInt64? {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy(\.isHexDigit) }),
-        let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16),
-        high <= 0xFFFF_FFFF, low <= 0xFFFF_FFFF
-    else { return nil }
-    return high << 32 | low
 }
 
 extension Duration {

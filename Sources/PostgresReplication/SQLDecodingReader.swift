@@ -1,3 +1,5 @@
+import WAL
+
 /// Reads a logical slot's changes through PostgreSQL's SQL decoding functions over an
 /// ordinary connection: the fast way through a backlog.
 ///
@@ -57,11 +59,11 @@ public final class SQLDecodingReader {
     /// - Returns: the number of messages read.
     @discardableResult
     public func read(
-        upTo end: UInt64,
+        upTo end: LSN,
         idle: () throws -> Void = {},
-        _ handle: (UInt64, UnsafeRawBufferPointer) throws -> Void
+        _ handle: (LSN, UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
-        try connection.query("SELECT set_config('daybook.decode_upto', $1, false)", [formatLSN(end)])
+        try connection.query("SELECT set_config('daybook.decode_upto', $1, false)", [end.description])
         var reader = BinaryCopyReader()
         var messages = 0
         try connection.copyOut(Self.peekStatement, idle: idle) { chunk in
@@ -75,7 +77,7 @@ public final class SQLDecodingReader {
                 var lsn: UInt64 = 0
                 for byte in lsnField { lsn = lsn << 8 | UInt64(byte) }
                 messages += 1
-                try handle(lsn, data)
+                try handle(LSN(lsn), data)
             }
         }
         guard reader.isFinished else {
@@ -95,12 +97,12 @@ extension PostgresConnection {
     ///
     /// - Returns: where the slot's confirmed position now is.
     @discardableResult
-    public func advanceSlot(_ slot: String, to position: UInt64) throws(PostgresError) -> UInt64 {
+    public func advanceSlot(_ slot: String, to position: LSN) throws(PostgresError) -> LSN {
         let result = try query(
             "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)",
-            [slot, formatLSN(position)]
+            [slot, position.description]
         )
-        guard let text = result.scalar, let lsn = parseLSN(text) else {
+        guard let text = result.scalar, let lsn = LSN(text) else {
             throw PostgresError(.protocolViolation, message: "pg_replication_slot_advance returned no position")
         }
         return lsn

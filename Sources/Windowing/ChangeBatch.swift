@@ -1,3 +1,5 @@
+import WAL
+
 /// A row operation as reports show it: one letter each.
 public enum RowOperation: UInt8, Hashable, Sendable {
     case insert = 73  // "I"
@@ -104,7 +106,7 @@ public struct LateChange: Hashable, Sendable {
     public var operation: RowOperation
     public var commitTime: Timestamp
     /// Commit LSN of the transaction, so an operator can find it in the WAL.
-    public var lsn: UInt64
+    public var lsn: LSN
     public var xid: UInt32
 
     public init(
@@ -113,7 +115,7 @@ public struct LateChange: Hashable, Sendable {
         key: String?,
         operation: RowOperation,
         commitTime: Timestamp,
-        lsn: UInt64,
+        lsn: LSN,
         xid: UInt32
     ) {
         self.window = window
@@ -261,7 +263,7 @@ public struct ChangeBatch: Sendable {
         table: Int32,
         windowStart: Timestamp,
         at time: Timestamp,
-        lsn: UInt64,
+        lsn: LSN,
         sequence: Int32
     ) {
         events.append(

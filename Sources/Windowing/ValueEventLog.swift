@@ -1,3 +1,5 @@
+import WAL
+
 /// The changes of tables captured at the `values` level since the last checkpoint, each with
 /// its row images: what lets a closed day answer "what happened to this key", not only "that
 /// something did".
@@ -17,7 +19,7 @@ public struct ValueEventLog: Sendable {
         public var windowStart: Int64
         public var commitTime: Int64
         /// Commit LSN of the source transaction (Begin's final LSN).
-        public var lsn: UInt64
+        public var lsn: LSN
         var key: Range<Int>
         var row: Range<Int>?
         var oldRow: Range<Int>?
@@ -77,7 +79,7 @@ public struct ValueEventLog: Sendable {
         table: Int32,
         windowStart: Timestamp,
         at time: Timestamp,
-        lsn: UInt64,
+        lsn: LSN,
         sequence: Int32
     ) {
         let key = store(images.key)

@@ -217,9 +217,9 @@ struct RunCommand: AsyncParsableCommand {
         return report
     }
 
-    private func endLSN() throws -> UInt64? {
+    private func endLSN() throws -> LSN? {
         guard let untilLSN else { return nil }
-        guard let lsn = LSN(untilLSN)?.rawValue else {
+        guard let lsn = LSN(untilLSN) else {
             throw ValidationError(
                 "--until-lsn '\(untilLSN)' is not a WAL position: write it as PostgreSQL does, e.g. 0/24B7D0B0"
             )

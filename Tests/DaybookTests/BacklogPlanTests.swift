@@ -1,6 +1,9 @@
 import Daybook
-import PostgresReplication
 import Testing
+import WAL
+
+/// Positions in these tests are written as an offset from another, as the plan reasons.
+private func + (position: LSN, bytes: UInt64) -> LSN { position.advanced(by: bytes) }
 
 /// When a backlog is read through SQL, in what ranges, and when the stream takes over.
 struct BacklogPlanTests {
@@ -15,7 +18,7 @@ struct BacklogPlanTests {
 
     @Test func anOpenEndedRunReadsWhileFarBehindThenStreams() {
         let plan = Self.plan(threshold: 64, chunk: 256)
-        let start: UInt64 = 0x1_0000_0000
+        let start: LSN = 0x1_0000_0000
         // 1 GiB behind: a full chunk first.
         #expect(
             plan.next(position: start, decodable: start + 1024 * Self.mib, end: nil)
@@ -35,7 +38,7 @@ struct BacklogPlanTests {
 
     @Test func aRunWithAnEndReadsAllOfItHoweverLittle() {
         let plan = Self.plan(threshold: 64, chunk: 256)
-        let start: UInt64 = 0x2_0000_0000
+        let start: LSN = 0x2_0000_0000
         let end = start + 5000
         #expect(plan.next(position: start, decodable: end + 100, end: end) == .read(upTo: end))
         #expect(plan.startsInBacklogMode(position: start, decodable: end, end: end))
@@ -57,14 +60,14 @@ struct BacklogPlanTests {
     /// reached the page's start has reached it.
     @Test func anEndJustPastAPageHeaderIsReachedAtThePageStart() {
         let plan = Self.plan()
-        let page: UInt64 = 0x3_0000_0000 + 8192 * 10
+        let page = LSN(0x3_0000_0000 + 8192 * 10)
         #expect(plan.next(position: page, decodable: page + 24, end: page + 24) == .finished)
     }
 
     @Test func disabledMeansNever() {
         var plan = Self.plan(threshold: 1)
         plan.isEnabled = false
-        #expect(!plan.startsInBacklogMode(position: 0, decodable: 1 << 40, end: 1 << 40))
+        #expect(!plan.startsInBacklogMode(position: 0, decodable: LSN(1 << 40), end: LSN(1 << 40)))
     }
 
     @Test func theServersTempFileLimitCapsARead() {
@@ -78,7 +81,7 @@ struct BacklogPlanTests {
     /// What ends backlog mode with one line, and what is an ordinary fault.
     @Test func fallbackReasons() {
         func reason(_ state: String) -> String? {
-            BacklogPlan.fallbackReason(for: PostgresError(.query, message: "boom", sqlState: state))
+            BacklogPlan.fallbackReason(sqlState: state, message: "boom")
         }
         #expect(reason("42501")?.contains("GRANT EXECUTE") == true)
         #expect(reason("42883")?.contains("no usable SQL decoding functions") == true)
@@ -86,6 +89,6 @@ struct BacklogPlanTests {
         #expect(reason("53100")?.contains("disk space") == true)
         #expect(reason("55006") == nil)  // the slot is in use: streaming would fail the same way
         #expect(reason("08006") == nil)
-        #expect(BacklogPlan.fallbackReason(for: PostgresError(.connection, message: "gone")) == nil)
+        #expect(BacklogPlan.fallbackReason(sqlState: nil, message: "gone") == nil)
     }
 }

@@ -9,7 +9,7 @@ import Windowing
 struct ChangeProcessorTests {
     /// 10-second windows in UTC, 2 seconds of grace.
     private func makeProcessor(
-        committedLSN: UInt64 = 0,
+        committedLSN: LSN = 0,
         streamTime: Timestamp? = nil,
         open: [Window] = []
     ) -> ChangeProcessor {

@@ -19,7 +19,7 @@ struct LargeTransactionSpillTests {
         ]
     )
 
-    private func makeProcessor(committedLSN: UInt64 = 0) -> ChangeProcessor {
+    private func makeProcessor(committedLSN: LSN = 0) -> ChangeProcessor {
         let engine = WindowingEngine(
             calendar: WindowCalendar(length: try! WindowLength(seconds: 10), timeZone: TimeZone(identifier: "UTC")!),
             grace: .seconds(2)

@@ -35,7 +35,7 @@ struct ValueEventProcessingTests {
     )
 
     private func valuesRule(
-        since: UInt64,
+        since: LSN,
         slot: String = "s",
         exclude: [String] = [],
         level: CaptureLevel = .values

@@ -43,15 +43,4 @@ struct ReplicationFrameTests {
         #expect(Array(bytes[25..<33]) == bigEndian(5))
         #expect(bytes[33] == 1)
     }
-
-    @Test func formatsAndParsesLSNs() {
-        #expect(formatLSN(0x16_B374_D848) == "16/B374D848")
-        #expect(parseLSN("16/B374D848") == 0x16_B374_D848)
-        #expect(parseLSN("0/0") == 0)
-        #expect(parseLSN("nonsense") == nil)
-        #expect(parseLSN("1/2/3") == nil)
-        #expect(parseLSN("100000000/0") == nil)
-        #expect(parseLSN("000000001/0") == nil, "at most 8 hex digits per half, as PostgreSQL")
-        #expect(parseLSN("+1/0") == nil)
-    }
 }

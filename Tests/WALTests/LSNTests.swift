@@ -35,7 +35,7 @@ struct LSNTests {
     @Test(arguments: [
         "", "/", "0", "16B374D848", "16/", "/B374D848", "16/B374D848/0", "16//B374D848", "G/0", "0/0x1",
         "123456789/0", "0/123456789", " 16/B374D848", "16/B374D848 ", "16 /B374D848", "16/B374D848\n", "1,6/0",
-        "١/٠",
+        "١/٠", "nonsense", "1/2/3", "000000001/0",
     ])
     func rejectsInvalidText(text: String) {
         #expect(LSN(text) == nil)

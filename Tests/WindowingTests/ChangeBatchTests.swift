@@ -1,4 +1,5 @@
 import Testing
+import WAL
 import Windowing
 
 private let monday = Window(start: .utc(2026, 11, 23), end: .utc(2026, 11, 24))
@@ -43,7 +44,7 @@ private func keyDelta(_ ops: [RowOperation], first: Timestamp, last: Timestamp) 
     return delta
 }
 
-private func lateChange(_ operation: RowOperation, key: String?, at time: Timestamp, lsn: UInt64) -> LateChange {
+private func lateChange(_ operation: RowOperation, key: String?, at time: Timestamp, lsn: LSN) -> LateChange {
     LateChange(window: monday, table: orders, key: key, operation: operation, commitTime: time, lsn: lsn, xid: 42)
 }
 

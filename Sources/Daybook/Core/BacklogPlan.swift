@@ -1,4 +1,4 @@
-import PostgresReplication
+import WAL
 
 /// When Daybook reads a backlog through SQL decoding instead of the replication stream, how
 /// far each read goes, and when it hands over to the stream. Pure: positions in, decisions out.
@@ -27,7 +27,7 @@ public struct BacklogPlan: Sendable, Equatable {
     /// What to do next.
     public enum Step: Sendable, Equatable {
         /// Read the transactions that commit up to this WAL position through SQL.
-        case read(upTo: UInt64)
+        case read(upTo: LSN)
         /// The run's end is not decodable yet (written, not yet flushed): look again shortly.
         case wait
         /// Hand over to the replication stream from here.
@@ -44,24 +44,24 @@ public struct BacklogPlan: Sendable, Equatable {
     /// last bytes to be flushed (commits made with `synchronous_commit = off` just before the
     /// run); an open-ended run reads while at least ``thresholdBytes`` are behind and then
     /// streams the rest, so the live tail never waits for a read to fill.
-    public func next(position: UInt64, decodable: UInt64, end: UInt64?) -> Step {
+    public func next(position: LSN, decodable: LSN, end: LSN?) -> Step {
         /// One read toward `limit`, at most a chunk long.
-        func read(toward limit: UInt64) -> Step {
-            .read(upTo: limit - position > chunkBytes ? position + chunkBytes : limit)
+        func read(toward limit: LSN) -> Step {
+            .read(upTo: limit.bytes(since: position) > chunkBytes ? position.advanced(by: chunkBytes) : limit)
         }
         if let end {
             if StreamSession.reached(end, walEnd: position) { return .finished }
             let limit = min(end, decodable)
             return limit > position ? read(toward: limit) : .wait
         }
-        guard decodable > position, decodable - position >= thresholdBytes else { return .stream }
+        guard decodable > position, decodable.bytes(since: position) >= thresholdBytes else { return .stream }
         return read(toward: decodable)
     }
 
     /// Whether a run that starts at `position` reads its backlog through SQL at all: one with
     /// an end does whenever it has something to read, also when that is not flushed yet (the
     /// last commits before a nightly run, made with `synchronous_commit = off`).
-    public func startsInBacklogMode(position: UInt64, decodable: UInt64, end: UInt64?) -> Bool {
+    public func startsInBacklogMode(position: LSN, decodable: LSN, end: LSN?) -> Bool {
         guard isEnabled else { return false }
         switch next(position: position, decodable: decodable, end: end) {
         case .read, .wait: return true
@@ -81,19 +81,20 @@ public struct BacklogPlan: Sendable, Equatable {
 
     /// Why a failed read or check means "stream instead" rather than a fault: a role without
     /// the right, a server without the functions, a read past the server's temporary-space
-    /// limit. Nil for anything else, which is handled like any other source error.
-    public static func fallbackReason(for error: PostgresError) -> String? {
-        switch error.sqlState {
+    /// limit. Nil for anything else, which is handled like any other source error. Given the
+    /// error's SQLSTATE and message, not the error, so that the plan needs no libpq.
+    public static func fallbackReason(sqlState: String?, message: String) -> String? {
+        switch sqlState {
         case "42501":
-            "the role may not call pg_logical_slot_peek_binary_changes or pg_replication_slot_advance (\(error.message)); "
+            "the role may not call pg_logical_slot_peek_binary_changes or pg_replication_slot_advance (\(message)); "
                 + "GRANT EXECUTE on both to it for fast catch-up"
         case "42883", "0A000":
-            "the server has no usable SQL decoding functions (\(error.message))"
+            "the server has no usable SQL decoding functions (\(message))"
         case "53400":
-            "a read of the backlog exceeded the server's temp_file_limit (\(error.message)); lower --backlog-chunk or raise "
+            "a read of the backlog exceeded the server's temp_file_limit (\(message)); lower --backlog-chunk or raise "
                 + "temp_file_limit (a single transaction larger than the limit always does)"
         case "53100":
-            "the server ran out of disk space for a read of the backlog (\(error.message)); lower --backlog-chunk"
+            "the server ran out of disk space for a read of the backlog (\(message)); lower --backlog-chunk"
         default:
             nil
         }

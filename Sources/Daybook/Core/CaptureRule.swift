@@ -1,5 +1,6 @@
 import Foundation
 import PgOutput
+import WAL
 import Windowing
 
 /// A table's capture level, as set by `daybook capture` (or `setup --capture`), from a point
@@ -20,7 +21,7 @@ public struct CaptureRule: Hashable, Sendable {
     /// At `values`: never capture these (a key column cannot be excluded).
     public var excludedColumns: [String]
     /// The rule applies to transactions committed after this LSN.
-    public var sinceLSN: UInt64
+    public var sinceLSN: LSN
 
     public init(
         slot: String,
@@ -28,7 +29,7 @@ public struct CaptureRule: Hashable, Sendable {
         level: CaptureLevel,
         columns: [String]? = nil,
         excludedColumns: [String] = [],
-        sinceLSN: UInt64 = 0
+        sinceLSN: LSN = 0
     ) {
         self.slot = slot
         self.table = table
@@ -76,7 +77,7 @@ public struct CaptureRule: Hashable, Sendable {
             level: level,
             columns: payload.columns,
             excludedColumns: payload.exclude,
-            sinceLSN: message.lsn.rawValue
+            sinceLSN: message.lsn
         )
     }
 }

@@ -1,4 +1,5 @@
 import PgOutput
+import WAL
 import Windowing
 
 /// The pure heart of the pipeline: decoded pgoutput messages in, a checkpoint's worth of
@@ -49,11 +50,11 @@ public struct ChangeProcessor: Sendable {
         var index: Int32
         var shape: KeyShape
         /// The table's capture rules, oldest first, each with its row image shape at `values`.
-        var captures: [(since: UInt64, level: CaptureLevel, image: RowImageShape?)] = []
+        var captures: [(since: LSN, level: CaptureLevel, image: RowImageShape?)] = []
 
         /// The level for a transaction committed at `lsn`, with the row image shape at
         /// `values`. Without a rule a table is captured at `keys`.
-        func capture(forCommitAt lsn: UInt64) -> (level: CaptureLevel, image: RowImageShape?) {
+        func capture(forCommitAt lsn: LSN) -> (level: CaptureLevel, image: RowImageShape?) {
             guard let rule = captures.last(where: { $0.since < lsn }) else { return (.keys, nil) }
             return (rule.level, rule.image)
         }
@@ -81,11 +82,11 @@ public struct ChangeProcessor: Sendable {
     /// Order and validity of the next write's per-key rows (see ``KeyTag``).
     private var keyTag = KeyTag(lsn: 0, part: 0)
     /// End LSN of the last transaction the sink has committed.
-    public private(set) var committedLSN: UInt64
+    public private(set) var committedLSN: LSN
     /// End LSN of the last transaction processed but not yet taken for a checkpoint.
-    public private(set) var pendingLSN: UInt64?
+    public private(set) var pendingLSN: LSN?
     /// End LSN of the last transaction processed (taken for a checkpoint or not).
-    public private(set) var processedLSN: UInt64
+    public private(set) var processedLSN: LSN
     private var pendingTransactions = 0
     /// Commit time of the first transaction folded into the pending checkpoint.
     private var pendingFirstCommit: Timestamp?
@@ -98,7 +99,7 @@ public struct ChangeProcessor: Sendable {
     ///   arrive in the stream later are added as they come.
     public init(
         engine: WindowingEngine,
-        committedLSN: UInt64,
+        committedLSN: LSN,
         lastHeartbeat: Timestamp? = nil,
         captureRules: [CaptureRule] = [],
         settings: Settings = Settings()
@@ -239,7 +240,7 @@ public struct ChangeProcessor: Sendable {
             current = OpenTransaction(
                 begin: begin,
                 commitTime: Timestamp(postgresMicroseconds: begin.commitTime),
-                skip: begin.finalLSN.rawValue < committedLSN
+                skip: begin.finalLSN < committedLSN
             )
             batch.beginTransaction()
         case .commit(let commit):
@@ -318,7 +319,7 @@ public struct ChangeProcessor: Sendable {
     }
 
     /// Records that the sink committed a checkpoint up to `lsn`.
-    public mutating func checkpointCommitted(lsn: UInt64) {
+    public mutating func checkpointCommitted(lsn: LSN) {
         committedLSN = max(committedLSN, lsn)
     }
 
@@ -332,7 +333,7 @@ public struct ChangeProcessor: Sendable {
     /// The capture level of `table` for the current transaction (`keys` outside one: the
     /// change is refused later anyway).
     private func capture(_ table: TableInfo) -> (level: CaptureLevel, image: RowImageShape?) {
-        table.capture(forCommitAt: current?.begin.finalLSN.rawValue ?? 0)
+        table.capture(forCommitAt: current?.begin.finalLSN ?? 0)
     }
 
     private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
@@ -436,7 +437,7 @@ public struct ChangeProcessor: Sendable {
         }
         if !transaction.hasData {
             transaction.hasData = true
-            keyTag = KeyTag(lsn: transaction.begin.finalLSN.rawValue, part: 0)
+            keyTag = KeyTag(lsn: transaction.begin.finalLSN, part: 0)
         }
         let placement = transaction.placement ?? engine.place(transaction.commitTime)
         if transaction.placement == nil {
@@ -468,7 +469,7 @@ public struct ChangeProcessor: Sendable {
                     table: table.index,
                     window: window,
                     at: time,
-                    lsn: transaction.begin.finalLSN.rawValue,
+                    lsn: transaction.begin.finalLSN,
                     sequence: sequence
                 )
             }
@@ -481,7 +482,7 @@ public struct ChangeProcessor: Sendable {
                     key: key,
                     operation: operation,
                     commitTime: time,
-                    lsn: transaction.begin.finalLSN.rawValue,
+                    lsn: transaction.begin.finalLSN,
                     xid: transaction.begin.xid
                 )
             )
@@ -498,7 +499,7 @@ public struct ChangeProcessor: Sendable {
         table: Int32,
         window: Window,
         at time: Timestamp,
-        lsn: UInt64,
+        lsn: LSN,
         sequence: Int32
     ) {
         let row = images.contains(.new) ? rowBuffer : nil
@@ -568,8 +569,8 @@ public struct ChangeProcessor: Sendable {
         guard transaction.hasData || transaction.sawHeartbeat else {
             // A capture rule alone moves no stream time, but the checkpoint must record it.
             if transaction.announcedRule {
-                pendingLSN = commit.endLSN.rawValue
-                processedLSN = max(processedLSN, commit.endLSN.rawValue)
+                pendingLSN = commit.endLSN
+                processedLSN = max(processedLSN, commit.endLSN)
             }
             return
         }
@@ -581,8 +582,8 @@ public struct ChangeProcessor: Sendable {
         closed += engine.advance(to: commitTime).map {
             WindowClosure(window: $0, reason: reason, streamTime: commitTime)
         }
-        pendingLSN = commit.endLSN.rawValue
-        processedLSN = max(processedLSN, commit.endLSN.rawValue)
+        pendingLSN = commit.endLSN
+        processedLSN = max(processedLSN, commit.endLSN)
         pendingTransactions += 1
         if pendingFirstCommit == nil { pendingFirstCommit = commitTime }
     }

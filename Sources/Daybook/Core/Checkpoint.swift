@@ -1,3 +1,4 @@
+import WAL
 import Windowing
 
 /// Everything one sink transaction writes: the batch of changes, the windows it opened and
@@ -13,7 +14,7 @@ public struct Checkpoint: Sendable {
     public var opened: [Window]
     public var closed: [WindowClosure]
     /// Commit end LSN of the last source transaction included.
-    public var lsn: UInt64
+    public var lsn: LSN
     public var streamTime: Timestamp?
     /// Commit time of the latest heartbeat seen in the stream.
     public var lastHeartbeat: Timestamp?
@@ -47,9 +48,9 @@ public struct Spill: Sendable {
 /// that commit is written. `part` orders those parts, and the final rows after them, among
 /// rows with the same `lsn`; a key's operations are its rows' `ops` in (`lsn`, `part`) order.
 public struct KeyTag: Hashable, Sendable {
-    public var lsn: UInt64
+    public var lsn: LSN
     public var part: Int32
-    public init(lsn: UInt64, part: Int32) {
+    public init(lsn: LSN, part: Int32) {
         self.lsn = lsn
         self.part = part
     }

@@ -1,4 +1,4 @@
-import PostgresReplication
+import WAL
 import Windowing
 
 /// Encodes a checkpoint's parts as the JSON arrays the sink's set-based statements read
@@ -30,7 +30,7 @@ enum CheckpointPayload {
             JSONText.appendString(change.table, to: &json)
             json.append(",\"k\":\(change.key ?? "null"),\"o\":\"\(change.operation.letter)\"")
             json.append(
-                ",\"ct\":\(change.commitTime.microsecondsSinceEpoch),\"lsn\":\"\(formatLSN(change.lsn))\",\"x\":\(change.xid)}"
+                ",\"ct\":\(change.commitTime.microsecondsSinceEpoch),\"lsn\":\"\(change.lsn)\",\"x\":\(change.xid)}"
             )
         }
         json.append("]")
@@ -47,7 +47,7 @@ enum CheckpointPayload {
             appendArray(rule.columns, to: &json)
             json.append(",\"e\":")
             appendArray(rule.excludedColumns, to: &json)
-            json.append(",\"s\":\"\(formatLSN(rule.sinceLSN))\"}")
+            json.append(",\"s\":\"\(rule.sinceLSN)\"}")
         }
         json.append("]")
         return json

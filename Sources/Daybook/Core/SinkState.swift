@@ -1,10 +1,11 @@
+import WAL
 import Windowing
 
 /// What the sink knows about one slot's stream: the resume point and the window state that
 /// a restart continues from.
 public struct SinkState: Sendable {
     /// Commit end LSN of the last transaction in the sink (0 before the first checkpoint).
-    public var lsn: UInt64
+    public var lsn: LSN
     public var streamTime: Timestamp?
     public var windowLength: String?
     public var timeZone: String?

@@ -1,4 +1,4 @@
-import PostgresReplication
+import WAL
 
 /// Whether the sink's checkpoint lies on the source server's history: after a failover, the
 /// new primary's WAL is the old one's only up to where the new one was promoted. Pure.
@@ -9,8 +9,8 @@ public enum TimelineCheck {
     /// One line of a history file: timeline `timeline` ended at `switchpoint`.
     public struct Ending: Hashable, Sendable {
         public var timeline: Int
-        public var switchpoint: UInt64
-        public init(timeline: Int, switchpoint: UInt64) {
+        public var switchpoint: LSN
+        public init(timeline: Int, switchpoint: LSN) {
             self.timeline = timeline
             self.switchpoint = switchpoint
         }
@@ -21,7 +21,7 @@ public enum TimelineCheck {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             guard fields.count >= 2, !line.hasPrefix("#"), let timeline = Int(fields[0]),
-                let lsn = parseLSN(String(fields[1]))
+                let lsn = LSN(fields[1])
             else { return nil }
             return Ending(timeline: timeline, switchpoint: lsn)
         }
@@ -32,7 +32,7 @@ public enum TimelineCheck {
     /// `history` (that timeline's history file; empty for timeline 1).
     public static func verify(
         slot: String,
-        lsn: UInt64,
+        lsn: LSN,
         checkpointTimeline: Int,
         serverTimeline: Int,
         history: [Ending]
@@ -41,7 +41,7 @@ public enum TimelineCheck {
         guard serverTimeline > checkpointTimeline else {
             throw DaybookError(
                 .slotInvalid,
-                "the sink holds slot \(slot)'s results up to LSN \(formatLSN(lsn)) read on timeline \(checkpointTimeline), "
+                "the sink holds slot \(slot)'s results up to LSN \(lsn) read on timeline \(checkpointTimeline), "
                     + "but this server is on the earlier timeline \(serverTimeline): it is not the server Daybook read "
                     + "(an old primary back after a failover?); point --database at the current primary"
             )
@@ -56,8 +56,8 @@ public enum TimelineCheck {
         guard lsn <= ending.switchpoint else {
             throw DaybookError(
                 .slotInvalid,
-                "the sink holds slot \(slot)'s results up to LSN \(formatLSN(lsn)), but this server's history left timeline "
-                    + "\(checkpointTimeline) at \(formatLSN(ending.switchpoint)): the transactions Daybook counted after that "
+                "the sink holds slot \(slot)'s results up to LSN \(lsn), but this server's history left timeline "
+                    + "\(checkpointTimeline) at \(ending.switchpoint): the transactions Daybook counted after that "
                     + "were lost in the failover, and reading on could skip others; the slot cannot be continued "
                     + "(set synchronized_standby_slots on the primary so that it never sends what its standby lacks)"
             )

@@ -1,4 +1,5 @@
 import Metrics
+import WAL
 import Windowing
 
 /// Records ``DaybookMetric``s through swift-metrics: whatever backend the process bootstrapped
@@ -43,7 +44,7 @@ public struct PipelineMetrics: Sendable {
         checkpoints.increment()
         checkpointDuration.recordNanoseconds(duration.nanoseconds)
         transactions.increment(by: Int64(checkpoint.transactions))
-        checkpointLSN.record(Double(checkpoint.lsn))
+        checkpointLSN.record(Double(checkpoint.lsn.rawValue))
         if let time = checkpoint.streamTime { record(.streamTime, time) }
         if let time = checkpoint.lastHeartbeat { record(.lastHeartbeat, time) }
         var perTable: [String: TableDelta] = [:]
@@ -90,14 +91,14 @@ public struct PipelineMetrics: Sendable {
 
     /// Where the stream stands, at each status update: lag, clocks, open windows.
     func position(
-        serverWALEnd: UInt64,
-        confirmed: UInt64,
+        serverWALEnd: LSN,
+        confirmed: LSN,
         serverClock: Timestamp?,
         streamTime: Timestamp?,
         caughtUp: Bool,
         openWindows count: Int
     ) {
-        let bytes = Double(serverWALEnd > confirmed ? serverWALEnd - confirmed : 0)
+        let bytes = Double(serverWALEnd.bytes(since: confirmed))
         slotLagBytes.record(bytes)
         var seconds = 0.0
         if let serverClock {

@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 
 /// A gap the operator accepted (`run --accept-gap`): commits the sink lost after the slot had
 /// confirmed them, which cannot be read again. Windows whose time it overlaps may miss changes.

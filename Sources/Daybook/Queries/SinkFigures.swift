@@ -1,10 +1,11 @@
 import PostgresReplication
+import WAL
 
 /// What the sink alone tells about a slot's stream: its checkpoint, stream time, last
 /// heartbeat and windows per state. `daybook serve` reports these as metrics; a machine that
 /// only looks has no stream of its own to count.
 public struct SinkFigures: Sendable, Equatable {
-    public var checkpointLSN: UInt64
+    public var checkpointLSN: LSN
     public var streamTime: Double?
     public var lastHeartbeat: Double?
     public var openWindows: Int
@@ -40,7 +41,7 @@ public struct SinkFigures: Sendable, Equatable {
         }
         func count(_ index: Int) -> Int { row[index].flatMap { Int($0) } ?? 0 }
         return SinkFigures(
-            checkpointLSN: row[0].flatMap(parseLSN) ?? 0,
+            checkpointLSN: row[0].flatMap(LSN.init) ?? 0,
             streamTime: row[1].flatMap { Double($0) },
             lastHeartbeat: row[2].flatMap { Double($0) },
             openWindows: count(3),

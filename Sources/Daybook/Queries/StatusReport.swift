@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 
 /// `daybook status`: the slot, the checkpoint, the open windows and when each will close,
 /// and the heartbeats — what an operator asks when yesterday's summary is not there yet.

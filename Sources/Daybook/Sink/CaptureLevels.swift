@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 import Windowing
 
 /// Reads the capture rules the sink holds: for `run` (which level applies to which
@@ -20,7 +21,7 @@ enum CaptureLevels {
                 level: level,
                 columns: row[2].flatMap(JSONText.strings),
                 excludedColumns: row[3].flatMap(JSONText.strings) ?? [],
-                sinceLSN: row[4].flatMap(parseLSN) ?? 0
+                sinceLSN: row[4].flatMap(LSN.init) ?? 0
             )
         }
     }
@@ -34,7 +35,7 @@ enum CaptureLevels {
             return Status.TableCapture(
                 table: table,
                 level: rule.level.rawValue,
-                sinceLsn: formatLSN(rule.sinceLSN),
+                sinceLsn: rule.sinceLSN.description,
                 columns: rule.columns,
                 excludedColumns: rule.excludedColumns
             )

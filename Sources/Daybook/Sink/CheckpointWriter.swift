@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WAL
 
 /// Writes checkpoints and spills to the sink on a thread of its own, one at a time and in
 /// order, so that the session keeps reading the slot while the sink commits.
@@ -24,12 +25,12 @@ final class CheckpointWriter: @unchecked Sendable {
         /// The held chunks of a streamed transaction that rolled back.
         case discardStreamed(xid: UInt32)
         /// The checkpoint moved over an idle stretch (``Sink/advanceCheckpoint(to:)``).
-        case advance(lsn: UInt64)
+        case advance(lsn: LSN)
     }
 
     /// A write the sink has committed; `checkpoint` is nil for the other kinds.
     struct Committed: Sendable {
-        var checkpoint: (lsn: UInt64, closed: [WindowClosure], changes: Int, transactions: Int)?
+        var checkpoint: (lsn: LSN, closed: [WindowClosure], changes: Int, transactions: Int)?
     }
 
     private let condition = NSCondition()

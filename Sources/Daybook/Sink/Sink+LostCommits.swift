@@ -36,11 +36,11 @@ extension Sink {
                  WHERE slot_name = $1 AND lsn < $2::pg_lsn
                 ON CONFLICT (slot_name, to_lsn) DO NOTHING
                 """,
-                [slot, formatLSN(gap.to), sourceClock]
+                [slot, gap.to.description, sourceClock]
             )
             try connection.query(
                 "UPDATE daybook.checkpoint SET lsn = $2::pg_lsn, updated_at = now() WHERE slot_name = $1 AND lsn < $2::pg_lsn",
-                [slot, formatLSN(gap.to)]
+                [slot, gap.to.description]
             )
         }
         expectedLSN = gap.to

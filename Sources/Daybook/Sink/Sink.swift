@@ -1,5 +1,6 @@
 import Foundation
 import PostgresReplication
+import WAL
 import Windowing
 
 /// The PostgreSQL database that holds Daybook's results, open-window state and checkpoint.
@@ -22,7 +23,7 @@ public final class Sink {
     /// than this (``Retention``); nil keeps everything.
     public var pruneKeep: Duration?
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
-    var expectedLSN: UInt64?
+    var expectedLSN: LSN?
     /// Whether a gap the operator accepted waits for the first commit after it (``refineGaps(firstCommit:)``).
     var refiningGaps = false
     /// Reused between writes, so that encoding a batch allocates nothing once warm (one for
@@ -145,7 +146,7 @@ public final class Sink {
         try rememberWrittenKeys(of: open)
         let rules = try CaptureLevels.rules(slot: slot, connection)
         let row = checkpoint.rows.first
-        let lsn = row?[0].flatMap(parseLSN) ?? 0
+        let lsn = row?[0].flatMap(LSN.init) ?? 0
         expectedLSN = lsn
         return SinkState(
             lsn: lsn,
@@ -212,11 +213,11 @@ public final class Sink {
     /// before `lsn` is in the sink (an idle stretch, or the end of a backlog range), before it
     /// confirms the slot there. So the slot is never confirmed past the checkpoint, and a slot
     /// ahead of it means that the sink lost commits (``SinkGap``).
-    public func advanceCheckpoint(to lsn: UInt64) throws(DaybookError) {
+    public func advanceCheckpoint(to lsn: LSN) throws(DaybookError) {
         try transaction {
             try connection.query(
                 "UPDATE daybook.checkpoint SET lsn = $2::pg_lsn, updated_at = now() WHERE slot_name = $1 AND lsn < $2::pg_lsn",
-                [slot, formatLSN(lsn)]
+                [slot, lsn.description]
             )
             expectedLSN = max(expectedLSN ?? 0, lsn)
         }
@@ -224,14 +225,14 @@ public final class Sink {
 
     /// Takes `lsn` (the slot's position) as the checkpoint's when it is further, and marks the
     /// row as bounded (``SinkGap/Verdict/adopt(_:)``).
-    func adoptSlotPosition(_ lsn: UInt64) throws(DaybookError) {
+    func adoptSlotPosition(_ lsn: LSN) throws(DaybookError) {
         try transaction {
             try connection.query(
                 """
                 UPDATE daybook.checkpoint SET lsn = greatest(lsn, $2::pg_lsn), slot_bounded = true, updated_at = now()
                  WHERE slot_name = $1
                 """,
-                [slot, formatLSN(lsn)]
+                [slot, lsn.description]
             )
             expectedLSN = max(expectedLSN ?? 0, lsn)
         }
@@ -251,7 +252,7 @@ public final class Sink {
             }
             try connection.query(
                 "UPDATE daybook.checkpoint SET pending_lsn = $2::pg_lsn WHERE slot_name = $1",
-                [slot, formatLSN(spill.keyTag.lsn)]
+                [slot, spill.keyTag.lsn.description]
             )
         }
     }
@@ -283,7 +284,7 @@ public final class Sink {
             "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 FOR UPDATE",
             [slot]
         )
-        let found = current.scalar.flatMap(parseLSN)
+        let found = current.scalar.flatMap(LSN.init)
         guard found == expectedLSN else {
             throw DaybookError(
                 .sinkConflict,
@@ -325,13 +326,13 @@ public final class Sink {
             // Only marked here: the ``WindowFinisher`` makes their results final off the stream's path.
             try connection.query(
                 SinkSQL.markClosing,
-                [slot, CheckpointPayload.closed(checkpoint.closed), formatLSN(checkpoint.lsn)]
+                [slot, CheckpointPayload.closed(checkpoint.closed), checkpoint.lsn.description]
             )
         }
         try connection.query(
             SinkSQL.saveCheckpoint,
             [
-                slot, formatLSN(checkpoint.lsn), checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
+                slot, checkpoint.lsn.description, checkpoint.streamTime.map { String($0.microsecondsSinceEpoch) },
                 settings.length.description, "\(settings.grace.wholeMicroseconds) microseconds", settings.timeZoneName,
                 checkpoint.lastHeartbeat.map { String($0.microsecondsSinceEpoch) }, sourceTimeline.map(String.init),
             ]

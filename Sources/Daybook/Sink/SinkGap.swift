@@ -1,5 +1,6 @@
 import PgOutput
 import PostgresReplication
+import WAL
 
 /// A sink that lost commits, found before anything is read: the slot has confirmed more than
 /// the sink's checkpoint holds.
@@ -18,11 +19,11 @@ enum SinkGap {
     /// The changes that cannot be read again: committed after `from` (the sink's checkpoint)
     /// and up to `to` (the slot's confirmed position).
     struct Gap: Equatable, Sendable {
-        var from: UInt64
-        var to: UInt64
+        var from: LSN
+        var to: LSN
         /// The slot's `restart_lsn`: when it is past `from`, the server no longer keeps the WAL
         /// of the gap at all (a recreated slot, or one that moved on long ago).
-        var walKeptFrom: UInt64?
+        var walKeptFrom: LSN?
     }
 
     enum Verdict: Equatable {
@@ -31,7 +32,7 @@ enum SinkGap {
         /// The checkpoint row predates the rule (written by an earlier Daybook, which confirmed
         /// idle stretches without recording them): take this position as the checkpoint's and
         /// mark the row, since nothing below the slot can be read again anyway.
-        case adopt(UInt64)
+        case adopt(LSN)
         /// The sink lost commits (or the slot was recreated).
         case refuse(Gap)
     }
@@ -41,7 +42,7 @@ enum SinkGap {
     ///   - slotConfirmed: the slot's `confirmed_flush_lsn` (nil when the server has none).
     ///   - slotRestart: the slot's `restart_lsn`.
     ///   - bounded: whether the checkpoint row was written under the rule (migration 010).
-    static func verdict(sinkLSN: UInt64, slotConfirmed: UInt64?, slotRestart: UInt64? = nil, bounded: Bool) -> Verdict {
+    static func verdict(sinkLSN: LSN, slotConfirmed: LSN?, slotRestart: LSN? = nil, bounded: Bool) -> Verdict {
         guard let slotConfirmed, sinkLSN > 0 else { return .proceed }
         if !bounded { return .adopt(max(sinkLSN, slotConfirmed)) }
         guard slotConfirmed > sinkLSN else { return .proceed }
@@ -58,7 +59,7 @@ enum SinkGap {
             try sink.query("SELECT lsn::text, slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).rows
                 .first
         }
-        guard let row, let lsn = row[0].flatMap(parseLSN) else { return .proceed }
+        guard let row, let lsn = row[0].flatMap(LSN.init) else { return .proceed }
         let positions = try DaybookError.mapping(role: "source") {
             try catalog.query(
                 "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
@@ -67,22 +68,22 @@ enum SinkGap {
         }
         return verdict(
             sinkLSN: lsn,
-            slotConfirmed: positions?[0].flatMap(parseLSN),
-            slotRestart: positions?[1].flatMap(parseLSN),
+            slotConfirmed: positions?[0].flatMap(LSN.init),
+            slotRestart: positions?[1].flatMap(LSN.init),
             bounded: row[1] == "t"
         )
     }
 
     /// The refusal, in one line: what happened, and what to do.
     static func refusal(slot: String, gap: Gap) -> DaybookError {
-        let from = formatLSN(gap.from)
-        let to = formatLSN(gap.to)
+        let from = gap.from.description
+        let to = gap.to.description
         let walGone = gap.walKeptFrom.map { $0 > gap.from } ?? false
         let cause =
             walGone
             ? "the sink lost commits (restored from a backup, or failed over to a standby that had not replayed them), "
                 + "or the slot was dropped and created again; the changes between \(from) and \(to) cannot be read again "
-                + "(the server keeps WAL for the slot only from \(formatLSN(gap.walKeptFrom ?? gap.to)))"
+                + "(the server keeps WAL for the slot only from \(gap.walKeptFrom ?? gap.to))"
             : "the sink lost commits (restored from a backup, or failed over to a standby that had not replayed them); "
                 + "the changes between \(from) and \(to) cannot be read again"
         return DaybookError(

@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 import Windowing
 
 /// `daybook capture` and `setup --capture`: sets a table's capture level.
@@ -145,7 +146,7 @@ public enum CaptureSetting {
             let lsn = try source.query(
                 "SELECT pg_logical_emit_message(true, $1, $2)::text",
                 [CaptureRule.messagePrefix, rule.messageContent]
-            ).scalar.flatMap(parseLSN)
+            ).scalar.flatMap(LSN.init)
             rule.sinceLSN = lsn ?? 0
             if let columns = plan.columns, Set(columns) != Set(widened) {
                 try PublicationColumns.publish(columns, of: rule.table, in: prepared.publication, source)
@@ -156,7 +157,7 @@ public enum CaptureSetting {
                 throw DaybookError.from(error, role: "sink")
             }
             notes.append(
-                "\(rule.table): captured at \(rule.level.rawValue) from LSN \(formatLSN(rule.sinceLSN)) on"
+                "\(rule.table): captured at \(rule.level.rawValue) from LSN \(rule.sinceLSN) on"
                     + describeColumns(rule)
             )
             if let columns = plan.columns {

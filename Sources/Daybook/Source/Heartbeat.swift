@@ -1,4 +1,5 @@
 import PostgresReplication
+import WAL
 
 /// The fake update that moves stream time on a quiet database.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresReplication
+import WAL
 
 /// Checks the source before streaming, so that a missing slot or publication is a one-line
 /// error with the fix instead of a failure deep inside the stream.
@@ -19,7 +20,7 @@ enum SourcePreflight {
         publications: [String],
         idleWatermark: Bool = false,
         heartbeatsHere: Bool = false,
-        resultsUpTo: UInt64? = nil
+        resultsUpTo: LSN? = nil
     ) throws(DaybookError) -> Bool {
         try DaybookError.mapping(role: "source") {
             try SourceChecks.requireSupportedVersion(connection)
@@ -49,7 +50,7 @@ enum SourcePreflight {
                     throw DaybookError(
                         .slotMissing,
                         "replication slot \(slot) does not exist on this server, though the sink holds its results up to LSN "
-                            + "\(formatLSN(resultsUpTo)): if this server was promoted in a failover, the slot was not a failover "
+                            + "\(resultsUpTo): if this server was promoted in a failover, the slot was not a failover "
                             + "slot (PostgreSQL 17: `daybook setup --failover`, sync_replication_slots = on on the standby) and "
                             + "the changes since cannot be read; `daybook setup --slot \(slot)` makes a new slot that starts now, "
                             + "leaving that gap"

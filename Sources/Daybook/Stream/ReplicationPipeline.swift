@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PgOutput
 import PostgresReplication
+import WAL
 import Windowing
 
 /// The I/O shell around ``ChangeProcessor``: reads the slot, writes checkpoints to the sink,
@@ -100,7 +101,7 @@ public final class ReplicationPipeline {
         let resultsUpTo = try? sinkConnection.query(
             "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1",
             [slot]
-        ).scalar.flatMap(parseLSN)
+        ).scalar.flatMap(LSN.init)
         do {
             stream = try ReplicationStream(configuration.source)
             standby = try SourcePreflight.check(
@@ -131,7 +132,7 @@ public final class ReplicationPipeline {
                     the slot was confirmed past the sink's checkpoint by an earlier Daybook (an idle stretch it did not \
                     record); taking the slot's position, from which on a sink that loses commits is refused
                     """,
-                    metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(lsn))"]
+                    metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(lsn)"]
                 )
                 state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
             }
@@ -143,7 +144,7 @@ public final class ReplicationPipeline {
                 the sink lost commits the slot had confirmed; going on as --accept-gap asks: the gap is recorded, and the \
                 windows it may touch are reported as incomplete
                 """,
-                metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(formatLSN(gap.from))..\(formatLSN(gap.to))"]
+                metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(gap.from)..\(gap.to)"]
             )
             state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
         case .proceed:
@@ -168,7 +169,7 @@ public final class ReplicationPipeline {
         logger.info(
             "resuming from checkpoint",
             metadata: [
-                LogKey.slot: "\(slot)", LogKey.lsn: "\(formatLSN(state.lsn))",
+                LogKey.slot: "\(slot)", LogKey.lsn: "\(state.lsn)",
                 "daybook.windows": "\(windows.length) in \(windows.timeZoneName), grace \(windows.grace)",
                 LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
                 LogKey.source: "\(stream.connection.safeDescription)\(standby ? " (a standby)" : "")",
@@ -186,14 +187,14 @@ public final class ReplicationPipeline {
             settings: settings
         )
         processor.closeDueAtStartup()
-        var caughtUpTarget: UInt64?
+        var caughtUpTarget: LSN?
         if let end = configuration.untilLSN {
             caughtUpTarget = end
         } else if configuration.untilCaughtUp {
             // The insert position, not IDENTIFY_SYSTEM's flush position: commits made with
             // synchronous_commit = off just before the run must be included too.
             do {
-                let insert = try catalog.query("SELECT (\(WALPositionSQL.insert))::text").scalar.flatMap(parseLSN)
+                let insert = try catalog.query("SELECT (\(WALPositionSQL.insert))::text").scalar.flatMap(LSN.init)
                 caughtUpTarget = max(insert ?? identity.walPosition, identity.walPosition)
             } catch {
                 throw DaybookError.from(error, role: "source")
@@ -232,7 +233,7 @@ public final class ReplicationPipeline {
         case .stopped:
             return
         case .finished:
-            logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(session.processor.committedLSN))"])
+            logger.info("caught up", metadata: [LogKey.lsn: "\(session.processor.committedLSN)"])
             if !stop.isStopped { try finisher.waitUntilIdle() }
             return
         case .stream:

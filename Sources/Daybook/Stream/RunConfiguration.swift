@@ -1,5 +1,6 @@
 import Logging
 import PostgresReplication
+import WAL
 
 /// Everything `daybook run` needs, already validated.
 public struct RunConfiguration: Sendable {
@@ -31,7 +32,7 @@ public struct RunConfiguration: Sendable {
     /// Stop once everything the server had written when the run started is in the sink.
     public var untilCaughtUp = false
     /// With ``untilCaughtUp``: stop at this WAL position instead of the server's at the start.
-    public var untilLSN: UInt64?
+    public var untilLSN: LSN?
     /// Go on when the sink lost commits the slot had confirmed, recording the gap (``SinkGap``),
     /// instead of refusing.
     public var acceptGap = false

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresReplication
+import WAL
 
 /// Backlog mode: reading what the slot is behind through SQL decoding, in WAL ranges, before
 /// the replication stream takes over (see ``BacklogPlan`` for why and when).
@@ -34,7 +35,7 @@ extension StreamSession {
     /// Backlog mode never stops a run by itself: when the role may not call the functions, the
     /// server lacks them, or a read exceeds its temporary-space limit, it logs one line saying
     /// why and the stream reads the rest.
-    mutating func readBacklogIfBehind(plan: BacklogPlan, end: UInt64?, stop: StopSignal) throws -> BacklogOutcome {
+    mutating func readBacklogIfBehind(plan: BacklogPlan, end: LSN?, stop: StopSignal) throws -> BacklogOutcome {
         guard plan.isEnabled else { return .stream }
         let slot = configuration.slot
         let (confirmed, decodable) = try DaybookError.mapping(role: "source") {
@@ -42,7 +43,7 @@ extension StreamSession {
                 "SELECT confirmed_flush_lsn::text, (\(WALPositionSQL.decodable))::text FROM pg_replication_slots WHERE slot_name = $1",
                 [slot]
             ).rows.first
-            return (row?[0].flatMap(parseLSN) ?? 0, row?[1].flatMap(parseLSN) ?? 0)
+            return (row?[0].flatMap(LSN.init) ?? 0, row?[1].flatMap(LSN.init) ?? 0)
         }
         var position = max(confirmed, processor.committedLSN)
         guard plan.startsInBacklogMode(position: position, decodable: decodable, end: end) else { return .stream }
@@ -63,14 +64,16 @@ extension StreamSession {
             // slot there first, so the first read does not decode what is already counted.
             if processor.committedLSN > confirmed { try catalog.advanceSlot(slot, to: processor.committedLSN) }
         } catch let error as PostgresError {
-            if let reason = BacklogPlan.fallbackReason(for: error) { return fellBack(reason) }
+            if let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message) {
+                return fellBack(reason)
+            }
             throw DaybookError.from(error, role: "source")
         }
         logger.info(
             "reading the backlog through SQL decoding",
             metadata: [
-                LogKey.lsn: "\(formatLSN(position))",
-                "daybook.behind_bytes": "\(decodable > position ? decodable - position : 0)",
+                LogKey.lsn: "\(position)",
+                "daybook.behind_bytes": "\(decodable.bytes(since: position))",
                 "daybook.chunk_bytes": "\(plan.chunkBytes)",
             ]
         )
@@ -89,7 +92,7 @@ extension StreamSession {
                 break
             }
             let now = try DaybookError.mapping(role: "source") {
-                try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(parseLSN) ?? 0
+                try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(LSN.init) ?? 0
             }
             switch plan.next(position: position, decodable: now, end: end) {
             case .finished:
@@ -129,7 +132,7 @@ extension StreamSession {
         logger.info(
             outcome == .stream ? "backlog read; the replication stream takes over" : "backlog read",
             metadata: [
-                LogKey.lsn: "\(formatLSN(position))", "daybook.messages": "\(messages)", "daybook.reads": "\(reads)",
+                LogKey.lsn: "\(position)", "daybook.messages": "\(messages)", "daybook.reads": "\(reads)",
                 "daybook.seconds": "\(String(format: "%.2f", seconds))",
             ]
         )
@@ -165,7 +168,7 @@ extension StreamSession {
     }
 
     private enum RangeOutcome {
-        case read(messages: Int, position: UInt64)
+        case read(messages: Int, position: LSN)
         case stopped(messages: Int)
         case fellBack(String)
     }
@@ -176,13 +179,13 @@ extension StreamSession {
     /// Reads one WAL range, commits it to the sink and advances the slot to what the sink holds.
     private mutating func readRange(
         _ reader: SQLDecodingReader,
-        from position: UInt64,
-        upTo end: UInt64,
+        from position: LSN,
+        upTo end: LSN,
         stop: StopSignal
     ) throws -> RangeOutcome {
         logger.debug(
             "reading a range of the backlog",
-            metadata: ["daybook.from": "\(formatLSN(position))", "daybook.to": "\(formatLSN(end))"]
+            metadata: ["daybook.from": "\(position)", "daybook.to": "\(end)"]
         )
         var messages = 0
         var stopped = false
@@ -211,7 +214,10 @@ extension StreamSession {
             stopped = true
         } catch let error as PostgresError {
             // The limits that end backlog mode strike while the server decodes, before any row.
-            if messages == 0, let reason = BacklogPlan.fallbackReason(for: error) { return .fellBack(reason) }
+            if messages == 0, let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message)
+            {
+                return .fellBack(reason)
+            }
             throw DaybookError.from(error, role: "source")
         }
         try checkpointIfDue(force: true)
@@ -225,7 +231,7 @@ extension StreamSession {
         }
         let target = processor.committedLSN
         if target > position {
-            logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(formatLSN(target))"])
+            logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
             _ = try DaybookError.mapping(role: "source") { try catalog.advanceSlot(configuration.slot, to: target) }
         }
         return stopped ? .stopped(messages: messages) : .read(messages: messages, position: max(position, target))

@@ -1,6 +1,7 @@
 import Logging
 import PgOutput
 import PostgresReplication
+import WAL
 
 /// Streamed transactions (pgoutput protocol 2): their chunks are held in memory and, past
 /// ``RunConfiguration/streamHoldBytes``, in the sink; a rollback forgets them; a commit
@@ -17,7 +18,7 @@ extension StreamSession {
 
     /// A message inside a chunk: held, and written to the sink once enough is held; one too
     /// large to hold goes to the sink at once, straight from libpq's buffer.
-    mutating func hold(_ payload: UnsafeRawBufferPointer, near lsn: UInt64) throws {
+    mutating func hold(_ payload: UnsafeRawBufferPointer, near lsn: LSN) throws {
         let decoded: (xid: UInt32?, message: InPlaceMessage)
         do { decoded = try PgOutputDecoder.decodeStreamedInPlace(payload) } catch {
             throw Self.undecodable(error, near: lsn)
@@ -77,7 +78,7 @@ extension StreamSession {
         let committed: StreamedTransactions.Committed
         do { committed = try streams.commit(stream.xid) } catch { throw Self.unexpectedOrder(error) }
         let commit = stream.commit
-        let lsn = commit.commitLSN.rawValue
+        let lsn = commit.commitLSN
         let started = ContinuousClock.now
         var replayed = 0
         try apply(
@@ -105,7 +106,7 @@ extension StreamSession {
         logger.info(
             "streamed transaction committed",
             metadata: [
-                "daybook.xid": "\(stream.xid)", LogKey.lsn: "\(formatLSN(commit.endLSN.rawValue))",
+                "daybook.xid": "\(stream.xid)", LogKey.lsn: "\(commit.endLSN)",
                 "daybook.messages": "\(replayed)", "daybook.held_in_sink": "\(committed.staged)",
                 "daybook.replay_ms": "\(Int(((ContinuousClock.now - started) / .milliseconds(1)).rounded()))",
             ]
@@ -119,7 +120,7 @@ extension StreamSession {
         _ chunk: UnsafeRawBufferPointer,
         firstSeq: Int64,
         skipping rolledBack: [Range<Int64>],
-        near lsn: UInt64
+        near lsn: LSN
     ) throws -> Int {
         var count = 0
         try StreamedTransactions.forEachMessage(in: chunk, firstSeq: firstSeq, skipping: rolledBack) { bytes in

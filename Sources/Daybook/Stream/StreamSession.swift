@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PgOutput
 import PostgresReplication
+import WAL
 import Windowing
 
 /// The read–process–checkpoint–confirm loop of one connected session.
@@ -16,27 +17,27 @@ struct StreamSession {
     let logger: Logger
     let configuration: RunConfiguration
     /// With `--until-caught-up`: the server's WAL position when the run started.
-    let caughtUpTarget: UInt64?
+    let caughtUpTarget: LSN?
     let metrics: PipelineMetrics
     let health: ServiceHealth
 
     /// Set once START_REPLICATION succeeded: status updates exist only inside COPY.
     var isStreaming = false
     /// Highest LSN seen in any frame, reported as the "write" position.
-    private var receivedLSN: UInt64 = 0
+    private var receivedLSN: LSN = 0
     /// Latest keepalive WAL end.
-    var serverWALEnd: UInt64 = 0
+    var serverWALEnd: LSN = 0
     /// The server's clock as of its latest message (for the lag metrics).
     private var serverClock: Timestamp?
     /// For the idle watermark: the server's clock and WAL insert position read together.
     /// Once the stream has been received up to that position, every commit stamped before
     /// that clock has been seen (but for the documented race of a commit stamped just before
     /// its record is written), so stream time may move to it.
-    private var idleProbe: (time: Timestamp, lsn: UInt64)?
+    private var idleProbe: (time: Timestamp, lsn: LSN)?
     /// What the slot has been told is flushed.
-    private var confirmedLSN: UInt64 = 0
+    private var confirmedLSN: LSN = 0
     /// The furthest idle advance handed to the writer (``advanceCheckpointIfIdle(to:)``).
-    private var advanceSubmitted: UInt64 = 0
+    private var advanceSubmitted: LSN = 0
     var firstPendingAt: ContinuousClock.Instant?
     var nextStatusAt = ContinuousClock.now
     /// Called when a committed checkpoint closed windows (they now wait to be finished).
@@ -57,7 +58,7 @@ struct StreamSession {
         catalog: PostgresConnection,
         logger: Logger,
         configuration: RunConfiguration,
-        caughtUpTarget: UInt64?,
+        caughtUpTarget: LSN?,
         metrics: PipelineMetrics = PipelineMetrics(),
         health: ServiceHealth = ServiceHealth()
     ) {
@@ -83,7 +84,7 @@ struct StreamSession {
             if let target = caughtUpTarget, !processor.inTransaction, isCaughtUp(to: target) {
                 try checkpointIfDue(force: true)
                 try finishWrites()
-                logger.info("caught up", metadata: [LogKey.lsn: "\(formatLSN(processor.committedLSN))"])
+                logger.info("caught up", metadata: [LogKey.lsn: "\(processor.committedLSN)"])
                 return
             }
             // One clock reading per turn: the loop turns once per message while data flows.
@@ -134,7 +135,7 @@ struct StreamSession {
     }
 
     /// Takes one pgoutput message, from the stream or from a backlog read through SQL.
-    mutating func receive(_ payload: UnsafeRawBufferPointer, at lsn: UInt64) throws {
+    mutating func receive(_ payload: UnsafeRawBufferPointer, at lsn: LSN) throws {
         if streams.isInChunk {
             try hold(payload, near: lsn)
             return
@@ -151,10 +152,10 @@ struct StreamSession {
         }
     }
 
-    static func undecodable(_ error: PgOutputDecodingError, near lsn: UInt64) -> DaybookError {
+    static func undecodable(_ error: PgOutputDecodingError, near lsn: LSN) -> DaybookError {
         DaybookError(
             .malformedStream,
-            "cannot decode the replication stream near LSN \(formatLSN(lsn)): \(error); nothing after the "
+            "cannot decode the replication stream near LSN \(lsn): \(error); nothing after the "
                 + "last checkpoint was confirmed — report this with the server version"
         )
     }
@@ -188,7 +189,7 @@ struct StreamSession {
     }
 
     /// Whether everything up to `target` has been received.
-    private func isCaughtUp(to target: UInt64) -> Bool {
+    private func isCaughtUp(to target: LSN) -> Bool {
         Self.reached(target, walEnd: max(processor.processedLSN, serverWALEnd))
     }
 
@@ -196,8 +197,8 @@ struct StreamSession {
     /// `target`. The server reports the end of the last record it decoded; when that record
     /// ends exactly at a WAL page boundary, the insert position lies just past the next
     /// page's header (24 or 40 bytes), where no record will ever end.
-    static func reached(_ target: UInt64, walEnd: UInt64) -> Bool {
-        walEnd >= target || (walEnd > 0 && walEnd % 8192 == 0 && target - walEnd <= 40)
+    static func reached(_ target: LSN, walEnd: LSN) -> Bool {
+        walEnd >= target || (walEnd > 0 && walEnd.rawValue % 8192 == 0 && target.bytes(since: walEnd) <= 40)
     }
 
     /// Reads the server's clock and WAL insert position together, for the idle watermark.
@@ -210,7 +211,7 @@ struct StreamSession {
                 "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, pg_current_wal_insert_lsn()::text"
             ).rows.first
         }
-        guard let micros = row?[0].flatMap({ Int64($0) }), let lsn = row?[1].flatMap(parseLSN) else { return }
+        guard let micros = row?[0].flatMap({ Int64($0) }), let lsn = row?[1].flatMap(LSN.init) else { return }
         idleProbe = (Timestamp(microsecondsSinceEpoch: micros), lsn)
     }
 
@@ -228,7 +229,7 @@ struct StreamSession {
         logger.debug(
             "wrote part of a large transaction ahead of its commit",
             metadata: [
-                LogKey.lsn: "\(formatLSN(spill.keyTag.lsn))", LogKey.changes: "\(spill.keys.operationCount)",
+                LogKey.lsn: "\(spill.keyTag.lsn)", LogKey.changes: "\(spill.keys.operationCount)",
                 "daybook.events": "\(spill.events.count)",
             ]
         )
@@ -280,7 +281,7 @@ struct StreamSession {
             logger.debug(
                 "checkpoint committed",
                 metadata: [
-                    LogKey.lsn: "\(formatLSN(done.lsn))", LogKey.changes: "\(done.changes)",
+                    LogKey.lsn: "\(done.lsn)", LogKey.changes: "\(done.changes)",
                     LogKey.transactions: "\(done.transactions)",
                 ]
             )
@@ -293,7 +294,7 @@ struct StreamSession {
     /// stretch: the server's WAL end, past transactions that carried nothing to count), so that
     /// the slot can be confirmed there. The slot is never confirmed past the sink's checkpoint
     /// (``SinkGap`` relies on it); the write is one row, and only when the position moved.
-    mutating func advanceCheckpointIfIdle(to lsn: UInt64) throws {
+    mutating func advanceCheckpointIfIdle(to lsn: LSN) throws {
         guard processor.isFullyCommitted, lsn > processor.committedLSN, lsn > advanceSubmitted,
             submittedWrites == collectedWrites
         else { return }

@@ -48,7 +48,7 @@ public final class SinkObserver: Sendable {
     /// they were (and `/readyz` says why).
     public func recordMetrics() async {
         guard let figures = try? await read() else { return }
-        Gauge(label: DaybookMetric.checkpointLSN.rawValue).record(Double(figures.checkpointLSN))
+        Gauge(label: DaybookMetric.checkpointLSN.rawValue).record(Double(figures.checkpointLSN.rawValue))
         if let time = figures.streamTime { Gauge(label: DaybookMetric.streamTime.rawValue).record(time) }
         if let time = figures.lastHeartbeat { Gauge(label: DaybookMetric.lastHeartbeat.rawValue).record(time) }
         Gauge(label: DaybookMetric.openWindows.rawValue).record(figures.openWindows)
