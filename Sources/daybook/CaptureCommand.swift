@@ -48,8 +48,8 @@ struct CaptureCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let source = try connect(connection.writableSource, role: "source")
-            let sink = try connect(connection.sinkConnection, role: "sink")
+            let source = try connect(connection.writableSource, role: .source)
+            let sink = try connect(connection.sinkConnection, role: .sink)
             var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
             request.columns = columns.isEmpty ? nil : columns
             request.excludedColumns = excludeColumns

@@ -30,7 +30,7 @@ func printError(_ message: String, prefix: String = "daybook: error") {
 }
 
 /// Opens an ordinary connection, with advice on failure.
-func connect(_ string: ConnectionString, role: String) throws -> PostgresConnection {
+func connect(_ string: ConnectionString, role: DatabaseRole) throws -> PostgresConnection {
     try PostgresConnection.open(string, role: role)
 }
 

@@ -33,7 +33,7 @@ struct HeartbeatCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let source = try connect(connection.writableSource, role: "source")
+            let source = try connect(connection.writableSource, role: .source)
             let beat = try Heartbeat.beat(on: source, via: via, publication: publication)
             if !quiet { print("heartbeat\(beat.count.map { " \($0)" } ?? "") \(beat.detail)") }
         }

@@ -23,7 +23,7 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let migrator = try Migrator(directory: migrations.map { URL(fileURLWithPath: $0) })
-            let sink = try connect(connection.sinkConnection, role: "sink")
+            let sink = try connect(connection.sinkConnection, role: .sink)
             let applied = try migrator.apply(to: sink)
             if applied.isEmpty {
                 print("sink schema is up to date (version \(migrator.latestVersion))")

@@ -39,7 +39,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: "sink")
+            let sink = try connect(connection.sinkConnection, role: .sink)
             try Migrator.requireCurrent(sink)
             let keep = Duration.seconds(try keepSeconds())
             var pruned: Retention.Result?
@@ -49,7 +49,7 @@ struct PruneCommand: ParsableCommand {
                 }
             } catch {
                 guard let failure = error as? PostgresError else { throw error }
-                throw DaybookError.from(failure, role: "sink")
+                throw DaybookError.from(failure, role: .sink)
             }
             guard let result = pruned else { return }
             print(

@@ -120,7 +120,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: "sink")
+            let sink = try connect(connection.sinkConnection, role: .sink)
             try Migrator.requireCurrent(sink)
             var request = Report.Request()
             request.date = date

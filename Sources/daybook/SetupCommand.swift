@@ -68,11 +68,11 @@ struct SetupCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let source = try connect(connection.source, role: "source")
+            let source = try connect(connection.source, role: .source)
             // The capture levels are checked before anything is created: all or nothing.
             var capturing: (CaptureSetting.Prepared, sink: PostgresConnection)?
             if let capture {
-                let sink = try connect(connection.sinkConnection, role: "sink")
+                let sink = try connect(connection.sinkConnection, role: .sink)
                 var request = CaptureSetting.Request(slot: connection.slot, tables: tables, level: capture)
                 request.columns = columns.isEmpty ? nil : columns
                 request.excludedColumns = excludeColumns
@@ -95,7 +95,7 @@ struct SetupCommand: ParsableCommand {
                 // The rule goes into the stream as a message, which only a primary can write.
                 let writable =
                     connection.primaryConnection == nil
-                    ? source : try connect(connection.writableSource, role: "primary")
+                    ? source : try connect(connection.writableSource, role: .primary)
                 for note in try CaptureSetting.announce(prepared, source: writable, sink: sink) { print(note) }
             }
         }

@@ -38,11 +38,11 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: "sink")
+            let sink = try connect(connection.sinkConnection, role: .sink)
             try Migrator.requireCurrent(sink)
             let source: Result<PostgresConnection, DaybookError>
             do throws(PostgresError) { source = .success(try PostgresConnection(connection.source)) } catch {
-                source = .failure(DaybookError.from(error, role: "source"))
+                source = .failure(DaybookError.from(error, role: .source))
             }
             var report = StatusReport(slot: connection.slot)
             report.publication = publication

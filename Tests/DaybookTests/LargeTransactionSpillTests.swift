@@ -136,7 +136,7 @@ struct LargeTransactionSpillTests {
         // Windows that close while the first checkpoint is still being written.
         try processor.process(begin(200, at: 1_000_013))
         try processor.process(
-            .message(LogicalMessage(transactional: true, lsn: LSN(150), prefix: Heartbeat.messagePrefix, content: []))
+            .message(LogicalMessage(transactional: true, lsn: LSN(150), prefix: HeartbeatMessage.prefix, content: []))
         )
         try processor.process(commit(200, at: 1_000_013))
         let secondTaken = processor.takeCheckpoint()

@@ -59,3 +59,23 @@ struct LSNTests {
         #expect(LSN(rawValue: 5) == LSN(5))
     }
 }
+
+/// When a stream has received everything before an insert position.
+struct InsertPositionTests {
+    @Test func aPositionAtOrPastTheTargetCoversIt() {
+        #expect(LSN(0x1_0000_0100).covers(insertPosition: LSN(0x1_0000_0100)))
+        #expect(LSN(0x1_0000_0200).covers(insertPosition: LSN(0x1_0000_0100)))
+        #expect(!LSN(0x1_0000_0100).covers(insertPosition: LSN(0x1_0000_0101)))
+    }
+
+    /// A record that ends at a page boundary leaves the insert position past the next page's
+    /// header (24 bytes, or 40 at the start of a segment), where no record ends.
+    @Test func aPageBoundaryCoversThePageHeaderAfterIt() {
+        let page = LSN(0x1_0000_0000 + 8192 * 3)
+        #expect(page.covers(insertPosition: page.advanced(by: 24)))
+        #expect(page.covers(insertPosition: page.advanced(by: 40)))
+        #expect(!page.covers(insertPosition: page.advanced(by: 41)))
+        #expect(!page.advanced(by: 8).covers(insertPosition: page.advanced(by: 24)), "not at a boundary")
+        #expect(!LSN.zero.covers(insertPosition: LSN(24)), "0/0 is no position")
+    }
+}

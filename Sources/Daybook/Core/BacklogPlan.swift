@@ -50,7 +50,7 @@ public struct BacklogPlan: Sendable, Equatable {
             .read(upTo: limit.bytes(since: position) > chunkBytes ? position.advanced(by: chunkBytes) : limit)
         }
         if let end {
-            if StreamSession.reached(end, walEnd: position) { return .finished }
+            if position.covers(insertPosition: end) { return .finished }
             let limit = min(end, decodable)
             return limit > position ? read(toward: limit) : .wait
         }

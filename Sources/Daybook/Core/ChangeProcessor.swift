@@ -15,7 +15,7 @@ public struct ChangeProcessor: Sendable {
         /// `schema.name` of the heartbeat table; its updates only move stream time.
         public var heartbeatTable = "daybook.heartbeat"
         /// Prefix of `pg_logical_emit_message` heartbeats.
-        public var heartbeatMessagePrefix = Heartbeat.messagePrefix
+        public var heartbeatMessagePrefix = HeartbeatMessage.prefix
         /// Changes to tables in this schema (the sink's own) are never counted, so a sink in
         /// the source database cannot feed back into itself.
         public var sinkSchema = "daybook"
@@ -26,6 +26,7 @@ public struct ChangeProcessor: Sendable {
 
     public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     private struct OpenTransaction {

@@ -3,8 +3,8 @@ import Windowing
 
 /// Encodes a checkpoint's parts as the JSON arrays the sink's set-based statements read
 /// with `jsonb_to_recordset`: one parameter per statement, however many rows.
-enum CheckpointPayload {
-    static func tables(_ tables: [(id: TableWindowID, delta: TableDelta)]) -> String {
+package enum CheckpointPayload {
+    package static func tables(_ tables: [(id: TableWindowID, delta: TableDelta)]) -> String {
         var json = "["
         for (id, delta) in tables {
             if json.count > 1 { json.append(",") }
@@ -20,7 +20,7 @@ enum CheckpointPayload {
         return json
     }
 
-    static func late(_ late: [LateChange]) -> String {
+    package static func late(_ late: [LateChange]) -> String {
         var json = "["
         for (index, change) in late.enumerated() {
             if index > 0 { json.append(",") }
@@ -37,7 +37,7 @@ enum CheckpointPayload {
         return json
     }
 
-    static func captureRules(_ rules: [CaptureRule]) -> String {
+    package static func captureRules(_ rules: [CaptureRule]) -> String {
         var json = "["
         for (index, rule) in rules.enumerated() {
             if index > 0 { json.append(",") }
@@ -66,7 +66,7 @@ enum CheckpointPayload {
         json.append("]")
     }
 
-    static func opened(_ windows: [Window], grace: Duration) -> String {
+    package static func opened(_ windows: [Window], grace: Duration) -> String {
         "["
             + windows.map {
                 "{\"ws\":\($0.start.microsecondsSinceEpoch),\"we\":\($0.end.microsecondsSinceEpoch),"
@@ -74,7 +74,7 @@ enum CheckpointPayload {
             }.joined(separator: ",") + "]"
     }
 
-    static func closed(_ closures: [WindowClosure]) -> String {
+    package static func closed(_ closures: [WindowClosure]) -> String {
         "["
             + closures.map {
                 "{\"ws\":\($0.window.start.microsecondsSinceEpoch),\"r\":\"\($0.reason.rawValue)\","

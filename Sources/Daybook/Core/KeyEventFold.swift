@@ -7,22 +7,29 @@ import Windowing
 ///
 /// It folds one event at a time and keeps only the current image and a little per column, so
 /// a key changed millions of times in a day costs the same memory at close as one changed once.
-struct KeyEventFold: Sendable {
+package struct KeyEventFold: Sendable {
     /// A row image: column to PostgreSQL text value (nil for NULL). A column missing from it
     /// was not captured, or is one of the event's `unchanged` columns.
-    typealias Image = [String: String?]
+    package typealias Image = [String: String?]
 
     /// One stored event, as read back at close.
-    struct Event: Sendable, Equatable {
-        var operation: RowOperation
-        var newRow: Image?
-        var oldRow: Image?
+    package struct Event: Sendable, Equatable {
+        package var operation: RowOperation
+        package var newRow: Image?
+        package var oldRow: Image?
         /// Columns whose unchanged TOASTed value the stream did not send.
-        var unchanged: [String] = []
+        package var unchanged: [String] = []
+
+        package init(operation: RowOperation, newRow: Image? = nil, oldRow: Image? = nil, unchanged: [String] = []) {
+            self.operation = operation
+            self.newRow = newRow
+            self.oldRow = oldRow
+            self.unchanged = unchanged
+        }
     }
 
     /// The key's image just before the day, when the sink has one from an earlier event.
-    enum Previous: Sendable, Equatable {
+    package enum Previous: Sendable, Equatable {
         /// No earlier event of this key in the sink.
         case none
         /// The latest earlier event's image after it (nil: that event deleted the row).
@@ -30,7 +37,7 @@ struct KeyEventFold: Sendable {
     }
 
     /// What is known of the row before the day's first change.
-    enum Before: String, Sendable {
+    package enum Before: String, Sendable {
         /// Known: the old row (identity FULL) or the key's previous image in the sink.
         case known
         /// The row did not exist (the day began with an INSERT, or the previous event was a DELETE).
@@ -41,16 +48,16 @@ struct KeyEventFold: Sendable {
 
     /// One changed column: its value before the day (absent when there was no row or it is
     /// unknown) and after it (absent when the row is gone at the end).
-    struct Change: Sendable, Equatable {
-        var before: String??
-        var after: String??
+    package struct Change: Sendable, Equatable {
+        package var before: String??
+        package var after: String??
     }
 
     /// An event whose unknown columns were filled from the images before it.
-    struct Filled: Sendable, Equatable {
-        var index: Int
-        var newRow: Image
-        var unchanged: [String]
+    package struct Filled: Sendable, Equatable {
+        package var index: Int
+        package var newRow: Image
+        package var unchanged: [String]
     }
 
     /// A column's value in one state: `.some(value)` while a row exists (NULL, or a column the
@@ -63,7 +70,7 @@ struct KeyEventFold: Sendable {
         var varied = false
     }
 
-    private(set) var before: Before
+    package private(set) var before: Before
     private let beforeImage: Image?
     private let maxEvents: Int
     /// The image after the events so far (nil: no row), with its still unknown columns.
@@ -75,14 +82,14 @@ struct KeyEventFold: Sendable {
     private var sawNoRow = false
     /// Columns unknown in some state so far: a row without them then says nothing of them.
     private var everUnknown: Set<String> = []
-    private(set) var eventCount = 0
+    package private(set) var eventCount = 0
     /// Filled events among those kept; the last event's fill waits until the end, since only
     /// then is it known whether it is kept as the last or dropped from the middle.
     private var keptFills: [Filled] = []
     private var pendingFill: Filled?
 
     /// Starts a key's fold from its first event of the day.
-    init(first: Event, previous: Previous, maxEvents: Int) {
+    package init(first: Event, previous: Previous, maxEvents: Int) {
         self.maxEvents = max(maxEvents, 2)
         var image: Image?
         if first.operation == .insert {
@@ -103,7 +110,7 @@ struct KeyEventFold: Sendable {
     }
 
     /// Folds in the next event of the key, in commit order.
-    mutating func add(_ event: Event) {
+    package mutating func add(_ event: Event) {
         let index = eventCount
         eventCount += 1
         if let pendingFill, pendingFill.index < maxEvents - 1 { keptFills.append(pendingFill) }
@@ -153,7 +160,7 @@ struct KeyEventFold: Sendable {
     }
 
     /// The columns that changed, with their values before and after the day.
-    var changed: [String: Change] {
+    package var changed: [String: Change] {
         var result: [String: Change] = [:]
         for (column, track) in columns where track.varied {
             result[column] = Change(
@@ -166,17 +173,17 @@ struct KeyEventFold: Sendable {
 
     /// The events to drop: the first `maxEvents - 1` and the last are kept, so a reader sees
     /// how the day began and how it ended.
-    var dropped: Range<Int> {
+    package var dropped: Range<Int> {
         eventCount > maxEvents ? (maxEvents - 1)..<(eventCount - 1) : 0..<0
     }
 
     /// The kept events whose unknown values were filled.
-    var filled: [Filled] {
+    package var filled: [Filled] {
         keptFills + (pendingFill.map { [$0] } ?? [])
     }
 
     /// Folds a whole list of events at once (at least one).
-    init(events: [Event], previous: Previous, maxEvents: Int) {
+    package init(events: [Event], previous: Previous, maxEvents: Int) {
         self.init(first: events[0], previous: previous, maxEvents: maxEvents)
         for event in events.dropFirst() { add(event) }
     }

@@ -18,4 +18,26 @@ public struct SinkState: Sendable {
     public var captureRules: [CaptureRule] = []
     /// The source server's timeline when the checkpoint was written (nil before schema 9).
     public var timeline: Int?
+
+    public init(
+        lsn: LSN,
+        streamTime: Timestamp?,
+        windowLength: String?,
+        timeZone: String?,
+        openWindows: [Window],
+        closedThrough: Timestamp?,
+        lastHeartbeat: Timestamp?,
+        captureRules: [CaptureRule] = [],
+        timeline: Int?
+    ) {
+        self.lsn = lsn
+        self.streamTime = streamTime
+        self.windowLength = windowLength
+        self.timeZone = timeZone
+        self.openWindows = openWindows
+        self.closedThrough = closedThrough
+        self.lastHeartbeat = lastHeartbeat
+        self.captureRules = captureRules
+        self.timeline = timeline
+    }
 }

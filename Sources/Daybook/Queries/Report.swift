@@ -93,7 +93,7 @@ public enum Report {
         observe: ReportStatementObserver?
     ) throws(DaybookError) -> Output {
         try ReportInput.check(request)
-        return try DaybookError.mapping(role: "sink") {
+        return try DaybookError.mapping(role: .sink) {
             func run(_ sql: String, _ parameters: [String?], _ reads: ReportStatement.Reads) throws -> QueryResult {
                 try ReportStatement(sql: sql, parameters: parameters, reads: reads).run(
                     on: connection,

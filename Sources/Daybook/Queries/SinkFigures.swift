@@ -37,7 +37,7 @@ public struct SinkFigures: Sendable, Equatable {
             guard let first = try sink.query(query, [slot]).rows.first else { return nil }
             row = first
         } catch {
-            throw DaybookError.from(error, role: "sink")
+            throw DaybookError.from(error, role: .sink)
         }
         func count(_ index: Int) -> Int { row[index].flatMap { Int($0) } ?? 0 }
         return SinkFigures(

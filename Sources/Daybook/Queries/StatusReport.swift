@@ -30,7 +30,7 @@ public struct StatusReport: Sendable {
         source: Result<PostgresConnection, DaybookError>,
         sink: PostgresConnection
     ) throws(DaybookError) -> Status {
-        try DaybookError.mapping(role: "sink") {
+        try DaybookError.mapping(role: .sink) {
             var status = Status(slot: slot)
             let format = Self.format
             let checkpoint = try sink.query(

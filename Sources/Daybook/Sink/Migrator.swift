@@ -72,7 +72,7 @@ public struct Migrator: Sendable {
     /// - Returns: the names of the migrations applied now.
     @discardableResult
     public func apply(to connection: PostgresConnection) throws(DaybookError) -> [String] {
-        try DaybookError.mapping(role: "sink") {
+        try DaybookError.mapping(role: .sink) {
             try connection.simpleQuery("SELECT pg_advisory_lock(hashtext('daybook.migrate'))")
             defer { _ = try? connection.simpleQuery("SELECT pg_advisory_unlock(hashtext('daybook.migrate'))") }
             try connection.simpleQuery(
@@ -124,7 +124,7 @@ public struct Migrator: Sendable {
     public static func requireCurrent(_ connection: PostgresConnection) throws(DaybookError) {
         let latestVersion = schemaVersion
         let version: Int
-        do { version = try Self.currentVersion(of: connection) } catch { throw DaybookError.from(error, role: "sink") }
+        do { version = try Self.currentVersion(of: connection) } catch { throw DaybookError.from(error, role: .sink) }
         if version < latestVersion {
             throw DaybookError(
                 .sinkNotMigrated,

@@ -11,7 +11,7 @@ extension Sink {
     /// the sink lose commits the slot has confirmed (``SinkGap`` would then refuse to go on), so
     /// this session asks for `on`; `remote_apply` is kept. One fsync per checkpoint is the cost.
     public func requireDurableCommits() throws(DaybookError) {
-        _ = try DaybookError.mapping(role: "sink") {
+        _ = try DaybookError.mapping(role: .sink) {
             try connection.query(
                 """
                 SELECT set_config('synchronous_commit', 'on', false)
@@ -49,7 +49,7 @@ extension Sink {
 
     /// Whether a recorded gap still waits for the first commit after it (read at session start).
     func loadGapRefinement() throws(DaybookError) {
-        refiningGaps = try DaybookError.mapping(role: "sink") {
+        refiningGaps = try DaybookError.mapping(role: .sink) {
             try connection.query(
                 "SELECT EXISTS (SELECT 1 FROM daybook.gaps WHERE slot_name = $1 AND NOT refined)",
                 [slot]

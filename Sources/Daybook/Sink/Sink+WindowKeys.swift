@@ -63,7 +63,7 @@ extension Sink {
                     [String(window)]
                 )
             } catch {
-                throw DaybookError.from(error, role: "sink")
+                throw DaybookError.from(error, role: .sink)
             }
             knownPartitions.insert(window)
         }
@@ -127,7 +127,7 @@ extension Sink {
                 [String(window.start.microsecondsSinceEpoch)]
             )
         } catch {
-            throw DaybookError.from(error, role: "sink")
+            throw DaybookError.from(error, role: .sink)
         }
     }
 }

@@ -77,7 +77,7 @@ public final class Sink {
                         [slot]
                     ).scalar == "t"
             } catch {
-                throw DaybookError.from(error, role: "sink")
+                throw DaybookError.from(error, role: .sink)
             }
             if claimed { return }
             if attempt < 19 { Thread.sleep(forTimeInterval: 0.25) }
@@ -268,7 +268,7 @@ public final class Sink {
         } catch let error as DaybookError {
             throw error
         } catch let error as PostgresError {
-            var converted = DaybookError.from(error, role: "sink")
+            var converted = DaybookError.from(error, role: .sink)
             if !converted.isRetryable, error.code == .connection {
                 converted = DaybookError(.connection, converted.message, retryable: true)
             }

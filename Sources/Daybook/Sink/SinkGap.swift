@@ -55,12 +55,12 @@ enum SinkGap {
         catalog: PostgresConnection,
         slot: String
     ) throws(DaybookError) -> Verdict {
-        let row = try DaybookError.mapping(role: "sink") {
+        let row = try DaybookError.mapping(role: .sink) {
             try sink.query("SELECT lsn::text, slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).rows
                 .first
         }
         guard let row, let lsn = row[0].flatMap(LSN.init) else { return .proceed }
-        let positions = try DaybookError.mapping(role: "source") {
+        let positions = try DaybookError.mapping(role: .source) {
             try catalog.query(
                 "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
                 [slot]

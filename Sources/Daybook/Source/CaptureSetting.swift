@@ -62,7 +62,7 @@ public enum CaptureSetting {
             throw DaybookError(.invalidArgument, "give --columns or --exclude-columns, not both")
         }
         try Migrator.requireCurrent(sink)
-        return try DaybookError.mapping(role: "source") { try checkedRules(request, source) }
+        return try DaybookError.mapping(role: .source) { try checkedRules(request, source) }
     }
 
     private static func checkedRules(_ request: Request, _ source: PostgresConnection) throws -> Prepared {
@@ -103,7 +103,7 @@ public enum CaptureSetting {
         source: PostgresConnection,
         sink: PostgresConnection
     ) throws(DaybookError) -> [String] {
-        try DaybookError.mapping(role: "source") { try announceRules(prepared, source, sink) }
+        try DaybookError.mapping(role: .source) { try announceRules(prepared, source, sink) }
     }
 
     private static func announceRules(
@@ -154,7 +154,7 @@ public enum CaptureSetting {
             do {
                 try sink.query(SinkSQL.insertCaptureRules, [rule.slot, CheckpointPayload.captureRules([rule])])
             } catch {
-                throw DaybookError.from(error, role: "sink")
+                throw DaybookError.from(error, role: .sink)
             }
             notes.append(
                 "\(rule.table): captured at \(rule.level.rawValue) from LSN \(rule.sinceLSN) on"
@@ -232,7 +232,7 @@ public enum CaptureSetting {
         do {
             return try CaptureLevels.rules(slot: slot, sink).last { $0.table == table }
         } catch {
-            throw DaybookError.from(error, role: "sink")
+            throw DaybookError.from(error, role: .sink)
         }
     }
 }

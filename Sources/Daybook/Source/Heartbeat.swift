@@ -14,9 +14,6 @@ public enum Heartbeat {
         case table, message
     }
 
-    /// Prefix of heartbeat messages; the stream ignores other prefixes.
-    public static let messagePrefix = "daybook.heartbeat"
-
     static let createTableSQL = """
         CREATE SCHEMA IF NOT EXISTS daybook;
         CREATE TABLE IF NOT EXISTS daybook.heartbeat (
@@ -46,7 +43,7 @@ public enum Heartbeat {
     )
         throws(DaybookError) -> Beat
     {
-        try DaybookError.mapping(role: "source") {
+        try DaybookError.mapping(role: .source) {
             try check(connection, via: method, publication: publication)
             // A heartbeat that is not flushed cannot be decoded yet; `heartbeat && run
             // --until-caught-up` must see it even where the server commits asynchronously.
@@ -71,7 +68,7 @@ public enum Heartbeat {
             case .message:
                 let lsn = try connection.query(
                     "SELECT pg_logical_emit_message(true, $1, clock_timestamp()::text)::text",
-                    [messagePrefix]
+                    [HeartbeatMessage.prefix]
                 ).scalar
                 return Beat(count: nil, detail: "message at LSN \(lsn ?? "?")")
             }

@@ -53,7 +53,7 @@ public struct HeartbeatService: Service, CustomStringConvertible {
             DispatchQueue.global().async {
                 continuation.resume(
                     returning: Result { () throws(DaybookError) in
-                        try DaybookError.mapping(role: "source") {
+                        try DaybookError.mapping(role: .source) {
                             let connection = try PostgresConnection(source, applicationName: "daybook-heartbeat")
                             return try Heartbeat.beat(on: connection, via: method, publication: publication)
                         }

@@ -53,7 +53,7 @@ enum SourceChecks {
                     + "needs PostgreSQL 16 or later: point --database at the primary, or upgrade"
             )
         }
-        let feedback = try DaybookError.mapping(role: "source") {
+        let feedback = try DaybookError.mapping(role: .source) {
             try connection.simpleQuery("SHOW hot_standby_feedback").scalar
         }
         guard feedback == "on" else {
@@ -72,7 +72,7 @@ enum SourceChecks {
     )
         throws(DaybookError)
     {
-        let walLevel = try DaybookError.mapping(role: "source") {
+        let walLevel = try DaybookError.mapping(role: .source) {
             try connection.simpleQuery("SHOW wal_level").scalar ?? ""
         }
         guard walLevel == "logical" else {
@@ -95,7 +95,7 @@ enum SourceChecks {
 
     /// Fails with the fix unless the publication exists.
     static func requirePublication(_ connection: PostgresConnection, _ publication: String) throws(DaybookError) {
-        guard try DaybookError.mapping(role: "source", { try publicationExists(connection, publication) }) else {
+        guard try DaybookError.mapping(role: .source, { try publicationExists(connection, publication) }) else {
             throw DaybookError(
                 .publicationMissing,
                 "publication \(publication) does not exist: run `daybook setup --publication \(publication)` first"

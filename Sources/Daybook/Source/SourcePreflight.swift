@@ -22,7 +22,7 @@ enum SourcePreflight {
         heartbeatsHere: Bool = false,
         resultsUpTo: LSN? = nil
     ) throws(DaybookError) -> Bool {
-        try DaybookError.mapping(role: "source") {
+        try DaybookError.mapping(role: .source) {
             try SourceChecks.requireSupportedVersion(connection)
             let standby = try SourceChecks.isStandby(connection)
             if standby {

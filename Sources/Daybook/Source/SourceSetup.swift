@@ -35,7 +35,7 @@ public enum SourceSetup {
         options: Options,
         primary: ConnectionString? = nil
     ) throws(DaybookError) -> [String] {
-        try DaybookError.mapping(role: "source") {
+        try DaybookError.mapping(role: .source) {
             var notes: [String] = []
             try SourceChecks.requireSupportedVersion(connection)
             // Where the heartbeat table and the publication are made: a standby takes no writes.
@@ -67,7 +67,7 @@ public enum SourceSetup {
                             + "primary; add --primary with the primary's connection (setup makes the slot here and the rest there)"
                     )
                 }
-                writable = try PostgresConnection.open(primary, role: "primary")
+                writable = try PostgresConnection.open(primary, role: .primary)
                 try SourceChecks.requireLogicalDecoding(writable, consequence: " (the primary of this standby)")
             }
             try SourceChecks.requireLogicalDecoding(connection)

@@ -83,9 +83,9 @@ public final class ReplicationPipeline {
     /// One connected session: from loading the checkpoint to a stop or a fault.
     private func runSession(onStarted: () -> Void) throws {
         let slot = configuration.slot
-        let sinkConnection = try PostgresConnection.open(configuration.sink, role: "sink")
+        let sinkConnection = try PostgresConnection.open(configuration.sink, role: .sink)
         try Migrator.requireCurrent(sinkConnection)
-        let stored = try DaybookError.mapping(role: "sink") {
+        let stored = try DaybookError.mapping(role: .sink) {
             try StoredWindowSettings.load(sinkConnection, slot: slot)
         }
         let windows = try configuration.windows.resolve(stored: stored)
@@ -93,7 +93,7 @@ public final class ReplicationPipeline {
         try sink.requireDurableCommits()
         sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
 
-        let catalog = try PostgresConnection.open(configuration.source, role: "source")
+        let catalog = try PostgresConnection.open(configuration.source, role: .source)
         let stream: ReplicationStream
         let identity: ReplicationStream.SystemIdentity
         let standby: Bool
@@ -114,7 +114,7 @@ public final class ReplicationPipeline {
             )
             identity = try stream.identifySystem()
         } catch let error as PostgresError {
-            throw DaybookError.from(error, role: "source")
+            throw DaybookError.from(error, role: .source)
         }
         // A sink that lost commits is refused before anything is written to it, unless the
         // operator accepted the gap.
@@ -122,7 +122,7 @@ public final class ReplicationPipeline {
         if case .refuse(let gap) = verdict, !configuration.acceptGap { throw SinkGap.refusal(slot: slot, gap: gap) }
         // Only now, with the source and the sink's position checked, is anything written to the sink.
         try sink.claimSlot()
-        var state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+        var state = try DaybookError.mapping(role: .sink) { try sink.loadState() }
         switch verdict {
         case .adopt(let lsn):
             try sink.adoptSlotPosition(lsn)
@@ -134,10 +134,10 @@ public final class ReplicationPipeline {
                     """,
                     metadata: [LogKey.slot: "\(slot)", LogKey.lsn: "\(lsn)"]
                 )
-                state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+                state = try DaybookError.mapping(role: .sink) { try sink.loadState() }
             }
         case .refuse(let gap):
-            let clock = try DaybookError.mapping(role: "source") { try catalog.query("SELECT now()::text").scalar }
+            let clock = try DaybookError.mapping(role: .source) { try catalog.query("SELECT now()::text").scalar }
             try sink.recordGap(gap, sourceClock: clock ?? "infinity")
             logger.warning(
                 """
@@ -146,17 +146,17 @@ public final class ReplicationPipeline {
                 """,
                 metadata: [LogKey.slot: "\(slot)", "daybook.gap": "\(gap.from)..\(gap.to)"]
             )
-            state = try DaybookError.mapping(role: "sink") { try sink.loadState() }
+            state = try DaybookError.mapping(role: .sink) { try sink.loadState() }
         case .proceed:
             if configuration.acceptGap {
                 logger.notice("--accept-gap: the sink holds everything the slot confirmed, no gap; nothing recorded")
             }
         }
         try sink.loadGapRefinement()
-        metrics.gapsRecorded(try DaybookError.mapping(role: "sink") { try Gaps.count(slot: slot, sinkConnection) })
+        metrics.gapsRecorded(try DaybookError.mapping(role: .sink) { try Gaps.count(slot: slot, sinkConnection) })
         try windows.checkCompatible(with: state, slot: slot)
         if let timeline = state.timeline, state.lsn > 0 {
-            let history = try DaybookError.mapping(role: "source") { try stream.timelineHistory(identity.timeline) }
+            let history = try DaybookError.mapping(role: .source) { try stream.timelineHistory(identity.timeline) }
             try TimelineCheck.verify(
                 slot: slot,
                 lsn: state.lsn,
@@ -197,12 +197,12 @@ public final class ReplicationPipeline {
                 let insert = try catalog.query("SELECT (\(WALPositionSQL.insert))::text").scalar.flatMap(LSN.init)
                 caughtUpTarget = max(insert ?? identity.walPosition, identity.walPosition)
             } catch {
-                throw DaybookError.from(error, role: "source")
+                throw DaybookError.from(error, role: .source)
             }
         }
         // Closed windows are made final on a sink connection of their own, beside the stream.
         let finisherSink = Sink(
-            connection: try PostgresConnection.open(configuration.sink, role: "sink"),
+            connection: try PostgresConnection.open(configuration.sink, role: .sink),
             slot: slot,
             settings: windows
         )
@@ -250,7 +250,7 @@ public final class ReplicationPipeline {
                 streamInProgress: configuration.streamLargeTransactions
             )
         } catch {
-            throw DaybookError.from(error, role: "source")
+            throw DaybookError.from(error, role: .source)
         }
         health.setPhase(.streaming)
         metrics.streamingChanged(true)

@@ -38,7 +38,7 @@ extension StreamSession {
     mutating func readBacklogIfBehind(plan: BacklogPlan, end: LSN?, stop: StopSignal) throws -> BacklogOutcome {
         guard plan.isEnabled else { return .stream }
         let slot = configuration.slot
-        let (confirmed, decodable) = try DaybookError.mapping(role: "source") {
+        let (confirmed, decodable) = try DaybookError.mapping(role: .source) {
             let row = try catalog.query(
                 "SELECT confirmed_flush_lsn::text, (\(WALPositionSQL.decodable))::text FROM pg_replication_slots WHERE slot_name = $1",
                 [slot]
@@ -56,7 +56,7 @@ extension StreamSession {
             plan.chunkBytes = chunk
             let connection = try PostgresConnection.open(
                 configuration.source,
-                role: "source",
+                role: .source,
                 applicationName: Self.backlogApplicationName(slot: slot)
             )
             reader = try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications)
@@ -67,7 +67,7 @@ extension StreamSession {
             if let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message) {
                 return fellBack(reason)
             }
-            throw DaybookError.from(error, role: "source")
+            throw DaybookError.from(error, role: .source)
         }
         logger.info(
             "reading the backlog through SQL decoding",
@@ -91,7 +91,7 @@ extension StreamSession {
                 outcome = .stopped
                 break
             }
-            let now = try DaybookError.mapping(role: "source") {
+            let now = try DaybookError.mapping(role: .source) {
                 try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(LSN.init) ?? 0
             }
             switch plan.next(position: position, decodable: now, end: end) {
@@ -218,7 +218,7 @@ extension StreamSession {
             {
                 return .fellBack(reason)
             }
-            throw DaybookError.from(error, role: "source")
+            throw DaybookError.from(error, role: .source)
         }
         try checkpointIfDue(force: true)
         try finishWrites()
@@ -232,7 +232,7 @@ extension StreamSession {
         let target = processor.committedLSN
         if target > position {
             logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
-            _ = try DaybookError.mapping(role: "source") { try catalog.advanceSlot(configuration.slot, to: target) }
+            _ = try DaybookError.mapping(role: .source) { try catalog.advanceSlot(configuration.slot, to: target) }
         }
         return stopped ? .stopped(messages: messages) : .read(messages: messages, position: max(position, target))
     }

@@ -53,7 +53,7 @@ extension StreamSession {
         let (xid, seq, heldBefore) = try streams.numberDirect(payload, subxid: subxid)
         if let heldBefore { try submit(.stage([heldBefore])) }
         let store = try openChunkStore()
-        try DaybookError.mapping(role: "sink") {
+        try DaybookError.mapping(role: .sink) {
             try store.writeDirect(
                 xid: xid,
                 seq: seq,
@@ -137,7 +137,7 @@ extension StreamSession {
     }
 
     private static func sinkError(_ error: any Error) -> any Error {
-        if let error = error as? PostgresError { return DaybookError.from(error, role: "sink") }
+        if let error = error as? PostgresError { return DaybookError.from(error, role: .sink) }
         return error
     }
 
@@ -147,7 +147,7 @@ extension StreamSession {
     private mutating func openChunkStore() throws -> StreamChunkStore {
         if let chunkStore { return chunkStore }
         let store = StreamChunkStore(
-            connection: try PostgresConnection.open(configuration.sink, role: "sink"),
+            connection: try PostgresConnection.open(configuration.sink, role: .sink),
             slot: configuration.slot
         )
         chunkStore = store

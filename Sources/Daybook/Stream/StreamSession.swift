@@ -108,7 +108,7 @@ struct StreamSession {
                     try handle(header, payload)
                 }
             } catch let error as PostgresError {
-                throw DaybookError.from(error, role: "source")
+                throw DaybookError.from(error, role: .source)
             }
             try spillIfDue()
         }
@@ -120,7 +120,7 @@ struct StreamSession {
             serverWALEnd = max(serverWALEnd, walEnd)
             serverClock = Timestamp(microsecondsSinceEpoch: sendTime + postgresEpochOffsetMicroseconds)
             receivedLSN = max(receivedLSN, walEnd)
-            if configuration.idleWatermark, let probe = idleProbe, Self.reached(probe.lsn, walEnd: walEnd) {
+            if configuration.idleWatermark, let probe = idleProbe, walEnd.covers(insertPosition: probe.lsn) {
                 processor.advanceIdle(to: probe.time)
                 idleProbe = nil
             }
@@ -166,7 +166,7 @@ struct StreamSession {
         if case .relation(let relation) = message {
             let primaryKey: [String]?
             do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
-                throw DaybookError.from(error, role: "source")
+                throw DaybookError.from(error, role: .source)
             }
             let hasKey = relation.replicaIdentity != .nothing && relation.columns.contains(where: \.isKey)
             if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
@@ -190,15 +190,7 @@ struct StreamSession {
 
     /// Whether everything up to `target` has been received.
     private func isCaughtUp(to target: LSN) -> Bool {
-        Self.reached(target, walEnd: max(processor.processedLSN, serverWALEnd))
-    }
-
-    /// Whether a stream received up to `walEnd` has everything before the insert position
-    /// `target`. The server reports the end of the last record it decoded; when that record
-    /// ends exactly at a WAL page boundary, the insert position lies just past the next
-    /// page's header (24 or 40 bytes), where no record will ever end.
-    static func reached(_ target: LSN, walEnd: LSN) -> Bool {
-        walEnd >= target || (walEnd > 0 && walEnd.rawValue % 8192 == 0 && target.bytes(since: walEnd) <= 40)
+        max(processor.processedLSN, serverWALEnd).covers(insertPosition: target)
     }
 
     /// Reads the server's clock and WAL insert position together, for the idle watermark.
@@ -206,7 +198,7 @@ struct StreamSession {
         guard configuration.idleWatermark, idleProbe == nil, !processor.inTransaction,
             !processor.hasPendingCheckpoint
         else { return }
-        let row = try DaybookError.mapping(role: "source") {
+        let row = try DaybookError.mapping(role: .source) {
             try catalog.query(
                 "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, pg_current_wal_insert_lsn()::text"
             ).rows.first
@@ -316,7 +308,7 @@ struct StreamSession {
             clientTime: clientTime,
             replyRequested: requestReply
         )
-        do { try stream.send(status) } catch { throw DaybookError.from(error, role: "source") }
+        do { try stream.send(status) } catch { throw DaybookError.from(error, role: .source) }
         health.progressed()
         metrics.position(
             serverWALEnd: serverWALEnd,

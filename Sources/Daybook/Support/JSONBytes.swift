@@ -4,8 +4,8 @@
 /// common case, is copied byte for byte; anything else goes through `String`, which repairs
 /// invalid UTF-8 with U+FFFD exactly as ``JSONText`` does, so the sink's `jsonb` never sees
 /// an invalid sequence.
-enum JSONBytes {
-    static func appendString(_ value: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+package enum JSONBytes {
+    package static func appendString(_ value: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var plain = true
         for byte in value where byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")

@@ -4,9 +4,9 @@ import Foundation
 ///
 /// Foundation's encoders allocate per value; batches of tens of thousands of keys are written
 /// directly into one string instead.
-enum JSONText {
+package enum JSONText {
     /// Appends `value` as a JSON string literal, escaping as RFC 8259 requires.
-    static func appendString(_ value: some StringProtocol, to output: inout String) {
+    package static func appendString(_ value: some StringProtocol, to output: inout String) {
         output.append("\"")
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -25,14 +25,14 @@ enum JSONText {
         output.append("\"")
     }
 
-    static func string(_ value: some StringProtocol) -> String {
+    package static func string(_ value: some StringProtocol) -> String {
         var output = ""
         appendString(value, to: &output)
         return output
     }
 
     /// A JSON array of strings (as `to_jsonb(text[])` prints one), or nil for anything else.
-    static func strings(_ json: String) -> [String]? {
+    package static func strings(_ json: String) -> [String]? {
         (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String]
     }
 }

@@ -1,12 +1,12 @@
 import PostgresReplication
 
 extension PostgresConnection {
-    /// Opens a connection to the `role` database ("source", "sink"), turning a failure into
+    /// Opens a connection to the `role` database, turning a failure into
     /// the advice an operator needs (``DaybookError/from(_:role:)``): the one way every command,
     /// the pipeline and the HTTP side connect.
     public static func open(
         _ string: ConnectionString,
-        role: String,
+        role: DatabaseRole,
         replication: Bool = false,
         applicationName: String = "daybook"
     ) throws(DaybookError) -> PostgresConnection {

@@ -124,7 +124,7 @@ public struct DaybookAPI: Sendable {
 
     /// A sink connection with a current schema (for one request; closed when released).
     func sinkConnection() throws(DaybookError) -> PostgresConnection {
-        let connection = try PostgresConnection.open(sink, role: "sink")
+        let connection = try PostgresConnection.open(sink, role: .sink)
         try Migrator.requireCurrent(connection)
         return connection
     }
@@ -133,7 +133,7 @@ public struct DaybookAPI: Sendable {
     func collectStatus(sink sinkConnection: PostgresConnection) throws(DaybookError) -> Status {
         let sourceConnection: Result<PostgresConnection, DaybookError>
         if let source {
-            do { sourceConnection = .success(try PostgresConnection.open(source, role: "source")) } catch {
+            do { sourceConnection = .success(try PostgresConnection.open(source, role: .source)) } catch {
                 sourceConnection = .failure(error)
             }
         } else {
@@ -184,7 +184,7 @@ public struct DaybookAPI: Sendable {
                 [slot, start]
             ).rows.count > 0
         } catch {
-            throw DaybookError.from(error, role: "sink")
+            throw DaybookError.from(error, role: .sink)
         }
     }
 

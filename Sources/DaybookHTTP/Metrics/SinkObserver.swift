@@ -26,7 +26,7 @@ public final class SinkObserver: Sendable {
         let sink = sink
         let slot = slot
         return try await NIOThreadPool.singleton.runIfActive {
-            let connection = try PostgresConnection.open(sink, role: "sink")
+            let connection = try PostgresConnection.open(sink, role: .sink)
             try Migrator.requireCurrent(connection)
             return try SinkFigures.read(connection, slot: slot)
         }
