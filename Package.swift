@@ -39,9 +39,13 @@ let package = Package(
         .target(name: "WAL"),
         .target(name: "PgOutput", dependencies: ["WAL"]),
         .target(name: "Windowing", dependencies: ["WAL"]),
+        // What decides, and nothing else: no libpq, no sockets, no clock, no files. Everything
+        // Daybook concludes from the stream is decided here, and tested with values.
+        .target(name: "DaybookCore", dependencies: ["PgOutput", "WAL", "Windowing"]),
         .target(
             name: "Daybook",
             dependencies: [
+                "DaybookCore",
                 "PostgresReplication",
                 "PgOutput",
                 "WAL",
@@ -57,7 +61,7 @@ let package = Package(
         .target(
             name: "DaybookHTTP",
             dependencies: [
-                "Daybook", "PostgresReplication",
+                "Daybook", "DaybookCore", "PostgresReplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -71,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "daybook",
             dependencies: [
-                "Daybook", "DaybookHTTP", "PgOutput", "Windowing", "WAL",
+                "Daybook", "DaybookCore", "DaybookHTTP", "PgOutput", "Windowing", "WAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,9 +111,9 @@ let package = Package(
         .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"]),
         .testTarget(
             name: "DaybookTests",
-            dependencies: ["Daybook", "PgOutput", "PgOutputTestSupport", "WAL", "Windowing"]
+            dependencies: ["Daybook", "DaybookCore", "PgOutput", "PgOutputTestSupport", "WAL", "Windowing"]
         ),
-        .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook"]),
+        .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook", "DaybookCore"]),
         .testTarget(
             name: "DaybookIntegrationTests",
             dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daybook
+import DaybookCore
 import Foundation
 
 extension ReportFormat: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Foundation
 import PgOutput
 import Testing

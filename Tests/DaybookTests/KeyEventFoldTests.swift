@@ -2,6 +2,7 @@ import Testing
 import Windowing
 
 @testable import Daybook
+@testable import DaybookCore
 
 /// What a closed day says about one key: changed columns, filled TOAST values, truncation.
 struct KeyEventFoldTests {

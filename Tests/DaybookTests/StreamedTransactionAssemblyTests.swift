@@ -3,6 +3,7 @@ import PgOutputTestSupport
 import Testing
 
 @testable import Daybook
+@testable import DaybookCore
 
 /// The chunks of streamed transactions, held until their commit or abort: interleaving,
 /// rollbacks of whole transactions and of subtransactions, and what goes to the sink.

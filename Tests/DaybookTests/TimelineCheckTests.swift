@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Testing
 
 /// A checkpoint is continued on a server only if the server's history contains it: after a

@@ -1,3 +1,4 @@
+import DaybookCore
 import Metrics
 import WAL
 import Windowing

@@ -1,3 +1,4 @@
+import DaybookCore
 import PostgresReplication
 
 /// `daybook report`: final per-table (and, with keys, per-key) window results from the sink.

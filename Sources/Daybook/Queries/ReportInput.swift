@@ -1,3 +1,4 @@
+import DaybookCore
 import Foundation
 
 /// Checks every value of a ``Report/Request`` before it reaches SQL, in Daybook's words: the

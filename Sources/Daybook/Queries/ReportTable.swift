@@ -1,3 +1,5 @@
+import DaybookCore
+
 /// Rows of a report with typed columns, ready for any output format.
 public struct ReportTable: Sendable {
     public struct Column: Sendable {

@@ -1,3 +1,4 @@
+import DaybookCore
 import PgOutput
 import PostgresReplication
 import WAL

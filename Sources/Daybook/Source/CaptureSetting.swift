@@ -1,3 +1,4 @@
+import DaybookCore
 import PostgresReplication
 import WAL
 import Windowing

@@ -1,3 +1,4 @@
+import DaybookCore
 import PostgresReplication
 
 /// Checks shared by every command that needs logical decoding on the source.

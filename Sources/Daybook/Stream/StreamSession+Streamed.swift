@@ -1,3 +1,4 @@
+import DaybookCore
 import Logging
 import PgOutput
 import PostgresReplication

@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Metrics
 import NIOPosix
 import PostgresReplication
