@@ -8,7 +8,8 @@ let package = Package(
         .executable(name: "daybook", targets: ["daybook"]),
         .library(name: "Daybook", targets: ["Daybook"]),
         // The pure modules, for the micro-benchmarks in Benchmarks/ (and anyone who needs a
-        // pgoutput decoder or a windowing engine without the service).
+        // pgoutput decoder, a windowing engine or Daybook's decisions without the service).
+        .library(name: "DaybookCore", targets: ["DaybookCore"]),
         .library(name: "WAL", targets: ["WAL"]),
         .library(name: "PgOutput", targets: ["PgOutput"]),
         .library(name: "Windowing", targets: ["Windowing"]),

@@ -18,7 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PgOutput", package: "Daybook"),
-                .product(name: "Daybook", package: "Daybook"),
+                .product(name: "DaybookCore", package: "Daybook"),
                 .product(name: "WAL", package: "Daybook"),
                 .product(name: "Windowing", package: "Daybook"),
             ],

@@ -1,5 +1,5 @@
 import Benchmark
-import Daybook
+import DaybookCore
 import Foundation
 import PgOutput
 import WAL
