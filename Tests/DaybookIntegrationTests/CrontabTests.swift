@@ -91,7 +91,7 @@ struct CrontabTests {
         #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "a quiet heartbeat sends no mail: \(output)")
         try waitUntil("the crontab's heartbeat reaches the stream and closes the window", log: service) {
-            try database.scalar("SELECT closed_by FROM daybook.windows") == "heartbeat"
+            try database.scalar("SELECT closed_by FROM daybook.windows WHERE status = 'closed'") == "heartbeat"
         }
 
         let (reportStatus, report) = try Self.runAsCron(nightly.command, crontab: crontab, overrides: overrides)
