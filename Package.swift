@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "DaybookHTTP",
             dependencies: [
-                "Daybook", "DaybookCore", "PostgresReplication",
+                "Daybook", "DaybookCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -319,10 +319,11 @@ struct RunCommand: AsyncParsableCommand {
                         metrics: registry,
                         health: .pipeline(health),
                         api: DaybookAPI(
-                            sink: connection.sinkConnection,
-                            source: connection.source,
-                            slot: connection.slot,
-                            status: try statusReport(),
+                            reader: SinkReader(
+                                sink: connection.sinkConnection,
+                                source: connection.source,
+                                status: try statusReport()
+                            ),
                             logger: logger
                         ),
                         lagHistory: lagHistory,

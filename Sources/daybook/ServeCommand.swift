@@ -31,20 +31,21 @@ struct ServeCommand: AsyncParsableCommand {
         let policy = try http.policy(for: address)
         let logger = Logger(label: "daybook")
         let registry = MetricsRegistry.bootstrap()
-        let observer = SinkObserver(sink: connection.sinkConnection, slot: connection.slot)
+        // One query layer, one pool of connections, for the API, the dashboard, the metrics,
+        // readiness and the lag chart.
+        let reader = SinkReader(
+            sink: connection.sinkConnection,
+            source: connection.source,
+            status: StatusReport(slot: connection.slot)
+        )
+        let observer = SinkObserver(reader: reader)
         let lagHistory = LagHistory()
         let server = DaybookHTTPServer(
             address: address,
             policy: policy,
             metrics: registry,
             health: .init(isAlive: { true }, readiness: { await observer.readiness() }),
-            api: DaybookAPI(
-                sink: connection.sinkConnection,
-                source: connection.source,
-                slot: connection.slot,
-                status: StatusReport(slot: connection.slot),
-                logger: logger
-            ),
+            api: DaybookAPI(reader: reader, logger: logger),
             lagHistory: lagHistory,
             mode: "read-only (serve)",
             logger: logger,
@@ -55,12 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: .init(
                     services: [
                         server,
-                        SlotLagSampler(
-                            source: connection.source,
-                            sink: connection.sinkConnection,
-                            slot: connection.slot,
-                            history: lagHistory
-                        ),
+                        SlotLagSampler(reader: reader, history: lagHistory),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger

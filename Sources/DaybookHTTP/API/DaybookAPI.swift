@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
-import PostgresReplication
 
 /// The read-only JSON API, `/api/v1/…`, described by ``OpenAPIDocument``.
 ///
@@ -14,29 +13,19 @@ import PostgresReplication
 /// so the CLI and HTTP never disagree. Parameters reach SQL only as bind parameters; a bad one
 /// gets 400 with what is wrong, a sink that does not answer 503, never 500.
 public struct DaybookAPI: Sendable {
-    let sink: ConnectionString
-    /// The source, for the status's slot and heartbeat-table part; nil leaves them out.
-    let source: ConnectionString?
-    let slot: String
-    let status: StatusReport
+    /// The query layer, over its own pool of sink (and source) connections.
+    let reader: SinkReader
     /// Where the reasons behind a 503 go (a client gets only their kind).
     let logger: Logger
+
+    var slot: String { reader.slot }
 
     /// Largest page of keys.
     static let maxLimit = 1_000
     static let defaultLimit = 100
 
-    public init(
-        sink: ConnectionString,
-        source: ConnectionString?,
-        slot: String,
-        status: StatusReport,
-        logger: Logger = Logger(label: "daybook.http")
-    ) {
-        self.sink = sink
-        self.source = source
-        self.slot = slot
-        self.status = status
+    public init(reader: SinkReader, logger: Logger = Logger(label: "daybook.http")) {
+        self.reader = reader
         self.logger = logger
     }
 
@@ -120,27 +109,7 @@ public struct DaybookAPI: Sendable {
     // MARK: Answers
 
     private func statusJSON() throws -> String {
-        JSONOutput.text(try collectStatus(sink: try sinkConnection()))
-    }
-
-    /// A sink connection with a current schema (for one request; closed when released).
-    func sinkConnection() throws(DaybookError) -> PostgresConnection {
-        let connection = try PostgresConnection.open(sink, role: .sink)
-        try Migrator.requireCurrent(connection)
-        return connection
-    }
-
-    /// The status, the source's part included when it answers.
-    func collectStatus(sink sinkConnection: PostgresConnection) throws(DaybookError) -> Status {
-        let sourceConnection: Result<PostgresConnection, DaybookError>
-        if let source {
-            do { sourceConnection = .success(try PostgresConnection.open(source, role: .source)) } catch {
-                sourceConnection = .failure(error)
-            }
-        } else {
-            sourceConnection = .failure(DaybookError(.configuration, "not asked (serve without a source)"))
-        }
-        return try status.collect(source: sourceConnection, sink: sinkConnection)
+        JSONOutput.text(try reader.read { try $0.status() })
     }
 
     /// One report as `{"items": [...], "next_cursor": …, "notice": …, "gaps": [...]}`; items
@@ -153,11 +122,14 @@ public struct DaybookAPI: Sendable {
     ) throws -> String {
         var request = request
         request.slot = slot
-        let connection = try sinkConnection()
         // Every value is checked by the query layer before SQL sees it: a malformed one is a
         // DaybookError.invalidArgument, answered 400 in Daybook's words.
-        let output = try Report.fetch(request, from: connection)
-        if requireWindow, let start = request.windowStart, try !windowExists(start, connection) {
+        let (output, windowFound) = try reader.read { session in
+            let output = try session.report(request)
+            guard requireWindow, let start = request.windowStart else { return (output, true) }
+            return (output, try session.windowExists(start: start))
+        }
+        if !windowFound, let start = request.windowStart {
             throw APIError.notFound("no window of slot \(slot) starts at \(start): see /api/v1/windows")
         }
         var items: [String]
@@ -176,17 +148,6 @@ public struct DaybookAPI: Sendable {
         json += ",\"notice\":" + (output.notice.map { JSONOutput.text($0) } ?? "null")
         json += ",\"gaps\":" + JSONOutput.text(output.gaps) + "}"
         return json
-    }
-
-    private func windowExists(_ start: String, _ connection: PostgresConnection) throws -> Bool {
-        do {
-            return try connection.query(
-                "SELECT 1 FROM daybook.windows WHERE slot_name = $1 AND window_start = $2::timestamptz",
-                [slot, start]
-            ).rows.count > 0
-        } catch {
-            throw DaybookError.from(error, role: .sink)
-        }
     }
 
     /// Runs `body` on NIO's blocking pool (libpq blocks) and turns its result or error into a

@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
-import PostgresReplication
 
 /// The ops dashboard at `/`: HTML rendered here from the same query layer as the API
 /// (``StatusReport``, ``Report``), with its stylesheet and script inside the binary. Its
@@ -71,20 +70,21 @@ struct Dashboard: Sendable {
     }
 
     private func overview() throws -> Overview {
-        let connection = try api.sinkConnection()
-        let status = try api.collectStatus(sink: connection)
-        let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-31 * 86_400))
-        var windowsRequest = Report.Request()
-        windowsRequest.windows = true
-        windowsRequest.from = from
-        windowsRequest.slot = api.slot
-        let windows = Array(try Report.fetch(windowsRequest, from: connection).table.records.suffix(Self.windowsShown))
-        var tablesRequest = Report.Request()
-        tablesRequest.from = windows.first?["window_start"] ?? from
-        tablesRequest.includeOpen = true
-        tablesRequest.slot = api.slot
-        let tables = try Report.fetch(tablesRequest, from: connection).table.records
-        return Overview(status: status, windows: windows, tables: tables, lag: lagHistory?.all ?? [])
+        try api.reader.read { session in
+            let status = try session.status()
+            let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-31 * 86_400))
+            var windowsRequest = Report.Request()
+            windowsRequest.windows = true
+            windowsRequest.from = from
+            windowsRequest.slot = api.slot
+            let windows = Array(try session.report(windowsRequest).table.records.suffix(Self.windowsShown))
+            var tablesRequest = Report.Request()
+            tablesRequest.from = windows.first?["window_start"] ?? from
+            tablesRequest.includeOpen = true
+            tablesRequest.slot = api.slot
+            let tables = try session.report(tablesRequest).table.records
+            return Overview(status: status, windows: windows, tables: tables, lag: lagHistory?.all ?? [])
+        }
     }
 
     struct WindowDetail {
@@ -94,50 +94,52 @@ struct Dashboard: Sendable {
     }
 
     private func window(_ start: String) throws -> WindowDetail {
-        let connection = try api.sinkConnection()
-        var request = Report.Request()
-        request.windowStart = start
-        request.includeOpen = true
-        request.slot = api.slot
-        let tables = try Report.fetch(request, from: connection)
-        guard !tables.table.rows.isEmpty else {
-            throw APIError.notFound("no window of slot \(api.slot) starting at \(start) has changes")
+        try api.reader.read { session in
+            var request = Report.Request()
+            request.windowStart = start
+            request.includeOpen = true
+            request.slot = api.slot
+            let tables = try session.report(request)
+            guard !tables.table.rows.isEmpty else {
+                throw APIError.notFound("no window of slot \(api.slot) starting at \(start) has changes")
+            }
+            request.top = 10
+            let keys = try session.report(request).table.records
+            return WindowDetail(tables: tables.table.records, topKeys: keys, notice: tables.notice)
         }
-        request.top = 10
-        let keys = try Report.fetch(request, from: connection).table.records
-        return WindowDetail(tables: tables.table.records, topKeys: keys, notice: tables.notice)
     }
 
     /// The key's events object when its table is at `values` and the window closed, else its
     /// per-key row (operations only); and the recorded gaps that may touch the window.
     private func key(_ start: String, table: String, key: String) throws -> DashboardPages.KeyFound {
-        let connection = try api.sinkConnection()
-        var request = Report.Request()
-        request.windowStart = start
-        request.slot = api.slot
-        request.table = table
-        // The query layer refuses a key that is no JSON object PostgreSQL can read (400).
-        request.events = true
-        request.key = key
-        let output = try Report.fetch(request, from: connection)
-        if let line = output.events?.first,
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        {
-            return DashboardPages.KeyFound(events: object, row: nil, gaps: output.gaps)
+        try api.reader.read { session in
+            var request = Report.Request()
+            request.windowStart = start
+            request.slot = api.slot
+            request.table = table
+            // The query layer refuses a key that is no JSON object PostgreSQL can read (400).
+            request.events = true
+            request.key = key
+            let output = try session.report(request)
+            if let line = output.events?.first,
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            {
+                return DashboardPages.KeyFound(events: object, row: nil, gaps: output.gaps)
+            }
+            request.events = false
+            request.key = nil
+            request.keys = true
+            request.includeOpen = true
+            let wanted = (try? JSONSerialization.jsonObject(with: Data(key.utf8))) as? [String: String]
+            let row = try session.report(request).table.records.first { record in
+                guard let text = record["key"],
+                    let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+                else { return false }
+                return object == wanted
+            }
+            guard let row else { throw APIError.notFound("no key \(key) in \(table) in this window") }
+            return DashboardPages.KeyFound(events: nil, row: row, gaps: output.gaps)
         }
-        request.events = false
-        request.key = nil
-        request.keys = true
-        request.includeOpen = true
-        let wanted = (try? JSONSerialization.jsonObject(with: Data(key.utf8))) as? [String: String]
-        let row = try Report.fetch(request, from: connection).table.records.first { record in
-            guard let text = record["key"],
-                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
-            else { return false }
-            return object == wanted
-        }
-        guard let row else { throw APIError.notFound("no key \(key) in \(table) in this window") }
-        return DashboardPages.KeyFound(events: nil, row: row, gaps: output.gaps)
     }
 
     // MARK: Responses

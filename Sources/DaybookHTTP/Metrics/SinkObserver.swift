@@ -2,35 +2,27 @@ import Daybook
 import DaybookCore
 import Metrics
 import NIOPosix
-import PostgresReplication
 import Synchronization
 
 /// `daybook serve`'s view of a slot: the sink's figures (``SinkFigures``) as metrics at each
 /// scrape, and the sink's reachability as readiness. Read-only: it runs SELECTs and nothing
 /// else, so a read-only role is enough.
 ///
-/// libpq blocks, so every read runs on NIO's blocking-I/O thread pool, over a connection of
-/// its own that is closed again: a scrape every few seconds does not need a pool.
+/// libpq blocks, so every read runs on NIO's blocking-I/O thread pool, through the query
+/// layer's ``SinkReader`` and its pool of connections.
 public final class SinkObserver: Sendable {
-    let sink: ConnectionString
-    let slot: String
+    let reader: SinkReader
     /// Closed windows already counted per `closed_by`: the sink holds totals, counters take increments.
     private let countedClosed = Mutex<[String: Int]>([:])
     private let gaps = CounterTotal(.gaps)
 
-    public init(sink: ConnectionString, slot: String) {
-        self.sink = sink
-        self.slot = slot
+    public init(reader: SinkReader) {
+        self.reader = reader
     }
 
     private func read() async throws -> SinkFigures? {
-        let sink = sink
-        let slot = slot
-        return try await NIOThreadPool.singleton.runIfActive {
-            let connection = try PostgresConnection.open(sink, role: .sink)
-            try Migrator.requireCurrent(connection)
-            return try SinkFigures.read(connection, slot: slot)
-        }
+        let reader = reader
+        return try await NIOThreadPool.singleton.runIfActive { try reader.figures() }
     }
 
     /// Ready when the sink answers with a current schema (the slot may have no checkpoint yet).
