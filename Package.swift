@@ -114,7 +114,13 @@ let package = Package(
             name: "DaybookTests",
             dependencies: ["Daybook", "DaybookCore", "PgOutput", "PgOutputTestSupport", "WAL", "Windowing"]
         ),
-        .testTarget(name: "DaybookHTTPTests", dependencies: ["DaybookHTTP", "Daybook", "DaybookCore"]),
+        .testTarget(
+            name: "DaybookHTTPTests",
+            dependencies: [
+                "DaybookHTTP", "Daybook", "DaybookCore", "DaybookTestSupport", "PostgresReplication",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "DaybookIntegrationTests",
             dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]

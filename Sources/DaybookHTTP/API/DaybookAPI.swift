@@ -32,13 +32,7 @@ public struct DaybookAPI: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         let api = self
         let group = router.group("api/v1")
-        group.get("openapi.json") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
-            )
-        }
+        group.get("openapi.json") { _, _ in Answer(.json, OpenAPIDocument.json) }
         group.get("status") { _, _ in await api.answer { try api.statusJSON() } }
         group.get("windows") { request, _ in
             await api.answer {
@@ -153,17 +147,12 @@ public struct DaybookAPI: Sendable {
     /// Runs `body` on NIO's blocking pool (libpq blocks) and turns its result or error into a
     /// response: 400 for what the caller got wrong, 404 for what is not there, 503 when the
     /// sink cannot answer.
-    private func answer(_ body: @escaping @Sendable () throws -> String) async -> Response {
+    private func answer(_ body: @escaping @Sendable () throws -> String) async -> Answer {
         do {
-            let json = try await NIOThreadPool.singleton.runIfActive { try body() }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: json))
-            )
+            return Answer(.json, try await NIOThreadPool.singleton.runIfActive { try body() })
         } catch {
             let (status, message) = Self.status(of: error, logger: logger)
-            return Self.problem(status, message)
+            return Answer.problem(status, message)
         }
     }
 
@@ -184,14 +173,6 @@ public struct DaybookAPI: Sendable {
             logger.warning("an HTTP request could not be answered", metadata: ["daybook.error": "\(error)"])
             return (.serviceUnavailable, "the request could not be answered: see Daybook's log")
         }
-    }
-
-    static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":" + JSONOutput.text(message) + "}"))
-        )
     }
 }
 

@@ -44,20 +44,8 @@ struct Dashboard: Sendable {
                 )
             }
         }
-        router.get("/assets/dashboard.css") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/css; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.css))
-            )
-        }
-        router.get("/assets/dashboard.js") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/javascript; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardAssets.javascript))
-            )
-        }
+        router.get("/assets/dashboard.css") { _, _ in Answer(.css, DashboardAssets.css) }
+        router.get("/assets/dashboard.js") { _, _ in Answer(.javascript, DashboardAssets.javascript) }
     }
 
     // MARK: Data
@@ -151,7 +139,7 @@ struct Dashboard: Sendable {
         _ request: Request,
         title: String,
         _ body: @escaping @Sendable () throws -> String
-    ) async -> Response {
+    ) async -> Answer {
         let fragment = request.headers[DashboardPages.fragmentHeader] == "1"
         var status = HTTPResponse.Status.ok
         var content: String
@@ -163,10 +151,6 @@ struct Dashboard: Sendable {
             content = DashboardPages.problem(message)
         }
         let html = fragment ? content : DashboardPages.layout(title: title, slot: api.slot, mode: mode, main: content)
-        return Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: html))
-        )
+        return Answer(.html, html, status: status)
     }
 }

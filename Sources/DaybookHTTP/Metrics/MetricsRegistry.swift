@@ -12,7 +12,14 @@ public struct MetricsRegistry: Sendable {
     public static func bootstrap() -> MetricsRegistry {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(DaybookMetricsFactory(registry: registry))
-        return MetricsRegistry(registry: registry, process: ProcessMetrics(registry: registry))
+        return MetricsRegistry(unbootstrapped: registry)
+    }
+
+    /// A registry with the process metrics, which swift-metrics is not (yet) bootstrapped into:
+    /// ``bootstrap()`` does that once; the route tests build many servers in one process.
+    init(unbootstrapped registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.process = ProcessMetrics(registry: registry)
     }
 
     /// The exposition in Prometheus' text format, process figures read just now.

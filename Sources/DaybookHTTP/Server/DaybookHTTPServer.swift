@@ -69,7 +69,9 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         self.beforeScrape = beforeScrape
     }
 
-    public func run() async throws {
+    /// The routes and middlewares, without a socket: ``run()`` serves them, and the route
+    /// tests call them in process (HummingbirdTesting).
+    public func buildRouter() -> Router<BasicRequestContext> {
         // HEAD is answered on every GET route, as GET without its body.
         let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
@@ -79,31 +81,33 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         let health = health
         let metrics = metrics
         let beforeScrape = beforeScrape
-        router.get("/healthz") { _, _ -> Response in
+        router.get("/healthz") { _, _ in
             health.isAlive()
-                ? Self.text("ok\n")
-                : Self.text(
-                    "the replication loop shows no progress: see /readyz and the log\n",
+                ? Answer.text("ok")
+                : Answer.text(
+                    "the replication loop shows no progress: see /readyz and the log",
                     status: .serviceUnavailable
                 )
         }
-        router.get("/readyz") { _, _ -> Response in
+        router.get("/readyz") { _, _ in
             let readiness = await health.readiness()
-            return Self.json(
-                ReadinessBody(ready: readiness.isReady, checks: readiness.checks),
+            return Answer(
+                .json,
+                JSONOutput.text(ReadinessBody(ready: readiness.isReady, checks: readiness.checks)),
                 status: readiness.isReady ? .ok : .serviceUnavailable
             )
         }
-        router.get("/metrics") { _, _ -> Response in
+        router.get("/metrics") { _, _ in
             await beforeScrape()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
-            )
+            return Answer(.metrics, ByteBuffer(bytes: metrics.exposition()))
         }
         api.register(on: router)
         dashboard.register(on: router)
+        return router
+    }
+
+    public func run() async throws {
+        let router = buildRouter()
         let address = address
         let logger = logger
         let app = Application(
@@ -138,22 +142,4 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
         var checks: [String: String]
     }
 
-    static func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: body))
-        )
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
-    }
 }

@@ -14,11 +14,11 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.uri.path == "/healthz" || policy.admits(authorization: request.headers[.authorization]) {
             return try await next(request, context)
         }
-        return Response(
+        return Answer.text(
+            "a valid bearer token is needed (Authorization: Bearer …)",
             status: .unauthorized,
-            headers: [.wwwAuthenticate: "Bearer realm=\"daybook\"", .contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: .init(string: "a valid bearer token is needed (Authorization: Bearer …)\n"))
-        )
+            headers: [.wwwAuthenticate: "Bearer realm=\"daybook\""]
+        ).response
     }
 }
 
@@ -36,16 +36,10 @@ struct LoopbackHostMiddleware<Context: RequestContext>: RouterMiddleware {
         if policy.admits(host: request.head.authority) {
             return try await next(request, context)
         }
-        return Response(
-            status: .forbidden,
-            headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(
-                byteBuffer: .init(
-                    string:
-                        "this server answers requests to localhost, 127.0.0.1 or [::1] only (the Host header names another)\n"
-                )
-            )
-        )
+        return Answer.text(
+            "this server answers requests to localhost, 127.0.0.1 or [::1] only (the Host header names another)",
+            status: .forbidden
+        ).response
     }
 }
 
@@ -62,12 +56,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = error.body ?? error.status.reasonPhrase
             response =
                 request.uri.path.hasPrefix("/api/")
-                ? DaybookAPI.problem(error.status, message)
-                : Response(
-                    status: error.status,
-                    headers: [.contentType: "text/plain; charset=utf-8"],
-                    body: .init(byteBuffer: .init(string: message + "\n"))
-                )
+                ? Answer.problem(error.status, message).response
+                : Answer.text(message, status: error.status).response
         }
         SecurityHeaders.add(to: &response.headers)
         return response
@@ -100,11 +90,8 @@ struct ReadOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard request.method == .get || request.method == .head else {
-            return Response(
-                status: .methodNotAllowed,
-                headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: "read-only: GET or HEAD\n"))
-            )
+            return Answer.text("read-only: GET or HEAD", status: .methodNotAllowed, headers: [.allow: "GET, HEAD"])
+                .response
         }
         return try await next(request, context)
     }
