@@ -1,6 +1,4 @@
 import DaybookCore
-import Foundation
-import Synchronization
 import WAL
 
 /// Writes checkpoints and spills to the sink on a thread of its own, one at a time and in
@@ -13,10 +11,9 @@ import WAL
 /// slot only up to what ``takeCompleted()`` reports as committed, so exactly-once holds as
 /// before: nothing is confirmed that the sink does not have.
 ///
-/// libpq blocks, so the writer owns a dedicated thread and the ``Sink`` (and its connection)
-/// outright from ``init(sink:)`` on. The session and the thread share only the state below,
-/// always under `condition`'s lock.
-final class CheckpointWriter: @unchecked Sendable {
+/// libpq blocks, so the writer is a ``BlockingWorker``: a thread of its own that owns the
+/// ``Sink`` (and its connection) outright from ``init(sink:metrics:health:)`` on.
+final class CheckpointWriter: Sendable {
     /// One sink transaction's worth of work.
     enum Write: Sendable {
         case checkpoint(Checkpoint)
@@ -34,33 +31,25 @@ final class CheckpointWriter: @unchecked Sendable {
         var checkpoint: (lsn: LSN, closed: [WindowClosure], changes: Int, transactions: Int)?
     }
 
-    private let condition = NSCondition()
-    /// Writes finished (committed or failed), readable without the lock: the session checks
-    /// it on every loop turn and takes the lock only when it moved.
-    private let finishedCount = Atomic<Int>(0)
-    // Shared state, guarded by `condition`:
-    private var queue: [Write] = []
-    private var writing = false
-    private var committed: [Committed] = []
-    private var failure: DaybookError?
-    private var closing = false
-    /// The sink, touched only by the writer thread once it has started.
-    private let sink: SinkBox
-
-    /// How many writes may wait behind the one in flight before ``submit(_:)`` blocks.
-    private let queueLimit = 1
-
-    private let metrics: PipelineMetrics
-    private let health: ServiceHealth
+    /// One write may wait behind the one in flight before ``submit(_:waiting:)`` blocks.
+    private let worker: BlockingWorker<Sink, Write, Committed>
 
     /// Takes ownership of `sink` and starts the writer thread.
-    init(sink: Sink, metrics: PipelineMetrics = PipelineMetrics(), health: ServiceHealth = ServiceHealth()) {
-        self.sink = SinkBox(sink)
-        self.metrics = metrics
-        self.health = health
-        let thread = Thread { [self] in runLoop() }
-        thread.name = "daybook-sink"
-        thread.start()
+    init(sink: Sink, metrics: PipelineMetrics, health: ServiceHealth) {
+        worker = BlockingWorker(name: "daybook-sink", owning: sink, queueLimit: 1) {
+            sink,
+            write,
+            _ throws(DaybookError) in
+            do throws(DaybookError) {
+                let committed = try Self.perform(write, on: sink, metrics: metrics)
+                health.sinkCommitted()
+                return committed
+            } catch {
+                metrics.sinkFailed()
+                health.sinkFailed(error.publicMessage)
+                throw error
+            }
+        }
     }
 
     /// Queues a write; blocks while the queue is full.
@@ -72,130 +61,58 @@ final class CheckpointWriter: @unchecked Sendable {
     /// - Throws: the error of an earlier write that failed: the session must restart from
     ///   the sink's checkpoint.
     func submit(_ write: Write, waiting: () throws -> Void) throws {
-        try wait(until: { queue.count < queueLimit }, waiting: waiting)
-        condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        queue.append(write)
-        condition.broadcast()
+        try worker.submit(write, waiting: waiting)
     }
 
     /// How many writes have finished so far (see ``takeCompleted()``).
-    var finishedWrites: Int { finishedCount.load(ordering: .acquiring) }
+    var finishedWrites: Int { worker.finishedJobs }
 
     /// The writes committed since the last call, oldest first.
     ///
     /// - Throws: the error of a write that failed.
     func takeCompleted() throws(DaybookError) -> [Committed] {
-        condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        defer { committed.removeAll() }
-        return committed
+        try worker.takeOutputs()
     }
 
     /// Waits until everything submitted has been written (or a write failed); `waiting` as
     /// for ``submit(_:waiting:)``.
     func drain(waiting: () throws -> Void) throws {
-        try wait(until: { queue.isEmpty && !writing }, waiting: waiting)
-        condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-    }
-
-    /// Waits, under the lock, until `ready` holds or a write failed, calling `waiting`
-    /// (outside the lock) after every second of it.
-    private func wait(until ready: () -> Bool, waiting: () throws -> Void) throws {
-        condition.lock()
-        while failure == nil, !ready() {
-            if !condition.wait(until: Date(timeIntervalSinceNow: 1)), failure == nil, !ready() {
-                condition.unlock()
-                try waiting()  // on a throw the lock is already released
-                condition.lock()
-            }
-        }
-        condition.unlock()
+        try worker.drain(waiting: waiting)
     }
 
     /// Stops the thread once the write in progress has ended, and waits for that: a session
     /// that reconnects must not load the checkpoint while an older write may still move it.
     /// Queued writes are dropped (the slot was not confirmed for them, so they come again).
     func close() {
-        condition.lock()
-        closing = true
-        queue.removeAll()
-        condition.broadcast()
-        while writing { condition.wait() }
-        condition.unlock()
+        worker.close()
     }
 
-    private func runLoop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty, !closing { condition.wait() }
-            if closing {
-                condition.unlock()
-                return
-            }
-            let write = queue.removeFirst()
-            writing = true
-            // A submit waiting for room may go on now, while this write runs.
-            condition.broadcast()
-            condition.unlock()
-
-            var result: Result<Committed, DaybookError>
-            do {
-                switch write {
-                case .checkpoint(let checkpoint):
-                    let started = ContinuousClock.now
-                    try sink.value.write(checkpoint)
-                    metrics.checkpointCommitted(checkpoint, duration: .now - started)
-                    result = .success(
-                        Committed(
-                            checkpoint: (
-                                checkpoint.lsn, checkpoint.closed, checkpoint.batch.changeCount, checkpoint.transactions
-                            )
-                        )
-                    )
-                case .spill(let spill):
-                    try sink.value.write(spill)
-                    metrics.lateChangesCommitted(spill.late)
-                    result = .success(Committed(checkpoint: nil))
-                case .stage(let stage):
-                    try sink.value.write(stage)
-                    result = .success(Committed(checkpoint: nil))
-                case .discardStreamed(let xid):
-                    try sink.value.discardStreamed(xid: xid)
-                    result = .success(Committed(checkpoint: nil))
-                case .advance(let lsn):
-                    try sink.value.advanceCheckpoint(to: lsn)
-                    result = .success(Committed(checkpoint: (lsn, [], 0, 0)))
-                }
-                health.sinkCommitted()
-            } catch {
-                metrics.sinkFailed()
-                health.sinkFailed(error.publicMessage)
-                result = .failure(error)
-            }
-
-            condition.lock()
-            writing = false
-            switch result {
-            case .success(let done): committed.append(done)
-            case .failure(let error): failure = failure ?? error
-            }
-            finishedCount.add(1, ordering: .releasing)
-            condition.broadcast()
-            let stop = failure != nil
-            condition.unlock()
-            if stop { return }
+    private static func perform(
+        _ write: Write,
+        on sink: Sink,
+        metrics: PipelineMetrics
+    ) throws(DaybookError) -> Committed {
+        switch write {
+        case .checkpoint(let checkpoint):
+            let started = ContinuousClock.now
+            try sink.write(checkpoint)
+            metrics.checkpointCommitted(checkpoint, duration: .now - started)
+            return Committed(
+                checkpoint: (checkpoint.lsn, checkpoint.closed, checkpoint.batch.changeCount, checkpoint.transactions)
+            )
+        case .spill(let spill):
+            try sink.write(spill)
+            metrics.lateChangesCommitted(spill.late)
+            return Committed(checkpoint: nil)
+        case .stage(let stage):
+            try sink.write(stage)
+            return Committed(checkpoint: nil)
+        case .discardStreamed(let xid):
+            try sink.discardStreamed(xid: xid)
+            return Committed(checkpoint: nil)
+        case .advance(let lsn):
+            try sink.advanceCheckpoint(to: lsn)
+            return Committed(checkpoint: (lsn, [], 0, 0))
         }
     }
-}
-
-/// Holds the sink for the writer thread. The sink is not `Sendable` (libpq connections have
-/// one owner); it is handed over once, before the thread starts, and used by that thread only.
-private final class SinkBox: @unchecked Sendable {
-    let value: Sink
-    init(_ value: Sink) { self.value = value }
 }

@@ -1,5 +1,4 @@
 import DaybookCore
-import Foundation
 import Logging
 
 /// Makes closed windows final on a thread and a sink connection of its own, so that the
@@ -10,126 +9,77 @@ import Logging
 /// done in the checkpoint they held every later checkpoint back: the slot's lag grew by the
 /// whole close. Here they run beside the checkpoints (``Sink/finishNextClosingWindow()``, one
 /// window per transaction, oldest first). A window waits in `closing` until then, also across
-/// a restart: a new finisher starts with whatever is waiting.
-final class WindowFinisher: @unchecked Sendable {
-    // @unchecked: the shared state below is guarded by `condition`; the sink is used by the
-    // finisher's thread only, after `init` hands it over.
-    private let condition = NSCondition()
-    private var pending = true
-    private var busy = false
-    private var closing = false
-    private var failure: DaybookError?
-    private let sink: FinisherSinkBox
-    private let logger: Logger
+/// a restart: a new finisher starts with whatever is waiting. A ``BlockingWorker`` owns the
+/// thread and the sink.
+final class WindowFinisher: Sendable {
+    /// The one job: finish every window that waits, oldest first.
+    private struct FinishWaiting: Sendable {}
+
+    private let worker: BlockingWorker<Sink, FinishWaiting, Void>
 
     /// Takes ownership of `sink` (a connection of its own) and starts finishing what waits.
     init(sink: Sink, logger: Logger) {
-        self.sink = FinisherSinkBox(sink)
-        self.logger = logger
-        let thread = Thread { [self] in runLoop() }
-        thread.name = "daybook-finish"
-        thread.start()
+        worker = BlockingWorker(
+            name: "daybook-finish",
+            owning: sink,
+            queueLimit: 1,
+            perform: { sink, _, isClosing throws(DaybookError) in
+                try Self.finishWaiting(sink, logger: logger, isClosing: isClosing)
+            },
+            onFailure: { error, attempt in
+                // A lost connection is the session's to notice and restart; anything else
+                // keeps the window waiting, said once per attempt, and is tried again.
+                logger.warning(
+                    "could not finish a closed window; it stays 'closing' and is tried again",
+                    metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"]
+                )
+                return .retry(
+                    after: retryDelaySeconds(attempt: attempt),
+                    report: !(error.isRetryable && attempt < 5)
+                )
+            }
+        )
+        worker.wake(FinishWaiting())
     }
 
     /// Says a checkpoint closed windows: they wait to be finished.
     func wake() {
-        condition.lock()
-        pending = true
-        condition.broadcast()
-        condition.unlock()
+        worker.wake(FinishWaiting())
     }
 
     /// Blocks until no window waits (for `--until-caught-up`, whose report must find the
     /// windows it closed closed); throws the error that stopped finishing, if any.
-    func waitUntilIdle() throws(DaybookError) {
-        condition.lock()
-        defer { condition.unlock() }
-        while pending || busy, failure == nil { condition.wait() }
-        if let failure { throw failure }
+    func waitUntilIdle() throws {
+        try worker.drain()
     }
 
     /// Stops the thread once the window being finished (if any) is done; what still waits
     /// is finished by the next run.
     func close() {
-        condition.lock()
-        closing = true
-        condition.broadcast()
-        while busy { condition.wait() }
-        condition.unlock()
+        worker.close()
     }
 
-    private func runLoop() {
-        var attempt = 0
-        while true {
-            condition.lock()
-            while !pending, !closing { condition.wait() }
-            if closing {
-                condition.unlock()
-                return
-            }
-            pending = false
-            busy = true
-            condition.unlock()
-
-            var error: DaybookError?
-            do {
-                while let finished = try sink.value.finishNextClosingWindow() {
-                    logger.info(
-                        "window closed",
-                        metadata: [
-                            LogKey.windowStart: "\(finished.window.start)", LogKey.windowEnd: "\(finished.window.end)",
-                            LogKey.reason: "\(finished.closedBy)", LogKey.keys: "\(finished.keys)",
-                            LogKey.sinkMilliseconds: "\(Int((finished.duration / .milliseconds(1)).rounded()))",
-                        ]
-                    )
-                    do { try sink.value.indexClosedWindow(finished.window) } catch {
-                        logger.warning(
-                            "could not index a closed window's keys; paging through them stays slow",
-                            metadata: [
-                                LogKey.windowStart: "\(finished.window.start)", LogKey.error: "\(error.message)",
-                            ]
-                        )
-                    }
-                    if isClosing { break }
-                }
-            } catch let caught {
-                error = caught
-            }
-
-            condition.lock()
-            busy = false
-            if let error {
-                attempt += 1
-                // A lost connection is the session's to notice and restart; anything else
-                // keeps the window waiting, said once per attempt, and is tried again.
-                failure = error.isRetryable && attempt < 5 ? nil : error
-                pending = true
-            } else {
-                attempt = 0
-                failure = nil
-            }
-            condition.broadcast()
-            condition.unlock()
-            if let error {
+    private static func finishWaiting(
+        _ sink: Sink,
+        logger: Logger,
+        isClosing: () -> Bool
+    ) throws(DaybookError) {
+        while let finished = try sink.finishNextClosingWindow() {
+            logger.info(
+                "window closed",
+                metadata: [
+                    LogKey.windowStart: "\(finished.window.start)", LogKey.windowEnd: "\(finished.window.end)",
+                    LogKey.reason: "\(finished.closedBy)", LogKey.keys: "\(finished.keys)",
+                    LogKey.sinkMilliseconds: "\(Int((finished.duration / .milliseconds(1)).rounded()))",
+                ]
+            )
+            do { try sink.indexClosedWindow(finished.window) } catch {
                 logger.warning(
-                    "could not finish a closed window; it stays 'closing' and is tried again",
-                    metadata: [LogKey.error: "\(error.message)", LogKey.attempt: "\(attempt)"]
+                    "could not index a closed window's keys; paging through them stays slow",
+                    metadata: [LogKey.windowStart: "\(finished.window.start)", LogKey.error: "\(error.message)"]
                 )
-                let deadline = Date().addingTimeInterval(retryDelaySeconds(attempt: attempt))
-                while Date() < deadline, !isClosing { Thread.sleep(forTimeInterval: 0.05) }
             }
+            if isClosing() { break }
         }
     }
-
-    private var isClosing: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return closing
-    }
-}
-
-/// Holds the finisher's sink for its thread (libpq connections have one owner).
-private final class FinisherSinkBox: @unchecked Sendable {
-    let value: Sink
-    init(_ value: Sink) { self.value = value }
 }
