@@ -1,4 +1,5 @@
 import PgOutput
+import WAL
 
 /// The chunks of transactions the server streams before they commit (pgoutput protocol 2,
 /// `streaming 'on'`), held until each one's Stream Commit or Stream Abort. Pure: the session
@@ -221,10 +222,7 @@ public struct StreamedTransactions: Sendable {
             guard chunk.count - offset >= 5 else {
                 throw ChangeProcessor.ProtocolError(description: "a held chunk of a streamed transaction is cut short")
             }
-            let length = Int(
-                UInt32(chunk[offset]) << 24 | UInt32(chunk[offset + 1]) << 16 | UInt32(chunk[offset + 2]) << 8
-                    | UInt32(chunk[offset + 3])
-            )
+            let length = Int(chunk.bigEndian(UInt32.self, at: offset))
             offset += 4
             guard length >= 1, chunk.count - offset >= length else {
                 throw ChangeProcessor.ProtocolError(description: "a held chunk of a streamed transaction is cut short")

@@ -1,3 +1,5 @@
+import WAL
+
 /// A bounds-checked, big-endian cursor over one message's bytes.
 ///
 /// Every read checks the remaining length first and throws instead of trapping, because the
@@ -33,23 +35,19 @@ struct ByteReader {
     mutating func readUInt16(_ field: StaticString) throws(PgOutputDecodingError) -> UInt16 {
         try need(2, field)
         defer { offset += 2 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+        return bytes.bigEndian(UInt16.self, at: offset)
     }
 
     mutating func readUInt32(_ field: StaticString) throws(PgOutputDecodingError) -> UInt32 {
         try need(4, field)
-        var value: UInt32 = 0
-        for index in offset..<(offset + 4) { value = value << 8 | UInt32(bytes[index]) }
-        offset += 4
-        return value
+        defer { offset += 4 }
+        return bytes.bigEndian(UInt32.self, at: offset)
     }
 
     mutating func readUInt64(_ field: StaticString) throws(PgOutputDecodingError) -> UInt64 {
         try need(8, field)
-        var value: UInt64 = 0
-        for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
-        offset += 8
-        return value
+        defer { offset += 8 }
+        return bytes.bigEndian(UInt64.self, at: offset)
     }
 
     mutating func readInt32(_ field: StaticString) throws(PgOutputDecodingError) -> Int32 {

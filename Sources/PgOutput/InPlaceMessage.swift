@@ -1,3 +1,5 @@
+import WAL
+
 /// A decoded pgoutput message whose row images stay in the message's bytes.
 ///
 /// The service decodes every message this way: a row change costs no allocation, and only
@@ -97,10 +99,7 @@ public struct TupleLayout: Hashable, Sendable {
         var length = 0
         if kind == UInt8(ascii: "t") || kind == UInt8(ascii: "b") {
             guard next + 4 <= bytes.count else { return nil }
-            length = Int(
-                UInt32(bytes[next]) << 24 | UInt32(bytes[next + 1]) << 16 | UInt32(bytes[next + 2]) << 8
-                    | UInt32(bytes[next + 3])
-            )
+            length = Int(bytes.bigEndian(UInt32.self, at: next))
             next += 4
             guard length <= bytes.count - next else { return nil }
         }

@@ -107,24 +107,7 @@ public struct BinaryCopyEncoder: Sendable {
         bytes.append(contentsOf: firstBytes)
     }
 
-    // Byte by byte: a 2-, 4- or 8-byte `append(contentsOf:)` costs twice as much per call, and
-    // every field of every row starts with a length.
-    private mutating func appendInt16(_ value: Int16) {
-        let value = UInt16(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
-
-    private mutating func appendInt32(_ value: Int32) {
-        let value = UInt32(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
-
-    private mutating func appendBigEndian(_ value: UInt64) {
-        appendInt32(Int32(bitPattern: UInt32(truncatingIfNeeded: value >> 32)))
-        appendInt32(Int32(bitPattern: UInt32(truncatingIfNeeded: value)))
-    }
+    private mutating func appendInt16(_ value: Int16) { bytes.appendBigEndian(value) }
+    private mutating func appendInt32(_ value: Int32) { bytes.appendBigEndian(value) }
+    private mutating func appendBigEndian(_ value: UInt64) { bytes.appendBigEndian(value) }
 }

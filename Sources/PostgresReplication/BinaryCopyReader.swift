@@ -1,3 +1,5 @@
+import WAL
+
 /// Reads the rows of a `COPY … TO STDOUT (FORMAT binary)` from the CopyData messages it
 /// arrives in, whatever way the server cuts it into messages (PostgreSQL sends one row a
 /// message, the header with the first): a row split across messages is put together.
@@ -50,7 +52,7 @@ public struct BinaryCopyReader {
             sawHeader = true
         }
         while !isFinished, bytes.count - offset >= 2 {
-            let count = Int(Int16(bitPattern: UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])))
+            let count = Int(bytes.bigEndian(Int16.self, at: offset))
             if count == -1 {
                 isFinished = true
                 return offset + 2
@@ -85,9 +87,6 @@ public struct BinaryCopyReader {
     }
 
     private static func int32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int32 {
-        Int32(
-            bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
-                | UInt32(bytes[offset + 3])
-        )
+        bytes.bigEndian(Int32.self, at: offset)
     }
 }

@@ -52,9 +52,9 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
                 )
             }
             let header = ReplicationFrameHeader.xLogData(
-                walStart: LSN(bigEndianUInt64(bytes, at: 1)),
-                walEnd: LSN(bigEndianUInt64(bytes, at: 9)),
-                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 17))
+                walStart: LSN(bytes.bigEndian(UInt64.self, at: 1)),
+                walEnd: LSN(bytes.bigEndian(UInt64.self, at: 9)),
+                sendTime: bytes.bigEndian(Int64.self, at: 17)
             )
             return (header, UnsafeRawBufferPointer(rebasing: bytes[25...]))
         case UInt8(ascii: "k"):
@@ -65,8 +65,8 @@ public enum ReplicationFrameHeader: Hashable, Sendable {
                 )
             }
             let header = ReplicationFrameHeader.keepalive(
-                walEnd: LSN(bigEndianUInt64(bytes, at: 1)),
-                sendTime: Int64(bitPattern: bigEndianUInt64(bytes, at: 9)),
+                walEnd: LSN(bytes.bigEndian(UInt64.self, at: 1)),
+                sendTime: bytes.bigEndian(Int64.self, at: 9),
                 replyRequested: bytes[17] != 0
             )
             return (header, UnsafeRawBufferPointer(rebasing: bytes[18..<18]))
@@ -101,17 +101,9 @@ public struct StandbyStatusUpdate: Hashable, Sendable {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
         bytes.reserveCapacity(34)
         for value in [write.rawValue, flush.rawValue, apply.rawValue, UInt64(bitPattern: clientTime)] {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-            }
+            bytes.appendBigEndian(value)
         }
         bytes.append(replyRequested ? 1 : 0)
         return bytes
     }
-}
-
-private func bigEndianUInt64(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
-    return value
 }

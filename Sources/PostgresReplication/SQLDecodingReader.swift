@@ -74,10 +74,8 @@ public final class SQLDecodingReader {
                         message: "pg_logical_slot_peek_binary_changes returned an unexpected row"
                     )
                 }
-                var lsn: UInt64 = 0
-                for byte in lsnField { lsn = lsn << 8 | UInt64(byte) }
                 messages += 1
-                try handle(LSN(lsn), data)
+                try handle(LSN(lsnField.bigEndian(UInt64.self, at: 0)), data)
             }
         }
         guard reader.isFinished else {

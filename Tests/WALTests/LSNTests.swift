@@ -79,3 +79,31 @@ struct InsertPositionTests {
         #expect(!LSN.zero.covers(insertPosition: LSN(24)), "0/0 is no position")
     }
 }
+
+/// The wire's integers: big-endian, read at any offset, written back the same.
+struct BigEndianTests {
+    @Test func readsAtAnyOffsetInEachWidth() {
+        let bytes: [UInt8] = [0xFF, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xFE]
+        bytes.withUnsafeBytes { buffer in
+            #expect(buffer.bigEndian(UInt16.self, at: 1) == 0x0102)
+            #expect(buffer.bigEndian(UInt32.self, at: 1) == 0x0102_0304)
+            #expect(buffer.bigEndian(UInt64.self, at: 1) == 0x0102_0304_0506_0708)
+            #expect(buffer.bigEndian(UInt64.self, at: 2) == 0x0203_0405_0607_08FE, "unaligned")
+            #expect(buffer.bigEndian(Int16.self, at: 8) == Int16(bitPattern: 0x08FE))
+            #expect(buffer.bigEndian(Int32.self, at: 0) == Int32(bitPattern: 0xFF01_0203))
+        }
+    }
+
+    @Test(arguments: [Int64.min, -1, 0, 1, 0x0102_0304_0506_0708, Int64.max])
+    func whatIsWrittenReadsBack(value: Int64) {
+        var bytes: [UInt8] = [0xAA]
+        bytes.appendBigEndian(value)
+        bytes.appendBigEndian(Int16(truncatingIfNeeded: value))
+        #expect(bytes.count == 11)
+        bytes.withUnsafeBytes { buffer in
+            #expect(buffer.bigEndian(Int64.self, at: 1) == value)
+            #expect(buffer.bigEndian(Int16.self, at: 9) == Int16(truncatingIfNeeded: value))
+        }
+        if value == 0x0102_0304_0506_0708 { #expect(Array(bytes[1...8]) == [1, 2, 3, 4, 5, 6, 7, 8]) }
+    }
+}

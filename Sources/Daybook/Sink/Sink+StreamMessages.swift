@@ -1,5 +1,6 @@
 import DaybookCore
 import PostgresReplication
+import WAL
 import Windowing
 
 extension Sink {
@@ -79,7 +80,7 @@ final class StreamChunkStore {
                 guard fields.count == 2, let seq = fields[0], seq.count == 8, let messages = fields[1] else {
                     throw DaybookError(.query, "a held chunk of streamed transaction \(xid) is malformed")
                 }
-                try body(seq.reduce(Int64(0)) { $0 << 8 | Int64($1) }, messages)
+                try body(seq.bigEndian(Int64.self, at: 0), messages)
             }
         }
         try connection.query(SinkSQL.deleteStreamChunks, [slot, String(xid)])
