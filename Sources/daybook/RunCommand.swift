@@ -334,10 +334,12 @@ struct RunCommand: AsyncParsableCommand {
             )
         }
         let service = DaybookService(
-            configuration: configuration,
-            logger: logger,
-            metrics: PipelineMetrics(lagHistory: lagHistory),
-            health: health
+            context: RunContext(
+                configuration: configuration,
+                logger: logger,
+                metrics: PipelineMetrics(lagHistory: lagHistory),
+                health: health
+            )
         )
         if let interval = try heartbeatInterval() {
             services.append(

@@ -34,8 +34,11 @@ final class CheckpointWriter: Sendable {
     /// One write may wait behind the one in flight before ``submit(_:waiting:)`` blocks.
     private let worker: BlockingWorker<Sink, Write, Committed>
 
-    /// Takes ownership of `sink` and starts the writer thread.
-    init(sink: Sink, metrics: PipelineMetrics, health: ServiceHealth) {
+    /// Takes ownership of `sink` and starts the writer thread; it counts into the run's
+    /// metrics and tells its health whether the sink commits.
+    init(sink: Sink, context: RunContext) {
+        let metrics = context.metrics
+        let health = context.health
         worker = BlockingWorker(name: "daybook-sink", owning: sink, queueLimit: 1) {
             sink,
             write,

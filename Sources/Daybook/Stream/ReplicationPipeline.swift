@@ -11,27 +11,16 @@ import Windowing
 ///
 /// It blocks its thread (libpq), so ``DaybookService`` runs it on a dedicated one.
 public final class ReplicationPipeline {
-    public let configuration: RunConfiguration
-    private let logger: Logger
+    private let context: RunContext
     private let stop: StopSignal
-    private let metrics: PipelineMetrics
-    private let health: ServiceHealth
+    public var configuration: RunConfiguration { context.configuration }
+    private var logger: Logger { context.logger }
+    private var metrics: PipelineMetrics { context.metrics }
+    private var health: ServiceHealth { context.health }
 
-    /// - Parameters:
-    ///   - metrics: where the pipeline's figures go (nowhere unless a metrics backend was bootstrapped).
-    ///   - health: what `/healthz` and `/readyz` read.
-    public init(
-        configuration: RunConfiguration,
-        logger: Logger,
-        stop: StopSignal,
-        metrics: PipelineMetrics = PipelineMetrics(),
-        health: ServiceHealth = ServiceHealth()
-    ) {
-        self.configuration = configuration
-        self.logger = logger
+    public init(context: RunContext, stop: StopSignal) {
+        self.context = context
         self.stop = stop
-        self.metrics = metrics
-        self.health = health
     }
 
     /// Runs until stopped (or caught up, with `untilCaughtUp`).
@@ -211,18 +200,15 @@ public final class ReplicationPipeline {
         finisherSink.pruneKeep = configuration.pruneKeep
         let finisher = WindowFinisher(sink: finisherSink, logger: logger)
         defer { finisher.close() }
-        let writer = CheckpointWriter(sink: sink, metrics: metrics, health: health)
+        let writer = CheckpointWriter(sink: sink, context: context)
         defer { writer.close() }
         var session = StreamSession(
             processor: processor,
             writer: writer,
             stream: stream,
             catalog: catalog,
-            logger: logger,
-            configuration: configuration,
-            caughtUpTarget: caughtUpTarget,
-            metrics: metrics,
-            health: health
+            context: context,
+            caughtUpTarget: caughtUpTarget
         )
         session.onWindowsClosing = { finisher.wake() }
         // Windows already due close before streaming starts.

@@ -15,12 +15,13 @@ struct StreamSession {
     let writer: CheckpointWriter
     let stream: ReplicationStream
     let catalog: PostgresConnection
-    let logger: Logger
-    let configuration: RunConfiguration
+    let context: RunContext
     /// With `--until-caught-up`: the server's WAL position when the run started.
     let caughtUpTarget: LSN?
-    let metrics: PipelineMetrics
-    let health: ServiceHealth
+    var logger: Logger { context.logger }
+    var configuration: RunConfiguration { context.configuration }
+    var metrics: PipelineMetrics { context.metrics }
+    var health: ServiceHealth { context.health }
 
     /// Set once START_REPLICATION succeeded: status updates exist only inside COPY.
     var isStreaming = false
@@ -57,21 +58,15 @@ struct StreamSession {
         writer: CheckpointWriter,
         stream: ReplicationStream,
         catalog: PostgresConnection,
-        logger: Logger,
-        configuration: RunConfiguration,
-        caughtUpTarget: LSN?,
-        metrics: PipelineMetrics = PipelineMetrics(),
-        health: ServiceHealth = ServiceHealth()
+        context: RunContext,
+        caughtUpTarget: LSN?
     ) {
         self.processor = processor
         self.writer = writer
         self.stream = stream
         self.catalog = catalog
-        self.logger = logger
-        self.configuration = configuration
+        self.context = context
         self.caughtUpTarget = caughtUpTarget
-        self.metrics = metrics
-        self.health = health
         self.confirmedLSN = processor.committedLSN
     }
 
