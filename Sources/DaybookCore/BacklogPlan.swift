@@ -79,6 +79,14 @@ public struct BacklogPlan: Sendable, Equatable {
         return min(chunkBytes, allowed)
     }
 
+    /// The application name of backlog reads in `pg_stat_activity`, by which `daybook status`
+    /// and the preflight tell that a slot is being read through SQL (slot names are ASCII, at
+    /// most 63 bytes, and the server keeps the first 63 bytes of the name). Here, with the
+    /// plan, because the stream sets it and the source checks and the status read it.
+    public static func applicationName(slot: String) -> String {
+        String(("daybook-backlog " + slot).prefix(63))
+    }
+
     /// Why a failed read or check means "stream instead" rather than a fault: a role without
     /// the right, a server without the functions, a read past the server's temporary-space
     /// limit. Nil for anything else, which is handled like any other source error. Given the

@@ -215,7 +215,7 @@ public struct StatusReport: Sendable {
                    END
               FROM pg_replication_slots, (SELECT \(WALPositionSQL.current) AS position) w WHERE slot_name = $1
             """,
-            [slot, String(maxRetainedWAL), StreamSession.backlogApplicationName(slot: slot)]
+            [slot, String(maxRetainedWAL), BacklogPlan.applicationName(slot: slot)]
         ).rows.first
         status.sourceClock = try connection.query(
             "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

@@ -79,7 +79,7 @@ enum SourcePreflight {
             }
             if let pid = row[3] {
                 // Before anything touches the sink: the slot's consumer owns its results there.
-                if row[4] == StreamSession.backlogApplicationName(slot: slot) {
+                if row[4] == BacklogPlan.applicationName(slot: slot) {
                     throw DaybookError(
                         .slotInUse,
                         "replication slot \(slot) is held by a backlog read (PID \(pid)) that has not ended in a minute: "
@@ -116,7 +116,7 @@ enum SourcePreflight {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let row = try connection.simpleQuery(sql).rows.first
-            guard let row, row[3] != nil, row[4] == StreamSession.backlogApplicationName(slot: slot),
+            guard let row, row[3] != nil, row[4] == BacklogPlan.applicationName(slot: slot),
                 ContinuousClock.now < deadline
             else { return row }
             Thread.sleep(forTimeInterval: 0.2)

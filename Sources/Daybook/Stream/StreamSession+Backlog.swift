@@ -23,13 +23,6 @@ extension StreamSession {
         case stopped
     }
 
-    /// The application name of backlog reads in `pg_stat_activity`, by which `daybook status`
-    /// tells that a slot is being read through SQL (slot names are ASCII, at most 63 bytes,
-    /// and the server keeps the first 63 bytes of the name).
-    static func backlogApplicationName(slot: String) -> String {
-        String(("daybook-backlog " + slot).prefix(63))
-    }
-
     /// Reads the backlog through SQL when the run starts far enough behind (always for a run
     /// with an end), then says whether the run is over or the stream takes the rest.
     ///
@@ -58,7 +51,7 @@ extension StreamSession {
             let connection = try PostgresConnection.open(
                 configuration.source,
                 role: .source,
-                applicationName: Self.backlogApplicationName(slot: slot)
+                applicationName: BacklogPlan.applicationName(slot: slot)
             )
             reader = try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications)
             // The sink may hold more than the slot was told (a stop between the two): move the
