@@ -153,10 +153,7 @@ extension PostgresConnection {
     /// Asks the server to cancel the statement this connection runs, best effort (libpq's
     /// cancel request, over a connection of its own).
     public func cancelStatement() {
-        guard let cancel = PQgetCancel(connection) else { return }
-        defer { PQfreeCancel(cancel) }
-        var message = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &message, Int32(message.count))
+        makeCanceller()?.cancelStatement()
     }
 
     /// Waits up to a second for the server to send something and reads it into libpq,

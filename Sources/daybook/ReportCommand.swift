@@ -135,7 +135,10 @@ struct ReportCommand: ParsableCommand {
             request.events = events
             request.table = table
             request.windows = windows
-            let output = try Report.fetch(request, from: sink)
+            // A report killed by `timeout` or Ctrl-C must not leave its statement running.
+            let output = try cancellingOnSignals(sink, command: "daybook report") {
+                try Report.fetch(request, from: sink)
+            }
             var text: String
             if let lines = output.events {
                 text =
