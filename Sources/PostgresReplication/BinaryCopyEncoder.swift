@@ -70,7 +70,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// A `bigint` field.
     public mutating func appendInt64(_ value: Int64) {
         appendInt32(8)
-        appendBigEndian(UInt64(bitPattern: value))
+        bytes.appendBigEndian(value)
     }
 
     /// An `integer` field.
@@ -87,7 +87,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// A `pg_lsn` field.
     public mutating func appendLSN(_ lsn: LSN) {
         appendInt32(8)
-        appendBigEndian(lsn.rawValue)
+        bytes.appendBigEndian(lsn.rawValue)
     }
 
     /// A `boolean` field.
@@ -109,5 +109,4 @@ public struct BinaryCopyEncoder: Sendable {
 
     private mutating func appendInt16(_ value: Int16) { bytes.appendBigEndian(value) }
     private mutating func appendInt32(_ value: Int32) { bytes.appendBigEndian(value) }
-    private mutating func appendBigEndian(_ value: UInt64) { bytes.appendBigEndian(value) }
 }

@@ -12,7 +12,7 @@ import WAL
 /// before: nothing is confirmed that the sink does not have.
 ///
 /// libpq blocks, so the writer is a ``BlockingWorker``: a thread of its own that owns the
-/// ``Sink`` (and its connection) outright from ``init(sink:metrics:health:)`` on.
+/// ``Sink`` (and its connection) outright from ``init(sink:context:)`` on.
 final class CheckpointWriter: Sendable {
     /// One sink transaction's worth of work.
     enum Write: Sendable {
