@@ -14,25 +14,13 @@ import WAL
 /// libpq blocks, so the writer is a ``BlockingWorker``: a thread of its own that owns the
 /// ``Sink`` (and its connection) outright from ``init(sink:context:)`` on.
 final class CheckpointWriter: Sendable {
-    /// One sink transaction's worth of work.
-    enum Write: Sendable {
-        case checkpoint(Checkpoint)
-        case spill(Spill)
-        /// Chunks of streamed transactions, held until their commit.
-        case stage([StreamedTransactions.Chunk])
-        /// The held chunks of a streamed transaction that rolled back.
-        case discardStreamed(xid: UInt32)
-        /// The checkpoint moved over an idle stretch (``Sink/advanceCheckpoint(to:)``).
-        case advance(lsn: LSN)
-    }
-
     /// A write the sink has committed; `checkpoint` is nil for the other kinds.
     struct Committed: Sendable {
         var checkpoint: (lsn: LSN, closed: [WindowClosure], changes: Int, transactions: Int)?
     }
 
     /// One write may wait behind the one in flight before ``submit(_:waiting:)`` blocks.
-    private let worker: BlockingWorker<Sink, Write, Committed>
+    private let worker: BlockingWorker<Sink, SinkWrite, Committed>
 
     /// Takes ownership of `sink` and starts the writer thread; it counts into the run's
     /// metrics and tells its health whether the sink commits.
@@ -63,7 +51,7 @@ final class CheckpointWriter: Sendable {
     ///   `wal_sender_timeout`.
     /// - Throws: the error of an earlier write that failed: the session must restart from
     ///   the sink's checkpoint.
-    func submit(_ write: Write, waiting: () throws -> Void) throws {
+    func submit(_ write: SinkWrite, waiting: () throws -> Void) throws {
         try worker.submit(write, waiting: waiting)
     }
 
@@ -91,7 +79,7 @@ final class CheckpointWriter: Sendable {
     }
 
     private static func perform(
-        _ write: Write,
+        _ write: SinkWrite,
         on sink: Sink,
         metrics: PipelineMetrics
     ) throws(DaybookError) -> Committed {

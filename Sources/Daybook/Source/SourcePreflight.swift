@@ -122,20 +122,4 @@ enum SourcePreflight {
             Thread.sleep(forTimeInterval: 0.2)
         }
     }
-
-    /// The primary key columns of a table, in key order; nil when it has none.
-    static func primaryKey(of oid: UInt32, on connection: PostgresConnection) throws(PostgresError) -> [String]? {
-        let result = try connection.query(
-            """
-            SELECT a.attname FROM pg_index i
-              JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
-              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE i.indrelid = $1::oid AND i.indisprimary
-             ORDER BY k.position
-            """,
-            [String(oid)]
-        )
-        let names = result.rows.compactMap { $0[0] }
-        return names.isEmpty ? nil : names
-    }
 }

@@ -207,8 +207,9 @@ public final class ReplicationPipeline {
             writer: writer,
             stream: stream,
             catalog: catalog,
+            primaryKeys: try PrimaryKeyCatalog.load(publications: configuration.publications, on: catalog),
             context: context,
-            caughtUpTarget: caughtUpTarget
+            runEnd: caughtUpTarget
         )
         session.onWindowsClosing = { finisher.wake() }
         // Windows already due close before streaming starts.
@@ -241,7 +242,6 @@ public final class ReplicationPipeline {
         }
         health.setPhase(.streaming)
         metrics.streamingChanged(true)
-        session.isStreaming = true
         defer { stream.finish() }
         try session.pump(until: stop)
         // A catch-up run ends with the windows it closed final, ready for the night's report.

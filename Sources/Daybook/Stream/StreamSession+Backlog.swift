@@ -121,7 +121,7 @@ extension StreamSession {
                 }
             }
         }
-        serverWALEnd = max(serverWALEnd, position)
+        machine.backlogRead(upTo: position)
         let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
         logger.info(
             outcome == .stream ? "backlog read; the replication stream takes over" : "backlog read",

@@ -14,7 +14,7 @@ extension StreamSession {
     mutating func startChunk(_ start: StreamStart) throws {
         let discard: UInt32?
         do { discard = try streams.start(start) } catch { throw Self.unexpectedOrder(error) }
-        if let discard { try submit(.discardStreamed(xid: discard)) }
+        if let discard { try submitStreamed(.discardStreamed(xid: discard)) }
     }
 
     /// A message inside a chunk: held, and written to the sink once enough is held; one too
@@ -46,13 +46,13 @@ extension StreamSession {
         }
         if streams.bufferedBytes >= configuration.streamHoldBytes {
             let chunks = streams.takeStage()
-            if !chunks.isEmpty { try submit(.stage(chunks)) }
+            if !chunks.isEmpty { try submitStreamed(.stage(chunks)) }
         }
     }
 
     private mutating func writeDirect(_ payload: UnsafeRawBufferPointer, subxid: UInt32?) throws {
         let (xid, seq, heldBefore) = try streams.numberDirect(payload, subxid: subxid)
-        if let heldBefore { try submit(.stage([heldBefore])) }
+        if let heldBefore { try submitStreamed(.stage([heldBefore])) }
         let store = try openChunkStore()
         try DaybookError.mapping(role: .sink) {
             try store.writeDirect(
@@ -66,7 +66,7 @@ extension StreamSession {
 
     /// Stream Abort: the transaction, or a subtransaction of it, rolled back.
     mutating func abortStreamed(_ abort: StreamAbort) throws {
-        if let xid = streams.abort(abort) { try submit(.discardStreamed(xid: xid)) }
+        if let xid = streams.abort(abort) { try submitStreamed(.discardStreamed(xid: xid)) }
         logger.debug(
             abort.isWholeTransaction ? "streamed transaction rolled back" : "streamed subtransaction rolled back",
             metadata: ["daybook.xid": "\(abort.xid)", "daybook.subxid": "\(abort.subxid)"]
@@ -88,7 +88,7 @@ extension StreamSession {
         )
         if committed.staged {
             // Everything written so far must be in the sink before it is read back.
-            try writer.drain { try sendStatus() }
+            try writer.drain { try sendStatusWhileSinkIsBehind() }
             let store = try openChunkStore()
             do {
                 try store.replay(xid: stream.xid) { firstSeq, messages in
@@ -132,7 +132,7 @@ extension StreamSession {
             }
             try apply(message, in: bytes)
             try spillIfDue()
-            if ContinuousClock.now >= nextStatusAt { try sendStatus() }
+            try sendStatusIfDue()
         }
         return count
     }
@@ -153,10 +153,5 @@ extension StreamSession {
         )
         chunkStore = store
         return store
-    }
-
-    private mutating func submit(_ write: CheckpointWriter.Write) throws {
-        try writer.submit(write) { try sendStatus() }
-        submittedWrites += 1
     }
 }

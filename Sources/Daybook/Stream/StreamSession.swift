@@ -6,47 +6,28 @@ import PostgresReplication
 import WAL
 import Windowing
 
-/// The read–process–checkpoint–confirm loop of one connected session.
+/// The read–process–checkpoint–confirm loop of one connected session: the I/O that carries
+/// out what its ``StreamStateMachine`` decides.
 ///
 /// Checkpoints go to a ``CheckpointWriter`` that commits them on its own thread while this
 /// loop keeps reading; the slot is confirmed only up to what the writer reports committed.
 struct StreamSession {
-    var processor: ChangeProcessor
+    /// Every decision: when to write, what to confirm, when to send a status, when to stop.
+    var machine: StreamStateMachine
     let writer: CheckpointWriter
     let stream: ReplicationStream
     let catalog: PostgresConnection
     let context: RunContext
-    /// With `--until-caught-up`: the server's WAL position when the run started.
-    let caughtUpTarget: LSN?
+    /// The published tables' primary keys, read at setup.
+    var primaryKeys: PrimaryKeyCatalog
     var logger: Logger { context.logger }
     var configuration: RunConfiguration { context.configuration }
     var metrics: PipelineMetrics { context.metrics }
     var health: ServiceHealth { context.health }
+    var processor: ChangeProcessor { machine.processor }
 
-    /// Set once START_REPLICATION succeeded: status updates exist only inside COPY.
-    var isStreaming = false
-    /// Highest LSN seen in any frame, reported as the "write" position.
-    private var receivedLSN: LSN = 0
-    /// Latest keepalive WAL end.
-    var serverWALEnd: LSN = 0
-    /// The server's clock as of its latest message (for the lag metrics).
-    private var serverClock: Timestamp?
-    /// For the idle watermark: the server's clock and WAL insert position read together.
-    /// Once the stream has been received up to that position, every commit stamped before
-    /// that clock has been seen (but for the documented race of a commit stamped just before
-    /// its record is written), so stream time may move to it.
-    private var idleProbe: (time: Timestamp, lsn: LSN)?
-    /// What the slot has been told is flushed.
-    private var confirmedLSN: LSN = 0
-    /// The furthest idle advance handed to the writer (``advanceCheckpointIfIdle(to:)``).
-    private var advanceSubmitted: LSN = 0
-    var firstPendingAt: ContinuousClock.Instant?
-    var nextStatusAt = ContinuousClock.now
     /// Called when a committed checkpoint closed windows (they now wait to be finished).
     var onWindowsClosing: (() -> Void)?
-    /// Writes submitted to the writer, and how many of them it has reported finished.
-    var submittedWrites = 0
-    private var collectedWrites = 0
     /// Chunks of transactions the server streams before their commit.
     var streams = StreamedTransactions()
     /// Writes messages too large to hold and reads held chunks back at a streamed commit;
@@ -58,74 +39,68 @@ struct StreamSession {
         writer: CheckpointWriter,
         stream: ReplicationStream,
         catalog: PostgresConnection,
+        primaryKeys: PrimaryKeyCatalog,
         context: RunContext,
-        caughtUpTarget: LSN?
+        runEnd: LSN?
     ) {
-        self.processor = processor
+        let configuration = context.configuration
+        self.machine = StreamStateMachine(
+            processor: processor,
+            settings: StreamStateMachine.Settings(
+                checkpointInterval: configuration.checkpointInterval,
+                statusInterval: configuration.statusInterval,
+                maxBatchChanges: configuration.maxBatchChanges,
+                maxBatchBytes: configuration.maxBatchBytes,
+                idleWatermark: configuration.idleWatermark,
+                runEnd: runEnd
+            )
+        )
         self.writer = writer
         self.stream = stream
         self.catalog = catalog
+        self.primaryKeys = primaryKeys
         self.context = context
-        self.caughtUpTarget = caughtUpTarget
-        self.confirmedLSN = processor.committedLSN
     }
 
+    /// Reads the stream and carries out the machine's actions until it says the session is
+    /// over (a stop, or the run's end), with everything read committed and confirmed.
     mutating func pump(until stop: StopSignal) throws {
+        machine.streamingStarted()
         while true {
-            if stop.isStopped {
-                try checkpointIfDue(force: true)
-                try finishWrites()
-                return
-            }
-            if let target = caughtUpTarget, !processor.inTransaction, isCaughtUp(to: target) {
-                try checkpointIfDue(force: true)
-                try finishWrites()
-                logger.info("caught up", metadata: [LogKey.lsn: "\(processor.committedLSN)"])
-                return
-            }
             // One clock reading per turn: the loop turns once per message while data flows.
             let now = ContinuousClock.now
-            try checkpointIfDue(force: false, now: now)
             try collectCommitted()
-            if now >= nextStatusAt {
+            switch machine.nextAction(now: now, stopRequested: stop.isStopped) {
+            case .write(let write):
+                try submit(write)
+            case .sendStatus(let status):
+                try send(status)
+            case .probeIdleWatermark:
                 try probeIdleWatermark()
-                try advanceCheckpointIfIdle(to: serverWALEnd)
-                try sendStatus(requestReply: caughtUpTarget != nil || configuration.idleWatermark)
-            }
-            var wait = max(.milliseconds(1), nextStatusAt - now)
-            if let firstPendingAt, !processor.inTransaction {
-                wait = min(wait, max(.zero, firstPendingAt + configuration.checkpointInterval - now))
-            }
-            if caughtUpTarget != nil || configuration.idleWatermark { wait = min(wait, .milliseconds(200)) }
-            // A commit in flight is confirmed as soon as it lands, even on an idle stream.
-            if submittedWrites > collectedWrites { wait = min(wait, .milliseconds(2)) }
-            do {
-                _ = try stream.read(timeout: min(wait, .milliseconds(500))) { header, payload in
-                    try handle(header, payload)
+            case .finish(let finish):
+                try finishWrites()
+                if finish == .reachedEnd {
+                    logger.info("caught up", metadata: [LogKey.lsn: "\(processor.committedLSN)"])
                 }
-            } catch let error as PostgresError {
-                throw DaybookError.from(error, role: .source)
+                return
+            case .read(let timeout):
+                do {
+                    _ = try stream.read(timeout: timeout) { header, payload in
+                        try handle(header, payload)
+                    }
+                } catch let error as PostgresError {
+                    throw DaybookError.from(error, role: .source)
+                }
             }
-            try spillIfDue()
         }
     }
 
     private mutating func handle(_ frame: ReplicationFrameHeader, _ payload: UnsafeRawBufferPointer) throws {
         switch frame {
         case .keepalive(let walEnd, let sendTime, let replyRequested):
-            serverWALEnd = max(serverWALEnd, walEnd)
-            serverClock = Timestamp(microsecondsSinceEpoch: sendTime + postgresEpochOffsetMicroseconds)
-            receivedLSN = max(receivedLSN, walEnd)
-            if configuration.idleWatermark, let probe = idleProbe, walEnd.covers(insertPosition: probe.lsn) {
-                processor.advanceIdle(to: probe.time)
-                idleProbe = nil
-            }
-            if replyRequested {
-                try advanceCheckpointIfIdle(to: serverWALEnd)
-                try sendStatus()
-            }
+            machine.keepaliveArrived(walEnd: walEnd, sendTime: sendTime, replyRequested: replyRequested)
         case .xLogData(let walStart, _, _):
-            receivedLSN = max(receivedLSN, walStart)
+            machine.dataArrived(at: walStart)
             try receive(payload, at: walStart)
         }
     }
@@ -160,10 +135,11 @@ struct StreamSession {
     /// commit) into the processor; `bytes` is the message it was decoded from.
     mutating func apply(_ message: InPlaceMessage, in bytes: UnsafeRawBufferPointer) throws {
         if case .relation(let relation) = message {
-            let primaryKey: [String]?
-            do { primaryKey = try SourcePreflight.primaryKey(of: relation.oid, on: catalog) } catch {
-                throw DaybookError.from(error, role: .source)
-            }
+            let primaryKey = try primaryKeys.primaryKey(
+                of: relation,
+                changedFrom: processor.relation(relation.oid),
+                on: catalog
+            )
             let hasKey = relation.replicaIdentity != .nothing && relation.columns.contains(where: \.isKey)
             if !hasKey && relation.qualifiedName != configuration.processor.heartbeatTable {
                 logger.warning(
@@ -171,90 +147,94 @@ struct StreamSession {
                     metadata: ["daybook.table": "\(relation.qualifiedName)"]
                 )
             }
-            processor.register(relation, primaryKey: primaryKey)
+            machine.register(relation, primaryKey: primaryKey)
             return
         }
-        do { try processor.process(message, in: bytes) } catch {
+        do { try machine.process(message, in: bytes) } catch {
             throw Self.unexpectedOrder(error)
         }
-        if processor.hasPendingCheckpoint, firstPendingAt == nil { firstPendingAt = .now }
     }
 
     static func unexpectedOrder(_ error: ChangeProcessor.ProtocolError) -> DaybookError {
         DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
-    /// Whether everything up to `target` has been received.
-    private func isCaughtUp(to target: LSN) -> Bool {
-        max(processor.processedLSN, serverWALEnd).covers(insertPosition: target)
-    }
-
     /// Reads the server's clock and WAL insert position together, for the idle watermark.
     private mutating func probeIdleWatermark() throws {
-        guard configuration.idleWatermark, idleProbe == nil, !processor.inTransaction,
-            !processor.hasPendingCheckpoint
-        else { return }
         let row = try DaybookError.mapping(role: .source) {
             try catalog.query(
                 "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, pg_current_wal_insert_lsn()::text"
             ).rows.first
         }
         guard let micros = row?[0].flatMap({ Int64($0) }), let lsn = row?[1].flatMap(LSN.init) else { return }
-        idleProbe = (Timestamp(microsecondsSinceEpoch: micros), lsn)
+        machine.idleProbed(serverTime: Timestamp(microsecondsSinceEpoch: micros), insertPosition: lsn)
     }
 
-    /// Writes the keyed part of a large open transaction ahead of its commit once it has
-    /// grown by a batch (in changes or in key bytes), so that memory stays bounded however
-    /// large one transaction is.
+    /// Writes the keyed part of a large open transaction ahead of its commit when the machine
+    /// says it is due (outside the stream loop's turns: backlog reads, streamed replays).
     mutating func spillIfDue() throws {
-        guard processor.inTransaction,
-            processor.unspilledTransactionChanges >= configuration.maxBatchChanges
-                || processor.pendingBytes >= configuration.maxBatchBytes,
-            let spill = processor.takeSpill()
-        else { return }
-        try writer.submit(.spill(spill)) { try sendStatus() }
-        submittedWrites += 1
-        logger.debug(
-            "wrote part of a large transaction ahead of its commit",
-            metadata: [
-                LogKey.lsn: "\(spill.keyTag.lsn)", LogKey.changes: "\(spill.keys.operationCount)",
-                "daybook.events": "\(spill.events.count)",
-            ]
-        )
+        guard let spill = machine.spillIfDue() else { return }
+        try submit(spill)
     }
 
-    /// Writes a checkpoint when one is due: windows closed, the batch is full, or it waited
-    /// long enough. Never inside a source transaction.
-    mutating func checkpointIfDue(force: Bool, now: ContinuousClock.Instant = .now) throws {
-        guard !processor.inTransaction, processor.hasPendingCheckpoint else { return }
-        let due =
-            force || processor.hasClosedWindows || processor.pendingChanges >= configuration.maxBatchChanges
-            || processor.pendingBytes >= configuration.maxBatchBytes
-            || (firstPendingAt.map { now - $0 >= configuration.checkpointInterval } ?? false)
-        guard due, let checkpoint = processor.takeCheckpoint() else { return }
-        firstPendingAt = nil
-        try writer.submit(.checkpoint(checkpoint)) { try sendStatus() }
-        submittedWrites += 1
+    /// Writes a checkpoint when the machine says one is due (outside the stream loop's turns).
+    mutating func checkpointIfDue(force: Bool) throws {
+        guard let checkpoint = machine.checkpointIfDue(now: .now, force: force) else { return }
+        try submit(checkpoint)
+    }
+
+    /// Moves the sink's checkpoint over an idle stretch up to `lsn` when the machine allows it.
+    mutating func advanceCheckpointIfIdle(to lsn: LSN) throws {
+        guard let advance = machine.advanceIfIdle(to: lsn) else { return }
+        try submit(advance)
+    }
+
+    /// Hands a write to the writer; while its queue is full, the server keeps hearing from us.
+    private mutating func submit(_ write: SinkWrite) throws {
+        if case .spill(let spill) = write {
+            logger.debug(
+                "wrote part of a large transaction ahead of its commit",
+                metadata: [
+                    LogKey.lsn: "\(spill.keyTag.lsn)", LogKey.changes: "\(spill.keys.operationCount)",
+                    "daybook.events": "\(spill.events.count)",
+                ]
+            )
+        }
+        try writer.submit(write) { try sendStatusWhileSinkIsBehind() }
+    }
+
+    /// A write the session itself decided (chunks of streamed transactions).
+    mutating func submitStreamed(_ write: SinkWrite) throws {
+        try submit(write)
+        machine.writeSubmitted()
+    }
+
+    mutating func sendStatusWhileSinkIsBehind() throws {
+        if let status = machine.sinkIsBehind(now: .now) { try send(status) }
     }
 
     /// Waits for every submitted write, then confirms the slot up to it.
     mutating func finishWrites() throws {
-        try writer.drain { try sendStatus() }
+        try writer.drain { try sendStatusWhileSinkIsBehind() }
         try collectCommitted()
-        try sendStatus()
+        if let status = machine.statusUpdate(now: .now) { try send(status) }
     }
 
-    /// Takes what the writer committed: advances the processor's committed LSN, logs closing
-    /// windows and hands them to the finisher, and confirms the slot.
+    /// Sends a status when one is due (during a long streamed replay).
+    mutating func sendStatusIfDue() throws {
+        let now = ContinuousClock.now
+        guard machine.isStatusDue(now: now), let status = machine.statusUpdate(now: now) else { return }
+        try send(status)
+    }
+
+    /// Takes what the writer committed into the machine (which then confirms it), logs the
+    /// closing windows and hands them to the finisher.
     mutating func collectCommitted() throws {
-        guard writer.finishedWrites != collectedWrites else { return }
-        let committed = try writer.takeCompleted()
-        collectedWrites += committed.count
-        var confirmed = false
+        guard writer.finishedWrites != machine.finishedWrites else { return }
         var closed = false
-        for case let done? in committed.map(\.checkpoint) {
-            confirmed = true
-            processor.checkpointCommitted(lsn: done.lsn)
+        for committed in try writer.takeCompleted() {
+            machine.writeFinished(checkpointAt: committed.checkpoint?.lsn)
+            guard let done = committed.checkpoint else { continue }
             metrics.windowsClosed(done.closed)
             for closure in done.closed {
                 closed = true
@@ -275,48 +255,27 @@ struct StreamSession {
             )
         }
         if closed { onWindowsClosing?() }
-        if confirmed { try sendStatus() }
     }
 
-    /// Moves the sink's checkpoint to `lsn` when everything before it is in the sink (an idle
-    /// stretch: the server's WAL end, past transactions that carried nothing to count), so that
-    /// the slot can be confirmed there. The slot is never confirmed past the sink's checkpoint
-    /// (``SinkGap`` relies on it); the write is one row, and only when the position moved.
-    mutating func advanceCheckpointIfIdle(to lsn: LSN) throws {
-        guard processor.isFullyCommitted, lsn > processor.committedLSN, lsn > advanceSubmitted,
-            submittedWrites == collectedWrites
-        else { return }
-        advanceSubmitted = lsn
-        try writer.submit(.advance(lsn: lsn)) { try sendStatus() }
-        submittedWrites += 1
-    }
-
-    /// Tells the server how far the sink has committed: never past the sink's checkpoint (an
-    /// idle stretch is written there first, ``advanceCheckpointIfIdle(to:)``).
-    mutating func sendStatus(requestReply: Bool = false) throws {
-        guard isStreaming else { return }
-        confirmedLSN = max(confirmedLSN, processor.committedLSN)
+    /// Sends a status update and records it in the metrics and the health.
+    private func send(_ status: StreamStateMachine.StatusUpdate) throws {
         let clientTime = Timestamp(Date()).microsecondsSinceEpoch - postgresEpochOffsetMicroseconds
-        let status = StandbyStatusUpdate(
-            write: max(receivedLSN, confirmedLSN),
-            flush: confirmedLSN,
-            apply: confirmedLSN,
+        let update = StandbyStatusUpdate(
+            write: status.write,
+            flush: status.flush,
+            apply: status.flush,
             clientTime: clientTime,
-            replyRequested: requestReply
+            replyRequested: status.replyRequested
         )
-        do { try stream.send(status) } catch { throw DaybookError.from(error, role: .source) }
+        do { try stream.send(update) } catch { throw DaybookError.from(error, role: .source) }
         health.progressed()
         metrics.position(
-            serverWALEnd: serverWALEnd,
-            confirmed: confirmedLSN,
-            serverClock: serverClock,
+            serverWALEnd: machine.serverWALEnd,
+            confirmed: machine.confirmedLSN,
+            serverClock: machine.serverClock,
             streamTime: processor.engine.streamTime,
-            caughtUp: processor.isFullyCommitted && receivedLSN >= serverWALEnd,
+            caughtUp: machine.isCaughtUpWithServer,
             openWindows: processor.engine.openWindows.count
         )
-        let interval: Duration =
-            caughtUpTarget != nil
-            ? .milliseconds(200) : configuration.idleWatermark ? .milliseconds(500) : configuration.statusInterval
-        nextStatusAt = .now + interval
     }
 }
