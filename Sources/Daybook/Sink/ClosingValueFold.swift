@@ -3,46 +3,22 @@ import Foundation
 import PostgresReplication
 import Windowing
 
-extension Sink {
-    /// Appends the events of `values` tables to `daybook.value_events` with one binary COPY.
-    func appendValueEvents(_ events: ValueEventLog, tableNames: [String]) throws(PostgresError) {
-        guard !events.isEmpty else { return }
-        var encoder = takeCopyEncoder()
-        defer { returnCopyEncoder(encoder) }
-        let tableBytes = tableNames.map { Array($0.utf8) }
-        for (index, event) in events.events.enumerated() {
-            encoder.beginRow(fieldCount: 13)
-            encoder.appendText(slotBytes)
-            encoder.appendTimestamp(microsecondsSinceEpoch: event.windowStart)
-            encoder.appendText(tableBytes[Int(event.table)])
-            events.withImages(at: index) { images in
-                encoder.appendText(images.key)
-                encoder.appendLSN(event.lsn)
-                encoder.appendInt32Field(event.sequence)
-                encoder.appendText([event.operation.rawValue])
-                encoder.appendTimestamp(microsecondsSinceEpoch: event.commitTime)
-                // JSON text, stored as it is. One call each, not a
-                // loop over an array of them, which would allocate that array for every event.
-                func append(_ image: UnsafeRawBufferPointer?) {
-                    if let image { encoder.appendText(image) } else { encoder.appendNull() }
-                }
-                append(images.row)
-                append(images.oldRow)
-                append(images.oldKey)
-                append(images.newKey)
-                append(images.unchanged)
-            }
-        }
-        encoder.finish()
-        try connection.copyIn(SinkSQL.copyValueEvents, data: encoder.bytes)
-    }
+/// Folds a closing window's value events per key (see ``KeyEventFold``): writes each key's
+/// `daybook.key_values` row, fills unchanged TOASTed values from the images before them, and
+/// drops a hot key's events past `maxEventsPerKey`.
+///
+/// It runs on the sink connection, inside the transaction that finishes the window, reading
+/// the events through a cursor so that memory holds one chunk (and the key in progress), not
+/// a day. The results are written as JSON arrays built with ``JSONText`` (a close folds
+/// millions of keys; Foundation's encoders would allocate per value).
+struct ClosingValueFold {
+    let connection: PostgresConnection
+    let slot: String
+    /// Events kept per key and window; past it, the middle ones are dropped (`--max-events-per-key`).
+    let maxEventsPerKey: Int
 
-    /// Folds a closing window's events per key (see ``KeyEventFold``): writes each key's
-    /// `daybook.key_values` row, fills unchanged TOASTed values from the images before them,
-    /// and drops a hot key's events past `maxEventsPerKey`. Runs in the transaction that
-    /// finishes the window, reading the events through a cursor so that memory holds one
-    /// chunk, not a day.
-    func foldClosingValues(windowStart start: Int64) throws {
+    /// Folds the window starting at `start` (microseconds since the epoch).
+    func fold(windowStart start: Int64) throws {
         let windowStart = String(start)
         try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
         var current: KeyInProgress?
@@ -76,11 +52,11 @@ extension Sink {
                 }
             }
             // Results go out chunk by chunk: memory holds one chunk and the key in progress.
-            try output.write(to: self, windowStart: windowStart)
+            try output.write(on: connection, slot: slot, windowStart: windowStart)
             if chunk.rows.isEmpty { break }
         }
         if let finished = current { output.add(finished) }
-        try output.write(to: self, windowStart: windowStart)
+        try output.write(on: connection, slot: slot, windowStart: windowStart)
         try connection.simpleQuery("CLOSE daybook_value_events")
     }
 
@@ -178,14 +154,14 @@ private struct FoldOutput {
         keyCount += 1
     }
 
-    mutating func write(to sink: Sink, windowStart: String) throws {
+    mutating func write(on connection: PostgresConnection, slot: String, windowStart: String) throws {
         guard keyCount > 0 else { return }
-        try sink.connection.query(SinkSQL.insertKeyValues, [sink.slot, windowStart, keyValues + "]"])
+        try connection.query(SinkSQL.insertKeyValues, [slot, windowStart, keyValues + "]"])
         if fills.utf8.count > 1 {
-            try sink.connection.query(SinkSQL.fillValueEvents, [sink.slot, windowStart, fills + "]"])
+            try connection.query(SinkSQL.fillValueEvents, [slot, windowStart, fills + "]"])
         }
         if drops.utf8.count > 1 {
-            try sink.connection.query(SinkSQL.dropValueEvents, [sink.slot, windowStart, drops + "]"])
+            try connection.query(SinkSQL.dropValueEvents, [slot, windowStart, drops + "]"])
         }
         self = FoldOutput()
     }

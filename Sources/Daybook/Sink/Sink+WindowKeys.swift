@@ -99,7 +99,9 @@ extension Sink {
             let keys = try connection.query(SinkSQL.countKeysOfClosing, [slot, String(start)]).rows.reduce(0) {
                 $0 + (Int($1[0] ?? "0") ?? 0)
             }
-            try foldClosingValues(windowStart: start)
+            try ClosingValueFold(connection: connection, slot: slot, maxEventsPerKey: maxEventsPerKey).fold(
+                windowStart: start
+            )
             try connection.query(SinkSQL.rememberKeyImages, [slot, String(start)])
             try connection.query(SinkSQL.finishWindow, [slot, String(start)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }

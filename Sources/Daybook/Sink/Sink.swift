@@ -121,14 +121,7 @@ public final class Sink {
         try discardUnfinishedSpill()
         try discardStreamChunks()
         knownPartitions = []
-        let checkpoint = try connection.query(
-            """
-            SELECT lsn::text, daybook.to_micros(stream_time), window_length, time_zone,
-                   daybook.to_micros(last_heartbeat_at), timeline
-              FROM daybook.checkpoint WHERE slot_name = $1
-            """,
-            [slot]
-        )
+        let checkpoint = try CheckpointRow.read(slot: slot, on: connection)
         let windows = try connection.query(
             """
             SELECT daybook.to_micros(window_start), daybook.to_micros(window_end)
@@ -146,30 +139,27 @@ public final class Sink {
         }
         try rememberWrittenKeys(of: open)
         let rules = try CaptureLevels.rules(slot: slot, connection)
-        let row = checkpoint.rows.first
-        let lsn = row?[0].flatMap(LSN.init) ?? 0
+        let lsn = checkpoint?.lsn ?? 0
         expectedLSN = lsn
         return SinkState(
             lsn: lsn,
-            streamTime: row?[1].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
-            windowLength: row?[2],
-            timeZone: row?[3],
+            streamTime: checkpoint?.streamTime,
+            windowLength: checkpoint?.windowLength,
+            timeZone: checkpoint?.timeZone,
             openWindows: open,
             closedThrough: closedThrough,
-            lastHeartbeat: row?[4].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) },
+            lastHeartbeat: checkpoint?.lastHeartbeat,
             captureRules: rules,
-            timeline: row?[5].flatMap { Int($0) }
+            timeline: checkpoint?.timeline
         )
     }
 
     /// Deletes the rows of a large transaction written ahead of a commit that never reached
     /// a checkpoint (the service stopped in between): the slot sends that transaction again.
     private func discardUnfinishedSpill() throws {
-        let pending = try connection.query(
-            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 AND pending_lsn IS NOT NULL",
-            [slot]
-        )
-        guard let lsn = pending.scalar else { return }
+        guard let checkpoint = try CheckpointRow.read(slot: slot, on: connection), checkpoint.hasUnfinishedSpill
+        else { return }
+        let lsn = "\(checkpoint.lsn)"
         try connection.withTransaction {
             // Only windows after the last closed one can hold pending rows: reading those
             // partitions alone keeps this independent of how much history the sink holds.
@@ -281,11 +271,7 @@ public final class Sink {
 
     /// Locks this slot's checkpoint row and checks nobody else moved it since we read it.
     private func fence() throws {
-        let current = try connection.query(
-            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1 FOR UPDATE",
-            [slot]
-        )
-        let found = current.scalar.flatMap(LSN.init)
+        let found = try CheckpointRow.read(slot: slot, on: connection, locking: true)?.lsn
         guard found == expectedLSN else {
             throw DaybookError(
                 .sinkConflict,

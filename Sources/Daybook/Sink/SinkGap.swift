@@ -56,11 +56,9 @@ enum SinkGap {
         catalog: PostgresConnection,
         slot: String
     ) throws(DaybookError) -> Verdict {
-        let row = try DaybookError.mapping(role: .sink) {
-            try sink.query("SELECT lsn::text, slot_bounded FROM daybook.checkpoint WHERE slot_name = $1", [slot]).rows
-                .first
-        }
-        guard let row, let lsn = row[0].flatMap(LSN.init) else { return .proceed }
+        let checkpoint = try DaybookError.mapping(role: .sink) { try CheckpointRow.read(slot: slot, on: sink) }
+        guard let checkpoint else { return .proceed }
+        let lsn = checkpoint.lsn
         let positions = try DaybookError.mapping(role: .source) {
             try catalog.query(
                 "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
@@ -71,7 +69,7 @@ enum SinkGap {
             sinkLSN: lsn,
             slotConfirmed: positions?[0].flatMap(LSN.init),
             slotRestart: positions?[1].flatMap(LSN.init),
-            bounded: row[1] == "t"
+            bounded: checkpoint.slotBounded
         )
     }
 

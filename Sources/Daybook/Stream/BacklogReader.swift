@@ -7,14 +7,14 @@ import WAL
 /// Backlog mode: reading what the slot is behind through SQL decoding, in WAL ranges, before
 /// the replication stream takes over (see ``BacklogPlan`` for why and when).
 ///
-/// Exactly once stays as it is in streaming: the messages go through the same ``receive(_:at:)``
-/// and checkpoints; the slot is advanced only to what the sink has committed (or, with
+/// Exactly once stays as it is in streaming: the messages go through the session's
+/// ``StreamSession/receive(_:at:)`` and its checkpoints; the slot is advanced only to what the sink has committed (or, with
 /// nothing pending, to the end of a range whose every transaction is in the sink), and the
 /// stream later starts where the slot then stands. A crash anywhere leaves a slot at or before
 /// the sink's checkpoint, and commits at or below the checkpoint are skipped, as on any restart.
-extension StreamSession {
+struct BacklogReader {
     /// How a backlog read ended.
-    enum BacklogOutcome: Equatable {
+    enum Outcome: Equatable {
         /// The run's end (`--until-caught-up`, `--until-lsn`) is in the sink.
         case finished
         /// Stream from here: little left, backlog mode not possible, or never needed.
@@ -23,13 +23,31 @@ extension StreamSession {
         case stopped
     }
 
-    /// Reads the backlog through SQL when the run starts far enough behind (always for a run
-    /// with an end), then says whether the run is over or the stream takes the rest.
+    private var plan: BacklogPlan
+    /// The run's end (`--until-caught-up`, `--until-lsn`), if it has one.
+    private let end: LSN?
+    /// The session's catalog connection: slot positions, privileges, advancing the slot.
+    private let catalog: PostgresConnection
+    private let context: RunContext
+    private var configuration: RunConfiguration { context.configuration }
+    private var logger: Logger { context.logger }
+    private var metrics: PipelineMetrics { context.metrics }
+
+    init(plan: BacklogPlan, end: LSN?, catalog: PostgresConnection, context: RunContext) {
+        self.plan = plan
+        self.end = end
+        self.catalog = catalog
+        self.context = context
+    }
+
+    /// Reads the backlog through SQL into `session` when the run starts far enough behind
+    /// (always for a run with an end), then says whether the run is over or the stream takes
+    /// the rest.
     ///
     /// Backlog mode never stops a run by itself: when the role may not call the functions, the
     /// server lacks them, or a read exceeds its temporary-space limit, it logs one line saying
     /// why and the stream reads the rest.
-    mutating func readBacklogIfBehind(plan: BacklogPlan, end: LSN?, stop: StopSignal) throws -> BacklogOutcome {
+    mutating func read(into session: inout StreamSession, stop: StopSignal) throws -> Outcome {
         guard plan.isEnabled else { return .stream }
         let slot = configuration.slot
         let (confirmed, decodable) = try DaybookError.mapping(role: .source) {
@@ -39,9 +57,8 @@ extension StreamSession {
             ).rows.first
             return (row?[0].flatMap(LSN.init) ?? 0, row?[1].flatMap(LSN.init) ?? 0)
         }
-        var position = max(confirmed, processor.committedLSN)
+        var position = max(confirmed, session.processor.committedLSN)
         guard plan.startsInBacklogMode(position: position, decodable: decodable, end: end) else { return .stream }
-        var plan = plan
         let reader: SQLDecodingReader
         do {
             guard let chunk = try Self.usableChunk(plan, on: catalog) else {
@@ -56,7 +73,9 @@ extension StreamSession {
             reader = try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications)
             // The sink may hold more than the slot was told (a stop between the two): move the
             // slot there first, so the first read does not decode what is already counted.
-            if processor.committedLSN > confirmed { try catalog.advanceSlot(slot, to: processor.committedLSN) }
+            if session.processor.committedLSN > confirmed {
+                try catalog.advanceSlot(slot, to: session.processor.committedLSN)
+            }
         } catch let error as PostgresError {
             if let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message) {
                 return fellBack(reason)
@@ -72,14 +91,14 @@ extension StreamSession {
             ]
         )
         metrics.backlogModeChanged(true)
-        health.setPhase(.readingBacklog)
+        context.health.setPhase(.readingBacklog)
         defer { metrics.backlogModeChanged(false) }
         let started = ContinuousClock.now
         var messages = 0
         var reads = 0
         // Turns spent waiting for the run's end to be flushed; after two seconds the stream waits instead.
         var waits = 0
-        var outcome = BacklogOutcome.stream
+        var outcome = Outcome.stream
         reading: while true {
             if stop.isStopped {
                 outcome = .stopped
@@ -100,7 +119,7 @@ extension StreamSession {
                 Thread.sleep(forTimeInterval: 0.02)
             case .read(let upTo):
                 reads += 1
-                switch try readRange(reader, from: position, upTo: upTo, stop: stop) {
+                switch try readRange(reader, into: &session, from: position, upTo: upTo, stop: stop) {
                 case .read(let count, let newPosition):
                     messages += count
                     position = newPosition
@@ -108,9 +127,9 @@ extension StreamSession {
                         serverWALEnd: now,
                         confirmed: position,
                         serverClock: nil,
-                        streamTime: processor.engine.streamTime,
+                        streamTime: session.processor.engine.streamTime,
                         caughtUp: false,
-                        openWindows: processor.engine.openWindows.count
+                        openWindows: session.processor.engine.openWindows.count
                     )
                 case .stopped(let count):
                     messages += count
@@ -121,7 +140,7 @@ extension StreamSession {
                 }
             }
         }
-        machine.backlogRead(upTo: position)
+        session.backlogRead(upTo: position)
         let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
         logger.info(
             outcome == .stream ? "backlog read; the replication stream takes over" : "backlog read",
@@ -133,7 +152,7 @@ extension StreamSession {
         return outcome
     }
 
-    private func fellBack(_ reason: String) -> BacklogOutcome {
+    private func fellBack(_ reason: String) -> Outcome {
         logger.notice("backlog mode unavailable; streaming the backlog instead", metadata: [LogKey.why: "\(reason)"])
         return .stream
     }
@@ -171,8 +190,9 @@ extension StreamSession {
     private struct StoppedReading: Error {}
 
     /// Reads one WAL range, commits it to the sink and advances the slot to what the sink holds.
-    private mutating func readRange(
+    private func readRange(
         _ reader: SQLDecodingReader,
+        into session: inout StreamSession,
         from position: LSN,
         upTo end: LSN,
         stop: StopSignal
@@ -183,7 +203,7 @@ extension StreamSession {
         )
         var messages = 0
         var stopped = false
-        let health = health
+        let health = context.health
         do {
             // While the server decodes a range (minutes, for one with a huge transaction), the
             // service shows it is alive and a stop is not kept waiting; stopping then is like
@@ -194,14 +214,14 @@ extension StreamSession {
             }
             try reader.read(upTo: end, idle: idle) { lsn, payload in
                 messages += 1
-                try receive(payload, at: lsn)
-                if processor.inTransaction {
-                    try spillIfDue()
+                try session.receive(payload, at: lsn)
+                if session.processor.inTransaction {
+                    try session.spillIfDue()
                     return
                 }
                 if stop.isStopped { throw StoppedReading() }
-                try checkpointIfDue(force: false)
-                try collectCommitted()
+                try session.checkpointIfDue(force: false)
+                try session.collectCommitted()
                 health.progressed()
             }
         } catch is StoppedReading {
@@ -214,16 +234,16 @@ extension StreamSession {
             }
             throw DaybookError.from(error, role: .source)
         }
-        try checkpointIfDue(force: true)
-        try finishWrites()
+        try session.checkpointIfDue(force: true)
+        try session.finishWrites()
         // Every transaction committing up to `end` has been read and is in the sink (none is
         // open: a read returns whole transactions), so the slot may move to `end` itself, once
         // the sink's checkpoint is there (the slot never passes it: SinkGap).
         if !stopped {
-            try advanceCheckpointIfIdle(to: end)
-            try finishWrites()
+            try session.advanceCheckpointIfIdle(to: end)
+            try session.finishWrites()
         }
-        let target = processor.committedLSN
+        let target = session.processor.committedLSN
         if target > position {
             logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
             _ = try DaybookError.mapping(role: .source) { try catalog.advanceSlot(configuration.slot, to: target) }

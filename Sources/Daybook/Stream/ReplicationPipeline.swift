@@ -88,10 +88,7 @@ public final class ReplicationPipeline {
         let identity: ReplicationStream.SystemIdentity
         let standby: Bool
         // Only read, to word a missing slot's error: nothing is written before the source is checked.
-        let resultsUpTo = try? sinkConnection.query(
-            "SELECT lsn::text FROM daybook.checkpoint WHERE slot_name = $1",
-            [slot]
-        ).scalar.flatMap(LSN.init)
+        let resultsUpTo = (try? CheckpointRow.read(slot: slot, on: sinkConnection))??.lsn
         do {
             stream = try ReplicationStream(configuration.source)
             standby = try SourcePreflight.check(
@@ -217,7 +214,13 @@ public final class ReplicationPipeline {
         try session.finishWrites()
 
         onStarted()
-        switch try session.readBacklogIfBehind(plan: configuration.backlog, end: caughtUpTarget, stop: stop) {
+        var backlog = BacklogReader(
+            plan: configuration.backlog,
+            end: caughtUpTarget,
+            catalog: catalog,
+            context: context
+        )
+        switch try backlog.read(into: &session, stop: stop) {
         case .stopped:
             return
         case .finished:

@@ -13,13 +13,13 @@ import Windowing
 /// loop keeps reading; the slot is confirmed only up to what the writer reports committed.
 struct StreamSession {
     /// Every decision: when to write, what to confirm, when to send a status, when to stop.
-    var machine: StreamStateMachine
+    private var machine: StreamStateMachine
     let writer: CheckpointWriter
-    let stream: ReplicationStream
-    let catalog: PostgresConnection
+    private let stream: ReplicationStream
+    private let catalog: PostgresConnection
     let context: RunContext
     /// The published tables' primary keys, read at setup.
-    var primaryKeys: PrimaryKeyCatalog
+    private var primaryKeys: PrimaryKeyCatalog
     var logger: Logger { context.logger }
     var configuration: RunConfiguration { context.configuration }
     var metrics: PipelineMetrics { context.metrics }
@@ -218,6 +218,11 @@ struct StreamSession {
         try writer.drain { try sendStatusWhileSinkIsBehind() }
         try collectCommitted()
         if let status = machine.statusUpdate(now: .now) { try send(status) }
+    }
+
+    /// A backlog read through SQL reached `position`: the stream starts there.
+    mutating func backlogRead(upTo position: LSN) {
+        machine.backlogRead(upTo: position)
     }
 
     /// Sends a status when one is due (during a long streamed replay).

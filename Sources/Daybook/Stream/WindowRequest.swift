@@ -50,19 +50,10 @@ struct StoredWindowSettings: Sendable {
     /// The stored settings, if the slot has summarised anything (a first run's placeholder
     /// row, with no LSN, stream time or window, does not count).
     static func load(_ connection: PostgresConnection, slot: String) throws(PostgresError) -> StoredWindowSettings? {
-        let row = try connection.query(
-            """
-            SELECT window_length, (extract(epoch FROM grace) * 1000000)::bigint, time_zone
-              FROM daybook.checkpoint c
-             WHERE c.slot_name = $1
-               AND (c.lsn <> '0/0' OR c.stream_time IS NOT NULL
-                    OR EXISTS (SELECT 1 FROM daybook.windows w WHERE w.slot_name = $1))
-            """,
-            [slot]
-        ).rows.first
-        guard let row, let length = row[0], let grace = row[1].flatMap({ Int64($0) }), let zone = row[2] else {
-            return nil
-        }
+        guard let checkpoint = try CheckpointRow.read(slot: slot, on: connection), checkpoint.hasResults,
+            let length = checkpoint.windowLength, let grace = checkpoint.graceMicroseconds,
+            let zone = checkpoint.timeZone
+        else { return nil }
         return StoredWindowSettings(length: length, graceMicroseconds: grace, timeZone: zone)
     }
 }

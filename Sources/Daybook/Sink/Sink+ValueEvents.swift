@@ -1,0 +1,40 @@
+import DaybookCore
+import PostgresReplication
+import Windowing
+
+/// The checkpoint path's half of value capture: the events go in as they are, and
+/// ``ClosingValueFold`` folds them per key when their window closes.
+extension Sink {
+    /// Appends the events of `values` tables to `daybook.value_events` with one binary COPY.
+    func appendValueEvents(_ events: ValueEventLog, tableNames: [String]) throws(PostgresError) {
+        guard !events.isEmpty else { return }
+        var encoder = takeCopyEncoder()
+        defer { returnCopyEncoder(encoder) }
+        let tableBytes = tableNames.map { Array($0.utf8) }
+        for (index, event) in events.events.enumerated() {
+            encoder.beginRow(fieldCount: 13)
+            encoder.appendText(slotBytes)
+            encoder.appendTimestamp(microsecondsSinceEpoch: event.windowStart)
+            encoder.appendText(tableBytes[Int(event.table)])
+            events.withImages(at: index) { images in
+                encoder.appendText(images.key)
+                encoder.appendLSN(event.lsn)
+                encoder.appendInt32Field(event.sequence)
+                encoder.appendText([event.operation.rawValue])
+                encoder.appendTimestamp(microsecondsSinceEpoch: event.commitTime)
+                // JSON text, stored as it is. One call each, not a
+                // loop over an array of them, which would allocate that array for every event.
+                func append(_ image: UnsafeRawBufferPointer?) {
+                    if let image { encoder.appendText(image) } else { encoder.appendNull() }
+                }
+                append(images.row)
+                append(images.oldRow)
+                append(images.oldKey)
+                append(images.newKey)
+                append(images.unchanged)
+            }
+        }
+        encoder.finish()
+        try connection.copyIn(SinkSQL.copyValueEvents, data: encoder.bytes)
+    }
+}
