@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Hummingbird
 import NIOCore
 
