@@ -59,16 +59,14 @@ public struct CaptureRule: Hashable, Sendable {
             columns: columns,
             exclude: excludedColumns
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(payload)) ?? Data(), as: UTF8.self)
+        return DaybookJSON.text(payload)
     }
 
     /// The rule a `daybook.capture` message announces, or nil when its content is not one
     /// (another program's message under the same prefix is ignored, never fatal).
     public init?(message: LogicalMessage) {
         guard message.prefix == Self.messagePrefix,
-            let payload = try? JSONDecoder().decode(Payload.self, from: Data(message.content)),
+            let payload = DaybookJSON.decode(Payload.self, from: Data(message.content)),
             let level = CaptureLevel(rawValue: payload.level)
         else { return nil }
         self.init(

@@ -33,6 +33,6 @@ package enum JSONText {
 
     /// A JSON array of strings (as `to_jsonb(text[])` prints one), or nil for anything else.
     package static func strings(_ json: String) -> [String]? {
-        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String]
+        DaybookJSON.decode([String].self, from: json)
     }
 }

@@ -52,7 +52,7 @@ struct StatusCommand: ParsableCommand {
             let status = try report.collect(source: source, sink: sink)
             switch format {
             case .text: for line in StatusReport.lines(of: status) { print(line) }
-            case .json: print(JSONOutput.text(status))
+            case .json: print(DaybookJSON.text(status))
             }
         }
     }

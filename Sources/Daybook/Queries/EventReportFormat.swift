@@ -1,3 +1,4 @@
+import DaybookCore
 import Foundation
 
 /// Renders `daybook report --events` objects (one JSON object per key, as ``EventReportSQL``
@@ -19,29 +20,27 @@ public enum EventReportFormat {
         }
     }
 
-    private static func object(_ line: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    private static func object(_ line: String) -> JSONValue? {
+        DaybookJSON.decode(JSONValue.self, from: line).flatMap { $0.object == nil ? nil : $0 }
     }
 
     /// Compact JSON text of a value (sorted keys), or "" for none.
-    private static func jsonText(_ value: Any?) -> String {
-        guard let value, !(value is NSNull) else { return "" }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
-        else { return "" }
-        return String(decoding: data, as: UTF8.self)
+    private static func jsonText(_ value: JSONValue?) -> String {
+        guard let value, !value.isNull else { return "" }
+        return DaybookJSON.text(value)
     }
 
-    private static func events(_ object: [String: Any]) -> [[String: Any]] {
-        object["events"] as? [[String: Any]] ?? []
+    private static func events(_ object: JSONValue) -> [JSONValue] {
+        object["events"]?.array ?? []
     }
 
-    private static func string(_ object: [String: Any], _ field: String) -> String {
-        object[field] as? String ?? ""
+    private static func string(_ object: JSONValue, _ field: String) -> String {
+        object[field]?.string ?? ""
     }
 
     // MARK: CSV
 
-    private static func csv(_ objects: [[String: Any]]) -> String {
+    private static func csv(_ objects: [JSONValue]) -> String {
         func field(_ value: String) -> String {
             guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
             return "\"" + value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
@@ -68,39 +67,41 @@ public enum EventReportFormat {
     // MARK: Text and markdown
 
     /// A value as people read it: text as it is, NULL as NULL.
-    private static func show(_ value: Any?) -> String {
-        guard let value, !(value is NSNull) else { return "NULL" }
-        return value as? String ?? jsonText(value)
+    private static func show(_ value: JSONValue?) -> String {
+        guard let value, !value.isNull else { return "NULL" }
+        return value.string ?? jsonText(value)
     }
 
     /// What one event did, relative to the image before it: the whole row for the first
     /// image, then only the columns whose value differs.
-    private static func describe(_ event: [String: Any], previous: [String: Any]?) -> String {
+    private static func describe(_ event: JSONValue, previous: [String: JSONValue]?) -> String {
         let op = string(event, "op")
         var parts: [String] = []
-        if let oldKey = event["old_key"], !(oldKey is NSNull) { parts.append("key was \(jsonText(oldKey))") }
-        if let newKey = event["new_key"], !(newKey is NSNull) { parts.append("key became \(jsonText(newKey))") }
+        if let oldKey = event["old_key"], !oldKey.isNull { parts.append("key was \(jsonText(oldKey))") }
+        if let newKey = event["new_key"], !newKey.isNull { parts.append("key became \(jsonText(newKey))") }
         if op == "D" {
             parts.insert("deleted", at: 0)
             return parts.joined(separator: "; ")
         }
-        let row = event["row"] as? [String: Any] ?? [:]
+        let row = event["row"]?.object ?? [:]
         for column in row.keys.sorted() {
             let value = show(row[column])
             if let previous, previous[column].map(show) == value { continue }
             parts.append("\(column)=\(value)")
         }
-        for column in (event["unchanged"] as? [String] ?? []) { parts.append("\(column)=(unchanged, value not known)") }
+        for column in (event["unchanged"]?.array ?? []).compactMap(\.string) {
+            parts.append("\(column)=(unchanged, value not known)")
+        }
         if parts.isEmpty { parts.append("no captured column changed") }
         return parts.joined(separator: ", ")
     }
 
     /// "column: before → after" lines of a key's `changed`.
-    private static func changes(_ object: [String: Any]) -> [String] {
-        let changed = object["changed"] as? [String: Any] ?? [:]
+    private static func changes(_ object: JSONValue) -> [String] {
+        let changed = object["changed"]?.object ?? [:]
         let before = string(object, "before")
         return changed.keys.sorted().map { column in
-            let change = changed[column] as? [String: Any] ?? [:]
+            let change = changed[column]?.object ?? [:]
             let from =
                 change.keys.contains("before") ? show(change["before"]) : before == "unknown" ? "(unknown)" : "(none)"
             let to = change.keys.contains("after") ? show(change["after"]) : "(deleted)"
@@ -109,28 +110,28 @@ public enum EventReportFormat {
     }
 
     /// The time of day of an event (the date is the window's).
-    private static func time(_ event: [String: Any]) -> String {
+    private static func time(_ event: JSONValue) -> String {
         let at = string(event, "at")
         guard let t = at.firstIndex(of: "T") else { return at }
         return String(at[at.index(after: t)...])
     }
 
     /// Each event with its description, the image carried from one to the next.
-    private static func described(_ object: [String: Any]) -> [(time: String, op: String, what: String)] {
-        var previous: [String: Any]?
+    private static func described(_ object: JSONValue) -> [(time: String, op: String, what: String)] {
+        var previous: [String: JSONValue]?
         return events(object).map { event in
             let what = describe(event, previous: previous)
-            previous = string(event, "op") == "D" ? nil : event["row"] as? [String: Any]
+            previous = string(event, "op") == "D" ? nil : event["row"]?.object
             return (time(event), string(event, "op"), what)
         }
     }
 
-    private static func leftOut(_ object: [String: Any]) -> String? {
-        guard let count = object["events_left_out"] as? Int, count > 0 else { return nil }
+    private static func leftOut(_ object: JSONValue) -> String? {
+        guard let count = object["events_left_out"]?.integer, count > 0 else { return nil }
         return "\(count) events left out (over --max-events-per-key): the first ones and the last are shown"
     }
 
-    private static func text(_ object: [String: Any]) -> String {
+    private static func text(_ object: JSONValue) -> String {
         var output = "\(string(object, "window_start"))  \(string(object, "table"))  \(jsonText(object["key"]))  "
         output += "\(string(object, "ops"))  \(string(object, "net"))\n"
         let changes = changes(object)
@@ -140,7 +141,7 @@ public enum EventReportFormat {
         return output
     }
 
-    private static func markdown(_ object: [String: Any]) -> String {
+    private static func markdown(_ object: JSONValue) -> String {
         func cell(_ value: String) -> String {
             value.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
                 .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")

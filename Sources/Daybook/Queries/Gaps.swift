@@ -4,7 +4,7 @@ import WAL
 /// A gap the operator accepted (`run --accept-gap`): commits the sink lost after the slot had
 /// confirmed them, which cannot be read again. Windows whose time it overlaps may miss changes.
 ///
-/// Reports, the API, the dashboard and `status` show the same object, encoded by ``JSONOutput``.
+/// Reports, the API, the dashboard and `status` show the same object, encoded by ``DaybookJSON``.
 public struct Gap: Sendable, Codable, Equatable {
     public var slot: String
     /// The sink's checkpoint when the gap was found: the changes after it are missing…

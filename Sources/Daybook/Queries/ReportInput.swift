@@ -49,7 +49,7 @@ enum ReportInput {
     /// A key as the API and `report --events --key` take it: a JSON object that PostgreSQL can
     /// read as `jsonb` (which refuses `\u0000` and escapes of lone UTF-16 surrogates).
     static func isKeyObject(_ text: String) -> Bool {
-        !hasUnreadableEscape(text) && (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any]
+        !hasUnreadableEscape(text) && DaybookJSON.decode(JSONValue.self, from: text)?.object != nil
     }
 
     /// Whether JSON text escapes what `jsonb` refuses: `\u0000`, or half of a UTF-16 surrogate pair.

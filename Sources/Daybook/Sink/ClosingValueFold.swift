@@ -62,13 +62,7 @@ struct ClosingValueFold {
 
     /// A jsonb text value as a row image (column to text or NULL).
     private static func image(_ text: String?) -> KeyEventFold.Image? {
-        guard let object = json(text) as? [String: Any] else { return nil }
-        return object.mapValues { $0 as? String }
-    }
-
-    private static func json(_ text: String?) -> Any? {
-        guard let text else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        text.flatMap { DaybookJSON.decode(KeyEventFold.Image.self, from: $0) }
     }
 }
 

@@ -103,7 +103,7 @@ public struct DaybookAPI: Sendable {
     // MARK: Answers
 
     private func statusJSON() throws -> String {
-        JSONOutput.text(try reader.read { try $0.status() })
+        DaybookJSON.text(try reader.read { try $0.status() })
     }
 
     /// One report as `{"items": [...], "next_cursor": …, "notice": …, "gaps": [...]}`; items
@@ -138,9 +138,9 @@ public struct DaybookAPI: Sendable {
                 ? [] : ReportFormat.json.render(output.table).split(separator: "\n").map(String.init)
         }
         var json = "{\"items\":[" + items.joined(separator: ",") + "]"
-        json += ",\"next_cursor\":" + (nextCursor.map { JSONOutput.text($0) } ?? "null")
-        json += ",\"notice\":" + (output.notice.map { JSONOutput.text($0) } ?? "null")
-        json += ",\"gaps\":" + JSONOutput.text(output.gaps) + "}"
+        json += ",\"next_cursor\":" + (nextCursor.map { DaybookJSON.text($0) } ?? "null")
+        json += ",\"notice\":" + (output.notice.map { DaybookJSON.text($0) } ?? "null")
+        json += ",\"gaps\":" + DaybookJSON.text(output.gaps) + "}"
         return json
     }
 
@@ -187,7 +187,7 @@ struct APIError: Error {
 /// The cursor as the API hands it out: URL-safe base64 of its JSON, opaque to clients.
 enum KeyCursorText {
     static func encode(_ cursor: Report.KeyCursor) -> String {
-        JSONOutput.encode(cursor).base64EncodedString()
+        DaybookJSON.encode(cursor).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
@@ -195,13 +195,9 @@ enum KeyCursorText {
     static func decode(_ text: String) throws(APIError) -> Report.KeyCursor {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        // An opaque cursor that is not one of ours names a page that does not exist.
         // An opaque cursor that is not one of ours names a page that does not exist (404); one
         // that decodes but whose fields were changed is refused by the query layer (400).
-        guard let data = Data(base64Encoded: base64),
-            let cursor = try? decoder.decode(Report.KeyCursor.self, from: data)
+        guard let data = Data(base64Encoded: base64), let cursor = DaybookJSON.decode(Report.KeyCursor.self, from: data)
         else {
             throw APIError.notFound("no such page: the cursor is not one this API handed out; use next_cursor as given")
         }

@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -109,8 +110,8 @@ struct Dashboard: Sendable {
             request.events = true
             request.key = key
             let output = try session.report(request)
-            if let line = output.events?.first,
-                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            if let line = output.events?.first, let object = DaybookJSON.decode(JSONValue.self, from: line),
+                object.object != nil
             {
                 return DashboardPages.KeyFound(events: object, row: nil, gaps: output.gaps)
             }
@@ -118,10 +119,9 @@ struct Dashboard: Sendable {
             request.key = nil
             request.keys = true
             request.includeOpen = true
-            let wanted = (try? JSONSerialization.jsonObject(with: Data(key.utf8))) as? [String: String]
+            let wanted = DaybookJSON.decode([String: String].self, from: key)
             let row = try session.report(request).table.records.first { record in
-                guard let text = record["key"],
-                    let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+                guard let text = record["key"], let object = DaybookJSON.decode([String: String].self, from: text)
                 else { return false }
                 return object == wanted
             }

@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Foundation
 import HTTPTypes
 
@@ -247,7 +248,7 @@ enum DashboardPages {
     /// What the key page shows: the key's events (a `values` table, closed window) or its
     /// per-key row, and the recorded gaps that may touch its window.
     struct KeyFound {
-        var events: [String: Any]?
+        var events: JSONValue?
         var row: [String: String]?
         var gaps: [Gap]
     }
@@ -267,12 +268,12 @@ enum DashboardPages {
         }
         guard let events = found.events else { return html + "</section>" }
         html +=
-            "<p>Operations <code>\(HTML.escape(events["ops"] as? String ?? ""))</code> (\(HTML.escape(events["net"] as? String ?? ""))); before the day: \(HTML.escape(events["before"] as? String ?? "?")).</p>"
-        if let changed = events["changed"] as? [String: Any], !changed.isEmpty {
+            "<p>Operations <code>\(HTML.escape(events["ops"]?.string ?? ""))</code> (\(HTML.escape(events["net"]?.string ?? ""))); before the day: \(HTML.escape(events["before"]?.string ?? "?")).</p>"
+        if let changed = events["changed"]?.object, !changed.isEmpty {
             html +=
                 "<h3>Changed</h3><div class=\"scroll\"><table><thead><tr><th>column</th><th>before</th><th>after</th></tr></thead><tbody>"
             for column in changed.keys.sorted() {
-                let change = changed[column] as? [String: Any] ?? [:]
+                let change = changed[column]?.object ?? [:]
                 // No "before" at all: the day began with the row's insert (or its image is unknown).
                 let before = change.keys.contains("before") ? text(change["before"]) : "—"
                 html +=
@@ -282,14 +283,14 @@ enum DashboardPages {
         }
         html +=
             "<h3>Events</h3><div class=\"scroll\"><table class=\"events\"><thead><tr><th>op</th><th>at</th><th>lsn</th><th>row</th></tr></thead><tbody>"
-        for event in events["events"] as? [[String: Any]] ?? [] {
+        for event in events["events"]?.array ?? [] {
             html +=
-                "<tr><td>\(HTML.escape(event["op"] as? String ?? ""))</td><td>\(HTML.escape(event["at"] as? String ?? ""))</td>"
+                "<tr><td>\(HTML.escape(event["op"]?.string ?? ""))</td><td>\(HTML.escape(event["at"]?.string ?? ""))</td>"
             html +=
-                "<td><code>\(HTML.escape(event["lsn"] as? String ?? ""))</code></td><td><code>\(HTML.escape(text(event["row"])))</code></td></tr>"
+                "<td><code>\(HTML.escape(event["lsn"]?.string ?? ""))</code></td><td><code>\(HTML.escape(text(event["row"])))</code></td></tr>"
         }
         html += "</tbody></table></div>"
-        if events["truncated"] as? Bool == true {
+        if events["truncated"] == .bool(true) {
             html +=
                 "<p class=\"warn\">\(HTML.escape(text(events["events_left_out"]))) events left out (--max-events-per-key).</p>"
         }
@@ -298,18 +299,10 @@ enum DashboardPages {
 
     // MARK: Formatting
 
-    private static func text(_ value: Any?) -> String {
-        switch value {
-        case nil, is NSNull: return "null"
-        case let string as String: return string
-        case let other?:
-            if JSONSerialization.isValidJSONObject(other),
-                let data = try? JSONSerialization.data(withJSONObject: other, options: [.sortedKeys])
-            {
-                return String(decoding: data, as: UTF8.self)
-            }
-            return "\(other)"
-        }
+    /// A value as the page shows it: text as it is, anything else as compact JSON.
+    private static func text(_ value: JSONValue?) -> String {
+        guard let value else { return "null" }
+        return value.string ?? DaybookJSON.text(value)
     }
 
     /// Seconds from `earlier` to `later`, both ISO 8601 with an offset.

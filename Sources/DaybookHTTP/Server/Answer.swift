@@ -42,7 +42,7 @@ struct Answer: ResponseGenerator, Sendable {
 
     /// An API answer that went wrong: `{"error": "…"}`, the message in Daybook's words.
     static func problem(_ status: HTTPResponse.Status, _ message: String) -> Answer {
-        Answer(.json, "{\"error\":" + JSONOutput.text(message) + "}", status: status)
+        Answer(.json, "{\"error\":" + DaybookJSON.text(message) + "}", status: status)
     }
 
     var response: Response {

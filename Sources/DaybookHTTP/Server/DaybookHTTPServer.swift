@@ -93,7 +93,7 @@ public struct DaybookHTTPServer: Service, CustomStringConvertible {
             let readiness = await health.readiness()
             return Answer(
                 .json,
-                JSONOutput.text(ReadinessBody(ready: readiness.isReady, checks: readiness.checks)),
+                DaybookJSON.text(ReadinessBody(ready: readiness.isReady, checks: readiness.checks)),
                 status: readiness.isReady ? .ok : .serviceUnavailable
             )
         }
