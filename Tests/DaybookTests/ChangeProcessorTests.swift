@@ -26,16 +26,7 @@ struct ChangeProcessorTests {
     private func at(_ seconds: Int64) -> Timestamp { Timestamp(secondsSinceEpoch: seconds) }
     private func window(_ start: Int64) -> Window { Window(start: at(start), end: at(start + 10)) }
 
-    private let accounts = Relation(
-        oid: 10,
-        namespace: "app",
-        name: "accounts",
-        replicaIdentity: .default,
-        columns: [
-            .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
-            .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
-        ]
-    )
+    private let accounts = accountsRelation
     private let heartbeat = Relation(
         oid: 20,
         namespace: "daybook",

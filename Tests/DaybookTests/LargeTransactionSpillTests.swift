@@ -9,16 +9,7 @@ import Windowing
 /// A transaction larger than a batch is written in parts before its commit, and every write's
 /// per-key rows carry the tag that orders them and says when they count.
 struct LargeTransactionSpillTests {
-    private let accounts = Relation(
-        oid: 10,
-        namespace: "app",
-        name: "accounts",
-        replicaIdentity: .default,
-        columns: [
-            .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
-            .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
-        ]
-    )
+    private let accounts = accountsRelation
 
     private func makeProcessor(committedLSN: LSN = 0) -> ChangeProcessor {
         let engine = WindowingEngine(

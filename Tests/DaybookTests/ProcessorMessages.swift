@@ -5,6 +5,19 @@ import WAL
 
 /// Message values the processor tests share: times, rows and whole transactions.
 
+/// `app.accounts (id int PRIMARY KEY, balance int)`, OID 10, `REPLICA IDENTITY DEFAULT`: the
+/// table most processor tests change.
+let accountsRelation = Relation(
+    oid: 10,
+    namespace: "app",
+    name: "accounts",
+    replicaIdentity: .default,
+    columns: [
+        .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
+        .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
+    ]
+)
+
 /// Seconds since the Unix epoch as pgoutput's microseconds since 2000.
 func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }
 

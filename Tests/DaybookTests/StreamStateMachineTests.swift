@@ -9,16 +9,7 @@ import Windowing
 /// The stream session's decisions as straight lines of events and expected actions: no
 /// server, no clock (every `now` is a value the test chooses).
 struct StreamStateMachineTests {
-    private let accounts = Relation(
-        oid: 10,
-        namespace: "app",
-        name: "accounts",
-        replicaIdentity: .default,
-        columns: [
-            .init(flags: 1, name: "id", typeOID: 23, typeModifier: -1),
-            .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
-        ]
-    )
+    private let accounts = accountsRelation
     /// The instant every test starts at.
     private let start = ContinuousClock.now
 
