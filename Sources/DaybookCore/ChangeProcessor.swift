@@ -42,6 +42,8 @@ public struct ChangeProcessor: Sendable {
         var nextSequence: Int32 = 0
         /// Whether the transaction announced a capture rule (it then needs a checkpoint).
         var announcedRule = false
+        /// Whether a table's shape changed in it (it then needs a checkpoint).
+        var changedShape = false
     }
 
     /// What the processor knows of a table from its Relation message.
@@ -80,6 +82,10 @@ public struct ChangeProcessor: Sendable {
     private var captureRules: CaptureRules
     /// Capture rules seen in the stream since the last checkpoint, which records them.
     private var newRules: [CaptureRule] = []
+    /// The latest shape of each table the sink kept or the next checkpoint will keep.
+    private var knownShapes: [UInt32: Relation] = [:]
+    /// Shapes seen since the last checkpoint that differ from the known ones.
+    private var newShapes: [TableShape] = []
     /// Order and validity of the next write's per-key rows (see ``KeyTag``).
     private var keyTag = KeyTag(lsn: 0, part: 0)
     /// End LSN of the last transaction the sink has committed.
@@ -96,15 +102,20 @@ public struct ChangeProcessor: Sendable {
     /// Commit time of the latest heartbeat seen in the stream.
     public private(set) var lastHeartbeat: Timestamp?
 
-    /// - Parameter captureRules: the slot's capture rules as the sink holds them; rules that
-    ///   arrive in the stream later are added as they come.
+    /// - Parameters:
+    ///   - captureRules: the slot's capture rules as the sink holds them; rules that arrive in
+    ///     the stream later are added as they come.
+    ///   - tableShapes: the latest shape the sink kept of each table: a Relation message that
+    ///     matches one is no change.
     public init(
         engine: WindowingEngine,
         committedLSN: LSN,
         lastHeartbeat: Timestamp? = nil,
         captureRules: [CaptureRule] = [],
+        tableShapes: [Relation] = [],
         settings: Settings = Settings()
     ) {
+        for shape in tableShapes { knownShapes[shape.oid] = shape }
         self.captureRules = CaptureRules(captureRules)
         self.engine = engine
         self.committedLSN = committedLSN
@@ -127,7 +138,9 @@ public struct ChangeProcessor: Sendable {
 
     /// Whether there is anything to write: processed transactions or closed windows not yet
     /// taken for a checkpoint.
-    public var hasPendingCheckpoint: Bool { pendingLSN != nil || !closed.isEmpty || !newRules.isEmpty }
+    public var hasPendingCheckpoint: Bool {
+        pendingLSN != nil || !closed.isEmpty || !newRules.isEmpty || !newShapes.isEmpty
+    }
 
     /// Whether everything processed is in the sink: nothing open, pending or being written.
     /// Only then may the slot be confirmed beyond the last checkpoint (up to the server's
@@ -152,6 +165,33 @@ public struct ChangeProcessor: Sendable {
         )
         applyRules(to: &table, relation: relation)
         tables[relation.oid] = table
+        if role == .counted { noteShape(relation) }
+    }
+
+    /// Keeps a counted table's shape for the next checkpoint when it differs from the last one
+    /// kept, dated by the transaction it arrived in (its first change under the shape).
+    ///
+    /// pgoutput sends Relation messages inside transactions; one registered outside any (a
+    /// caller setting the processor up) is taken as known. One in a transaction the sink
+    /// already has (a replay after a restart) is still kept: the server does not describe the
+    /// table again on this connection.
+    private mutating func noteShape(_ relation: Relation) {
+        guard knownShapes[relation.oid] != relation else { return }
+        knownShapes[relation.oid] = relation
+        guard current != nil else { return }
+        let shape = TableShape(
+            relation: relation,
+            lsn: current?.begin.finalLSN ?? processedLSN,
+            commitTime: current?.commitTime
+        )
+        // Two shapes in one transaction (DDL between its changes): the sink keeps one row per
+        // table and commit, the later shape.
+        if let index = newShapes.lastIndex(where: { $0.relation.oid == relation.oid && $0.lsn == shape.lsn }) {
+            newShapes[index] = shape
+        } else {
+            newShapes.append(shape)
+        }
+        current?.changedShape = true
     }
 
     /// Recomputes a table's capture levels from its rules.
@@ -290,10 +330,12 @@ public struct ChangeProcessor: Sendable {
             lastHeartbeat: lastHeartbeat,
             transactions: pendingTransactions,
             captureRules: newRules,
-            firstCommitTime: pendingFirstCommit
+            firstCommitTime: pendingFirstCommit,
+            tableShapes: newShapes
         )
         batch.reset()
         newRules.removeAll()
+        newShapes.removeAll()
         opened.removeAll()
         closed.removeAll()
         pendingTransactions = 0
@@ -568,8 +610,9 @@ public struct ChangeProcessor: Sendable {
         // inside a published database would drive its own clock. The slot still moves past
         // it when the stream is idle.
         guard transaction.hasData || transaction.sawHeartbeat else {
-            // A capture rule alone moves no stream time, but the checkpoint must record it.
-            if transaction.announcedRule {
+            // A capture rule or a new shape alone moves no stream time, but the checkpoint
+            // must record it.
+            if transaction.announcedRule || transaction.changedShape {
                 pendingLSN = commit.endLSN
                 processedLSN = max(processedLSN, commit.endLSN)
             }

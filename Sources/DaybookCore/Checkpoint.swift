@@ -26,6 +26,8 @@ public struct Checkpoint: Sendable {
     /// Commit time of the first source transaction included: after a gap the sink accepted,
     /// the latest time its lost commits can have (``Sink/refineGaps(firstCommit:)``).
     public var firstCommitTime: Timestamp?
+    /// Tables whose shape differs from the last one the sink kept (first seen, or changed).
+    public var tableShapes: [TableShape] = []
 }
 
 /// Part of a large open transaction's per-key rows and late changes, written ahead of its

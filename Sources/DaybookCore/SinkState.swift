@@ -1,3 +1,4 @@
+import PgOutput
 import WAL
 import Windowing
 
@@ -18,6 +19,8 @@ public struct SinkState: Sendable {
     public var captureRules: [CaptureRule] = []
     /// The source server's timeline when the checkpoint was written (nil before schema 9).
     public var timeline: Int?
+    /// The latest shape the sink kept of each table (``TableShape``).
+    public var tableShapes: [Relation] = []
 
     public init(
         lsn: LSN,
@@ -28,7 +31,8 @@ public struct SinkState: Sendable {
         closedThrough: Timestamp?,
         lastHeartbeat: Timestamp?,
         captureRules: [CaptureRule] = [],
-        timeline: Int?
+        timeline: Int?,
+        tableShapes: [Relation] = []
     ) {
         self.lsn = lsn
         self.streamTime = streamTime
@@ -39,5 +43,6 @@ public struct SinkState: Sendable {
         self.lastHeartbeat = lastHeartbeat
         self.captureRules = captureRules
         self.timeline = timeline
+        self.tableShapes = tableShapes
     }
 }

@@ -82,6 +82,25 @@ struct OddDataTests {
             tables.contains("app.labels") && tables.contains("app.newcomer") && tables.contains("app.doomed"),
             "\(tables)"
         )
+        // Each shape the stream described, once, in order: name, "*" for a key column, type OID.
+        let itemShapes = try sql.query(
+            """
+            SELECT (SELECT string_agg(c->>'name' || CASE WHEN (c->>'key')::boolean THEN '*' ELSE '' END
+                                      || ':' || (c->>'type'), ',' ORDER BY o)
+                      FROM jsonb_array_elements(columns) WITH ORDINALITY AS x(c, o))
+              FROM daybook.table_shapes WHERE schema_name = 'app' AND table_name = 'items' ORDER BY lsn
+            """
+        ).rows.compactMap { $0[0] }
+        #expect(
+            itemShapes == [
+                "id*:23,code:25,qty:23", "id*:23,code:25,qty:23,note:25", "id*:23,code:25,note:25",
+                "id*:20,code:25,note:25", "id:20,code*:25,note:25",
+            ]
+        )
+        let identities = try sql.query(
+            "SELECT replica_identity FROM daybook.table_shapes WHERE table_name = 'accounts' ORDER BY lsn"
+        ).rows.compactMap { $0[0] }
+        #expect(identities == ["f", "d"])
     }
 
     /// A table added to the publication mid-day: its changes count from the ALTER on, and

@@ -1,5 +1,6 @@
 import DaybookCore
 import Foundation
+import PgOutput
 import PostgresReplication
 import WAL
 import Windowing
@@ -139,6 +140,18 @@ public final class Sink {
         }
         try rememberWrittenKeys(of: open)
         let rules = try CaptureLevels.rules(slot: slot, connection)
+        let shapes = try connection.query(SinkSQL.latestTableShapes, [slot]).rows.compactMap { row -> Relation? in
+            guard let oid = row[0].flatMap({ UInt32($0) }), let schema = row[1], let table = row[2],
+                let identity = row[3], let columns = row[4]
+            else { return nil }
+            return TableShape.relation(
+                oid: oid,
+                schemaName: schema,
+                tableName: table,
+                replicaIdentity: identity,
+                columns: columns
+            )
+        }
         let lsn = checkpoint?.lsn ?? 0
         expectedLSN = lsn
         return SinkState(
@@ -150,7 +163,8 @@ public final class Sink {
             closedThrough: closedThrough,
             lastHeartbeat: checkpoint?.lastHeartbeat,
             captureRules: rules,
-            timeline: checkpoint?.timeline
+            timeline: checkpoint?.timeline,
+            tableShapes: shapes
         )
     }
 
@@ -300,6 +314,9 @@ public final class Sink {
         }
         try appendKeyChanges(keys)
         try appendValueEvents(batch.events, tableNames: batch.tableNames)
+        if !checkpoint.tableShapes.isEmpty {
+            try connection.query(SinkSQL.insertTableShapes, [slot, TableShape.payload(checkpoint.tableShapes)])
+        }
         if !checkpoint.captureRules.isEmpty {
             try connection.query(
                 SinkSQL.insertCaptureRules,

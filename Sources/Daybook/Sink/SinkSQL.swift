@@ -41,6 +41,25 @@ enum SinkSQL {
     static let deleteStreamChunks = "DELETE FROM daybook.stream_chunks WHERE slot_name = $1 AND xid = $2"
 
     /// Records capture rules the stream announced (`daybook capture` usually has already).
+    /// Records tables' new shapes (``TableShape``); a replay after a crash finds them there.
+    static let insertTableShapes = """
+        INSERT INTO daybook.table_shapes
+               (slot_name, relid, lsn, commit_time, schema_name, table_name, replica_identity, columns)
+        SELECT $1, x.relid, x.lsn::pg_lsn, daybook.from_micros(x.commit_micros), x.schema_name, x.table_name,
+               x.replica_identity, x.columns
+          FROM jsonb_to_recordset($2::jsonb)
+               AS x(relid oid, lsn text, commit_micros bigint, schema_name text, table_name text,
+                    replica_identity text, columns jsonb)
+        ON CONFLICT (slot_name, relid, lsn) DO NOTHING
+        """
+
+    /// The latest shape the sink kept of each table.
+    static let latestTableShapes = """
+        SELECT DISTINCT ON (relid) relid::text, schema_name, table_name, replica_identity, columns::text
+          FROM daybook.table_shapes WHERE slot_name = $1
+         ORDER BY relid, lsn DESC
+        """
+
     static let insertCaptureRules = """
         INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)
         SELECT $1, x.t, x.l, x.c, x.e, x.s::pg_lsn

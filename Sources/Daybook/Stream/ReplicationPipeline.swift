@@ -171,6 +171,7 @@ public final class ReplicationPipeline {
             committedLSN: state.lsn,
             lastHeartbeat: state.lastHeartbeat,
             captureRules: state.captureRules,
+            tableShapes: state.tableShapes,
             settings: settings
         )
         processor.closeDueAtStartup()
