@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaybookIntegrationTests",
-            dependencies: ["Daybook", "PostgresReplication", "DaybookTestSupport"]
+            dependencies: ["Daybook", "DaybookCore", "DaybookTestSupport", "PostgresReplication", "Windowing"]
         ),
     ],
     swiftLanguageModes: [.v6]
