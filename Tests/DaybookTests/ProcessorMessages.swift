@@ -1,7 +1,9 @@
 import Daybook
 import DaybookCore
+import Foundation
 import PgOutput
 import WAL
+import Windowing
 
 /// Message values the processor tests share: times, rows and whole transactions.
 
@@ -17,6 +19,14 @@ let accountsRelation = Relation(
         .init(flags: 0, name: "balance", typeOID: 23, typeModifier: -1),
     ]
 )
+
+/// A windowing engine of one-day windows in UTC with a minute of grace, nothing open yet.
+func dayWindowsEngine() -> WindowingEngine {
+    WindowingEngine(
+        calendar: WindowCalendar(length: .days(1), timeZone: TimeZone(identifier: "UTC")!),
+        grace: .seconds(60)
+    )
+}
 
 /// Seconds since the Unix epoch as pgoutput's microseconds since 2000.
 func pgTime(_ seconds: Int64) -> Int64 { seconds * 1_000_000 - postgresEpochOffsetMicroseconds }

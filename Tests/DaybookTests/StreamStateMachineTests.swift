@@ -23,13 +23,7 @@ struct StreamStateMachineTests {
         runEnd: LSN? = nil,
         streaming: Bool = true
     ) -> StreamStateMachine {
-        let engine = WindowingEngine(
-            calendar: WindowCalendar(
-                length: try! WindowLength(seconds: 86_400),
-                timeZone: TimeZone(identifier: "UTC")!
-            ),
-            grace: .seconds(60)
-        )
+        let engine = dayWindowsEngine()
         var processor = ChangeProcessor(engine: engine, committedLSN: 0)
         processor.register(accounts, primaryKey: ["id"])
         var machine = StreamStateMachine(

@@ -9,13 +9,7 @@ import Windowing
 /// the first sight of a table, and each change of shape, dated by its transaction.
 struct TableShapeTrackingTests {
     private func makeProcessor(known: [Relation] = []) -> ChangeProcessor {
-        let engine = WindowingEngine(
-            calendar: WindowCalendar(
-                length: try! WindowLength(seconds: 86_400),
-                timeZone: TimeZone(identifier: "UTC")!
-            ),
-            grace: .seconds(60)
-        )
+        let engine = dayWindowsEngine()
         return ChangeProcessor(engine: engine, committedLSN: 0, tableShapes: known)
     }
 
@@ -73,13 +67,7 @@ struct TableShapeTrackingTests {
     @Test func aShapeInATransactionTheSinkHasIsStillKept() throws {
         // After an upgrade or a crash the server describes each table once more, possibly in
         // a transaction the sink already counted; it will not describe it again.
-        let engine = WindowingEngine(
-            calendar: WindowCalendar(
-                length: try! WindowLength(seconds: 86_400),
-                timeZone: TimeZone(identifier: "UTC")!
-            ),
-            grace: .seconds(60)
-        )
+        let engine = dayWindowsEngine()
         var processor = ChangeProcessor(engine: engine, committedLSN: 500)
         try transaction(&processor, lsn: 100, at: 1_000, relation: accountsRelation)
         #expect(processor.skippedTransactions == 1)
