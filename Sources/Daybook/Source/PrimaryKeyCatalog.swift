@@ -18,27 +18,17 @@ struct PrimaryKeyCatalog {
     static func load(publications: [String], on connection: PostgresConnection) throws(DaybookError) -> Self {
         var keys: [UInt32: [String]?] = [:]
         for publication in publications {
-            let result = try DaybookError.mapping(role: .source) {
-                try connection.query(
-                    """
-                    SELECT c.oid::text, a.attname
-                      FROM pg_class c
-                      LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
-                      LEFT JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
-                      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-                     WHERE c.oid IN (SELECT format('%I.%I', schemaname, tablename)::regclass
-                                       FROM pg_publication_tables WHERE pubname = $1)
-                     ORDER BY c.oid, k.position
-                    """,
-                    [publication]
+            let published = try DaybookError.mapping(role: .source) {
+                try read(
+                    tablesWhere: """
+                        c.oid IN (SELECT format('%I.%I', schemaname, tablename)::regclass
+                                    FROM pg_publication_tables WHERE pubname = $1)
+                        """,
+                    publication,
+                    on: connection
                 )
             }
-            var columns: [UInt32: [String]] = [:]
-            for row in result.rows {
-                guard let oid = row[0].flatMap({ UInt32($0) }) else { continue }
-                columns[oid, default: []] += row[1].map { [$0] } ?? []
-            }
-            for (oid, names) in columns { keys[oid] = .some(names.isEmpty ? nil : names) }
+            keys.merge(published) { _, new in new }
         }
         return Self(keys: keys)
     }
@@ -58,17 +48,33 @@ struct PrimaryKeyCatalog {
 
     /// The primary key columns of one table, in key order; nil when it has none.
     private static func lookUp(_ oid: UInt32, on connection: PostgresConnection) throws(PostgresError) -> [String]? {
+        try read(tablesWhere: "c.oid = $1::oid", String(oid), on: connection)[oid] ?? nil
+    }
+
+    /// The primary keys of the tables `condition` selects from `pg_class c` (with `parameter`
+    /// as `$1`): each table's key columns in key order, nil for a table without one.
+    private static func read(
+        tablesWhere condition: String,
+        _ parameter: String,
+        on connection: PostgresConnection
+    ) throws(PostgresError) -> [UInt32: [String]?] {
         let result = try connection.query(
             """
-            SELECT a.attname FROM pg_index i
-              JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
-              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE i.indrelid = $1::oid AND i.indisprimary
-             ORDER BY k.position
+            SELECT c.oid::text, a.attname
+              FROM pg_class c
+              LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+              LEFT JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
+              LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+             WHERE \(condition)
+             ORDER BY c.oid, k.position
             """,
-            [String(oid)]
+            [parameter]
         )
-        let names = result.rows.compactMap { $0[0] }
-        return names.isEmpty ? nil : names
+        var columns: [UInt32: [String]] = [:]
+        for row in result.rows {
+            guard let oid = row[0].flatMap({ UInt32($0) }) else { continue }
+            columns[oid, default: []] += row[1].map { [$0] } ?? []
+        }
+        return columns.mapValues { $0.isEmpty ? nil : $0 }
     }
 }
