@@ -263,7 +263,8 @@ func httpGet(port: Int, path: String, token: String? = nil) throws -> HTTPAnswer
 func httpRequest(port: Int, path: String, method: String, token: String? = nil) throws -> HTTPAnswer {
     var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
     request.httpMethod = method
-    request.timeoutInterval = 10
+    // Generous, as every wait of the tests: the version matrix runs two servers side by side.
+    request.timeoutInterval = 30
     if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var answer: Result<HTTPAnswer, any Error> = .failure(SupportError("no answer from \(path)"))
