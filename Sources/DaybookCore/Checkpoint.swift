@@ -28,6 +28,9 @@ public struct Checkpoint: Sendable {
     public var firstCommitTime: Timestamp?
     /// Tables whose shape differs from the last one the sink kept (first seen, or changed).
     public var tableShapes: [TableShape] = []
+    /// The source's row estimate of each table (`pg_class.reltuples`), read when the
+    /// checkpoint closes windows: the digest measures mass deletes against it.
+    public var sourceRows: [String: Int64] = [:]
 }
 
 /// Part of a large open transaction's per-key rows and late changes, written ahead of its

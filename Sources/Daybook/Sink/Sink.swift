@@ -332,6 +332,12 @@ public final class Sink {
                 SinkSQL.markClosing,
                 [slot, CheckpointPayload.closed(checkpoint.closed), checkpoint.lsn.description]
             )
+            if !checkpoint.sourceRows.isEmpty {
+                try connection.query(
+                    SinkSQL.recordSourceRows,
+                    [slot, CheckpointPayload.closed(checkpoint.closed), DaybookJSON.text(checkpoint.sourceRows)]
+                )
+            }
         }
         try connection.query(
             SinkSQL.saveCheckpoint,

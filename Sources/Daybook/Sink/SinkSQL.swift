@@ -60,6 +60,14 @@ enum SinkSQL {
          ORDER BY relid, lsn DESC
         """
 
+    /// The source's row estimates (`$3`, table name to rows) on the closing windows' per-table
+    /// rows (`$2`, as ``CheckpointPayload/closed(_:)``): the digest's measure of mass deletes.
+    static let recordSourceRows = """
+        UPDATE daybook.table_windows t SET source_rows = e.value::bigint
+          FROM jsonb_to_recordset($2::jsonb) AS c(ws bigint), jsonb_each_text($3::jsonb) AS e
+         WHERE t.slot_name = $1 AND t.window_start = daybook.from_micros(c.ws) AND t.table_name = e.key
+        """
+
     static let insertCaptureRules = """
         INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)
         SELECT $1, x.t, x.l, x.c, x.e, x.s::pg_lsn

@@ -159,6 +159,35 @@ struct StreamSession {
         DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
+    /// The source's row estimate of each published table, for the windows a checkpoint
+    /// closes (the digest's mass deletes). An estimate that cannot be read is left out, with a
+    /// warning: it never stops the stream.
+    private func rowEstimates() -> [String: Int64] {
+        do {
+            let rows = try catalog.query(
+                """
+                SELECT p.schemaname || '.' || p.tablename, c.reltuples::bigint
+                  FROM pg_publication_tables p
+                  JOIN pg_namespace n ON n.nspname = p.schemaname
+                  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+                 WHERE p.pubname IN (SELECT jsonb_array_elements_text($1::jsonb)) AND c.reltuples >= 0
+                """,
+                [DaybookJSON.text(configuration.publications)]
+            ).rows
+            var estimates: [String: Int64] = [:]
+            for row in rows {
+                if let name = row[0], let count = row[1].flatMap({ Int64($0) }) { estimates[name] = count }
+            }
+            return estimates
+        } catch {
+            logger.warning(
+                "could not read the source's row estimates; the closing windows' mass deletes go unmeasured",
+                metadata: [LogKey.error: "\(error)"]
+            )
+            return [:]
+        }
+    }
+
     /// Reads the server's clock and WAL insert position together, for the idle watermark.
     private mutating func probeIdleWatermark() throws {
         let row = try DaybookError.mapping(role: .source) {
@@ -191,6 +220,11 @@ struct StreamSession {
 
     /// Hands a write to the writer; while its queue is full, the server keeps hearing from us.
     private mutating func submit(_ write: SinkWrite) throws {
+        var write = write
+        if case .checkpoint(var checkpoint) = write, !checkpoint.closed.isEmpty {
+            checkpoint.sourceRows = rowEstimates()
+            write = .checkpoint(checkpoint)
+        }
         if case .spill(let spill) = write {
             logger.debug(
                 "wrote part of a large transaction ahead of its commit",
