@@ -47,3 +47,23 @@ extension Duration {
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
+
+extension Timestamp {
+    /// ISO 8601 to the second in `zone`, with its offset as `±HH:MM` (`+00:00` for UTC), as
+    /// Daybook shows times to people and in reports.
+    public func iso8601(in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let seconds =
+            microsecondsSinceEpoch >= 0
+            ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000
+        let date = Date(timeIntervalSince1970: Double(seconds))
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let offset = zone.secondsFromGMT(for: date)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let year = String(parts.year ?? 0)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year
+            + "-\(two(parts.month ?? 0))-\(two(parts.day ?? 0))T\(two(parts.hour ?? 0)):\(two(parts.minute ?? 0)):\(two(parts.second ?? 0))"
+            + (offset < 0 ? "-" : "+") + "\(two(abs(offset) / 3600)):\(two(abs(offset) % 3600 / 60))"
+    }
+}

@@ -47,3 +47,19 @@ func bootstrapLogging(level: String) throws {
         return handler
     }
 }
+
+/// Writes `text` next to its final name first, then renames it: a reader (a mailer, a web
+/// server) never sees half a report or digest.
+func saveAtomically(_ text: String, directory: String, name: String, what: String) throws {
+    let folder = URL(fileURLWithPath: directory, isDirectory: true)
+    let target = folder.appendingPathComponent(name)
+    let partial = folder.appendingPathComponent(".\(name).partial")
+    do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: partial)
+        if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
+        try FileManager.default.moveItem(at: partial, to: target)
+    } catch {
+        throw DaybookError(.configuration, "cannot save the \(what) to \(target.path): \(error.localizedDescription)")
+    }
+}

@@ -25,7 +25,7 @@ struct DaybookCommand: AsyncParsableCommand {
             """,
         subcommands: [
             SetupCommand.self, MigrateCommand.self, RunCommand.self, HeartbeatCommand.self, ReportCommand.self,
-            StatusCommand.self, CaptureCommand.self, PruneCommand.self, ServeCommand.self,
+            DigestCommand.self, StatusCommand.self, CaptureCommand.self, PruneCommand.self, ServeCommand.self,
         ]
     )
 }

@@ -100,25 +100,6 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    /// Writes the report next to its final name first, then renames it: a reader never sees
-    /// half a report.
-    private func save(_ text: String, directory: String, name: String) throws {
-        let folder = URL(fileURLWithPath: directory, isDirectory: true)
-        let target = folder.appendingPathComponent(name)
-        let partial = folder.appendingPathComponent(".\(name).partial")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: partial)
-            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-            try FileManager.default.moveItem(at: partial, to: target)
-        } catch {
-            throw DaybookError(
-                .configuration,
-                "cannot save the report to \(target.path): \(error.localizedDescription)"
-            )
-        }
-    }
-
     func run() throws {
         try reportingErrors {
             let sink = try connect(connection.sinkConnection, role: .sink)
@@ -155,7 +136,7 @@ struct ReportCommand: ParsableCommand {
             if let notice = output.notice, !format.isForPeople { printError(notice, prefix: "daybook: note") }
             if let saveDir, let day = output.day {
                 let name = "daybook-\(day)\(events ? "-events" : "").\(format.fileExtension)"
-                try save(text, directory: saveDir, name: name)
+                try saveAtomically(text, directory: saveDir, name: name, what: "report")
             }
         }
     }

@@ -13,7 +13,8 @@ import Windowing
 /// A table that changed in the history and not in this window is judged too (that is how a
 /// table goes `silent`). It reads only the per-table rows of `daybook.table_windows` in that
 /// range (one index range, never a per-key row), and asks once more for a table whose history
-/// starts quiet whether it changed before the span.
+/// starts quiet whether it changed before the span. Windows whose results `prune --all`
+/// removed are left out of the history: their figures are unknown, not zeros.
 public struct DigestFigures: Sendable {
     /// One table's figures and verdict.
     public struct Table: Sendable {
@@ -54,6 +55,31 @@ public struct DigestFigures: Sendable {
             earlier.append(cursor)
         }
         let from = earlier.last?.start ?? window.start
+        // A window whose results `prune --all` removed is unknown, not a window of zeros.
+        let pruned = Set(
+            try connection.query(
+                """
+                SELECT daybook.to_micros(window_start) FROM daybook.windows
+                 WHERE slot_name = $1 AND pruned = 'all' AND window_start >= daybook.from_micros($2::bigint)
+                   AND window_start < daybook.from_micros($3::bigint)
+                """,
+                [slot, String(from.microsecondsSinceEpoch), String(window.start.microsecondsSinceEpoch)]
+            ).rows.compactMap { $0[0].flatMap { Int64($0) } }
+        )
+        earlier.removeAll { pruned.contains($0.start.microsecondsSinceEpoch) }
+        // With windows pruned at or before the span, a table without history may have changed
+        // in them: its history is unknown, never `new`.
+        var anyPruned = !pruned.isEmpty
+        if !anyPruned {
+            anyPruned =
+                try connection.query(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM daybook.windows WHERE slot_name = $1 AND pruned = 'all'
+                                      AND window_start < daybook.from_micros($2::bigint))
+                    """,
+                    [slot, String(from.microsecondsSinceEpoch)]
+                ).scalar == "t"
+        }
         let rows = try connection.query(
             """
             SELECT table_name, daybook.to_micros(window_start)::text, inserts, updates, deletes, truncates
@@ -88,7 +114,7 @@ public struct DigestFigures: Sendable {
             let today = point(window)
             // A table's history starts at its first change: one that first changed within the
             // span has only the windows since (too few: "not enough history"; none: `new`).
-            if history.first?.volumes.total == 0 {
+            if history.first?.volumes.total == 0, !anyPruned {
                 let seen = try connection.query(
                     """
                     SELECT EXISTS (SELECT 1 FROM daybook.table_windows
@@ -99,9 +125,9 @@ public struct DigestFigures: Sendable {
                 ).scalar
                 if seen != "t" { history = Array(history.drop { $0.volumes.total == 0 }) }
             }
-            tables.append(
-                Table(name: name, window: today, history: history, verdict: rule.judge(today, history: history))
-            )
+            var verdict = rule.judge(today, history: history)
+            if verdict == .new, anyPruned { verdict = .notEnoughHistory(have: 0, need: rule.minimumHistory) }
+            tables.append(Table(name: name, window: today, history: history, verdict: verdict))
         }
         return DigestFigures(window: window, tables: tables)
     }
