@@ -8,7 +8,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
-            case permission, invalidArgument, unsupportedServer, standbyNotReady, sinkLostCommits
+            case permission, invalidArgument, notFound, unsupportedServer, standbyNotReady, sinkLostCommits
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -31,6 +31,9 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         /// A value given on the command line that only the server could check (a date, a
         /// time zone name): exit 64, like any other invalid argument.
         public static let invalidArgument = Code(.invalidArgument)
+        /// A well-formed request for something that is not there (yet): a day in the future, a
+        /// table or slot the sink has no results of. Exit 64 as any invalid argument; 404 over HTTP.
+        public static let notFound = Code(.notFound)
         /// A source server Daybook does not support (older than ``SourceChecks/lowestSupportedVersion``).
         public static let unsupportedServer = Code(.unsupportedServer)
         /// A physical standby that cannot carry a logical slot as it is set up.
@@ -59,7 +62,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
     /// message in the log; the client learns that the sink (or source) is unwell.
     public var publicMessage: String {
         switch code {
-        case .invalidArgument: message
+        case .invalidArgument, .notFound: message
         case .connection: "the database does not answer: see Daybook's log"
         case .authentication: "the database refused Daybook's login: see Daybook's log"
         case .sinkNotMigrated, .sinkNewer:
@@ -74,7 +77,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
     /// 1 for everything else.
     public var exitCode: Int32 {
         switch code {
-        case .invalidArgument: 64
+        case .invalidArgument, .notFound: 64
         case .configuration: 2
         case .connection, .authentication: 3
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,

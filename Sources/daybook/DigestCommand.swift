@@ -26,18 +26,24 @@ struct DigestCommand: ParsableCommand {
             says so, and when it will close.
 
             The day is read in the slot's time zone; its window must be a day or longer (for shorter windows, \
-            pick one with --window-start). JSON is one object, versioned by digest_version (README, "The morning \
+            pick one with --at and a moment in it). JSON is one object, versioned by digest_version (README, "The morning \
             digest"). Exit 64 for a date in the future, an unknown slot or table.
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: "The day: YYYY-MM-DD, yesterday or today.")
-    var date = "yesterday"
+    @Option(name: .long, help: "The day: YYYY-MM-DD, yesterday (the default) or today.")
+    var date: String?
 
-    @Option(name: .long, help: "A window by its start, instead of --date (for windows shorter than a day).")
-    var windowStart: String?
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A moment (a timestamp): the window that holds it, instead of --date (for windows shorter than a day).",
+            valueName: "timestamp"
+        )
+    )
+    var at: String?
 
     @Option(name: .long, help: "Output format: text (fits 100 columns), markdown, json or html (for email).")
     var format: DigestFormat = .text
@@ -88,11 +94,11 @@ struct DigestCommand: ParsableCommand {
     var saveDir: String?
 
     func validate() throws {
-        if windowStart != nil && date != "yesterday" {
-            throw ValidationError("give --date or --window-start, not both")
+        if at != nil && date != nil {
+            throw ValidationError("give --date or --at, not both")
         }
-        if saveDir != nil && windowStart != nil {
-            throw ValidationError("--save-dir names the file by the day: use --date")
+        if saveDir != nil && at != nil {
+            throw ValidationError("--save-dir names the file by the day: use --date, not --at")
         }
         for (name, value) in [
             ("--span", span), ("--minimum-history", minimumHistory), ("--weekday-minimum", weekdayMinimum),
@@ -120,7 +126,7 @@ struct DigestCommand: ParsableCommand {
             var request = DigestQuery.Request()
             request.slot = allSlots ? nil : connection.slot
             request.date = date
-            request.windowStart = windowStart
+            request.moment = at
             request.table = table
             request.topKeys = topKeys
             request.rule.span = span

@@ -46,8 +46,12 @@ struct DigestTests {
             environment: daybook
         )
         #expect(setup.status == 0, "\(setup.stderr)")
+        let port = try freePort()
         let service = try DaybookProcess(
-            ["run", "--slot", database.name, "--window", "1d", "--grace", "2s", "--checkpoint-every", "200ms"],
+            [
+                "run", "--slot", database.name, "--window", "1d", "--grace", "2s", "--checkpoint-every", "200ms",
+                "--listen", "127.0.0.1:\(port)",
+            ],
             environment: daybook
         )
         defer { _ = service.stop() }
@@ -158,6 +162,19 @@ struct DigestTests {
         #expect(deletes["expected_min"] as? Int == 10 && deletes["expected_max"] as? Int == 30, "\(deletes)")
         #expect(deletes["basis"] as? String == "weekday")
         #expect((events["top_keys"] as? [Any])?.count == 5)
+
+        // The API answers the same object; the dashboard's page says the same.
+        let api = try httpGet(port: port, path: "/api/v1/digest?date=\(Self.day(spike, ""))")
+        #expect(api.status == 200, "\(api.body)")
+        let apiDigest = try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? NSDictionary
+        #expect(apiDigest == (digest as NSDictionary))
+        let future = try httpGet(port: port, path: "/api/v1/digest?date=2999-01-01")
+        #expect(future.status == 404 && future.body.contains("is in the future"), "\(future.body)")
+        let page = try httpGet(port: port, path: "/digest?date=\(Self.day(spike, ""))")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<li class=\"bad\">TRUNCATE: app.sessions (1 time)</li>"), "\(page.body)")
+        #expect(page.body.contains("Mass delete: app.events, 600 rows, 60% of the table"))
+        #expect(page.body.contains("column price retyped from integer to bigint"))
 
         // Text for people fits 100 columns and leads with what matters.
         let text = try DaybookProcess.run(

@@ -17,10 +17,12 @@ public enum DigestQuery {
     public struct Request: Sendable {
         /// One slot, or nil for every slot that has summarised something.
         public var slot: String?
-        /// A day (`YYYY-MM-DD`, `today`, `yesterday`) in each slot's time zone: its window.
-        public var date: String = "yesterday"
-        /// A window by its start (a timestamp), instead of a day: for windows shorter than a day.
-        public var windowStart: String?
+        /// A day (`YYYY-MM-DD`, `today`, `yesterday`) in each slot's time zone: its window;
+        /// nil: yesterday, unless ``moment`` is given.
+        public var date: String?
+        /// A moment (a timestamp), instead of a day: the window that holds it, for windows
+        /// shorter than a day.
+        public var moment: String?
         /// Only this table (schema.table).
         public var table: String?
         /// Keys per table listed for the tables that need a look.
@@ -29,20 +31,26 @@ public enum DigestQuery {
         public var massDeletes = MassDeleteRule()
 
         public init() {}
+
+        /// The day asked for.
+        var day: String { date ?? "yesterday" }
     }
 
     /// The digest of `request`; an ``DaybookError/Code/invalidArgument`` for a date in the
     /// future, an unknown slot or table, or a value that is not a date.
     public static func fetch(_ request: Request, from sink: PostgresConnection) throws(DaybookError) -> Digest {
-        if let start = request.windowStart {
+        if request.moment != nil && request.date != nil {
+            throw DaybookError(.invalidArgument, "give a day or a moment, not both")
+        }
+        if let start = request.moment {
             guard ReportInput.isTimestamp(start) else {
                 throw DaybookError(
                     .invalidArgument,
-                    "cannot read window start '\(start)' as a timestamp: use one such as 2026-12-05T08:00:00Z"
+                    "cannot read '\(start)' as a timestamp: use one such as 2026-12-05T08:00:00Z"
                 )
             }
         } else {
-            let date = request.date
+            let date = request.day
             guard ReportInput.isMoment(date), !ReportInput.isTimestamp(date), !date.hasSuffix("infinity"),
                 date != "tomorrow"
             else {
@@ -65,7 +73,7 @@ public enum DigestQuery {
                     ).rows.count > 0
                 guard known else {
                     throw DaybookError(
-                        .invalidArgument,
+                        .notFound,
                         "no table \(table) in this sink's results (schema.table, as `daybook report` prints it)"
                     )
                 }
@@ -77,7 +85,7 @@ public enum DigestQuery {
                 day = day ?? section.day
                 sections.append(section.digest)
             }
-            return Digest(date: request.windowStart == nil ? day : nil, slots: sections)
+            return Digest(date: request.moment == nil ? day : nil, slots: sections)
         }
     }
 
@@ -92,7 +100,7 @@ public enum DigestQuery {
         ).rows.compactMap { $0[0] }
         if names.isEmpty {
             throw DaybookError(
-                .invalidArgument,
+                .notFound,
                 slot.map { "slot \($0) has summarised nothing in this sink: check --slot, or run `daybook run` first" }
                     ?? "no slot has summarised anything in this sink yet: run `daybook run` first"
             )
@@ -109,7 +117,7 @@ private struct SlotDigestReader {
 
     func read() throws -> (digest: Digest.Slot, day: String?) {
         guard let stored = try StoredWindowSettings.load(sink, slot: slot) else {
-            throw DaybookError(.invalidArgument, "slot \(slot) has summarised nothing in this sink yet")
+            throw DaybookError(.notFound, "slot \(slot) has summarised nothing in this sink yet")
         }
         guard let zone = TimeZone(identifier: stored.timeZone) else {
             throw DaybookError(.configuration, "slot \(slot)'s time zone \(stored.timeZone) is unknown here")
@@ -119,8 +127,8 @@ private struct SlotDigestReader {
         let (window, day) = try target(&calendar, now: now)
         guard window.start <= now else {
             throw DaybookError(
-                .invalidArgument,
-                "\(request.windowStart ?? request.date) is in the future: the digest is of a day that has begun"
+                .notFound,
+                "\(request.moment ?? request.day) is in the future: the digest is of a day that has begun"
             )
         }
         func iso(_ time: Timestamp) -> String { time.iso8601(in: zone) }
@@ -214,7 +222,7 @@ private struct SlotDigestReader {
 
     /// The window asked for, and its day (`YYYY-MM-DD`) when asked by date.
     private func target(_ calendar: inout WindowCalendar, now: Timestamp) throws -> (Window, String?) {
-        if let start = request.windowStart {
+        if let start = request.moment {
             let micros = try sink.query("SELECT daybook.to_micros($1::timestamptz)", [start]).scalar.flatMap {
                 Int64($0)
             }
@@ -222,23 +230,23 @@ private struct SlotDigestReader {
         }
         guard calendar.length.nominalSeconds >= 86_400 else {
             throw DaybookError(
-                .invalidArgument,
+                .notFound,
                 "slot \(slot)'s windows are \(calendar.length) long: a day holds "
-                    + "several, so pick one with --window-start (a timestamp)"
+                    + "several: ask for one by a moment in it (a timestamp)"
             )
         }
         var gregorian = Calendar(identifier: .gregorian)
         gregorian.timeZone = calendar.timeZone
         let today = calendar.localDay(containing: now)
         let dayStart: Timestamp
-        switch request.date {
+        switch request.day {
         case "today": dayStart = today.start
         case "yesterday":
             dayStart =
                 calendar.localDay(containing: Timestamp(microsecondsSinceEpoch: today.start.microsecondsSinceEpoch - 1))
                 .start
         default:
-            let parts = request.date.split(separator: "-").compactMap { Int($0) }
+            let parts = request.day.split(separator: "-").compactMap { Int($0) }
             let noon = gregorian.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12))!
             dayStart = calendar.localDay(containing: Timestamp(noon)).start
         }

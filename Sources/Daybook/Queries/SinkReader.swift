@@ -58,6 +58,11 @@ public final class SinkReader: Sendable {
             try Report.fetch(request, from: sink)
         }
 
+        /// The morning digest, exactly as `daybook digest` builds it (``DigestQuery/fetch(_:from:)``).
+        public func digest(_ request: DigestQuery.Request) throws(DaybookError) -> Digest {
+            try DigestQuery.fetch(request, from: sink)
+        }
+
         /// Whether the slot has a window starting at `start` (any state).
         public func windowExists(start: String) throws(DaybookError) -> Bool {
             try DaybookError.mapping(role: .sink) {

@@ -24,12 +24,12 @@ public enum DigestFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// What every rendering for people says, in the same words.
-enum DigestWords {
+/// What every rendering for people says, in the same words (the dashboard's digest page too).
+public enum DigestWords {
     static let width = 100
 
     /// `12345` as `12,345`.
-    static func number(_ value: Int) -> String {
+    public static func number(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var grouped = ""
         for (index, digit) in digits.enumerated() {
@@ -44,13 +44,13 @@ enum DigestWords {
     }
 
     /// The section's title line.
-    static func title(_ digest: Digest, _ slot: Digest.Slot) -> String {
+    public static func title(_ digest: Digest, _ slot: Digest.Slot) -> String {
         let when = digest.date ?? slot.window.start
         return "Daybook digest for \(when), slot \(slot.slot) (\(slot.timeZone))"
     }
 
     /// The window and whether its figures are final.
-    static func state(_ slot: Digest.Slot) -> String {
+    public static func state(_ slot: Digest.Slot) -> String {
         let window = slot.window
         let span = "window \(window.start) to \(window.end)"
         switch window.state {
@@ -73,7 +73,7 @@ enum DigestWords {
     }
 
     /// The headline's lines, most urgent first; "nothing unusual" when there is nothing.
-    static func headline(_ slot: Digest.Slot) -> [String] {
+    public static func headline(_ slot: Digest.Slot) -> [String] {
         let headline = slot.headline
         var lines: [String] = []
         for change in headline.massChanges {
@@ -112,7 +112,12 @@ enum DigestWords {
         return lines
     }
 
-    static func summary(_ slot: Digest.Slot) -> String {
+    /// Whether a headline line is one a reader must act on (red in HTML).
+    public static func isUrgent(_ line: String) -> Bool {
+        ["TRUNCATE", "Mass delete", "Unusual", "Silent", "Incomplete"].contains { line.hasPrefix($0) }
+    }
+
+    public static func summary(_ slot: Digest.Slot) -> String {
         "\(plural(slot.headline.changes, "change")) in \(plural(slot.headline.tablesChanged, "table"))."
     }
 
@@ -121,7 +126,7 @@ enum DigestWords {
     }
 
     /// The verdict in words, with why.
-    static func verdict(_ table: Digest.Table) -> String {
+    public static func verdict(_ table: Digest.Table) -> String {
         switch table.verdict {
         case .unusual:
             return "unusual: "
@@ -137,5 +142,5 @@ enum DigestWords {
         }
     }
 
-    static func key(_ key: JSONValue) -> String { DaybookJSON.text(key) }
+    public static func key(_ key: JSONValue) -> String { DaybookJSON.text(key) }
 }

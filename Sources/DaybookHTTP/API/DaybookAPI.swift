@@ -47,6 +47,19 @@ public struct DaybookAPI: Sendable {
                 return try api.page(report)
             }
         }
+        group.get("digest") { request, _ in
+            await api.answer {
+                var digest = DigestQuery.Request()
+                digest.slot = api.slot
+                // Checked by the query layer, as the CLI's: a future or unreadable date is a 400.
+                // A day, or a moment: the window that holds it (for windows shorter than a day).
+                if let date = try request.text("date") {
+                    if date.utf8.count > 10 { digest.moment = date } else { digest.date = date }
+                }
+                digest.table = try request.text("table")
+                return DaybookJSON.text(try api.reader.read { try $0.digest(digest) })
+            }
+        }
         group.get("windows/:start/tables") { request, context in
             await api.answer {
                 var report = Report.Request()
@@ -166,6 +179,7 @@ public struct DaybookAPI: Sendable {
         switch error {
         case let error as APIError: return (error.status, error.message)
         case let error as DaybookError where error.code == .invalidArgument: return (.badRequest, error.message)
+        case let error as DaybookError where error.code == .notFound: return (.notFound, error.message)
         case let error as DaybookError:
             logger.warning("an HTTP request could not be answered", metadata: ["daybook.error": "\(error.message)"])
             return (.serviceUnavailable, error.publicMessage)

@@ -41,6 +41,23 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/v1/digest": {
+              "get": {
+                "operationId": "digest",
+                "summary": "The morning digest of a day (`daybook digest --format json`): TRUNCATEs and mass deletes, unusual, silent and new tables against their history, schema changes, late changes, windows still open.",
+                "parameters": [
+                  {"name": "date", "in": "query", "description": "The day (YYYY-MM-DD, today or yesterday) in the slot's time zone, default yesterday; or a moment (an RFC 3339 timestamp): the window that holds it, for windows shorter than a day. A day that has not begun, or a day when windows are shorter than a day: 404.", "schema": {"anyOf": [{"type": "string", "format": "date-time", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"}, {"type": "string", "format": "date", "pattern": "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-"}, {"enum": ["today", "yesterday"]}]}},
+                  {"$ref": "#/components/parameters/Table"}
+                ],
+                "responses": {
+                  "200": {"description": "The digest, one section for the slot.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Digest"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"description": "No such day yet, or no such table.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                  "503": {"$ref": "#/components/responses/Unavailable"}
+                }
+              }
+            },
             "/api/v1/windows/{start}/tables": {
               "get": {
                 "operationId": "windowTables",
@@ -170,6 +187,38 @@ enum OpenAPIDocument {
                   "op": {"enum": ["I", "U", "D"]}, "at": {"type": "string"}, "lsn": {"type": "string"},
                   "row": {"type": ["object", "null"]}, "old_key": {"type": "object"}, "new_key": {"type": "object"},
                   "old_row": {"type": "object"}, "unchanged": {"type": "array", "items": {"type": "string"}}}}}}},
+              "Digest": {"type": "object", "required": ["digest_version", "slots"], "properties": {
+                "digest_version": {"const": 1}, "date": {"type": "string"},
+                "slots": {"type": "array", "items": {"$ref": "#/components/schemas/DigestSlot"}}}},
+              "DigestSlot": {"type": "object", "required": ["slot", "time_zone", "window", "headline", "tables", "schema_changes", "incomplete", "rule"], "properties": {
+                "slot": {"type": "string"}, "time_zone": {"type": "string"},
+                "window": {"type": "object", "required": ["start", "end", "state"], "properties": {
+                  "start": {"type": "string"}, "end": {"type": "string"}, "state": {"enum": ["closed", "open", "pruned", "none"]},
+                  "closes_at": {"type": "string"}, "closed_at": {"type": "string"}, "closed_by": {"type": "string"},
+                  "stream_time": {"type": "string"}, "last_heartbeat_ago": {"type": "string"}}},
+                "headline": {"type": "object", "required": ["changes", "tables_changed", "unusual", "silent", "new", "mass_changes", "schema_changed", "late_changes", "open_windows"], "properties": {
+                  "changes": {"type": "integer"}, "tables_changed": {"type": "integer"},
+                  "unusual": {"type": "array", "items": {"type": "string"}}, "silent": {"type": "array", "items": {"type": "string"}},
+                  "new": {"type": "array", "items": {"type": "string"}}, "schema_changed": {"type": "array", "items": {"type": "string"}},
+                  "mass_changes": {"type": "array", "items": {"type": "object", "required": ["table", "kind", "count"], "properties": {
+                    "table": {"type": "string"}, "kind": {"enum": ["truncate", "mass_delete"]}, "count": {"type": "integer"}, "share": {"type": "number"}}}},
+                  "late_changes": {"type": "integer"},
+                  "open_windows": {"type": "array", "items": {"type": "object", "required": ["start", "closes_at"], "properties": {"start": {"type": "string"}, "closes_at": {"type": "string"}}}}}},
+                "tables": {"type": "array", "items": {"type": "object", "required": ["table", "inserts", "updates", "deletes", "truncates", "verdict", "figures", "history_windows", "history_needed", "late_changes", "top_keys"], "properties": {
+                  "table": {"type": "string"}, "inserts": {"type": "integer"}, "updates": {"type": "integer"}, "deletes": {"type": "integer"}, "truncates": {"type": "integer"},
+                  "verdict": {"enum": ["unusual", "usual", "silent", "new", "not_enough_history", "pending"]},
+                  "figures": {"type": "array", "items": {"type": "object", "required": ["figure", "value", "expected_min", "expected_max", "unusual", "basis", "points"], "properties": {
+                    "figure": {"enum": ["inserts", "updates", "deletes", "truncates"]}, "value": {"type": "integer"},
+                    "expected_min": {"type": "integer"}, "expected_max": {"type": "integer"}, "unusual": {"type": "boolean"},
+                    "basis": {"enum": ["weekday", "trailing"]}, "points": {"type": "integer"}}}},
+                  "history_windows": {"type": "integer"}, "history_needed": {"type": "integer"}, "late_changes": {"type": "integer"},
+                  "top_keys": {"type": "array", "items": {"type": "object", "required": ["key", "changes"], "properties": {"key": {"type": "object"}, "changes": {"type": "integer"}}}}}}},
+                "schema_changes": {"type": "array", "items": {"type": "object", "required": ["table", "lsn", "change"], "properties": {
+                  "table": {"type": "string"}, "lsn": {"type": "string"}, "commit_time": {"type": "string"},
+                  "change": {"enum": ["table_seen", "table_renamed", "column_added", "column_dropped", "column_renamed", "column_retyped", "identity_changed", "key_changed"]},
+                  "column": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"}}}},
+                "incomplete": {"type": "array", "items": {"type": "string"}},
+                "rule": {"type": "object"}}},
               "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "gaps", "warnings"], "properties": {
                 "slot": {"type": "string"},
                 "source_error": {"type": "string"},

@@ -45,6 +45,16 @@ struct Dashboard: Sendable {
                 )
             }
         }
+        router.get("/digest") { request, _ in
+            await dashboard.page(request, title: "Daybook: digest") {
+                var digest = DigestQuery.Request()
+                digest.slot = dashboard.api.slot
+                // The form sends an empty date when the field is cleared: yesterday, then.
+                let date = request.uri.queryParameters["date"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+                digest.date = date
+                return DashboardPages.digest(try dashboard.api.reader.read { try $0.digest(digest) }, date: date)
+            }
+        }
         router.get("/assets/dashboard.css") { _, _ in Answer(.css, DashboardAssets.css) }
         router.get("/assets/dashboard.js") { _, _ in Answer(.javascript, DashboardAssets.javascript) }
     }

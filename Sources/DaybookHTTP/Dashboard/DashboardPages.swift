@@ -21,6 +21,7 @@ enum DashboardPages {
         </head>
         <body>
         <header><h1><a href="/">Daybook</a></h1><span>slot <b>\(HTML.escape(slot))</b></span>
+        <a href="/digest">Digest</a>
         <span class="muted">\(HTML.escape(mode))</span><span class="muted" id="updated"></span></header>
         <div id="connection" role="status"></div>
         <main id="live" data-refresh="5">
@@ -243,6 +244,58 @@ enum DashboardPages {
             html += "</tbody></table></div>"
         }
         return html + "</section>"
+    }
+
+    // MARK: Digest
+
+    /// The morning digest of a day, as `daybook digest` has it, with a form to pick another
+    /// day (a plain GET form: it works with JavaScript off).
+    static func digest(_ digest: Digest, date: String?) -> String {
+        var html = "<section id=\"digest\"><form method=\"get\" action=\"/digest\">"
+        html += "<label for=\"date\">Day</label> <input id=\"date\" name=\"date\" type=\"date\""
+        html += " value=\"\(HTML.escape(digest.date ?? date ?? ""))\">"
+        html += " <button type=\"submit\">Show</button></form></section>"
+        for slot in digest.slots {
+            html += "<section><h2>\(HTML.escape(DigestWords.title(digest, slot)))</h2>"
+            let stateClass = slot.window.state == .closed ? "muted" : "warn"
+            html += "<p class=\"\(stateClass)\" id=\"digest-state\">\(HTML.escape(DigestWords.state(slot)))</p>"
+            if slot.window.state != .pruned {
+                html += "<p><b>\(HTML.escape(DigestWords.summary(slot)))</b></p><ul id=\"digest-headline\">"
+                for line in DigestWords.headline(slot) {
+                    html += "<li class=\"\(DigestWords.isUrgent(line) ? "bad" : "")\">\(HTML.escape(line))</li>"
+                }
+                html += "</ul>"
+            }
+            html += "</section>"
+            if !slot.tables.isEmpty {
+                let window = "/windows/\(HTML.query(slot.window.start))"
+                html += "<section><h2>Tables</h2><div class=\"scroll\"><table id=\"digest-tables\">"
+                html += "<thead><tr><th>table</th>"
+                html += "<th class=\"n\">inserts</th><th class=\"n\">updates</th><th class=\"n\">deletes</th>"
+                html += "<th class=\"n\">truncates</th><th>verdict</th></tr></thead><tbody>"
+                for table in slot.tables {
+                    let flagged = table.verdict == .unusual || table.verdict == .silent
+                    html += "<tr><td><a href=\"\(HTML.escape(window))#\(HTML.escape(HTML.query(table.table)))\">"
+                    html += "\(HTML.escape(table.table))</a></td>"
+                    for value in [table.inserts, table.updates, table.deletes, table.truncates] {
+                        html += "<td class=\"n\">\(DigestWords.number(value))</td>"
+                    }
+                    let verdict = HTML.escape(DigestWords.verdict(table))
+                    html += "<td class=\"\(flagged ? "bad" : "muted")\">\(verdict)</td></tr>"
+                }
+                html += "</tbody></table></div></section>"
+            }
+            if !slot.schemaChanges.isEmpty {
+                html += "<section id=\"digest-schema\"><h2>Schema changes</h2>"
+                html += "<p class=\"muted\">Dated by the first change under the new shape.</p><ul>"
+                for note in slot.schemaChanges {
+                    html += "<li>\(HTML.escape(note.table)): \(HTML.escape(note.sentence)), at "
+                    html += "\(HTML.escape(note.commitTime ?? "?")) (LSN \(HTML.escape(note.lsn)))</li>"
+                }
+                html += "</ul></section>"
+            }
+        }
+        return html
     }
 
     /// What the key page shows: the key's events (a `values` table, closed window) or its
