@@ -44,6 +44,16 @@ public struct ChangeProcessor: Sendable {
         var announcedRule = false
         /// Whether a table's shape changed in it (it then needs a checkpoint).
         var changedShape = false
+        /// The replication origin of a transaction another node applied.
+        var origin = ""
+        /// Who `daybook.act_as` said acts from here on (an index into the tally), or nil for
+        /// nobody; `declaredRefused` when its last call was refused (unattributed after it).
+        var declared: Int32?
+        var declaredRefused = false
+        /// Who the last statement trigger said runs the current statement.
+        var statement: Int32?
+        /// The transaction's origin alone, interned when a change needs it.
+        var originOnly: Int32?
     }
 
     /// What the processor knows of a table from its Relation message.
@@ -68,6 +78,10 @@ public struct ChangeProcessor: Sendable {
     private var tables: [UInt32: TableInfo] = [:]
     public private(set) var engine: WindowingEngine
     private var batch = ChangeBatch()
+    /// Attributed changes of the batch (``Attribution``).
+    private var attribution = AttributionTally()
+    /// Refused actor messages of the batch, by kind.
+    private var attributionProblems: [AttributionProblem: Int] = [:]
     private var opened: [Window] = []
     private var closed: [WindowClosure] = []
     private var current: OpenTransaction?
@@ -288,7 +302,9 @@ public struct ChangeProcessor: Sendable {
             try finish(commit)
         case .relation(let relation):
             register(relation, primaryKey: nil)
-        case .origin, .type:
+        case .origin(let origin):
+            current?.origin = origin.name
+        case .type:
             break
         case .insert(let insert):
             try recordInsert(insert.relationOID, insert.new)
@@ -301,6 +317,8 @@ public struct ChangeProcessor: Sendable {
                 let table = try table(for: oid)
                 try record(.truncate, table: table, keys: nil, level: capture(table).level)
             }
+        case .message(let message) where message.prefix == ActorClaim.messagePrefix:
+            noteActor(message)
         case .message(let message):
             guard message.transactional, current != nil else { break }
             if message.prefix == settings.heartbeatMessagePrefix {
@@ -331,9 +349,13 @@ public struct ChangeProcessor: Sendable {
             transactions: pendingTransactions,
             captureRules: newRules,
             firstCommitTime: pendingFirstCommit,
-            tableShapes: newShapes
+            tableShapes: newShapes,
+            attribution: attribution,
+            attributionProblems: attributionProblems
         )
         batch.reset()
+        attribution = AttributionTally()
+        attributionProblems.removeAll()
         newRules.removeAll()
         newShapes.removeAll()
         opened.removeAll()
@@ -495,6 +517,9 @@ public struct ChangeProcessor: Sendable {
         switch placement {
         case .onTime(let window, _):
             batch.countChange(operation, table: table.index, window: window, at: time, level: level)
+            if let who = attributionIndex() {
+                attribution.count(who, table: table.index, windowStart: window.start)
+            }
             switch keys {
             case .one(let keyOperation):
                 addKey(keyOperation, keyBuffer, table: table.index, window: window, at: time)
@@ -530,6 +555,49 @@ public struct ChangeProcessor: Sendable {
                 )
             )
         }
+    }
+
+    /// Takes an actor message of the open transaction: who acts in it from here on.
+    private mutating func noteActor(_ message: LogicalMessage) {
+        guard current?.skip != true else { return }
+        switch ActorClaim.parse(message) {
+        case .failure(let problem):
+            attributionProblems[problem, default: 0] += 1
+            // What follows a refused message is unattributed until the next valid one. A
+            // message outside any transaction is decoded apart from every transaction's changes
+            // (the server sends it at once): it changes nothing in the open one.
+            guard current != nil, problem != .notTransactional else { return }
+            current?.declared = nil
+            current?.declaredRefused = true
+            current?.statement = nil
+        case .success(let claim):
+            guard let origin = current?.origin else { return }
+            let index = attribution.index(
+                of: Attribution(actor: claim.actor, application: claim.application, origin: origin)
+            )
+            switch claim.via {
+            case .actAs:
+                current?.declared = index
+                current?.declaredRefused = false
+            case .trigger:
+                current?.statement = index
+                current?.declaredRefused = false
+            }
+        }
+    }
+
+    /// Who the current change is attributed to: what `act_as` declared, else what the
+    /// statement trigger said, else the transaction's replication origin; nil: nobody.
+    private mutating func attributionIndex() -> Int32? {
+        guard let transaction = current else { return nil }
+        if let declared = transaction.declared { return declared }
+        if transaction.declaredRefused { return nil }
+        if let statement = transaction.statement { return statement }
+        guard !transaction.origin.isEmpty else { return nil }
+        if let index = transaction.originOnly { return index }
+        let index = attribution.index(of: Attribution(origin: transaction.origin))
+        current?.originOnly = index
+        return index
     }
 
     /// Records the event(s) of one change from the buffers: one for its key, or, when the

@@ -31,6 +31,10 @@ public struct Checkpoint: Sendable {
     /// The source's row estimate of each table (`pg_class.reltuples`), read when the
     /// checkpoint closes windows: the digest measures mass deletes against it.
     public var sourceRows: [String: Int64] = [:]
+    /// Attributed changes per window, table and actor (the batch's table names index them).
+    public var attribution = AttributionTally()
+    /// Actor messages refused since the last checkpoint, by kind.
+    public var attributionProblems: [AttributionProblem: Int] = [:]
 }
 
 /// Part of a large open transaction's per-key rows and late changes, written ahead of its

@@ -66,6 +66,31 @@ package enum CheckpointPayload {
         json.append("]")
     }
 
+    /// Attributed changes (``AttributionTally``) for the sink's set-based upsert, tables named
+    /// by the batch's `tableNames`.
+    package static func attribution(_ tally: AttributionTally, tableNames: [String]) -> String {
+        struct Row: Encodable {
+            var ws: Int64
+            var t: String
+            var a: String
+            var p: String
+            var o: String
+            var n: Int
+        }
+        let rows = tally.counts.map { entry, count in
+            let who = tally.attributions[Int(entry.attribution)]
+            return Row(
+                ws: entry.windowStart.microsecondsSinceEpoch,
+                t: tableNames[Int(entry.table)],
+                a: who.actor,
+                p: who.application,
+                o: who.origin,
+                n: count
+            )
+        }
+        return DaybookJSON.text(rows)
+    }
+
     package static func opened(_ windows: [Window], grace: Duration) -> String {
         "["
             + windows.map {

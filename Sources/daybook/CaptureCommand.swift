@@ -26,6 +26,9 @@ struct CaptureCommand: ParsableCommand {
             whose replica identity is not FULL), the publication's column list follows the level: the key alone \
             at counts and keys, the captured columns at values, so the server sends no more than is kept and an \
             excluded column never leaves it. Otherwise the output says why the table stays published whole.
+
+            --attribute attaches a statement trigger that reports each statement's role (current_user) and \
+            application_name, so `daybook digest` says who changed the table (README, "Who changed it").
             """
     )
 
@@ -34,8 +37,17 @@ struct CaptureCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The table (schema.table).", valueName: "table"))
     var table: String
 
-    @Argument(help: ArgumentHelp("counts, keys or values.", valueName: "level"))
-    var level: CaptureLevel
+    @Argument(help: ArgumentHelp("counts, keys or values (leave out to change only --attribute).", valueName: "level"))
+    var level: CaptureLevel?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Attribute the table's changes to the role and application of each statement (a statement trigger; "
+                + "--no-attribute removes it). daybook.act_as works either way."
+        )
+    )
+    var attribute: Bool?
 
     @Option(name: .long, help: "The publication whose column list follows the level.")
     var publication: String = "daybook"
@@ -46,9 +58,24 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "At values: never capture these columns.")
     var excludeColumns: [String] = []
 
+    func validate() throws {
+        if level == nil && attribute == nil {
+            throw ValidationError("give a level (counts, keys or values), --attribute or --no-attribute")
+        }
+        if level == nil && (!columns.isEmpty || !excludeColumns.isEmpty) {
+            throw ValidationError("--columns and --exclude-columns go with the level values")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let source = try connect(connection.writableSource, role: .source)
+            if let attribute {
+                for note in try SourceAttribution.setTrigger(on: [table], attached: attribute, connection: source) {
+                    print(note)
+                }
+            }
+            guard let level else { return }
             let sink = try connect(connection.sinkConnection, role: .sink)
             var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
             request.columns = columns.isEmpty ? nil : columns

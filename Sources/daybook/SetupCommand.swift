@@ -39,6 +39,15 @@ struct SetupCommand: ParsableCommand {
     )
     var failover = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Attribute every published table's changes to the role and application of each statement (a statement "
+                + "trigger: one small WAL record per statement, none per row). daybook.act_as works without it."
+        )
+    )
+    var attribute = false
+
     @Option(name: .long, help: "Capture level of --tables: counts, keys (the default) or values.")
     var capture: CaptureLevel?
 
@@ -86,7 +95,8 @@ struct SetupCommand: ParsableCommand {
                     publication: publication,
                     schemas: schemas,
                     tables: tables,
-                    failover: failover
+                    failover: failover,
+                    attribute: attribute
                 ),
                 primary: connection.primaryConnection
             )

@@ -4,7 +4,8 @@
 ///
 /// The names are a contract for dashboards and alerts, so they live in one place; the README's
 /// metrics table lists the same. Labels stay bounded: `table` (the published tables),
-/// `operation` (insert, update, delete, truncate), `closed_by` (data, heartbeat, startup, idle).
+/// `operation` (insert, update, delete, truncate), `closed_by` (data, heartbeat, startup, idle),
+/// `kind` (``AttributionProblem``).
 public enum DaybookMetric: String, CaseIterable, Sendable {
     case changes = "daybook_changes_total"
     case transactions = "daybook_transactions_total"
@@ -25,6 +26,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
     case streaming = "daybook_streaming"
     case backlogMode = "daybook_backlog_mode"
     case gaps = "daybook_gaps_total"
+    case attributionProblems = "daybook_attribution_problems_total"
 
     public var help: String {
         switch self {
@@ -50,6 +52,8 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
             "1 while a backlog is read through SQL decoding (backlog mode) instead of the stream, else 0."
         case .gaps:
             "Gaps recorded in the sink: commits the sink lost after the slot had confirmed them (run --accept-gap)."
+        case .attributionProblems:
+            "daybook.actor messages refused (their changes count as unattributed), by kind."
         }
     }
 }

@@ -65,6 +65,10 @@ public struct PipelineMetrics: Sendable {
             }
         }
         lateChangesCommitted(checkpoint.batch.late)
+        for (problem, count) in checkpoint.attributionProblems {
+            Counter(label: DaybookMetric.attributionProblems.rawValue, dimensions: [("kind", problem.rawValue)])
+                .increment(by: Int64(count))
+        }
     }
 
     /// Late changes written (with a checkpoint, or ahead of a large transaction's commit).

@@ -27,6 +27,8 @@ public enum DigestQuery {
         public var table: String?
         /// Keys per table listed for the tables that need a look.
         public var topKeys = 5
+        /// Actors, applications and origins listed per table (the rest summed).
+        public var topActors = 5
         public var rule = VolumeRule()
         public var massDeletes = MassDeleteRule()
 
@@ -191,6 +193,18 @@ private struct SlotDigestReader {
         if state.state == .open {
             // The day is not over: a table that has not changed yet is not silent yet.
             for index in tables.indices where tables[index].verdict == .silent { tables[index].verdict = .pending }
+        }
+        let attribution = try attributions(window)
+        for index in tables.indices {
+            guard let rows = attribution[tables[index].table] else {
+                tables[index].unattributed = tables[index].changes
+                continue
+            }
+            let shares = Self.shares(rows, of: tables[index].changes, top: request.topActors)
+            tables[index].actors = shares.actors
+            tables[index].applications = shares.applications
+            tables[index].origins = shares.origins
+            tables[index].unattributed = shares.unattributed
         }
         headline.changes = tables.reduce(0) { $0 + $1.changes }
         headline.tablesChanged = tables.count { $0.changes > 0 }
@@ -455,6 +469,50 @@ private struct SlotDigestReader {
             else { return nil }
             return Digest.KeyChanges(key: key, changes: changes)
         }
+    }
+
+    /// The window's attributed changes per table: (actor, application, origin, changes).
+    private func attributions(_ window: Window) throws -> [String: [(Attribution, Int)]] {
+        let rows = try sink.query(
+            """
+            SELECT table_name, actor, application, origin, changes FROM daybook.actor_windows
+             WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
+            """,
+            [slot, String(window.start.microsecondsSinceEpoch)]
+        ).rows
+        var byTable: [String: [(Attribution, Int)]] = [:]
+        for row in rows {
+            guard let table = row[0], let changes = row[4].flatMap({ Int($0) }) else { continue }
+            let who = Attribution(actor: row[1] ?? "", application: row[2] ?? "", origin: row[3] ?? "")
+            byTable[table, default: []].append((who, changes))
+        }
+        return byTable
+    }
+
+    /// The largest `top` actors, applications and origins of a table's attributed changes
+    /// (the rest summed as `(others)`), and its changes that nobody claimed.
+    static func shares(
+        _ rows: [(Attribution, Int)],
+        of total: Int,
+        top: Int
+    ) -> (actors: [Digest.Share], applications: [Digest.Share], origins: [Digest.Share], unattributed: Int) {
+        let others = "(others)"
+        func largest(_ name: (Attribution) -> String) -> [Digest.Share] {
+            var sums: [String: Int] = [:]
+            for (who, changes) in rows {
+                // The row that sums what was not kept by name counts as (others) for each.
+                let key = who.isEmpty ? others : name(who)
+                guard !key.isEmpty else { continue }
+                sums[key, default: 0] += changes
+            }
+            let sorted = sums.filter { $0.key != others }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            var shares = sorted.prefix(top).map { Digest.Share(name: $0.key, changes: $0.value) }
+            let rest = sorted.dropFirst(top).reduce(sums[others] ?? 0) { $0 + $1.value }
+            if rest > 0 { shares.append(Digest.Share(name: others, changes: rest)) }
+            return shares
+        }
+        let attributed = rows.reduce(0) { $0 + $1.1 }
+        return (largest(\.actor), largest(\.application), largest(\.origin), max(0, total - attributed))
     }
 
     /// The slot's windows before `window` that have not closed.

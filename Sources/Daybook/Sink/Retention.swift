@@ -32,9 +32,13 @@ public enum Retention {
         ), late AS (
             DELETE FROM daybook.late_changes x USING old
              WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
+        ), actors AS (
+            DELETE FROM daybook.actor_windows x USING old
+             WHERE $3::boolean AND x.slot_name = old.slot_name AND x.window_start = old.window_start RETURNING 1
         )
         SELECT o.slot_name, daybook.to_micros(o.window_start), 0,
-               (SELECT count(*) FROM tables), (SELECT count(*) FROM key_values), (SELECT count(*) FROM late)
+               (SELECT count(*) FROM tables), (SELECT count(*) FROM key_values), (SELECT count(*) FROM late),
+               (SELECT count(*) FROM actors)
           FROM old o
         """
 

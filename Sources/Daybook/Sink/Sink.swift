@@ -24,6 +24,9 @@ public final class Sink {
     /// When windows close, also prune the per-key results of windows that ended longer ago
     /// than this (``Retention``); nil keeps everything.
     public var pruneKeep: Duration?
+    /// Actor, application and origin rows kept by name per table and window
+    /// (`daybook.actor_windows`); the rest are summed into one.
+    static let attributionRowsKept = 100
     /// The checkpoint LSN this writer expects to find; a different one means another writer.
     var expectedLSN: LSN?
     /// Whether a gap the operator accepted waits for the first commit after it (``refineGaps(firstCommit:)``).
@@ -314,6 +317,11 @@ public final class Sink {
         }
         try appendKeyChanges(keys)
         try appendValueEvents(batch.events, tableNames: batch.tableNames)
+        if !checkpoint.attribution.isEmpty {
+            let attribution = CheckpointPayload.attribution(checkpoint.attribution, tableNames: batch.tableNames)
+            try connection.query(SinkSQL.addAttribution, [slot, attribution])
+            try connection.query(SinkSQL.foldAttribution, [slot, attribution, String(Self.attributionRowsKept)])
+        }
         if !checkpoint.tableShapes.isEmpty {
             try connection.query(SinkSQL.insertTableShapes, [slot, TableShape.payload(checkpoint.tableShapes)])
         }

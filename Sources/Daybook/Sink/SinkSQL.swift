@@ -68,6 +68,41 @@ enum SinkSQL {
          WHERE t.slot_name = $1 AND t.window_start = daybook.from_micros(c.ws) AND t.table_name = e.key
         """
 
+    /// Attributed changes (`$2`, as ``CheckpointPayload/attribution(_:tableNames:)``) added to
+    /// their rows; then, for each table and window with more than `$3` rows, all but the `$3 - 1`
+    /// largest are summed into the row with an empty actor, application and origin.
+    static let addAttribution = """
+        INSERT INTO daybook.actor_windows AS w (slot_name, window_start, table_name, actor, application, origin, changes)
+        SELECT $1, daybook.from_micros(x.ws), x.t, x.a, x.p, x.o, x.n
+          FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text, a text, p text, o text, n bigint)
+        ON CONFLICT (slot_name, window_start, table_name, actor, application, origin)
+        DO UPDATE SET changes = w.changes + EXCLUDED.changes
+        """
+
+    static let foldAttribution = """
+        WITH touched AS (
+            SELECT DISTINCT daybook.from_micros(x.ws) AS window_start, x.t AS table_name
+              FROM jsonb_to_recordset($2::jsonb) AS x(ws bigint, t text)
+        ), crowded AS (
+            SELECT a.window_start, a.table_name FROM daybook.actor_windows a JOIN touched USING (window_start, table_name)
+             WHERE a.slot_name = $1 GROUP BY a.window_start, a.table_name HAVING count(*) > $3::int
+        ), ranked AS (
+            SELECT a.ctid AS id, row_number() OVER (
+                       PARTITION BY a.window_start, a.table_name
+                       ORDER BY a.changes DESC, a.actor, a.application, a.origin) AS rank
+              FROM daybook.actor_windows a JOIN crowded USING (window_start, table_name)
+             WHERE a.slot_name = $1 AND (a.actor, a.application, a.origin) <> ('', '', '')
+        ), gone AS (
+            DELETE FROM daybook.actor_windows a USING ranked r
+             WHERE a.ctid = r.id AND r.rank >= $3::int
+            RETURNING a.window_start, a.table_name, a.changes
+        )
+        INSERT INTO daybook.actor_windows AS w (slot_name, window_start, table_name, actor, application, origin, changes)
+        SELECT $1, window_start, table_name, '', '', '', sum(changes) FROM gone GROUP BY window_start, table_name
+        ON CONFLICT (slot_name, window_start, table_name, actor, application, origin)
+        DO UPDATE SET changes = w.changes + EXCLUDED.changes
+        """
+
     static let insertCaptureRules = """
         INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)
         SELECT $1, x.t, x.l, x.c, x.e, x.s::pg_lsn

@@ -18,13 +18,23 @@ public enum SourceSetup {
         /// Create the slot as a failover slot (PostgreSQL 17): standbys with
         /// `sync_replication_slots = on` keep a copy that a promoted standby continues.
         public var failover = false
+        /// Attach the statement trigger (``SourceAttribution``) to every published table.
+        public var attribute = false
 
-        public init(slot: String, publication: String, schemas: [String], tables: [String], failover: Bool = false) {
+        public init(
+            slot: String,
+            publication: String,
+            schemas: [String],
+            tables: [String],
+            failover: Bool = false,
+            attribute: Bool = false
+        ) {
             self.slot = slot
             self.publication = publication
             self.schemas = schemas
             self.tables = tables
             self.failover = failover
+            self.attribute = attribute
         }
     }
 
@@ -93,6 +103,7 @@ public enum SourceSetup {
                 }
             }
             try writable.simpleQuery(Heartbeat.createTableSQL)
+            try SourceAttribution.installFunctions(writable)
             let heartbeat = "daybook.heartbeat"
             let quotedPublication = connection.quoteIdentifier(options.publication)
             if try !SourceChecks.publicationExists(writable, options.publication) {
@@ -116,6 +127,10 @@ public enum SourceSetup {
                         "added \(heartbeat) to publication \(options.publication), so heartbeats reach the stream"
                     )
                 }
+            }
+            if options.attribute {
+                let tables = try SourceAttribution.publishedTables(options.publication, on: writable)
+                notes += try SourceAttribution.setTrigger(on: tables, attached: true, connection: writable)
             }
             if standby { try waitForReplay(of: options.publication, on: connection) }
             if existingSlot != nil {

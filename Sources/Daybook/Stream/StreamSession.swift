@@ -17,6 +17,8 @@ struct StreamSession {
     let writer: CheckpointWriter
     private let stream: ReplicationStream
     private let catalog: PostgresConnection
+    /// Kinds of refused actor messages already warned about.
+    private var warnedAttributionProblems: Set<AttributionProblem> = []
     let context: RunContext
     /// The published tables' primary keys, read at setup.
     private var primaryKeys: PrimaryKeyCatalog
@@ -159,6 +161,17 @@ struct StreamSession {
         DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
+    /// Warns about each kind of refused actor message the first time it is seen.
+    private mutating func warnOnce(about problems: some Collection<AttributionProblem>) {
+        for problem in problems where !warnedAttributionProblems.contains(problem) {
+            warnedAttributionProblems.insert(problem)
+            logger.warning(
+                "changes counted as unattributed: \(problem.explanation) (warned once per kind; daybook_attribution_problems_total counts them)",
+                metadata: ["daybook.kind": "\(problem.rawValue)"]
+            )
+        }
+    }
+
     /// The source's row estimate of each published table, for the windows a checkpoint
     /// closes (the digest's mass deletes). An estimate that cannot be read is left out, with a
     /// warning: it never stops the stream.
@@ -221,9 +234,12 @@ struct StreamSession {
     /// Hands a write to the writer; while its queue is full, the server keeps hearing from us.
     private mutating func submit(_ write: SinkWrite) throws {
         var write = write
-        if case .checkpoint(var checkpoint) = write, !checkpoint.closed.isEmpty {
-            checkpoint.sourceRows = rowEstimates()
-            write = .checkpoint(checkpoint)
+        if case .checkpoint(var checkpoint) = write {
+            warnOnce(about: checkpoint.attributionProblems.keys)
+            if !checkpoint.closed.isEmpty {
+                checkpoint.sourceRows = rowEstimates()
+                write = .checkpoint(checkpoint)
+            }
         }
         if case .spill(let spill) = write {
             logger.debug(

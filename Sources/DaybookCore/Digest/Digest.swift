@@ -199,6 +199,12 @@ public struct Digest: Codable, Sendable, Equatable {
         public var lateChanges: Int
         /// The most-changed keys (their changes in the window), when per-key results are kept.
         public var topKeys: [KeyChanges]
+        /// Who changed it: the changes per actor, per application and per replication origin
+        /// (the largest few, the rest summed as `(others)`), and the changes nobody claimed.
+        public var actors: [Share] = []
+        public var applications: [Share] = []
+        public var origins: [Share] = []
+        public var unattributed: Int = 0
 
         public init(
             table: String,
@@ -249,6 +255,17 @@ public struct Digest: Codable, Sendable, Equatable {
             unusual = verdict.isUnusual
             basis = verdict.basis
             points = verdict.points
+        }
+    }
+
+    /// An actor's, application's or origin's part of a table's changes.
+    public struct Share: Codable, Sendable, Equatable {
+        public var name: String
+        public var changes: Int
+
+        public init(name: String, changes: Int) {
+            self.name = name
+            self.changes = changes
         }
     }
 

@@ -143,4 +143,18 @@ public enum DigestWords {
     }
 
     public static func key(_ key: JSONValue) -> String { DaybookJSON.text(key) }
+
+    /// Who changed a table, in one line; nil when nobody was attributed.
+    public static func who(_ table: Digest.Table) -> String? {
+        guard !table.actors.isEmpty || !table.applications.isEmpty || !table.origins.isEmpty else { return nil }
+        func list(_ shares: [Digest.Share]) -> String {
+            shares.map { "\($0.name) \(number($0.changes))" }.joined(separator: ", ")
+        }
+        var parts: [String] = []
+        if !table.actors.isEmpty { parts.append("by " + list(table.actors)) }
+        if !table.applications.isEmpty { parts.append("through " + list(table.applications)) }
+        if !table.origins.isEmpty { parts.append("from " + list(table.origins)) }
+        if table.unattributed > 0 { parts.append("\(number(table.unattributed)) unattributed") }
+        return parts.joined(separator: "; ")
+    }
 }

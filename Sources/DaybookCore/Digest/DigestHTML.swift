@@ -61,6 +61,13 @@ enum DigestHTML {
             }
             html += "</ul>\n"
         }
+        let attributed = slot.tables.compactMap { table in DigestWords.who(table).map { (table.table, $0) } }
+        if !attributed.isEmpty {
+            html += "<h3 style=\"font-size:15px;margin:0 0 4px\">Who changed it</h3>\n"
+            html += "<ul style=\"margin:0 0 16px;padding-left:20px\">\n"
+            for (table, who) in attributed { html += "<li>\(escape(table)): \(escape(who))</li>\n" }
+            html += "</ul>\n"
+        }
         let keyed = slot.tables.filter { !$0.topKeys.isEmpty }
         if !keyed.isEmpty {
             html +=

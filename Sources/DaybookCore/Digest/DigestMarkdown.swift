@@ -28,6 +28,11 @@ enum DigestMarkdown {
                     "- \(escape(note.table)): \(escape(note.sentence)), at \(note.commitTime ?? "?") (LSN \(note.lsn))\n"
             }
         }
+        let attributed = slot.tables.compactMap { table in DigestWords.who(table).map { (table.table, $0) } }
+        if !attributed.isEmpty {
+            output += "\n**Who changed it**\n\n"
+            for (table, who) in attributed { output += "- \(escape(table)): \(escape(who))\n" }
+        }
         let keyed = slot.tables.filter { !$0.topKeys.isEmpty }
         if !keyed.isEmpty {
             output += "\n**Top keys**\n\n"

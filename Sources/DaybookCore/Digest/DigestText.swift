@@ -30,6 +30,12 @@ enum DigestText {
                 )
             }
         }
+        let attributed = slot.tables.compactMap { table in DigestWords.who(table).map { (table.table, $0) } }
+        if !attributed.isEmpty {
+            lines.append("")
+            lines.append("Who changed it")
+            for (table, who) in attributed { lines += wrap("\(table): \(who)", indent: "  ", hanging: "    ") }
+        }
         let keyed = slot.tables.filter { !$0.topKeys.isEmpty }
         if !keyed.isEmpty {
             lines.append("")

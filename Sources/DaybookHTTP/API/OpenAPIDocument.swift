@@ -190,6 +190,7 @@ enum OpenAPIDocument {
               "Digest": {"type": "object", "required": ["digest_version", "slots"], "properties": {
                 "digest_version": {"const": 1}, "date": {"type": "string"},
                 "slots": {"type": "array", "items": {"$ref": "#/components/schemas/DigestSlot"}}}},
+              "Shares": {"type": "array", "description": "The largest few, then (others) summing the rest.", "items": {"type": "object", "required": ["name", "changes"], "properties": {"name": {"type": "string"}, "changes": {"type": "integer"}}}},
               "DigestSlot": {"type": "object", "required": ["slot", "time_zone", "window", "headline", "tables", "schema_changes", "incomplete", "rule"], "properties": {
                 "slot": {"type": "string"}, "time_zone": {"type": "string"},
                 "window": {"type": "object", "required": ["start", "end", "state"], "properties": {
@@ -204,7 +205,7 @@ enum OpenAPIDocument {
                     "table": {"type": "string"}, "kind": {"enum": ["truncate", "mass_delete"]}, "count": {"type": "integer"}, "share": {"type": "number"}}}},
                   "late_changes": {"type": "integer"},
                   "open_windows": {"type": "array", "items": {"type": "object", "required": ["start", "closes_at"], "properties": {"start": {"type": "string"}, "closes_at": {"type": "string"}}}}}},
-                "tables": {"type": "array", "items": {"type": "object", "required": ["table", "inserts", "updates", "deletes", "truncates", "verdict", "figures", "history_windows", "history_needed", "late_changes", "top_keys"], "properties": {
+                "tables": {"type": "array", "items": {"type": "object", "required": ["table", "inserts", "updates", "deletes", "truncates", "verdict", "figures", "history_windows", "history_needed", "late_changes", "top_keys", "actors", "applications", "origins", "unattributed"], "properties": {
                   "table": {"type": "string"}, "inserts": {"type": "integer"}, "updates": {"type": "integer"}, "deletes": {"type": "integer"}, "truncates": {"type": "integer"},
                   "verdict": {"enum": ["unusual", "usual", "silent", "new", "not_enough_history", "pending"]},
                   "figures": {"type": "array", "items": {"type": "object", "required": ["figure", "value", "expected_min", "expected_max", "unusual", "basis", "points"], "properties": {
@@ -212,7 +213,9 @@ enum OpenAPIDocument {
                     "expected_min": {"type": "integer"}, "expected_max": {"type": "integer"}, "unusual": {"type": "boolean"},
                     "basis": {"enum": ["weekday", "trailing"]}, "points": {"type": "integer"}}}},
                   "history_windows": {"type": "integer"}, "history_needed": {"type": "integer"}, "late_changes": {"type": "integer"},
-                  "top_keys": {"type": "array", "items": {"type": "object", "required": ["key", "changes"], "properties": {"key": {"type": "object"}, "changes": {"type": "integer"}}}}}}},
+                  "top_keys": {"type": "array", "items": {"type": "object", "required": ["key", "changes"], "properties": {"key": {"type": "object"}, "changes": {"type": "integer"}}}},
+                  "actors": {"$ref": "#/components/schemas/Shares"}, "applications": {"$ref": "#/components/schemas/Shares"},
+                  "origins": {"$ref": "#/components/schemas/Shares"}, "unattributed": {"type": "integer"}}}},
                 "schema_changes": {"type": "array", "items": {"type": "object", "required": ["table", "lsn", "change"], "properties": {
                   "table": {"type": "string"}, "lsn": {"type": "string"}, "commit_time": {"type": "string"},
                   "change": {"enum": ["table_seen", "table_renamed", "column_added", "column_dropped", "column_renamed", "column_retyped", "identity_changed", "key_changed"]},

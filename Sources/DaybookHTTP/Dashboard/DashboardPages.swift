@@ -285,6 +285,12 @@ enum DashboardPages {
                 }
                 html += "</tbody></table></div></section>"
             }
+            let attributed = slot.tables.compactMap { table in DigestWords.who(table).map { (table.table, $0) } }
+            if !attributed.isEmpty {
+                html += "<section id=\"digest-who\"><h2>Who changed it</h2><ul>"
+                for (table, who) in attributed { html += "<li>\(HTML.escape(table)): \(HTML.escape(who))</li>" }
+                html += "</ul></section>"
+            }
             if !slot.schemaChanges.isEmpty {
                 html += "<section id=\"digest-schema\"><h2>Schema changes</h2>"
                 html += "<p class=\"muted\">Dated by the first change under the new shape.</p><ul>"
