@@ -68,6 +68,7 @@ struct OddDataTests {
         try sql.simpleQuery("ALTER TABLE app.accounts REPLICA IDENTITY DEFAULT")
         try sql.simpleQuery("UPDATE app.accounts SET balance = 3 WHERE id = 1")
         // Renamed, dropped, created.
+        try sql.simpleQuery("INSERT INTO app.tags VALUES ('before the rename', 1)")
         try sql.simpleQuery("ALTER TABLE app.tags RENAME TO labels")
         try sql.simpleQuery("INSERT INTO app.labels VALUES ('renamed', 1)")
         try sql.simpleQuery("DROP TABLE app.doomed")
@@ -101,6 +102,40 @@ struct OddDataTests {
             "SELECT replica_identity FROM daybook.table_shapes WHERE table_name = 'accounts' ORDER BY lsn"
         ).rows.compactMap { $0[0] }
         #expect(identities == ["f", "d"])
+
+        // The digest of each window with a change of shape says what changed, as each server
+        // version's Relation messages describe it.
+        var notes: Set<String> = []
+        let windows = try sql.query(
+            """
+            SELECT DISTINCT to_char(commit_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+              FROM daybook.table_shapes WHERE schema_name = 'app'
+            """
+        ).rows.compactMap { $0[0] }
+        for moment in windows {
+            let digest = try DaybookProcess.run(
+                ["digest", "--slot", database.name, "--at", moment, "--format", "json"],
+                environment: ["DAYBOOK_DATABASE": database.connectionString]
+            )
+            #expect(digest.status == 0, "\(digest.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(digest.stdout.utf8)) as? [String: Any]
+            let slot = (object?["slots"] as? [[String: Any]])?.first
+            for note in slot?["schema_changes"] as? [[String: Any]] ?? []
+            where note["change"] as? String != "table_seen" {
+                notes.insert(
+                    "\(note["table"] ?? "") \(note["change"] ?? "") \(note["column"] ?? "-") "
+                        + "\(note["from"] ?? "-") \(note["to"] ?? "-")"
+                )
+            }
+        }
+        #expect(
+            notes == [
+                "app.items column_added note - text", "app.items column_dropped qty integer -",
+                "app.items column_retyped id integer bigint", "app.items key_changed - (id) (code)",
+                "app.accounts identity_changed - full default", "app.labels table_renamed - app.tags app.labels",
+            ],
+            "\(notes)"
+        )
     }
 
     /// A table added to the publication mid-day: its changes count from the ALTER on, and

@@ -66,10 +66,18 @@ struct SchemaChangeTests {
     }
 
     @Test func theIdentityAndTheKey() {
+        // FULL flags every column as identity: that is the identity change, not a key change.
         let full = Self.items(before.columns.map { Self.column($0.name, $0.typeOID, key: true) }, identity: .full)
+        #expect(SchemaChange.changes(from: before, to: full) == [.identityChanged(from: .default, to: .full)])
+        #expect(SchemaChange.changes(from: full, to: before) == [.identityChanged(from: .full, to: .default)])
+        // Another index as identity: both.
+        let byIndex = Self.items(
+            [Self.column("id"), Self.column("qty", key: true), Self.column("note", 25)],
+            identity: .index
+        )
         #expect(
-            SchemaChange.changes(from: before, to: full) == [
-                .identityChanged(from: .default, to: .full), .keyChanged(from: ["id"], to: ["id", "qty", "note"]),
+            SchemaChange.changes(from: before, to: byIndex) == [
+                .identityChanged(from: .default, to: .index), .keyChanged(from: ["id"], to: ["qty"]),
             ]
         )
     }

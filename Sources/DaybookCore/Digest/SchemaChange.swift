@@ -53,7 +53,11 @@ public enum SchemaChange: Hashable, Sendable {
         let newKey = new.columns.filter(\.isKey).map(\.name)
         let renames = renamedColumns(old.columns, new.columns)
         let renamedTo = Dictionary(uniqueKeysWithValues: renames.map { ($0.to, $0.from) })
-        if oldKey.map({ name in renames.first { $0.from == name }?.to ?? name }) != newKey {
+        // Under REPLICA IDENTITY FULL every column is flagged as part of the identity: a change
+        // to or from FULL says it all, and the flags that follow from it are no key change.
+        let identityFull =
+            old.replicaIdentity != new.replicaIdentity && (old.replicaIdentity == .full || new.replicaIdentity == .full)
+        if !identityFull, oldKey.map({ name in renames.first { $0.from == name }?.to ?? name }) != newKey {
             changes.append(.keyChanged(from: oldKey, to: newKey))
         }
         let oldByName = Dictionary(old.columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
