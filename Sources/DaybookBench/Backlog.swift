@@ -32,8 +32,12 @@ struct Backlog {
     let baseSlot: String
     let endLSN: String
     let generationSeconds: Double
+    /// Whether every transaction carries a `daybook.actor` message (as after `daybook.act_as`).
+    var attributed = false
 
-    var label: String { "\(workload.rawValue), \(transactionSize)-change transactions" }
+    var label: String {
+        "\(workload.rawValue), \(transactionSize)-change transactions\(attributed ? ", each with an actor message" : "")"
+    }
 
     /// Creates the database, tables, prefill, publication and base slot, then generates the
     /// changes. Every slot goes through `slots`, which drops it again whatever happens.
@@ -43,7 +47,8 @@ struct Backlog {
         transactionSize: Int,
         on environment: BenchEnvironment,
         name: String,
-        publications: [String: [String]] = ["bench": BenchmarkSchema.tables]
+        publications: [String: [String]] = ["bench": BenchmarkSchema.tables],
+        attributed: Bool = false
     ) throws -> Backlog {
         let connectionString = try environment.createSourceDatabase(name)
         let connection = try PostgresConnection(ConnectionString(connectionString))
@@ -57,8 +62,12 @@ struct Backlog {
         try environment.slots.create(baseSlot, on: connectionString)
         let started = ContinuousClock.now
         try connection.query(
-            "CALL bench.generate($1, $2, $3, $4, $5)",
-            [workload.rawValue, String(changes), String(transactionSize), String(prefilled), String(max(prefilled, 1))]
+            "CALL bench.generate($1, $2, $3, $4, $5, $6)",
+            [
+                workload.rawValue, String(changes), String(transactionSize), String(prefilled),
+                String(max(prefilled, 1)),
+                attributed ? "true" : "false",
+            ]
         )
         let seconds = (ContinuousClock.now - started).seconds
         let end = try connection.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
@@ -73,7 +82,8 @@ struct Backlog {
             publication: publications.keys.sorted().joined(separator: ","),
             baseSlot: baseSlot,
             endLSN: end,
-            generationSeconds: seconds
+            generationSeconds: seconds,
+            attributed: attributed
         )
     }
 }

@@ -41,12 +41,20 @@ enum BenchmarkSchema {
             ELSE DELETE FROM bench.events WHERE id = md5(k::text)::uuid; END IF;
         END $$;
 
+        -- With `attribute`, every transaction starts as an application's would after
+        -- daybook.act_as: a transactional daybook.actor message naming one of 50 actors.
+        CREATE FUNCTION bench.act(tx bigint) RETURNS void LANGUAGE sql AS $$
+            SELECT pg_logical_emit_message(true, 'daybook.actor',
+                '{"via":"act_as","user":"user' || (tx % 50) || '@example.com","app":"bench","request":"r-' || tx || '"}')
+        $$;
+
         -- `total` changes, round-robin over the four tables, committed every `per_tx`:
         --   hot:      of every 10 changes to a table, 2 insert new keys, 7 update one of `hot`
         --             prefilled keys (pseudo-random), 1 deletes an earlier new key;
         --   distinct: 5 insert new keys, 3 update and 2 delete prefilled keys, each key once;
         --   inserts:  new keys only, inserted set-wise (for very large backlogs).
-        CREATE PROCEDURE bench.generate(workload text, total bigint, per_tx integer, prefilled bigint, hot bigint)
+        CREATE PROCEDURE bench.generate(workload text, total bigint, per_tx integer, prefilled bigint, hot bigint,
+                                        attribute boolean DEFAULT false)
         LANGUAGE plpgsql AS $$
         DECLARE
             i bigint := 0; t integer; phase integer; n bigint;
@@ -55,6 +63,7 @@ enum BenchmarkSchema {
         BEGIN
             IF workload = 'inserts' THEN
                 WHILE i < total LOOP
+                    IF attribute THEN PERFORM bench.act(i / per_tx); END IF;
                     n := least(per_tx, total - i) / 4;
                     INSERT INTO bench.orders SELECT g, 'new', g, 'new' FROM generate_series(prefilled + i / 4 + 1, prefilled + i / 4 + n) g;
                     INSERT INTO bench.lines SELECT g, 1, 'sku-' || g, 1 FROM generate_series(prefilled + i / 4 + 1, prefilled + i / 4 + n) g;
@@ -66,6 +75,7 @@ enum BenchmarkSchema {
                 RETURN;
             END IF;
             WHILE i < total LOOP
+                IF attribute AND i % per_tx = 0 THEN PERFORM bench.act(i / per_tx); END IF;
                 t := (i % 4)::integer + 1;
                 phase := ((i / 4) % 10)::integer;
                 IF workload = 'hot' THEN

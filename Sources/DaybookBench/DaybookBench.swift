@@ -21,7 +21,10 @@ struct DaybookBench: ParsableCommand {
             also on SIGINT or SIGTERM (a forgotten slot retains WAL forever). Run it from the repository \
             root after `swift build -c release`; `scripts/bench` does both.
             """,
-        subcommands: [CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, All.self],
+        subcommands: [
+            CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, AttributionCost.self,
+            DigestScale.self, All.self,
+        ],
         defaultSubcommand: All.self
     )
 }
@@ -139,6 +142,10 @@ struct CatchUp: ParsableCommand {
         help: "How Daybook reads: backlog (SQL decoding, the default), streaming (--no-backlog-mode)."
     )
     var modes: [String] = CatchUpBenchmark.Mode.allCases.map(\.rawValue)
+    @Flag(
+        help: "Each backlog twice: without, then with a daybook.actor message in every transaction (as daybook.act_as)."
+    )
+    var attribution = false
 
     func validate() throws {
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level: keys or values") }
@@ -162,18 +169,74 @@ struct CatchUp: ParsableCommand {
         for name in workloads {
             guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }
             for size in transactionSizes {
-                index += 1
-                let backlog = try Backlog.make(
-                    workload,
-                    changes: changes,
-                    transactionSize: size,
-                    on: environment,
-                    name: "bench_\(workload.rawValue)_\(size)"
-                )
-                _ = try benchmark.run(backlog, runs: runs)
-                environment.slots.drop(backlog.baseSlot)
-                environment.dropDatabase(backlog.database)
+                for attributed in attribution ? [false, true] : [false] {
+                    index += 1
+                    let backlog = try Backlog.make(
+                        workload,
+                        changes: changes,
+                        transactionSize: size,
+                        on: environment,
+                        name: "bench_\(workload.rawValue)_\(size)\(attributed ? "_actors" : "")",
+                        attributed: attributed
+                    )
+                    _ = try benchmark.run(backlog, runs: runs)
+                    environment.slots.drop(backlog.baseSlot)
+                    environment.dropDatabase(backlog.database)
+                }
             }
+        }
+    }
+}
+
+struct AttributionCost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attribution-cost",
+        abstract: "pgbench with and without the statement trigger of `capture --attribute`: tps and WAL per statement."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "pgbench scale.") var scale = 10
+    @Option(help: "pgbench clients.") var clients = 4
+    @Option(help: "Seconds per pgbench run.") var seconds = 20
+    @Option(help: "Runs with and without the trigger (alternating).") var runs = 3
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try AttributionCostBenchmark(
+                environment: environment,
+                tools: tools,
+                scale: scale,
+                clients: clients,
+                seconds: seconds,
+                runs: runs
+            ).run()
+        }
+    }
+}
+
+struct DigestScale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "daybook digest of a day of millions of keys over hundreds of tables with months of history."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Keys changed on the day.") var keys = 10_000_000
+    @Option(help: "Tables.") var tables = 200
+    @Option(help: "Days of history before the day.") var days = 90
+    @Option(help: "Runs of the digest.") var runs = 5
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try DigestBenchmark(
+                environment: environment,
+                tools: tools,
+                keys: keys,
+                tables: tables,
+                days: days,
+                runs: runs
+            )
+            .run()
         }
     }
 }

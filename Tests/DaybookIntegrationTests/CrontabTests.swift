@@ -64,7 +64,9 @@ struct CrontabTests {
     @Test func crontabJobsWorkAsCronRunsThem() throws {
         let crontab = try Self.load()
         #expect(crontab.environment["DAYBOOK_DATABASE"] != nil)
-        #expect(crontab.jobs.count == 3)
+        // The digest's job needs day-long windows: DigestTests runs it.
+        #expect(crontab.jobs.count == 4)
+        #expect(crontab.jobs.contains { $0.schedule == "46 0 * * *" && $0.command.hasPrefix("daybook digest") })
         let heartbeat = try #require(crontab.jobs.first { $0.command.contains("heartbeat") })
         #expect(heartbeat.schedule == "*/5 * * * *")
         let nightly = try #require(

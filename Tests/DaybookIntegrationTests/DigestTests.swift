@@ -200,6 +200,25 @@ struct DigestTests {
         #expect(!html.stdout.contains("<script") && !html.stdout.contains("src=") && !html.stdout.contains("<link"))
         #expect(html.stdout.contains("Mass delete: app.events"))
 
+        // The crontab's nightly digest runs as cron runs it: text for the mail, and a file.
+        let crontab = try CrontabTests.load()
+        let job = try #require(crontab.jobs.first { $0.command.hasPrefix("daybook digest") })
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-digest-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let (cronStatus, mail) = try CrontabTests.runAsCron(
+            job.command,
+            crontab: crontab,
+            overrides: [
+                "DAYBOOK_DATABASE": database.connectionString, "HOME": home.path, "DAYBOOK_SLOT": database.name,
+            ]
+        )
+        #expect(cronStatus == 0, "\(mail)")
+        #expect(mail.hasPrefix("Daybook digest for "), "\(mail)")
+        let saved = try FileManager.default.contentsOfDirectory(
+            atPath: home.appendingPathComponent("daybook-reports").path
+        )
+        #expect(saved.count == 1 && saved[0].hasPrefix("daybook-digest-") && saved[0].hasSuffix(".txt"), "\(saved)")
+
         // A day still open says so and when it closes; a day in the future and an unknown
         // table are one line and exit 64.
         try clock.set(Self.day(spike + 1, "12:00:00"))
