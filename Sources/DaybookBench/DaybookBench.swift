@@ -387,6 +387,8 @@ struct All: ParsableCommand {
             try Lag.parse(["--closing-keys", "0"]).lag(environment, tools)
             try Scale.parse([]).scale(environment, tools)
             try LargeTransaction.parse([]).largeTransaction(environment, tools)
+            try DigestBenchmark(environment: environment, tools: tools).run()
+            try AttributionCostBenchmark(environment: environment, tools: tools).run()
         }
         // A source whose clock moves: only these, so the others run on an untouched server.
         try common.withEnvironment(movableSourceClock: true) { environment, tools in

@@ -376,7 +376,14 @@ public struct ChangeProcessor: Sendable {
     public mutating func takeSpill() -> Spill? {
         guard var transaction = current, !transaction.skip, transaction.hasData else { return nil }
         let (keys, events, late) = batch.takeKeyedPart()
-        let spill = Spill(keys: keys, events: events, late: late, tableNames: batch.tableNames, keyTag: keyTag)
+        let spill = Spill(
+            keys: keys,
+            events: events,
+            late: late,
+            tableNames: batch.tableNames,
+            keyTag: keyTag,
+            attributions: attribution.attributions
+        )
         keyTag.part += 1
         transaction.unspilledChanges = 0
         current = transaction
@@ -517,9 +524,8 @@ public struct ChangeProcessor: Sendable {
         switch placement {
         case .onTime(let window, _):
             batch.countChange(operation, table: table.index, window: window, at: time, level: level)
-            if let who = attributionIndex() {
-                attribution.count(who, table: table.index, windowStart: window.start)
-            }
+            let who = attributionIndex()
+            if let who { attribution.count(who, table: table.index, windowStart: window.start) }
             switch keys {
             case .one(let keyOperation):
                 addKey(keyOperation, keyBuffer, table: table.index, window: window, at: time)
@@ -538,7 +544,8 @@ public struct ChangeProcessor: Sendable {
                     window: window,
                     at: time,
                     lsn: transaction.begin.finalLSN,
-                    sequence: sequence
+                    sequence: sequence,
+                    actor: who ?? -1
                 )
             }
         case .late(let window):
@@ -611,7 +618,8 @@ public struct ChangeProcessor: Sendable {
         window: Window,
         at time: Timestamp,
         lsn: LSN,
-        sequence: Int32
+        sequence: Int32,
+        actor: Int32
     ) {
         let row = images.contains(.new) ? rowBuffer : nil
         let unknown = images.contains(.new) && !unknownBuffer.isEmpty ? unknownBuffer : nil
@@ -630,7 +638,8 @@ public struct ChangeProcessor: Sendable {
                 windowStart: window.start,
                 at: time,
                 lsn: lsn,
-                sequence: sequence
+                sequence: sequence,
+                actor: actor
             )
         case .moved:
             batch.addEvent(
@@ -640,7 +649,8 @@ public struct ChangeProcessor: Sendable {
                 windowStart: window.start,
                 at: time,
                 lsn: lsn,
-                sequence: sequence
+                sequence: sequence,
+                actor: actor
             )
             batch.addEvent(
                 .insert,
@@ -649,7 +659,8 @@ public struct ChangeProcessor: Sendable {
                 windowStart: window.start,
                 at: time,
                 lsn: lsn,
-                sequence: sequence
+                sequence: sequence,
+                actor: actor
             )
         }
     }

@@ -46,6 +46,8 @@ public struct Spill: Sendable {
     /// The batch's interned table names, which `keys` refers to by index.
     public var tableNames: [String]
     public var keyTag: KeyTag
+    /// Who made the events' changes: their `actor` indexes this (``AttributionTally``).
+    public var attributions: [Attribution] = []
 }
 
 /// How the sink orders and validates per-key rows, which it appends rather than updates.

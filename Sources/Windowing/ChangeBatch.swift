@@ -264,7 +264,8 @@ public struct ChangeBatch: Sendable {
         windowStart: Timestamp,
         at time: Timestamp,
         lsn: LSN,
-        sequence: Int32
+        sequence: Int32,
+        actor: Int32 = -1
     ) {
         events.append(
             operation,
@@ -273,7 +274,8 @@ public struct ChangeBatch: Sendable {
             windowStart: windowStart,
             at: time,
             lsn: lsn,
-            sequence: sequence
+            sequence: sequence,
+            actor: actor
         )
     }
 

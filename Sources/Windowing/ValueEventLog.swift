@@ -20,6 +20,8 @@ public struct ValueEventLog: Sendable {
         public var commitTime: Int64
         /// Commit LSN of the source transaction (Begin's final LSN).
         public var lsn: LSN
+        /// Who made the change: an index into the checkpoint's attributions, or -1 for nobody.
+        public var actor: Int32
         var key: Range<Int>
         var row: Range<Int>?
         var oldRow: Range<Int>?
@@ -80,7 +82,8 @@ public struct ValueEventLog: Sendable {
         windowStart: Timestamp,
         at time: Timestamp,
         lsn: LSN,
-        sequence: Int32
+        sequence: Int32,
+        actor: Int32 = -1
     ) {
         let key = store(images.key)
         let row = store(images.row)
@@ -96,6 +99,7 @@ public struct ValueEventLog: Sendable {
                 windowStart: windowStart.microsecondsSinceEpoch,
                 commitTime: time.microsecondsSinceEpoch,
                 lsn: lsn,
+                actor: actor,
                 key: key,
                 row: row,
                 oldRow: oldRow,

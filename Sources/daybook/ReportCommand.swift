@@ -25,7 +25,7 @@ struct ReportCommand: ParsableCommand {
             window_start, window_end, table, key, ops, net, first_change_at, last_change_at, before (known, none \
             or unknown: what is known of the row before the day), changed (column -> {before, after}; before is \
             absent when there was no row or it is unknown, after when the row was deleted), truncated, \
-            events_left_out, events ([{op, at, lsn, row, old_key?, new_key?, old_row?, unchanged?}]). CSV has \
+            events_left_out, events ([{op, at, lsn, row, old_key?, new_key?, old_row?, unchanged?, actor?}]). CSV has \
             one row per event; text and markdown show what each event changed.
             """
     )

@@ -100,6 +100,12 @@ struct AttributionIntegrationTests {
         )
         #expect(attach.status == 0, "\(attach.stderr)")
         #expect(attach.stdout.contains("app.orders: each statement's role and application are attributed"))
+        // app.notes keeps its values: each event says who made it.
+        let values = try DaybookProcess.run(
+            ["capture", "--slot", database.name, "app.notes", "values"],
+            environment: daybook
+        )
+        #expect(values.status == 0, "\(values.stderr)")
 
         func session(_ role: String, _ password: String, app: String) throws -> PostgresConnection {
             let string =
@@ -113,6 +119,7 @@ struct AttributionIntegrationTests {
             try session(clerk, "clerk-secret", app: "web"), try session(clerk, "clerk-secret", app: "batch"),
             try session(auditor, "auditor-secret", app: "web"), try session(auditor, "auditor-secret", app: "batch"),
         ]
+        var port = 0
         var service = try DaybookProcess(Workload.runArguments(database), environment: daybook)
         defer { _ = service.stop() }
         var generator = SystemRandomNumberGenerator()
@@ -140,9 +147,13 @@ struct AttributionIntegrationTests {
             // Spread over several 2-second windows.
             Thread.sleep(forTimeInterval: 0.1)
             if round == 20 || round == 40 {
-                // SIGKILL, then a new Daybook from the last checkpoint.
+                // SIGKILL, then a new Daybook from the last checkpoint (serving /metrics).
                 service.killHard()
-                service = try DaybookProcess(Workload.runArguments(database), environment: daybook)
+                port = try freePort()
+                service = try DaybookProcess(
+                    Workload.runArguments(database, extra: ["--listen", "127.0.0.1:\(port)"]),
+                    environment: daybook
+                )
             }
         }
         // A forged message (no `via`) and a NULL actor: their changes count as unattributed.
@@ -189,6 +200,24 @@ struct AttributionIntegrationTests {
         #expect(actual == expected, "expected \(expected)\nactual \(actual)")
         #expect(expected.contains { $0[1] == "app.notes" && $0[2] == "loader" && $0[4] == "20001" })
         #expect(service.stderr.contains("changes counted as unattributed"), "\(service.stderr.suffix(2000))")
+        let metrics = try httpGet(port: port, path: "/metrics").body
+        for kind in ["unknown_source", "no_actor"] {
+            #expect(metrics.contains(#"daybook_attribution_problems_total{kind="\#(kind)"} 1"#), "\(metrics)")
+        }
+
+        // At values, each event carries its actor; unattributed ones carry none.
+        #expect(
+            try database.scalar(
+                "SELECT count(*) FROM daybook.value_events WHERE slot_name = $1 AND actor::jsonb ->> 'actor' = 'loader'",
+                [database.name]
+            ) == "20001"
+        )
+        #expect(
+            try database.scalar(
+                "SELECT count(*) FROM daybook.value_events WHERE slot_name = $1 AND key::jsonb ->> 'id' = '1000001' AND actor IS NULL",
+                [database.name]
+            ) == "1"
+        )
 
         // The digest names them.
         let window = try #require(
@@ -205,5 +234,26 @@ struct AttributionIntegrationTests {
         #expect(digest.stdout.contains("Who changed it"), "\(digest.stdout)")
         #expect(digest.stdout.contains("by loader 20,001"), "\(digest.stdout)")
         #expect(digest.stdout.contains("through import 20,001"), "\(digest.stdout)")
+        let events = try DaybookProcess.run(
+            [
+                "report", "--slot", database.name, "--events", "--table", "app.notes", "--from", window, "--to",
+                "infinity", "--format", "json",
+            ],
+            environment: daybook
+        )
+        #expect(events.status == 0, "\(events.stderr)")
+        let actors = try events.stdout.split(separator: "\n").flatMap { line -> [[String: String]] in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (object?["events"] as? [[String: Any]] ?? []).compactMap { $0["actor"] as? [String: String] }
+        }
+        #expect(actors.count(where: { $0 == ["actor": "loader", "application": "import"] }) == 20_001)
+        let text = try DaybookProcess.run(
+            [
+                "report", "--slot", database.name, "--events", "--table", "app.notes", "--from", window, "--to",
+                "infinity",
+            ],
+            environment: daybook
+        )
+        #expect(text.stdout.contains("(by loader through import)"), "\(text.stdout.prefix(600))")
     }
 }

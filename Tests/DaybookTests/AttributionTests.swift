@@ -1,9 +1,10 @@
-import DaybookCore
 import Foundation
 import PgOutput
 import Testing
 import WAL
 import Windowing
+
+@testable import DaybookCore
 
 /// Who changed what, from the stream alone: `daybook.actor` messages and Origin messages
 /// fold into per-table, per-window counts of attributed changes. No server.
@@ -143,5 +144,56 @@ struct AttributionTests {
         var processor = ChangeProcessor(engine: dayWindowsEngine(), committedLSN: LSN(500), tableShapes: [])
         try run(&processor, lsn: 100, [actorMessage(#"{"via":"act_as","user":"alice"}"#), insert("1")])
         #expect(processor.takeCheckpoint()?.attribution.isEmpty ?? true)
+    }
+}
+
+/// The in-place reader of actor messages agrees with the full JSON decoder on what it takes,
+/// and leaves the rest to it.
+struct FlatJSONObjectTests {
+    @Test func readsWhatActAsAndTheTriggerWrite() {
+        // json_build_object's spacing, as the functions emit it.
+        let members = FlatJSONObject.parse(
+            Array(#"{"via" : "act_as", "user" : "alice", "app" : "web", "request" : null}"#.utf8)
+        )
+        #expect(members?["via"] == .some("act_as"))
+        #expect(members?["user"] == .some("alice"))
+        #expect(members?["request"] == .some(nil))
+    }
+
+    @Test func decodesEscapesAsJSONDoes() throws {
+        let text = #"{"user":"a\"b\\c\/d\n\u00e9\ud83d\ude00 ü","app":""}"#
+        let members = try #require(FlatJSONObject.parse(Array(text.utf8)))
+        let decoded = try #require(DaybookJSON.decode([String: String].self, from: text))
+        #expect(members["user"] == .some(decoded["user"]))
+        #expect(members["user"] == .some("a\"b\\c/d\né😀 ü"))
+        #expect(members["app"] == .some(""))
+    }
+
+    @Test func leavesAnythingElseToTheFullDecoder() {
+        for text in [
+            #"{"user":1}"#, #"{"user":{"name":"x"}}"#, #"{"user":"x",}"#, #"{"user":"x"} trailing"#, "not json",
+            #"{"user":"\ud800"}"#, "{\"user\":\"a\u{01}b\"}", #"["user"]"#, #"{"user":"unterminated}"#,
+        ] {
+            #expect(FlatJSONObject.parse(Array(text.utf8)) == nil, "\(text)")
+        }
+    }
+
+    @Test func actorMessagesReadTheSameEitherWay() {
+        // A member the fast path does not take (a number) sends the message to the full decoder,
+        // which reads the same claim.
+        func claim(_ json: String) -> Result<ActorClaim, AttributionProblem> {
+            ActorClaim.parse(
+                LogicalMessage(
+                    transactional: true,
+                    lsn: 1,
+                    prefix: ActorClaim.messagePrefix,
+                    content: ArraySlice(json.utf8)
+                )
+            )
+        }
+        let flat = claim(#"{"via":"trigger","user":"app_rw","app":"batch","client":null}"#)
+        let nested = claim(#"{"via":"trigger","user":"app_rw","app":"batch","client":{"port":5432}}"#)
+        #expect((try? flat.get()) == (try? nested.get()))
+        #expect((try? flat.get())?.actor == "app_rw")
     }
 }

@@ -9,7 +9,7 @@ struct EventReportFormatTests {
         "qty": {"after": "2"}}, "truncated" : false, "events_left_out" : 0, "events" : [{"op": "I", \
         "at": "2026-12-05T10:00:00Z", "lsn": "0/10", "row": {"id": "7", "note": "a/b", "qty": "1"}}, \
         {"op": "U", "at": "2026-12-05T11:00:00Z", "lsn": "0/20", "row": {"id": "7", "note": "a/b", "qty": "2"}, \
-        "unchanged": ["doc"]}]}
+        "unchanged": ["doc"], "actor": {"actor": "alice", "application": "web"}}]}
         """
 
     @Test func jsonIsTheLineAsItCame() {
@@ -20,9 +20,9 @@ struct EventReportFormatTests {
         let csv = EventReportFormat.render([line], as: .csv).split(separator: "\n").map(String.init)
         #expect(
             csv == [
-                "window_start,window_end,table,key,ops,net,op,at,lsn,row,old_key,new_key,old_row,unchanged",
-                #"2026-12-05,2026-12-06,app.orders,"{""id"":""7""}",IU,inserted,I,2026-12-05T10:00:00Z,0/10,"{""id"":""7"",""note"":""a/b"",""qty"":""1""}",,,,"#,
-                #"2026-12-05,2026-12-06,app.orders,"{""id"":""7""}",IU,inserted,U,2026-12-05T11:00:00Z,0/20,"{""id"":""7"",""note"":""a/b"",""qty"":""2""}",,,,"[""doc""]""#,
+                "window_start,window_end,table,key,ops,net,op,at,lsn,row,old_key,new_key,old_row,unchanged,actor",
+                #"2026-12-05,2026-12-06,app.orders,"{""id"":""7""}",IU,inserted,I,2026-12-05T10:00:00Z,0/10,"{""id"":""7"",""note"":""a/b"",""qty"":""1""}",,,,,"#,
+                #"2026-12-05,2026-12-06,app.orders,"{""id"":""7""}",IU,inserted,U,2026-12-05T11:00:00Z,0/20,"{""id"":""7"",""note"":""a/b"",""qty"":""2""}",,,,"[""doc""]","{""actor"":""alice"",""application"":""web""}""#,
             ]
         )
     }
@@ -33,7 +33,7 @@ struct EventReportFormatTests {
                 2026-12-05  app.orders  {"id":"7"}  IU  inserted
                   changed: note: (none) → a/b; qty: (none) → 2
                   10:00:00Z  I  id=7, note=a/b, qty=1
-                  11:00:00Z  U  qty=2, doc=(unchanged, value not known)
+                  11:00:00Z  U  qty=2, doc=(unchanged, value not known) (by alice through web)
 
                 """
         )

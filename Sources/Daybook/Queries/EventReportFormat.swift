@@ -8,7 +8,7 @@ public enum EventReportFormat {
     /// The CSV columns: the key's, then the event's (JSON values as JSON text).
     static let csvColumns = [
         "window_start", "window_end", "table", "key", "ops", "net", "op", "at", "lsn", "row", "old_key", "new_key",
-        "old_row", "unchanged",
+        "old_row", "unchanged", "actor",
     ]
 
     public static func render(_ lines: [String], as format: ReportFormat) -> String {
@@ -56,7 +56,7 @@ public enum EventReportFormat {
                 let eventFields = [
                     string(event, "op"), string(event, "at"), string(event, "lsn"), jsonText(event["row"]),
                     jsonText(event["old_key"]), jsonText(event["new_key"]), jsonText(event["old_row"]),
-                    jsonText(event["unchanged"]),
+                    jsonText(event["unchanged"]), jsonText(event["actor"]),
                 ]
                 output += (keyFields + eventFields).map(field).joined(separator: ",") + "\n"
             }
@@ -81,7 +81,7 @@ public enum EventReportFormat {
         if let newKey = event["new_key"], !newKey.isNull { parts.append("key became \(jsonText(newKey))") }
         if op == "D" {
             parts.insert("deleted", at: 0)
-            return parts.joined(separator: "; ")
+            return parts.joined(separator: "; ") + by(event)
         }
         let row = event["row"]?.object ?? [:]
         for column in row.keys.sorted() {
@@ -93,7 +93,17 @@ public enum EventReportFormat {
             parts.append("\(column)=(unchanged, value not known)")
         }
         if parts.isEmpty { parts.append("no captured column changed") }
-        return parts.joined(separator: ", ")
+        return parts.joined(separator: ", ") + by(event)
+    }
+
+    /// " (by alice through web)": who made the change, when it is known.
+    private static func by(_ event: JSONValue) -> String {
+        guard let actor = event["actor"]?.object else { return "" }
+        var parts: [String] = []
+        if let name = actor["actor"]?.string { parts.append("by \(name)") }
+        if let application = actor["application"]?.string { parts.append("through \(application)") }
+        if let origin = actor["origin"]?.string { parts.append("from \(origin)") }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: " ") + ")"
     }
 
     /// "column: before → after" lines of a key's `changed`.

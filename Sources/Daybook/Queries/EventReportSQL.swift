@@ -23,6 +23,7 @@ enum EventReportSQL {
                                 || CASE WHEN e.old_row IS NULL THEN '{}' ELSE jsonb_build_object('old_row', e.old_row::jsonb) END
                                 || CASE WHEN e.unchanged IS NULL THEN '{}'
                                         ELSE jsonb_build_object('unchanged', e.unchanged::jsonb) END
+                                || CASE WHEN e.actor IS NULL THEN '{}' ELSE jsonb_build_object('actor', e.actor::jsonb) END
                                 ORDER BY e.lsn, e.seq)
             """
         // One key: its events looked up where the key is, through the window's index on

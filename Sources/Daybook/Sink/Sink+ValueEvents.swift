@@ -6,13 +6,19 @@ import Windowing
 /// ``ClosingValueFold`` folds them per key when their window closes.
 extension Sink {
     /// Appends the events of `values` tables to `daybook.value_events` with one binary COPY.
-    func appendValueEvents(_ events: ValueEventLog, tableNames: [String]) throws(PostgresError) {
+    /// - Parameter attributions: who made the changes (each event's `actor` indexes it).
+    func appendValueEvents(
+        _ events: ValueEventLog,
+        tableNames: [String],
+        attributions: [Attribution]
+    ) throws(PostgresError) {
         guard !events.isEmpty else { return }
         var encoder = takeCopyEncoder()
         defer { returnCopyEncoder(encoder) }
         let tableBytes = tableNames.map { Array($0.utf8) }
+        let actorBytes = attributions.map { Array($0.eventJSON.utf8) }
         for (index, event) in events.events.enumerated() {
-            encoder.beginRow(fieldCount: 13)
+            encoder.beginRow(fieldCount: 14)
             encoder.appendText(slotBytes)
             encoder.appendTimestamp(microsecondsSinceEpoch: event.windowStart)
             encoder.appendText(tableBytes[Int(event.table)])
@@ -32,6 +38,11 @@ extension Sink {
                 append(images.oldKey)
                 append(images.newKey)
                 append(images.unchanged)
+            }
+            if event.actor >= 0, Int(event.actor) < actorBytes.count {
+                encoder.appendText(actorBytes[Int(event.actor)])
+            } else {
+                encoder.appendNull()
             }
         }
         encoder.finish()

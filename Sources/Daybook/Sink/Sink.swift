@@ -254,7 +254,7 @@ public final class Sink {
         try ensurePartitions(keys.windows.union(spill.events.windowStarts))
         try transaction {
             try appendKeyChanges(keys)
-            try appendValueEvents(spill.events, tableNames: spill.tableNames)
+            try appendValueEvents(spill.events, tableNames: spill.tableNames, attributions: spill.attributions)
             if !spill.late.isEmpty {
                 try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(spill.late)])
             }
@@ -316,7 +316,11 @@ public final class Sink {
             try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(tables)])
         }
         try appendKeyChanges(keys)
-        try appendValueEvents(batch.events, tableNames: batch.tableNames)
+        try appendValueEvents(
+            batch.events,
+            tableNames: batch.tableNames,
+            attributions: checkpoint.attribution.attributions
+        )
         if !checkpoint.attribution.isEmpty {
             let attribution = CheckpointPayload.attribution(checkpoint.attribution, tableNames: batch.tableNames)
             try connection.query(SinkSQL.addAttribution, [slot, attribution])

@@ -30,7 +30,7 @@ enum SinkSQL {
     static let copyValueEvents = """
         COPY daybook.value_events
              (slot_name, window_start, table_name, key, lsn, seq, op, commit_time, new_row, old_row, old_key, new_key,
-              unchanged)
+              unchanged, actor)
         FROM STDIN (FORMAT binary)
         """
 

@@ -19,6 +19,18 @@ public struct Attribution: Hashable, Sendable, Codable {
     }
 
     public var isEmpty: Bool { actor.isEmpty && application.isEmpty && origin.isEmpty }
+
+    /// As a `values` event's `actor` in the sink: a JSON object of the parts that are known.
+    public var eventJSON: String {
+        var json = "{"
+        for (name, value) in [("actor", actor), ("application", application), ("origin", origin)] where !value.isEmpty {
+            if json.count > 1 { json += "," }
+            JSONText.appendString(name, to: &json)
+            json += ":"
+            JSONText.appendString(value, to: &json)
+        }
+        return json + "}"
+    }
 }
 
 /// One `daybook.actor` message: who acts in its transaction from here on.
@@ -56,7 +68,15 @@ public struct ActorClaim: Hashable, Sendable {
     /// The claim a message makes, or what is wrong with it.
     public static func parse(_ message: LogicalMessage) -> Result<ActorClaim, AttributionProblem> {
         guard message.transactional else { return .failure(.notTransactional) }
-        guard let payload = DaybookJSON.decode(Payload.self, from: Data(message.content)) else {
+        // The flat objects act_as and the trigger write are read in place; anything else
+        // through the full decoder.
+        let payload: Payload
+        if let members = FlatJSONObject.parse(message.content) {
+            func member(_ name: String) -> String? { members[name] ?? nil }
+            payload = Payload(via: member("via"), user: member("user"), app: member("app"), request: member("request"))
+        } else if let decoded = DaybookJSON.decode(Payload.self, from: Data(message.content)) {
+            payload = decoded
+        } else {
             return .failure(.notJSON)
         }
         guard let via = payload.via.flatMap(Via.init(rawValue:)) else { return .failure(.unknownSource) }

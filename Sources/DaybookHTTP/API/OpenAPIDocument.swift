@@ -186,7 +186,8 @@ enum OpenAPIDocument {
                 "events": {"type": "array", "items": {"type": "object", "required": ["op", "at", "lsn", "row"], "properties": {
                   "op": {"enum": ["I", "U", "D"]}, "at": {"type": "string"}, "lsn": {"type": "string"},
                   "row": {"type": ["object", "null"]}, "old_key": {"type": "object"}, "new_key": {"type": "object"},
-                  "old_row": {"type": "object"}, "unchanged": {"type": "array", "items": {"type": "string"}}}}}}},
+                  "old_row": {"type": "object"}, "unchanged": {"type": "array", "items": {"type": "string"}},
+                  "actor": {"type": "object", "description": "Who made the change (absent: unattributed).", "properties": {"actor": {"type": "string"}, "application": {"type": "string"}, "origin": {"type": "string"}}}}}}}},
               "Digest": {"type": "object", "required": ["digest_version", "slots"], "properties": {
                 "digest_version": {"const": 1}, "date": {"type": "string"},
                 "slots": {"type": "array", "items": {"$ref": "#/components/schemas/DigestSlot"}}}},
