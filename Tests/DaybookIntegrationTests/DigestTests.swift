@@ -163,6 +163,17 @@ struct DigestTests {
         #expect(deletes["basis"] as? String == "weekday")
         #expect((events["top_keys"] as? [Any])?.count == 5)
 
+        // Across all slots of the sink (here one): the same section.
+        let allSlots = try DaybookProcess.run(
+            ["digest", "--all-slots", "--date", Self.day(spike, ""), "--format", "json"],
+            environment: daybook
+        )
+        #expect(allSlots.status == 0, "\(allSlots.stderr)")
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(allSlots.stdout.utf8)) as? NSDictionary)
+                == (digest as NSDictionary)
+        )
+
         // The API answers the same object; the dashboard's page says the same.
         let api = try httpGet(port: port, path: "/api/v1/digest?date=\(Self.day(spike, ""))")
         #expect(api.status == 200, "\(api.body)")
