@@ -50,8 +50,11 @@ public struct ChangeProcessor: Sendable {
         /// nobody; `declaredRefused` when its last call was refused (unattributed after it).
         var declared: Int32?
         var declaredRefused = false
-        /// Who the last statement trigger said runs the current statement.
-        var statement: Int32?
+        /// Who the statement triggers said run the current statements, by table name (a
+        /// trigger's claim covers its own table's changes only), and the same by the batch's
+        /// table index once a change of that table was seen.
+        var statements: [String: Int32] = [:]
+        var statementsByIndex: [Int32: Int32] = [:]
         /// The transaction's origin alone, interned when a change needs it.
         var originOnly: Int32?
     }
@@ -524,7 +527,7 @@ public struct ChangeProcessor: Sendable {
         switch placement {
         case .onTime(let window, _):
             batch.countChange(operation, table: table.index, window: window, at: time, level: level)
-            let who = attributionIndex()
+            let who = attributionIndex(table: table.index)
             if let who { attribution.count(who, table: table.index, windowStart: window.start) }
             switch keys {
             case .one(let keyOperation):
@@ -576,7 +579,8 @@ public struct ChangeProcessor: Sendable {
             guard current != nil, problem != .notTransactional else { return }
             current?.declared = nil
             current?.declaredRefused = true
-            current?.statement = nil
+            current?.statements.removeAll()
+            current?.statementsByIndex.removeAll()
         case .success(let claim):
             guard let origin = current?.origin else { return }
             let index = attribution.index(
@@ -587,19 +591,28 @@ public struct ChangeProcessor: Sendable {
                 current?.declared = index
                 current?.declaredRefused = false
             case .trigger:
-                current?.statement = index
+                current?.statements[claim.table ?? ""] = index
+                current?.statementsByIndex.removeAll()
                 current?.declaredRefused = false
             }
         }
     }
 
-    /// Who the current change is attributed to: what `act_as` declared, else what the
-    /// statement trigger said, else the transaction's replication origin; nil: nobody.
-    private mutating func attributionIndex() -> Int32? {
+    /// Who the current change (of the table at `table` in the batch) is attributed to: what
+    /// `act_as` declared, else what the statement trigger of its table said, else the
+    /// transaction's replication origin; nil: nobody.
+    private mutating func attributionIndex(table: Int32) -> Int32? {
         guard let transaction = current else { return nil }
         if let declared = transaction.declared { return declared }
         if transaction.declaredRefused { return nil }
-        if let statement = transaction.statement { return statement }
+        if !transaction.statements.isEmpty {
+            if let statement = transaction.statementsByIndex[table] { return statement }
+            // A claim names its table; one without a name (an older trigger) covers every table.
+            if let statement = transaction.statements[batch.tableNames[Int(table)]] ?? transaction.statements[""] {
+                current?.statementsByIndex[table] = statement
+                return statement
+            }
+        }
         guard !transaction.origin.isEmpty else { return nil }
         if let index = transaction.originOnly { return index }
         let index = attribution.index(of: Attribution(origin: transaction.origin))

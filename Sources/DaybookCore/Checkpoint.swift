@@ -29,8 +29,10 @@ public struct Checkpoint: Sendable {
     /// Tables whose shape differs from the last one the sink kept (first seen, or changed).
     public var tableShapes: [TableShape] = []
     /// The source's row estimate of each table (`pg_class.reltuples`), read when the
-    /// checkpoint closes windows: the digest measures mass deletes against it.
+    /// checkpoint closes windows that ended recently (``sourceRowsWindows``): the digest
+    /// measures mass deletes against it.
     public var sourceRows: [String: Int64] = [:]
+    public var sourceRowsWindows: [Window] = []
     /// Attributed changes per window, table and actor (the batch's table names index them).
     public var attribution = AttributionTally()
     /// Actor messages refused since the last checkpoint, by kind.

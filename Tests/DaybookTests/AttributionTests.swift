@@ -91,6 +91,48 @@ struct AttributionTests {
         #expect(counts(processor.takeCheckpoint()) == ["carol/web/": 1])
     }
 
+    @Test func aTriggerClaimCoversItsOwnTableOnly() throws {
+        let notes = Relation(
+            oid: 30,
+            namespace: "app",
+            name: "notes",
+            replicaIdentity: .default,
+            columns: [.init(flags: 1, name: "id", typeOID: 23, typeModifier: -1)]
+        )
+        var processor = makeProcessor()
+        try processor.process(.begin(Begin(finalLSN: LSN(100), commitTime: pgTime(1_000), xid: 1)))
+        try processor.process(.relation(accountsRelation))
+        // A statement on app.accounts (which has the trigger), then one on app.notes (which
+        // has none): the second is not the first statement's.
+        try processor.process(actorMessage(#"{"via":"trigger","user":"clerk","app":"web","table":"app.accounts"}"#))
+        try processor.process(insert("1"))
+        try processor.process(.relation(notes))
+        try processor.process(.insert(Insert(relationOID: 30, new: row("1"))))
+        try processor.process(insert("2"))
+        try processor.process(
+            .commit(Commit(flags: 0, commitLSN: LSN(100), endLSN: LSN(108), commitTime: pgTime(1_000)))
+        )
+        let checkpoint = processor.takeCheckpoint()
+        #expect(counts(checkpoint) == ["clerk/web/": 2])
+        let attributedTables = Set(checkpoint?.attribution.counts.keys.map { $0.table } ?? [])
+        #expect(attributedTables.map { checkpoint?.batch.tableNames[Int($0)] } == ["app.accounts"])
+    }
+
+    @Test func controlCharactersAreRefused() throws {
+        var processor = makeProcessor()
+        try run(
+            &processor,
+            lsn: 100,
+            [
+                actorMessage(#"{"via":"act_as","user":"a\u0000b"}"#), insert("1"),
+                actorMessage(#"{"via":"act_as","user":"alice\nUnusual: app.forged"}"#), insert("2"),
+            ]
+        )
+        let checkpoint = processor.takeCheckpoint()
+        #expect(counts(checkpoint).isEmpty)
+        #expect(checkpoint?.attributionProblems == [.controlCharacter: 2])
+    }
+
     @Test func aClaimEndsWithItsTransaction() throws {
         var processor = makeProcessor()
         try run(&processor, lsn: 100, [actorMessage(#"{"via":"act_as","user":"alice"}"#), insert("1")])

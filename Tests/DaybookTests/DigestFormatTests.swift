@@ -142,6 +142,32 @@ struct DigestFormatTests {
         #expect(markdown.contains("- TRUNCATE: app.sessions (1 time)"))
     }
 
+    @Test func markdownValuesNeverStartALineOrHideMarkup() {
+        // A line break of either kind, a bracket with a combining mark, a backtick in a key.
+        let hostile = "app.x\r\n- [click](http://example.com)\r[\u{0301}y](z)"
+        var value = digest()
+        value.slots[0].tables[0].table = hostile
+        value.slots[0].tables[0].topKeys = [
+            Digest.KeyChanges(key: .object(["id": .string("`![](http://t)`")]), changes: 1)
+        ]
+        let markdown = DigestFormat.markdown.render(value)
+        #expect(!markdown.split(separator: "\n").contains { $0.hasPrefix("- [") || $0.hasPrefix("[") })
+        // Every bracket and backtick that came from a value is escaped: no link, no code span.
+        let scalars = Array(markdown.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() where "[]`".unicodeScalars.contains(scalar) {
+            #expect(index > 0 && scalars[index - 1] == "\\", "unescaped \(scalar) in \(markdown)")
+        }
+    }
+
+    @Test func textRowsFitWithFiguresOfTensOfMillions() {
+        var value = digest()
+        value.slots[0].tables[1].inserts = 123_456_789_012
+        value.slots[0].tables[1].updates = 98_765_432
+        let lines = DigestFormat.text.render(value).split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 100 }, "\(lines.filter { $0.count > 100 })")
+        #expect(lines.contains { $0.contains("123,456,789,012") })
+    }
+
     @Test func htmlIsOneDocumentWithInlineStylesAndEverythingEscaped() {
         let html = DigestFormat.html.render(digest())
         #expect(html.hasPrefix("<!DOCTYPE html>"))

@@ -114,7 +114,7 @@ public struct DigestFigures: Sendable {
             let today = point(window)
             // A table's history starts at its first change: one that first changed within the
             // span has only the windows since (too few: "not enough history"; none: `new`).
-            if history.first?.volumes.total == 0, !anyPruned {
+            if history.first?.volumes.total == 0 {
                 let seen = try connection.query(
                     """
                     SELECT EXISTS (SELECT 1 FROM daybook.table_windows
@@ -123,7 +123,9 @@ public struct DigestFigures: Sendable {
                     """,
                     [slot, name, String(from.microsecondsSinceEpoch)]
                 ).scalar
-                if seen != "t" { history = Array(history.drop { $0.volumes.total == 0 }) }
+                // With windows pruned before, a table may have changed in them: its quiet
+                // start is left out too, and too little history is said, never `new` (below).
+                if seen != "t" || anyPruned { history = Array(history.drop { $0.volumes.total == 0 }) }
             }
             var verdict = rule.judge(today, history: history)
             if verdict == .new, anyPruned { verdict = .notEnoughHistory(have: 0, need: rule.minimumHistory) }

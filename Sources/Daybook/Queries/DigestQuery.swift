@@ -124,6 +124,9 @@ private struct SlotDigestReader {
         guard let zone = TimeZone(identifier: stored.timeZone) else {
             throw DaybookError(.configuration, "slot \(slot)'s time zone \(stored.timeZone) is unknown here")
         }
+        // A moment without an offset is read in the slot's time zone, whatever the connection
+        // (a pooled one of the API) was set to before.
+        _ = try sink.query("SELECT set_config('TimeZone', $1, false)", [stored.timeZone])
         var calendar = WindowCalendar(length: try stored.windowLength(), timeZone: zone)
         let now = Timestamp(Date())
         let (window, day) = try target(&calendar, now: now)
@@ -191,8 +194,22 @@ private struct SlotDigestReader {
         func order(_ change: Digest.MassChange) -> (Int, String) { (change.kind == .truncate ? 0 : 1, change.table) }
         headline.massChanges.sort { order($0) < order($1) }
         if state.state == .open {
-            // The day is not over: a table that has not changed yet is not silent yet.
-            for index in tables.indices where tables[index].verdict == .silent { tables[index].verdict = .pending }
+            // The day is not over: a table that has not changed yet is not silent yet, and a
+            // figure below its usual range may still reach it; one above it is news already.
+            for index in tables.indices {
+                switch tables[index].verdict {
+                case .silent:
+                    tables[index].verdict = .pending
+                case .unusual, .usual:
+                    for figure in tables[index].figures.indices {
+                        let value = tables[index].figures[figure]
+                        tables[index].figures[figure].unusual = value.value > value.expectedMax
+                    }
+                    tables[index].verdict = tables[index].figures.contains(where: \.unusual) ? .unusual : .usual
+                default:
+                    break
+                }
+            }
         }
         let attribution = try attributions(window)
         for index in tables.indices {
@@ -206,6 +223,7 @@ private struct SlotDigestReader {
             tables[index].origins = shares.origins
             tables[index].unattributed = shares.unattributed
         }
+        tables.sort { (rank($0), $0.table) < (rank($1), $1.table) }
         headline.changes = tables.reduce(0) { $0 + $1.changes }
         headline.tablesChanged = tables.count { $0.changes > 0 }
         headline.unusual = tables.filter { $0.verdict == .unusual }.map(\.table)
@@ -216,7 +234,7 @@ private struct SlotDigestReader {
         let gaps = try Gaps.touching(
             slot: slot,
             from: iso(window.start),
-            to: iso(Timestamp(microsecondsSinceEpoch: window.start.microsecondsSinceEpoch + 1)),
+            to: iso(window.end),
             sink
         )
         return (
@@ -295,6 +313,9 @@ private struct SlotDigestReader {
             state.state = row[3] == "all" ? .pruned : row[0] == "closed" ? .closed : .open
             state.closedAt = time(row[1]).map(iso)
             state.closedBy = row[2]
+        } else if let first = try firstWindowStart(), window.end <= first {
+            // Before the slot's first window: Daybook did not watch the slot then.
+            state.state = .none
         } else if let streamTime = checkpoint?.streamTime, streamTime >= closesAt {
             // No row: nothing changed that day, and stream time has passed it: a closed, empty day.
             state.state = .closed
@@ -311,6 +332,13 @@ private struct SlotDigestReader {
             }
         }
         return state
+    }
+
+    private func firstWindowStart() throws -> Timestamp? {
+        try sink.query(
+            "SELECT daybook.to_micros(min(window_start)) FROM daybook.windows WHERE slot_name = $1",
+            [slot]
+        ).scalar.flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) }
     }
 
     private func digestTable(_ figures: DigestFigures.Table, late: Int) -> Digest.Table {

@@ -344,10 +344,14 @@ public final class Sink {
                 SinkSQL.markClosing,
                 [slot, CheckpointPayload.closed(checkpoint.closed), checkpoint.lsn.description]
             )
-            if !checkpoint.sourceRows.isEmpty {
+            if !checkpoint.sourceRows.isEmpty, !checkpoint.sourceRowsWindows.isEmpty {
                 try connection.query(
                     SinkSQL.recordSourceRows,
-                    [slot, CheckpointPayload.closed(checkpoint.closed), DaybookJSON.text(checkpoint.sourceRows)]
+                    [
+                        slot,
+                        DaybookJSON.text(checkpoint.sourceRowsWindows.map { ["ws": $0.start.microsecondsSinceEpoch] }),
+                        DaybookJSON.text(checkpoint.sourceRows),
+                    ]
                 )
             }
         }

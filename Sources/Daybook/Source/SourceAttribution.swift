@@ -41,7 +41,8 @@ public enum SourceAttribution {
                 'user', current_user,
                 'session_user', session_user,
                 'app', pg_catalog.left(pg_catalog.current_setting('application_name'), \(ActorClaim.maximumLength + 1)),
-                'client', pg_catalog.inet_client_addr())::text);
+                'client', pg_catalog.inet_client_addr(),
+                'table', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME)::text);
             RETURN NULL;
         END
         $$;

@@ -161,6 +161,10 @@ struct StreamSession {
         DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
+    /// Windows that ended longer ago than this (seconds, by the server's clock) get no row
+    /// estimates at their close.
+    static let rowEstimateAge: Int64 = 6 * 3600
+
     /// Warns about each kind of refused actor message the first time it is seen.
     private mutating func warnOnce(about problems: some Collection<AttributionProblem>) {
         for problem in problems where !warnedAttributionProblems.contains(problem) {
@@ -175,11 +179,12 @@ struct StreamSession {
     /// The source's row estimate of each published table, for the windows a checkpoint
     /// closes (the digest's mass deletes). An estimate that cannot be read is left out, with a
     /// warning: it never stops the stream.
-    private func rowEstimates() -> [String: Int64] {
+    private func rowEstimates() -> (estimates: [String: Int64], serverClock: Timestamp)? {
         do {
             let rows = try catalog.query(
                 """
-                SELECT p.schemaname || '.' || p.tablename, c.reltuples::bigint
+                SELECT p.schemaname || '.' || p.tablename, c.reltuples::bigint,
+                       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
                   FROM pg_publication_tables p
                   JOIN pg_namespace n ON n.nspname = p.schemaname
                   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
@@ -191,13 +196,14 @@ struct StreamSession {
             for row in rows {
                 if let name = row[0], let count = row[1].flatMap({ Int64($0) }) { estimates[name] = count }
             }
-            return estimates
+            guard let micros = rows.first?[2].flatMap({ Int64($0) }) else { return nil }
+            return (estimates, Timestamp(microsecondsSinceEpoch: micros))
         } catch {
             logger.warning(
                 "could not read the source's row estimates; the closing windows' mass deletes go unmeasured",
                 metadata: [LogKey.error: "\(error)"]
             )
-            return [:]
+            return nil
         }
     }
 
@@ -236,8 +242,12 @@ struct StreamSession {
         var write = write
         if case .checkpoint(var checkpoint) = write {
             warnOnce(about: checkpoint.attributionProblems.keys)
-            if !checkpoint.closed.isEmpty {
-                checkpoint.sourceRows = rowEstimates()
+            if !checkpoint.closed.isEmpty, let (estimates, serverClock) = rowEstimates() {
+                // The estimate describes the table now, by the server's clock: only for windows
+                // that ended lately (a catch-up of an old backlog would give old days today's size).
+                let recent = serverClock + .seconds(-Self.rowEstimateAge)
+                checkpoint.sourceRowsWindows = checkpoint.closed.map(\.window).filter { $0.end >= recent }
+                checkpoint.sourceRows = checkpoint.sourceRowsWindows.isEmpty ? [:] : estimates
                 write = .checkpoint(checkpoint)
             }
         }

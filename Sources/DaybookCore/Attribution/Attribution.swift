@@ -57,12 +57,16 @@ public struct ActorClaim: Hashable, Sendable {
     public var actor: String
     public var application: String
     public var request: String?
+    /// The table whose statement the trigger reported (`schema.table`): its claim covers that
+    /// table's changes only, until the next statement's message.
+    public var table: String?
 
     private struct Payload: Decodable {
         var via: String?
         var user: String?
         var app: String?
         var request: String?
+        var table: String?
     }
 
     /// The claim a message makes, or what is wrong with it.
@@ -73,7 +77,13 @@ public struct ActorClaim: Hashable, Sendable {
         let payload: Payload
         if let members = FlatJSONObject.parse(message.content) {
             func member(_ name: String) -> String? { members[name] ?? nil }
-            payload = Payload(via: member("via"), user: member("user"), app: member("app"), request: member("request"))
+            payload = Payload(
+                via: member("via"),
+                user: member("user"),
+                app: member("app"),
+                request: member("request"),
+                table: member("table")
+            )
         } else if let decoded = DaybookJSON.decode(Payload.self, from: Data(message.content)) {
             payload = decoded
         } else {
@@ -81,10 +91,22 @@ public struct ActorClaim: Hashable, Sendable {
         }
         guard let via = payload.via.flatMap(Via.init(rawValue:)) else { return .failure(.unknownSource) }
         guard let actor = payload.user, !actor.isEmpty else { return .failure(.noActor) }
-        for value in [actor, payload.app ?? "", payload.request ?? ""] where value.utf8.count > maximumLength {
-            return .failure(.oversized)
+        let values = [actor, payload.app ?? "", payload.request ?? ""]
+        if values.contains(where: { $0.utf8.count > maximumLength }) { return .failure(.oversized) }
+        // A NUL cannot be stored (jsonb refuses it) and a line break would forge lines of the
+        // digest: control characters are refused.
+        if values.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            return .failure(.controlCharacter)
         }
-        return .success(ActorClaim(via: via, actor: actor, application: payload.app ?? "", request: payload.request))
+        return .success(
+            ActorClaim(
+                via: via,
+                actor: actor,
+                application: payload.app ?? "",
+                request: payload.request,
+                table: via == .trigger ? payload.table : nil
+            )
+        )
     }
 }
 
@@ -100,6 +122,8 @@ public enum AttributionProblem: String, Error, Sendable, CaseIterable, Hashable 
     case noActor = "no_actor"
     /// A value longer than ``ActorClaim/maximumLength`` bytes.
     case oversized
+    /// A value with a NUL, a line break or another control character.
+    case controlCharacter = "control_character"
 
     /// What the warning says.
     public var explanation: String {
@@ -110,6 +134,7 @@ public enum AttributionProblem: String, Error, Sendable, CaseIterable, Hashable 
         case .unknownSource: "a daybook.actor message that neither daybook.act_as nor the statement trigger wrote"
         case .noActor: "a daybook.act_as call with a NULL or empty actor"
         case .oversized: "a daybook.act_as value over \(ActorClaim.maximumLength) bytes"
+        case .controlCharacter: "a daybook.actor value with a NUL, a line break or another control character"
         }
     }
 }

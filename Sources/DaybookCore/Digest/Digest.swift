@@ -67,8 +67,7 @@ public struct Digest: Codable, Sendable, Equatable {
             case open
             /// Closed, and its results were removed by `daybook prune --all`.
             case pruned
-            /// No window: nothing was summarised for that day (no change, and no heartbeat
-            /// moved stream time through it).
+            /// No window: the day is before the first window Daybook summarised for the slot.
             case none
         }
 

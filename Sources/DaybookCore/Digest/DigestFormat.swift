@@ -68,7 +68,7 @@ public enum DigestWords {
         case .pruned:
             return "\(span) was pruned (daybook prune --all): its results are gone, not empty"
         case .none:
-            return "\(span): no results"
+            return "\(span): no results (before the first window Daybook summarised for this slot)"
         }
     }
 

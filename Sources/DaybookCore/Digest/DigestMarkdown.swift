@@ -37,20 +37,26 @@ enum DigestMarkdown {
         if !keyed.isEmpty {
             output += "\n**Top keys**\n\n"
             for table in keyed {
-                let keys = table.topKeys.map { "`\(DigestWords.key($0.key))` \(DigestWords.number($0.changes))" }
+                let keys = table.topKeys.map { "\(escape(DigestWords.key($0.key))) \(DigestWords.number($0.changes))" }
                 output += "- \(escape(table.table)): " + keys.joined(separator: ", ") + "\n"
             }
         }
         return output
     }
 
-    /// Escapes what Markdown would read as markup (table cells included).
+    /// Escapes what Markdown would read as markup (table cells included), code point by code
+    /// point (a combining mark must not hide a bracket), and turns line breaks and other
+    /// control characters into spaces, so that no value starts a line of its own.
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if "\\`*_[]|<>#".contains(character) { escaped.append("\\") }
-            escaped.append(character == "\n" ? " " : character)
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                escaped.append(" ")
+                continue
+            }
+            if "\\`*_[]|<>#~".unicodeScalars.contains(scalar) { escaped.append("\\") }
+            escaped.append(scalar)
         }
-        return escaped
+        return String(escaped)
     }
 }

@@ -50,12 +50,21 @@ enum DigestText {
 
     /// One line per table: its figures, its verdict, and why on the next line when unusual.
     private static func tableLines(_ tables: [Digest.Table]) -> [String] {
-        let nameWidth = min(max(5, tables.map(\.table.count).max() ?? 5), 40)
+        // The figures take what they need (9 columns up to 99,999,999); the name what is left
+        // of the width beside them and the longest verdict, at most 40.
+        let numberWidth = max(
+            9,
+            tables.flatMap { [$0.inserts, $0.updates, $0.deletes, $0.truncates] }.map { DigestWords.number($0).count }
+                .max() ?? 9
+        )
+        let verdictWidth = "too little history".count
+        let room = DigestWords.width - 4 * (numberWidth + 1) - 2 - verdictWidth
+        let nameWidth = max(5, min(tables.map(\.table.count).max() ?? 5, 40, room))
         let numbers = ["inserts", "updates", "deletes", "truncates"]
         var lines = [
-            pad("table", nameWidth) + numbers.map { " " + padLeft($0, 9) }.joined() + "  verdict"
+            pad("table", nameWidth) + numbers.map { " " + padLeft($0, numberWidth) }.joined() + "  verdict"
         ]
-        lines.append(String(repeating: "-", count: nameWidth + numbers.count * 10 + 9))
+        lines.append(String(repeating: "-", count: nameWidth + numbers.count * (numberWidth + 1) + 9))
         for table in tables {
             let figures = [table.inserts, table.updates, table.deletes, table.truncates]
             let verdict: String =
@@ -66,7 +75,7 @@ enum DigestText {
                 }
             lines.append(
                 pad(shortened(table.table, nameWidth), nameWidth)
-                    + figures.map { " " + padLeft(DigestWords.number($0), 9) }.joined() + "  " + verdict
+                    + figures.map { " " + padLeft(DigestWords.number($0), numberWidth) }.joined() + "  " + verdict
             )
             if table.verdict == .unusual || table.verdict == .notEnoughHistory {
                 lines += wrap(DigestWords.verdict(table), indent: "    ", hanging: "      ")

@@ -2,12 +2,13 @@
 /// first, beside every TRUNCATE.
 ///
 /// The measure is the source's own row estimate (`pg_class.reltuples`, what `ANALYZE` and
-/// autovacuum keep), read when the window closes, so after the window's changes: the table
-/// had about `estimate − inserts + deletes` rows before them, and the deletes' share is of
-/// that. It is an estimate, as the planner's is: a table that was never analysed has none
-/// (then no share is given and deletes are judged by ``VolumeRule`` alone), and right after a
-/// mass delete autovacuum may not have caught up, which makes the share look smaller, never
-/// larger.
+/// autovacuum keep), read when the window closes, so after the window's changes: the table had
+/// about `estimate − inserts + deletes` rows before them, and the deletes' share is of that.
+/// The estimate describes the table at that moment, so it is read only for a window that ended
+/// less than six hours before by the source's clock (a catch-up of an old backlog reads none).
+/// It is an estimate, as the planner's is: a table that was never analysed has none (then no
+/// share is given and deletes are judged by ``VolumeRule`` alone), and right after a mass
+/// delete autovacuum may not have caught up, which makes the share look smaller.
 public struct MassDeleteRule: Sendable, Equatable {
     /// Deletes of at least this share of the table are a mass delete…
     public var share = 0.2
