@@ -11,6 +11,12 @@ public struct WindowingEngine: Sendable {
     public private(set) var streamTime: Timestamp?
     /// Windows that have received events and are not yet closed, by start.
     public private(set) var openWindows: [Timestamp: Window]
+
+    /// The stream time at which the oldest open window closes (its end plus grace); nil when
+    /// none is open. Ops alert when the clock is far past it (a day that does not close).
+    public var oldestOpenWindowClosesAt: Timestamp? {
+        openWindows.values.min { $0.start < $1.start }.map { $0.end + grace }
+    }
     /// The latest end of any window closed so far. Every window ending at or before it is
     /// closed, whatever the grace period is now: a longer grace after a restart must never
     /// reopen a window whose results were already emitted.

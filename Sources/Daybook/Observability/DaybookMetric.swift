@@ -19,6 +19,7 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
     case serverTime = "daybook_server_time_seconds"
     case lastHeartbeat = "daybook_last_heartbeat_seconds"
     case openWindows = "daybook_windows_open"
+    case oldestOpenWindowClosesAt = "daybook_oldest_open_window_closes_at_seconds"
     case closingWindows = "daybook_windows_closing"
     case closedWindows = "daybook_windows_closed_total"
     case reconnects = "daybook_reconnects_total"
@@ -43,6 +44,8 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
         case .serverTime: "The source server's clock as of its last message on the stream (Unix seconds)."
         case .lastHeartbeat: "Commit time of the last heartbeat seen in the stream (Unix seconds)."
         case .openWindows: "Windows open (not yet past their end plus grace)."
+        case .oldestOpenWindowClosesAt:
+            "The stream time at which the oldest open window closes (end plus grace, Unix seconds); 0 with none open."
         case .closingWindows: "Windows closed whose results are being made final beside the stream."
         case .closedWindows: "Windows closed, by what moved stream time past them."
         case .reconnects: "Reconnections after a lost source or sink connection."

@@ -17,6 +17,7 @@ public struct PipelineMetrics: Sendable {
     private let slotLagBytes = Gauge(label: DaybookMetric.slotLagBytes.rawValue)
     private let slotLagSeconds = Gauge(label: DaybookMetric.slotLagSeconds.rawValue)
     private let openWindows = Gauge(label: DaybookMetric.openWindows.rawValue)
+    private let oldestOpenClosesAt = Gauge(label: DaybookMetric.oldestOpenWindowClosesAt.rawValue)
     private let reconnects = Counter(label: DaybookMetric.reconnects.rawValue)
     private let sinkErrors = Counter(label: DaybookMetric.sinkErrors.rawValue)
     private let streaming = Gauge(label: DaybookMetric.streaming.rawValue)
@@ -101,7 +102,8 @@ public struct PipelineMetrics: Sendable {
         serverClock: Timestamp?,
         streamTime: Timestamp?,
         caughtUp: Bool,
-        openWindows count: Int
+        openWindows count: Int,
+        oldestOpenWindowClosesAt: Timestamp?
     ) {
         let bytes = Double(serverWALEnd.bytes(since: confirmed))
         slotLagBytes.record(bytes)
@@ -114,6 +116,7 @@ public struct PipelineMetrics: Sendable {
         }
         lagHistory?.record(bytes: bytes, seconds: seconds)
         openWindows.record(count)
+        oldestOpenClosesAt.record(oldestOpenWindowClosesAt?.unixSeconds ?? 0)
     }
 
     func streamingChanged(_ isStreaming: Bool) { streaming.record(isStreaming ? 1 : 0) }

@@ -15,6 +15,8 @@ public struct SinkFigures: Sendable, Equatable {
     public var closedWindows: [String: Int]
     /// Gaps recorded for the slot (``Gap``).
     public var gaps: Int
+    /// When the oldest open window closes (stream time, Unix seconds), if any is open.
+    public var oldestOpenWindowClosesAt: Double?
 
     static let query = """
         SELECT c.lsn::text, extract(epoch FROM c.stream_time)::float8::text,
@@ -24,7 +26,8 @@ public struct SinkFigures: Sendable, Equatable {
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'heartbeat'),
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'startup'),
                count(*) FILTER (WHERE w.status = 'closed' AND w.closed_by = 'idle'),
-               (SELECT count(*) FROM daybook.gaps g WHERE g.slot_name = c.slot_name)
+               (SELECT count(*) FROM daybook.gaps g WHERE g.slot_name = c.slot_name),
+               extract(epoch FROM min(w.closes_at) FILTER (WHERE w.status = 'open'))::float8::text
           FROM daybook.checkpoint c
           LEFT JOIN daybook.windows w ON w.slot_name = c.slot_name
          WHERE c.slot_name = $1
@@ -48,7 +51,8 @@ public struct SinkFigures: Sendable, Equatable {
             openWindows: count(3),
             closingWindows: count(4),
             closedWindows: ["data": count(5), "heartbeat": count(6), "startup": count(7), "idle": count(8)],
-            gaps: count(9)
+            gaps: count(9),
+            oldestOpenWindowClosesAt: row[10].flatMap { Double($0) }
         )
     }
 }

@@ -129,7 +129,8 @@ struct BacklogReader {
                         serverClock: nil,
                         streamTime: session.processor.engine.streamTime,
                         caughtUp: false,
-                        openWindows: session.processor.engine.openWindows.count
+                        openWindows: session.processor.engine.openWindows.count,
+                        oldestOpenWindowClosesAt: session.processor.engine.oldestOpenWindowClosesAt
                     )
                 case .stopped(let count):
                     messages += count

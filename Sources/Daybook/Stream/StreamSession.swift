@@ -340,7 +340,8 @@ struct StreamSession {
             serverClock: machine.serverClock,
             streamTime: processor.engine.streamTime,
             caughtUp: machine.isCaughtUpWithServer,
-            openWindows: processor.engine.openWindows.count
+            openWindows: processor.engine.openWindows.count,
+            oldestOpenWindowClosesAt: processor.engine.oldestOpenWindowClosesAt
         )
     }
 }

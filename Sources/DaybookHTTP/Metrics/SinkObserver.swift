@@ -45,6 +45,7 @@ public final class SinkObserver: Sendable {
         if let time = figures.streamTime { Gauge(label: DaybookMetric.streamTime.rawValue).record(time) }
         if let time = figures.lastHeartbeat { Gauge(label: DaybookMetric.lastHeartbeat.rawValue).record(time) }
         Gauge(label: DaybookMetric.openWindows.rawValue).record(figures.openWindows)
+        Gauge(label: DaybookMetric.oldestOpenWindowClosesAt.rawValue).record(figures.oldestOpenWindowClosesAt ?? 0)
         Gauge(label: DaybookMetric.closingWindows.rawValue).record(figures.closingWindows)
         gaps.record(total: figures.gaps)
         let increments = countedClosed.withLock { counted in
