@@ -12,9 +12,9 @@ import Windowing
 /// before Daybook watched the slot do not count at all, nor those before a table's first change.
 /// A table that changed in the history and not in this window is judged too (that is how a
 /// table goes `silent`). It reads only the per-table rows of `daybook.table_windows` in that
-/// range (one index range, never a per-key row), and asks once more for a table whose history
-/// starts quiet whether it changed before the span. Windows whose results `prune --all`
-/// removed are left out of the history: their figures are unknown, not zeros.
+/// range (one index range, never a per-key row), and asks once more, for the tables whose
+/// history starts quiet, which of them changed before the span. Windows whose results
+/// `prune --all` removed are left out of the history: their figures are unknown, not zeros.
 public struct DigestFigures: Sendable {
     /// One table's figures and verdict.
     public struct Table: Sendable {
@@ -101,6 +101,23 @@ public struct DigestFigures: Sendable {
             )
         }
         let weekday = Self.weekday(calendar)
+        // The tables whose history starts quiet: which of them changed before the span (one
+        // statement for all of them).
+        let oldest = earlier.last?.start.microsecondsSinceEpoch
+        let quietAtStart = volumes.filter { oldest != nil && $0.value[oldest!] == nil }.map(\.key)
+        var seenBefore: Set<String> = []
+        if !quietAtStart.isEmpty {
+            seenBefore = Set(
+                try connection.query(
+                    """
+                    SELECT DISTINCT table_name FROM daybook.table_windows
+                     WHERE slot_name = $1 AND table_name IN (SELECT jsonb_array_elements_text($2::jsonb))
+                       AND window_start < daybook.from_micros($3::bigint)
+                    """,
+                    [slot, DaybookJSON.text(quietAtStart.sorted()), String(from.microsecondsSinceEpoch)]
+                ).rows.compactMap { $0[0] }
+            )
+        }
         var tables: [Table] = []
         for name in volumes.keys.sorted() {
             let byStart = volumes[name]!
@@ -114,18 +131,10 @@ public struct DigestFigures: Sendable {
             let today = point(window)
             // A table's history starts at its first change: one that first changed within the
             // span has only the windows since (too few: "not enough history"; none: `new`).
-            if history.first?.volumes.total == 0 {
-                let seen = try connection.query(
-                    """
-                    SELECT EXISTS (SELECT 1 FROM daybook.table_windows
-                                    WHERE slot_name = $1 AND table_name = $2
-                                      AND window_start < daybook.from_micros($3::bigint))
-                    """,
-                    [slot, name, String(from.microsecondsSinceEpoch)]
-                ).scalar
-                // With windows pruned before, a table may have changed in them: its quiet
-                // start is left out too, and too little history is said, never `new` (below).
-                if seen != "t" || anyPruned { history = Array(history.drop { $0.volumes.total == 0 }) }
+            // With windows pruned before, a table may have changed in them: its quiet start is
+            // left out too, and too little history is said, never `new` (below).
+            if history.first?.volumes.total == 0, !seenBefore.contains(name) || anyPruned {
+                history = Array(history.drop { $0.volumes.total == 0 })
             }
             var verdict = rule.judge(today, history: history)
             if verdict == .new, anyPruned { verdict = .notEnoughHistory(have: 0, need: rule.minimumHistory) }
