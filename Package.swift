@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // Without its default traits: no swift-configuration (Daybook reads its own options).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        // Deliveries: webhooks over HTTP(S) and their HMAC signatures (never hand-written crypto).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -73,10 +76,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Delivery of closed days from the sink's outbox: webhooks (AsyncHTTPClient, signed with
+        // swift-crypto's HMAC). Apart from Daybook, which imports no NIO.
+        .target(
+            name: "DaybookDelivery",
+            dependencies: [
+                "Daybook", "DaybookCore", "PostgresReplication", "Windowing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "daybook",
             dependencies: [
-                "Daybook", "DaybookCore", "DaybookHTTP", "PgOutput", "Windowing", "WAL",
+                "Daybook", "DaybookCore", "DaybookDelivery", "DaybookHTTP", "PgOutput", "Windowing", "WAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

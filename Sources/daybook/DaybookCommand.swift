@@ -25,7 +25,8 @@ struct DaybookCommand: AsyncParsableCommand {
             """,
         subcommands: [
             SetupCommand.self, MigrateCommand.self, RunCommand.self, HeartbeatCommand.self, ReportCommand.self,
-            DigestCommand.self, StatusCommand.self, CaptureCommand.self, PruneCommand.self, ServeCommand.self,
+            DigestCommand.self, NotifyCommand.self, StatusCommand.self, CaptureCommand.self, PruneCommand.self,
+            ServeCommand.self,
         ]
     )
 }

@@ -237,6 +237,12 @@ enum SinkSQL {
             UPDATE daybook.windows w SET status = 'closed', closed_at = now()
              WHERE w.slot_name = $1 AND w.window_start = daybook.from_micros($2::bigint) AND w.status = 'closing'
          RETURNING w.slot_name, w.window_start, w.window_end, w.closed_by
+        ), outbox AS (
+            -- The day's deliveries, in the statement that closes it: it can never miss one.
+            INSERT INTO daybook.deliveries (destination, slot_name, window_start)
+            SELECT d.name, c.slot_name, c.window_start
+              FROM closing c JOIN daybook.destinations d ON d.slot_name IS NULL OR d.slot_name = c.slot_name
+            ON CONFLICT (destination, slot_name, window_start) DO NOTHING
         )
         SELECT pg_notify('daybook_window_closed', json_build_object(
                    'slot', c.slot_name, 'window_start', c.window_start, 'window_end', c.window_end,

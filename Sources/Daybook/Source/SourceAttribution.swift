@@ -52,7 +52,7 @@ public enum SourceAttribution {
 
     /// Installs (or replaces) the functions; `daybook setup` does it every time.
     static func installFunctions(_ connection: PostgresConnection) throws(DaybookError) {
-        try DaybookError.mapping(role: .source) { try connection.simpleQuery(functionsSQL) }
+        try DaybookError.mapping(role: .source) { _ = try connection.simpleQuery(functionsSQL) }
     }
 
     /// The tables of `publication` (without Daybook's heartbeat table), as `schema.table`.
