@@ -118,7 +118,7 @@ enum OpenAPIDocument {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "parameters": {
               "Start": {"name": "start", "in": "path", "required": true, "description": "The window's start as listed by /api/v1/windows, e.g. 2026-12-01T00:00:00+00:00 (or a date: its midnight in the slot's time zone).", "schema": {"$ref": "#/components/schemas/Moment"}},
-              "Table": {"name": "table", "in": "query", "description": "Only this table (schema.table).", "schema": {"type": "string", "minLength": 1}},
+              "Table": {"name": "table", "in": "query", "description": "Only this table (schema.table); a NUL character is refused (400).", "schema": {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"}},
               "From": {"name": "from", "in": "query", "description": "A date (2026-12-01, yesterday) or timestamp, in the slot's time zone unless it has an offset; inclusive.", "schema": {"$ref": "#/components/schemas/Moment"}},
               "To": {"name": "to", "in": "query", "description": "A date or timestamp; exclusive.", "schema": {"$ref": "#/components/schemas/Moment"}}
             },
