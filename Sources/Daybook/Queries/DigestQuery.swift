@@ -483,7 +483,7 @@ private struct SlotDigestReader {
 
     /// The keys that changed most in `table`, through the per-key index, a top-N heap.
     private func topKeys(_ window: Window, table: String) throws -> [Digest.KeyChanges] {
-        let count = "CASE WHEN strpos(c.ops, '×') = 0 THEN length(c.ops) ELSE daybook.op_count(c.ops) END"
+        let count = Report.operationCount("c")
         return try sink.query(
             """
             SELECT c.key, \(count) FROM daybook.key_changes c

@@ -63,6 +63,12 @@ public enum Report {
         !ReportInput.hasUnreadableEscape(key) && !ReportInput.isKeyObject(key)
     }
 
+    /// SQL for how many operations a per-key row (`alias`) holds: its letters, or the sum of a
+    /// compacted run (`I U×999998 D`). The report's top keys and the digest's rank by it.
+    static func operationCount(_ alias: String) -> String {
+        "CASE WHEN strpos(\(alias).ops, '×') = 0 THEN length(\(alias).ops) ELSE daybook.op_count(\(alias).ops) END"
+    }
+
     static let windowFormat = "YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM"
     private static let changeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM"
 
@@ -338,7 +344,6 @@ public enum Report {
     /// columns carry each row's cursor; ``fetch(_:from:)`` strips them.
     private static func keysSQL(_ request: Request, withOpen: Bool) -> String {
         let top = request.top != nil
-        let opCount = "CASE WHEN strpos(%@.ops, '×') = 0 THEN length(%@.ops) ELSE daybook.op_count(%@.ops) END"
         func branch(_ alias: String, from source: String, key: String, status: String, closed: Bool) -> String {
             let slot = request.slot == nil ? "$1::text IS NULL" : "\(alias).slot_name = $1"
             let table = request.table == nil ? "$5::text IS NULL" : "\(alias).table_name = $5"
@@ -346,7 +351,7 @@ public enum Report {
                 request.after == nil || top
                 ? "$6::timestamptz IS NULL AND $7::text IS NULL AND $8::timestamptz IS NULL AND $9::text IS NULL"
                 : "(\(alias).window_start, \(alias).table_name, \(alias).first_change_at, \(key)) > ($6::timestamptz, $7::text, $8::timestamptz, $9::text)"
-            let count = opCount.replacingOccurrences(of: "%@", with: alias)
+            let count = Report.operationCount(alias)
             let rank =
                 top
                 ? "row_number() OVER (PARTITION BY \(alias).slot_name, \(alias).window_start, \(alias).table_name ORDER BY \(count) DESC, \(key))"
@@ -370,7 +375,7 @@ public enum Report {
         func closedTop(_ limit: Int) -> String {
             let slot = request.slot == nil ? "$1::text IS NULL" : "t.slot_name = $1"
             let table = request.table == nil ? "$5::text IS NULL" : "t.table_name = $5"
-            let count = opCount.replacingOccurrences(of: "%@", with: "c")
+            let count = Report.operationCount("c")
             return """
                 SELECT c.slot_name, c.window_start, c.table_name, c.key AS key, c.ops, c.first_change_at, c.last_change_at,
                        'closed'::text AS status,
