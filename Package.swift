@@ -77,7 +77,8 @@ let package = Package(
             ]
         ),
         // Delivery of closed days from the sink's outbox: webhooks (AsyncHTTPClient, signed with
-        // swift-crypto's HMAC). Apart from Daybook, which imports no NIO.
+        // swift-crypto's HMAC) and email (handed to msmtp), by `notify send` or a sender service
+        // in `run` and `serve`. Apart from Daybook, which imports no NIO.
         .target(
             name: "DaybookDelivery",
             dependencies: [
@@ -86,7 +87,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -18,6 +18,7 @@ public struct OutboxSender: Sendable {
     let policy: DeliveryPolicy
     let logger: Logger
     let webhook: WebhookSender
+    let email = EmailSender()
 
     public init(sink: ConnectionString, policy: DeliveryPolicy = DeliveryPolicy(), logger: Logger) {
         self.sink = sink
@@ -42,10 +43,50 @@ public struct OutboxSender: Sendable {
         let connection = try PostgresConnection.open(sink, role: .sink)
         try Migrator.requireCurrent(connection)
         var summary = Summary()
-        for status in try Outbox.list(on: connection) {
-            try turn(status.destination, connection, &summary)
+        for destination in try Outbox.destinations(on: connection) {
+            try turn(destination, connection, &summary)
         }
         return summary
+    }
+
+    /// Whether email can be sent from this machine (msmtp is installed), for `notify add`.
+    public static var canSendEmail: Bool { EmailSender().isInstalled }
+
+    /// What `daybook notify test` did.
+    public struct TestResult: Sendable {
+        /// Whether the receiver accepted it.
+        public var accepted: Bool
+        /// The receiver's answer or why there was none.
+        public var detail: String
+        /// The id it carried, its own (a test never stands in for a day's delivery).
+        public var deliveryID: String
+    }
+
+    /// Sends the latest closed day's digest to destination `name` now, recording nothing:
+    /// to see that a new destination works (or why not) without waiting for a day to close.
+    public func test(_ name: String, now: Date = Date()) throws(DaybookError) -> TestResult {
+        let connection = try PostgresConnection.open(sink, role: .sink)
+        try Migrator.requireCurrent(connection)
+        let destination = try Outbox.destination(name, on: connection)
+        guard let latest = try Outbox.latestClosedWindow(slot: destination.slot, on: connection) else {
+            throw DaybookError(
+                .notFound,
+                "no day has closed yet\(destination.slot.map { " for slot \($0)" } ?? ""): a test sends the latest closed day's digest; try again once one has closed (daybook status shows when)"
+            )
+        }
+        let digest = try Self.digest(slot: latest.slot, windowStart: latest.start, on: connection)
+        let id = DeliveryID(
+            slot: latest.slot,
+            windowStart: latest.start,
+            destination: "\(name)-test-\(Int64(now.timeIntervalSince1970))"
+        )
+        let result = send(digest, to: destination, id: id)
+        let accepted = policy.decide(after: result.attempt, attempt: 1) == .delivered
+        let detail =
+            accepted
+            ? (result.statusCode.map { destination.kind == .webhook ? "HTTP \($0)" : "accepted" } ?? "accepted")
+            : (result.error ?? "not accepted")
+        return TestResult(accepted: accepted, detail: detail, deliveryID: id.description)
     }
 
     /// Sends to one destination while its oldest pending day is due.
@@ -79,25 +120,13 @@ public struct OutboxSender: Sendable {
         _ connection: PostgresConnection,
         _ summary: inout Summary
     ) throws(DaybookError) {
-        let id = pending.deliveryID(destination: destination.name)
         let attempt = pending.attempts + 1
         let digest: Digest
         do {
-            var request = DigestQuery.Request()
-            request.slot = pending.slot
-            request.moment = pending.windowStart.iso8601(in: TimeZone(identifier: "UTC")!)
-            digest = try DigestQuery.fetch(request, from: connection)
+            digest = try Self.digest(slot: pending.slot, windowStart: pending.windowStart, on: connection)
         } catch {
-            try record(
-                pending,
-                destination,
-                .noAnswer,
-                attempt,
-                nil,
-                "the digest could not be made: \(error.message)",
-                connection,
-                &summary
-            )
+            let result = DeliveryResult(attempt: .noAnswer, error: "the digest could not be made: \(error.message)")
+            try record(pending, destination, result, attempt, connection, &summary)
             return
         }
         if destination.onlyUnusual && !Destination.hasNews(digest) {
@@ -105,32 +134,66 @@ public struct OutboxSender: Sendable {
             summary.skipped += 1
             return
         }
-        let secret: [UInt8]
-        do { secret = try Destination.readSecret(destination.secretFile) } catch {
-            try record(pending, destination, .noAnswer, attempt, nil, error.message, connection, &summary)
-            return
+        let result = send(digest, to: destination, id: pending.deliveryID(destination: destination.name))
+        try record(pending, destination, result, attempt, connection, &summary)
+    }
+
+    /// The digest of one slot's window, as `daybook digest --at` makes it.
+    static func digest(
+        slot: String,
+        windowStart: Timestamp,
+        on connection: PostgresConnection
+    ) throws(DaybookError)
+        -> Digest
+    {
+        var request = DigestQuery.Request()
+        request.slot = slot
+        request.moment = windowStart.iso8601(in: TimeZone(identifier: "UTC")!)
+        return try DigestQuery.fetch(request, from: connection)
+    }
+
+    /// One attempt to deliver `digest` to `destination`, whatever its kind.
+    func send(_ digest: Digest, to destination: Destination, id: DeliveryID) -> DeliveryResult {
+        switch destination.endpoint {
+        case .webhook(let webhook):
+            let secret: [UInt8]
+            do { secret = try Destination.readSecret(webhook.secretFile) } catch {
+                return DeliveryResult(attempt: .noAnswer, error: error.message)
+            }
+            return self.webhook.send(
+                body: WebhookPayload.body(digest),
+                to: webhook.url,
+                secret: secret,
+                deliveryID: id.description
+            )
+        case .email(let email):
+            if let passwordFile = email.passwordFile {
+                do { try Destination.checkPasswordFile(passwordFile) } catch {
+                    return DeliveryResult(attempt: .noAnswer, error: error.message)
+                }
+            }
+            let message = EmailMessage(
+                digest: digest,
+                deliveryID: id,
+                from: email.from,
+                to: email.to,
+                subjectTemplate: email.subject
+            )
+            return self.email.send(message, via: email)
         }
-        let result = webhook.send(
-            body: WebhookPayload.body(digest),
-            to: destination.url,
-            secret: secret,
-            deliveryID: id
-        )
-        try record(pending, destination, result.attempt, attempt, result.statusCode, result.error, connection, &summary)
     }
 
     private func record(
         _ pending: Outbox.Pending,
         _ destination: Destination,
-        _ outcome: DeliveryPolicy.Attempt,
+        _ result: DeliveryResult,
         _ attempt: Int,
-        _ statusCode: Int?,
-        _ error: String?,
         _ connection: PostgresConnection,
         _ summary: inout Summary
     ) throws(DaybookError) {
-        let decision = policy.decide(after: outcome, attempt: attempt)
-        try Outbox.record(pending, decision: decision, statusCode: statusCode, error: error, on: connection)
+        let decision = policy.decide(after: result.attempt, attempt: attempt)
+        let error = result.error
+        try Outbox.record(pending, decision: decision, statusCode: result.statusCode, error: error, on: connection)
         let metadata: Logger.Metadata = [
             "daybook.destination": "\(destination.name)",
             "daybook.delivery": "\(pending.deliveryID(destination: destination.name))",

@@ -12,19 +12,10 @@ struct WebhookSender: Sendable {
     /// How long one attempt may take, connection and answer included.
     var timeout: TimeAmount = .seconds(30)
 
-    /// How an attempt ended, with what to record.
-    struct Result: Sendable {
-        var attempt: DeliveryPolicy.Attempt
-        var statusCode: Int?
-        /// For the sink's `last_error`: the receiver's status and the start of its answer, or
-        /// why there was none. Never the URL (a chat webhook's path is its secret) or the secret.
-        var error: String?
-    }
-
     /// Sends `body`, signed with `secret`, carrying `deliveryID` (the same on every attempt of
     /// the day, so that a receiver can tell a repeat). Blocking: call it from a thread that may
     /// block, never from an event loop.
-    func send(body: String, to url: String, secret: [UInt8], deliveryID: String, now: Date = Date()) -> Result {
+    func send(body: String, to url: String, secret: [UInt8], deliveryID: String, now: Date = Date()) -> DeliveryResult {
         let timestamp = Int64(now.timeIntervalSince1970)
         let mac = HMAC<SHA256>.authenticationCode(
             for: WebhookPayload.signedContent(timestamp: timestamp, body: body),
@@ -40,22 +31,22 @@ struct WebhookSender: Sendable {
         do {
             request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .string(body))
         } catch {
-            return Result(attempt: .noAnswer, error: "the destination's URL cannot be used: \(error)")
+            return DeliveryResult(attempt: .noAnswer, error: "the destination's URL cannot be used: \(error)")
         }
         do {
             let response = try client.execute(request: request, deadline: .now() + timeout).wait()
             let status = Int(response.status.code)
             guard !(200..<300).contains(status) else {
-                return Result(attempt: .answered(status: status), statusCode: status)
+                return DeliveryResult(attempt: .answered(status: status), statusCode: status)
             }
             let answer = response.body.map { String(buffer: $0).prefix(200) } ?? ""
-            return Result(
+            return DeliveryResult(
                 attempt: .answered(status: status),
                 statusCode: status,
                 error: "HTTP \(status)" + (answer.isEmpty ? "" : ": \(answer)")
             )
         } catch {
-            return Result(attempt: .noAnswer, error: "no answer: \(Self.describe(error))")
+            return DeliveryResult(attempt: .noAnswer, error: "no answer: \(Self.describe(error))")
         }
     }
 

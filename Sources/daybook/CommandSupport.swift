@@ -35,6 +35,14 @@ func connect(_ string: ConnectionString, role: DatabaseRole) throws -> PostgresC
     try PostgresConnection.open(string, role: role)
 }
 
+/// The sink, its schema checked to be the one this binary writes (else one line says to
+/// run `daybook migrate`).
+func connectCurrentSink(_ options: ConnectionOptions) throws -> PostgresConnection {
+    let sink = try connect(options.sinkConnection, role: .sink)
+    try Migrator.requireCurrent(sink)
+    return sink
+}
+
 func bootstrapLogging(level: String) throws {
     guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
         throw ValidationError(

@@ -121,8 +121,7 @@ struct DigestCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: .sink)
-            try Migrator.requireCurrent(sink)
+            let sink = try connectCurrentSink(connection)
             var request = DigestQuery.Request()
             request.slot = allSlots ? nil : connection.slot
             request.date = date

@@ -5,30 +5,39 @@ import DaybookDelivery
 import Foundation
 import Logging
 
+extension Destination.Email.Security: ExpressibleByArgument {}
+
 struct NotifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
-        abstract: "Deliver each closed day's digest to webhooks: add, list and remove destinations; send.",
+        abstract:
+            "Deliver each closed day's digest by webhook or email: add, list, test and remove destinations; send.",
         discussion: """
             A destination receives the digest of every day that closes after it was added (of --slot, or of every \
-            slot with --all-slots; only days with something unusual with --only-unusual): an HTTP POST of the \
-            digest's JSON with a plain `text` summary (Slack and Mattermost show it as it is), signed with \
-            X-Daybook-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body"> under the destination's secret, \
-            and carrying Idempotency-Key (the same on every attempt of the day). The day's delivery is written in \
-            the sink transaction that closes it, so none is missed; `daybook notify send` delivers what is due \
-            (from cron, every few minutes), oldest first, retrying with exponential backoff (README, "Delivered \
-            when the day closes").
+            slot with --all-slots; only days with something unusual with --only-unusual). A webhook gets an HTTP \
+            POST of the digest's JSON with a plain `text` summary (Slack and Mattermost show it as it is), signed \
+            with X-Daybook-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body"> and carrying \
+            Idempotency-Key; an email is the digest as text and HTML, sent through msmtp, with a Message-ID made \
+            of the same id. The day's delivery is written in the sink transaction that closes it, so none is \
+            missed. `daybook run` sends them (and `serve --deliver`); `daybook notify send` does it from cron. \
+            Oldest first, retried with exponential backoff (README, "Delivered when the day closes").
             """,
-        subcommands: [Add.self, List.self, Remove.self, Send.self]
+        subcommands: [Add.self, List.self, Test.self, Send.self, Retry.self, Remove.self]
     )
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a webhook destination.",
+            abstract: "Add a destination: a webhook (--webhook) or an email (--email, through --smtp).",
             discussion: """
-                The secret file holds at least 32 bytes (openssl rand -hex 32 > FILE), readable by the user \
-                daybook runs as; it is read at each delivery, so replacing it rotates the secret, and it never \
-                enters the sink. The URL must be https unless its host is on loopback.
+                Webhook: the secret file holds at least 32 bytes (openssl rand -hex 32 > FILE), readable by the \
+                user daybook runs as; it is read at each delivery, so replacing it rotates the secret, and it \
+                never enters the sink. The URL must be https unless its host is on loopback.
+
+                Email: the digest as text and HTML, handed to msmtp (apt-get install msmtp), which speaks SMTP \
+                to --smtp: STARTTLS with the certificate checked by default (TLS from the first byte with \
+                --smtp-security tls; in the clear only with --smtp-security none, the default on loopback). A \
+                login's password stays in --smtp-password-file, read at each delivery. The subject template may \
+                use {date}, {slot}, {headline} (the most urgent line) and {changes}.
                 """
         )
 
@@ -38,10 +47,43 @@ struct NotifyCommand: ParsableCommand {
         var name: String
 
         @Option(name: .long, help: ArgumentHelp("The URL to POST each day's digest to.", valueName: "url"))
-        var webhook: String
+        var webhook: String?
 
-        @Option(name: .long, help: ArgumentHelp("The file holding the signing secret.", valueName: "file"))
-        var secretFile: String
+        @Option(name: .long, help: ArgumentHelp("The file holding the webhook's signing secret.", valueName: "file"))
+        var secretFile: String?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Email each day's digest to this address (repeat for more).", valueName: "address")
+        )
+        var email: [String] = []
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The SMTP server (port 587 for starttls, 465 for tls, 25 for none).",
+                valueName: "host[:port]"
+            )
+        )
+        var smtp: String?
+
+        @Option(
+            name: .long,
+            help: "starttls, tls or none (default: starttls, or none when --smtp is on loopback)."
+        )
+        var smtpSecurity: Destination.Email.Security?
+
+        @Option(name: .long, help: ArgumentHelp("The SMTP login's user name.", valueName: "user"))
+        var smtpUser: String?
+
+        @Option(name: .long, help: ArgumentHelp("The file holding the SMTP login's password.", valueName: "file"))
+        var smtpPasswordFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("The email's sender address.", valueName: "address"))
+        var from: String?
+
+        @Option(name: .long, help: ArgumentHelp("The email's subject.", valueName: "template"))
+        var subject: String = EmailMessage.defaultSubject
 
         @Flag(name: .long, help: "The days of every slot writing to this sink, not only --slot's.")
         var allSlots = false
@@ -58,35 +100,140 @@ struct NotifyCommand: ParsableCommand {
                     "'\(name)' is not a destination name: use lower-case letters, digits, '-' and '_'"
                 )
             }
+            switch (webhook, email.isEmpty) {
+            case (nil, true):
+                throw ValidationError(
+                    "say where: --webhook URL --secret-file FILE, or --email ADDRESS --smtp HOST --from ADDRESS"
+                )
+            case (.some, false):
+                throw ValidationError("one destination is a webhook or an email: add two destinations for both")
+            case (.some(let url), true): try Self.checkWebhook(url, secretFile: secretFile)
+            case (nil, false): _ = try emailSettings()
+            }
+        }
+
+        static func checkWebhook(_ webhook: String, secretFile: String?) throws {
+            guard secretFile != nil else {
+                throw ValidationError("--webhook needs --secret-file FILE (openssl rand -hex 32 > FILE)")
+            }
             guard let url = URL(string: webhook), let scheme = url.scheme?.lowercased(), let host = url.host else {
                 throw ValidationError("'\(webhook)' is not a URL: give one such as https://hooks.example.com/daybook")
             }
-            let loopback = ["127.0.0.1", "::1", "localhost"].contains(host.lowercased())
-            guard scheme == "https" || (scheme == "http" && loopback) else {
+            guard scheme == "https" || (scheme == "http" && isLoopback(host)) else {
                 throw ValidationError(
                     "the webhook must use https (http only on loopback): the digest and its signature would travel in the clear"
                 )
             }
         }
 
+        static func isLoopback(_ host: String) -> Bool {
+            ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())
+        }
+
+        /// The email settings from the options, checked.
+        func emailSettings() throws -> Destination.Email {
+            guard let smtp else { throw ValidationError("--email needs --smtp HOST[:PORT], the server that sends it") }
+            guard let from else { throw ValidationError("--email needs --from ADDRESS, the sender") }
+            for address in email + [from] where !EmailMessage.isPlainAddress(address) {
+                throw ValidationError(
+                    "'\(address)' is not an email address Daybook sends to: give it as name@example.com"
+                )
+            }
+            var host = smtp
+            var port: Int?
+            if let colon = smtp.lastIndex(of: ":"), !smtp.hasSuffix("]"), smtp.filter({ $0 == ":" }).count == 1 {
+                host = String(smtp[..<colon])
+                guard let number = Int(smtp[smtp.index(after: colon)...]), (1...65535).contains(number) else {
+                    throw ValidationError("--smtp '\(smtp)': the port must be a number from 1 to 65535")
+                }
+                port = number
+            }
+            guard !host.isEmpty, host.range(of: "^[A-Za-z0-9.:\\[\\]-]+$", options: .regularExpression) != nil else {
+                throw ValidationError("--smtp '\(smtp)' is not a host name")
+            }
+            let loopback = Self.isLoopback(host)
+            let security = smtpSecurity ?? (loopback ? .none : .starttls)
+            guard (smtpUser == nil) == (smtpPasswordFile == nil) else {
+                throw ValidationError("--smtp-user and --smtp-password-file go together")
+            }
+            if security == .none && smtpUser != nil && !loopback {
+                throw ValidationError(
+                    "--smtp-security none with a login off loopback would send the password in the clear: use starttls or tls"
+                )
+            }
+            return Destination.Email(
+                host: host,
+                port: port ?? (security == .tls ? 465 : security == .starttls ? 587 : 25),
+                security: security,
+                user: smtpUser,
+                passwordFile: smtpPasswordFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                from: from,
+                to: email,
+                subject: subject
+            )
+        }
+
         func run() throws {
             try reportingErrors {
-                _ = try Destination.readSecret(secretFile)
-                let sink = try connect(connection.sinkConnection, role: .sink)
-                try Migrator.requireCurrent(sink)
+                let endpoint: Destination.Endpoint
+                if let webhook, let secretFile {
+                    _ = try Destination.readSecret(secretFile)
+                    endpoint = .webhook(
+                        .init(url: webhook, secretFile: URL(fileURLWithPath: secretFile).standardizedFileURL.path)
+                    )
+                } else {
+                    let settings = try emailSettings()
+                    if let passwordFile = settings.passwordFile { try Destination.checkPasswordFile(passwordFile) }
+                    guard OutboxSender.canSendEmail else {
+                        throw DaybookError(
+                            .configuration,
+                            "email is handed to msmtp, which is not installed: apt-get install msmtp"
+                        )
+                    }
+                    endpoint = .email(settings)
+                }
+                let sink = try connectCurrentSink(connection)
                 let destination = Destination(
                     name: name,
-                    kind: .webhook,
                     slot: allSlots ? nil : connection.slot,
                     onlyUnusual: onlyUnusual,
-                    url: webhook,
-                    secretFile: URL(fileURLWithPath: secretFile).standardizedFileURL.path
+                    endpoint: endpoint
                 )
                 try Outbox.add(destination, on: sink)
                 print(
                     "added \(name): the digest of each day of \(allSlots ? "every slot" : "slot \(connection.slot)") that closes "
-                        + "from now on\(onlyUnusual ? " with something unusual" : ""); deliver with daybook notify send"
+                        + "from now on\(onlyUnusual ? " with something unusual" : ""), to \(destination.shownTarget); "
+                        + "daybook notify test \(name) sends the latest closed day now"
                 )
+            }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send the latest closed day's digest to a destination now, and say whether it was accepted.",
+            discussion: """
+                For checking a new destination (its URL, secret, server, login, certificate) without waiting for \
+                a day to close. Nothing is recorded; the test carries an id of its own (NAME-test-<time>), so a \
+                receiver never takes it for the day's delivery. Exit 0 when accepted, 1 when not (the reason on \
+                stderr).
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The destination's name.")
+        var name: String
+
+        func run() throws {
+            try reportingErrors {
+                let sender = OutboxSender(sink: connection.sinkConnection, logger: Logger(label: "daybook.notify"))
+                let result = try sender.test(name)
+                guard result.accepted else {
+                    printError("\(name) did not accept the test: \(result.detail)")
+                    throw ExitCode.failure
+                }
+                print("\(name) accepted the test (\(result.detail)); it carried \(result.deliveryID)")
             }
         }
     }
@@ -105,8 +252,7 @@ struct NotifyCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let sink = try connect(connection.sinkConnection, role: .sink)
-                try Migrator.requireCurrent(sink)
+                let sink = try connectCurrentSink(connection)
                 let destinations = try Outbox.list(on: sink)
                 if format == "json" {
                     print(DaybookJSON.text(destinations))
@@ -115,25 +261,8 @@ struct NotifyCommand: ParsableCommand {
                 if destinations.isEmpty {
                     print("no destinations (daybook notify add NAME --webhook URL --secret-file FILE)")
                 }
-                for status in destinations {
-                    let destination = status.destination
-                    print(
-                        "\(destination.name)  webhook \(Self.shown(destination.url))  \(destination.slot.map { "slot \($0)" } ?? "every slot")"
-                            + (destination.onlyUnusual ? "  only unusual days" : "")
-                    )
-                    print(
-                        "  last delivered: \(status.lastDeliveredWindow ?? "none yet")\(status.lastDeliveredAt.map { " (at \($0))" } ?? "");"
-                            + " pending: \(status.pending); failed: \(status.failed)"
-                            + (status.lastError.map { "; last error: \($0)" } ?? "")
-                    )
-                }
+                for line in destinations.flatMap(\.lines) { print(line) }
             }
-        }
-
-        /// The URL without its path: a chat webhook's path is its secret.
-        static func shown(_ url: String) -> String {
-            guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host else { return "?" }
-            return "\(scheme)://\(host)\(parsed.port.map { ":\($0)" } ?? "")/…"
         }
     }
 
@@ -147,10 +276,29 @@ struct NotifyCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let sink = try connect(connection.sinkConnection, role: .sink)
-                try Migrator.requireCurrent(sink)
+                let sink = try connectCurrentSink(connection)
                 try Outbox.remove(name, on: sink)
                 print("removed \(name)")
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a destination's failed deliveries pending again, once the destination is fixed.",
+            discussion: "They are tried again from their first attempt, oldest day first, by the next sender's pass."
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The destination's name.")
+        var name: String
+
+        func run() throws {
+            try reportingErrors {
+                let sink = try connectCurrentSink(connection)
+                let count = try Outbox.retryFailed(name, on: sink)
+                print("\(count) failed deliveries to \(name) are pending again")
             }
         }
     }

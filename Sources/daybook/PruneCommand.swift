@@ -40,8 +40,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: .sink)
-            try Migrator.requireCurrent(sink)
+            let sink = try connectCurrentSink(connection)
             let keep = Duration.seconds(try keepSeconds())
             var pruned: Retention.Result?
             do {

@@ -102,8 +102,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: .sink)
-            try Migrator.requireCurrent(sink)
+            let sink = try connectCurrentSink(connection)
             var request = Report.Request()
             request.date = date
             request.from = from

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daybook
+import DaybookDelivery
 import DaybookHTTP
 import Foundation
 import Logging
@@ -25,6 +26,19 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup(title: "HTTP (metrics and health)") var http: HTTPOptions
+    @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
+
+    @Flag(
+        name: .long,
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Deliver closed days to the destinations of `daybook notify` (default on; not with --until-caught-up).",
+            discussion: "Any number of senders may run against one sink (another run, serve --deliver, notify send "
+                + "from cron): each destination is sent to by one of them at a time, in order. A run that stops once "
+                + "caught up sends nothing: follow it with `daybook notify send`."
+        )
+    )
+    var deliver = true
 
     @Option(name: .long, parsing: .upToNextOption, help: "Publication(s) to stream.")
     var publication: [String] = ["daybook"]
@@ -182,6 +196,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         try http.check()
+        try delivery.check()
         _ = try windowRequest()
         guard (1...10_000_000).contains(batchSize) else {
             throw ValidationError("--batch-size must be from 1 to 10000000")
@@ -311,6 +326,13 @@ struct RunCommand: AsyncParsableCommand {
             lagHistory = LagHistory()
             // Before any metric exists: swift-metrics binds each metric to the factory of its day.
             let registry = MetricsRegistry.bootstrap()
+            let reader = SinkReader(
+                sink: connection.sinkConnection,
+                source: connection.source,
+                status: try statusReport()
+            )
+            // The stream counts its own metrics; the deliveries' come from the sink, whoever sent.
+            let observer = SinkObserver(reader: reader)
             services.append(
                 .init(
                     service: DaybookHTTPServer(
@@ -318,17 +340,11 @@ struct RunCommand: AsyncParsableCommand {
                         policy: try http.policy(for: address),
                         metrics: registry,
                         health: .pipeline(health),
-                        api: DaybookAPI(
-                            reader: SinkReader(
-                                sink: connection.sinkConnection,
-                                source: connection.source,
-                                status: try statusReport()
-                            ),
-                            logger: logger
-                        ),
+                        api: DaybookAPI(reader: reader, logger: logger),
                         lagHistory: lagHistory,
                         mode: "streaming",
-                        logger: logger
+                        logger: logger,
+                        beforeScrape: { await observer.recordDeliveries() }
                     )
                 )
             )
@@ -353,6 +369,11 @@ struct RunCommand: AsyncParsableCommand {
                     )
                 )
             )
+        }
+        // Before the stream: shut down after it (in reverse order), so that a delivery waiting
+        // for a slow receiver never delays the last checkpoint.
+        if deliver && !configuration.untilCaughtUp {
+            services.append(.init(service: try delivery.service(sink: connection.sinkConnection, logger: logger)))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         try await reportingErrorsAsync {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daybook
+import DaybookDelivery
 import DaybookHTTP
 import Logging
 import ServiceLifecycle
@@ -13,17 +14,32 @@ struct ServeCommand: AsyncParsableCommand {
             cron: the metrics are those the sink can tell (checkpoint LSN, stream time, last heartbeat, \
             windows open, closing and closed by what), read at each scrape; /readyz answers 200 while the \
             sink answers with a current schema. Only SELECTs are run: a read-only role is enough (README, \
-            Roles). Listens on 127.0.0.1:9187 unless --listen (or DAYBOOK_LISTEN) says otherwise.
+            Roles), unless --deliver also sends closed days to their destinations. Listens on 127.0.0.1:9187 \
+            unless --listen (or DAYBOOK_LISTEN) says otherwise.
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup(title: "HTTP") var http: HTTPOptions
+    @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Also deliver closed days to the destinations of `daybook notify` (needs a role that may write them).",
+            discussion: "For a deployment whose stream runs from cron (run --until-caught-up): serve sends what "
+                + "closes, as run does. Beside another sender it is safe: one at a time sends to a destination."
+        )
+    )
+    var deliver = false
 
     static let defaultAddress = "127.0.0.1:9187"
 
-    func validate() throws { try http.check(default: Self.defaultAddress) }
+    func validate() throws {
+        try http.check(default: Self.defaultAddress)
+        try delivery.check()
+    }
 
     func run() async throws {
         try bootstrapLogging(level: logging.logLevel)
@@ -51,13 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             beforeScrape: { await observer.recordMetrics() }
         )
+        var services: [any Service] = [server, SlotLagSampler(reader: reader, history: lagHistory)]
+        if deliver { services.append(try delivery.service(sink: connection.sinkConnection, logger: logger)) }
         try await reportingErrorsAsync {
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        server,
-                        SlotLagSampler(reader: reader, history: lagHistory),
-                    ],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )

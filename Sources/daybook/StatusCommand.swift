@@ -39,8 +39,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sink = try connect(connection.sinkConnection, role: .sink)
-            try Migrator.requireCurrent(sink)
+            let sink = try connectCurrentSink(connection)
             let source: Result<PostgresConnection, DaybookError>
             do throws(PostgresError) { source = .success(try PostgresConnection(connection.source)) } catch {
                 source = .failure(DaybookError.from(error, role: .source))

@@ -13,7 +13,7 @@ struct AlertRulesTests {
         let rules = Self.folder.appendingPathComponent("daybook-rules.yml").path
         let check = try runTool("promtool", ["check", "rules", rules])
         #expect(check.status == 0, "promtool check rules: \(check.output)")
-        #expect(check.output.contains("SUCCESS: 6 rules found"), "\(check.output)")
+        #expect(check.output.contains("SUCCESS: 9 rules found"), "\(check.output)")
         let tests = Self.folder.appendingPathComponent("daybook-rules.test.yml").path
         let run = try runTool("promtool", ["test", "rules", tests])
         #expect(run.status == 0, "promtool test rules: \(run.output)")
@@ -29,7 +29,7 @@ struct AlertRulesTests {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             return trimmed.hasPrefix("- alert: ") ? String(trimmed.dropFirst("- alert: ".count)) : nil
         }
-        #expect(alerts.count == 6)
+        #expect(alerts.count == 9)
         for alert in alerts { #expect(tests.contains("alertname: \(alert)"), "\(alert) has no unit test") }
         let exported = Set(DaybookMetric.allCases.map(\.rawValue))
         let expressions = rules.split(separator: "\n").filter {

@@ -8,51 +8,18 @@ import Testing
 /// up after a rejected signature, never holding up the stream.
 @Suite(.serialized)
 struct DeliveryTests {
-    /// The receiver, running until the test ends.
-    final class Receiver {
-        let process = Process()
-        let port: Int
-        let log: URL
-
-        init(secretFile: URL, fail: Int) throws {
-            port = try freePort()
-            log = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "daybook-webhook-\(UUID().uuidString).jsonl"
-            )
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Receivers/webhook-receiver.py")
-            let output = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", script.path, "--port", String(port), "--secret-file", secretFile.path, "--log", log.path,
-                "--fail", String(fail),
-            ]
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // It prints "listening" once the socket is bound.
-            _ = output.fileHandleForReading.availableData
-        }
-
-        /// The requests it received, in order.
-        var requests: [[String: Any]] {
-            ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
-
-        /// Ends the receiver (a test's `defer`: a child outlives a test that only forgets it).
-        func stop() {
-            if process.isRunning {
-                // SIGKILL: a child of the test process may have SIGTERM blocked.
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
-            try? FileManager.default.removeItem(at: log)
-        }
+    /// The HTTP receiver (`Tests/Receivers/webhook-receiver.py`): 500 to the first `fail` good
+    /// requests, never an answer to the first `hang` after those, 200 to the rest, 401 to a
+    /// bad signature.
+    static func receiver(secretFile: URL, fail: Int, hang: Int = 0, port: Int? = nil) throws -> TestReceiver {
+        try TestReceiver(
+            script: "webhook-receiver.py",
+            arguments: ["--secret-file", secretFile.path, "--fail", String(fail), "--hang", String(hang)],
+            port: port
+        )
     }
 
-    private static func secretFile(_ text: String) throws -> URL {
+    static func secretFile(_ text: String) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-secret-\(UUID().uuidString)")
         try Data((text + "\n").utf8).write(to: file)
         return file
@@ -68,9 +35,9 @@ struct DeliveryTests {
             try? FileManager.default.removeItem(at: secret)
             try? FileManager.default.removeItem(at: wrongSecret)
         }
-        let receiver = try Receiver(secretFile: secret, fail: 2)
+        let receiver = try Self.receiver(secretFile: secret, fail: 2)
         // This receiver holds another secret: it must refuse every request (401).
-        let strict = try Receiver(secretFile: wrongSecret, fail: 0)
+        let strict = try Self.receiver(secretFile: wrongSecret, fail: 0)
         defer {
             receiver.stop()
             strict.stop()
@@ -114,7 +81,7 @@ struct DeliveryTests {
             #expect(send.status == 0, "\(send.stderr)")
             return try database.scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "0"
         }
-        let requests = receiver.requests
+        let requests = receiver.records
         #expect(requests.map { $0["status"] as? Int } == [500, 500, 200])
         #expect(requests.allSatisfy { $0["verified"] as? Bool == true && $0["fresh"] as? Bool == true })
         let ids = Set(requests.compactMap { $0["id"] as? String })
@@ -141,8 +108,8 @@ struct DeliveryTests {
 
         // The receiver with another secret refused each attempt: the signature covers the body
         // and the secret. Daybook gave up after three (a 4xx) and says so.
-        #expect(strict.requests.count == 3)
-        #expect(strict.requests.allSatisfy { $0["verified"] as? Bool == false && $0["status"] as? Int == 401 })
+        #expect(strict.records.count == 3)
+        #expect(strict.records.allSatisfy { $0["verified"] as? Bool == false && $0["status"] as? Int == 401 })
         let list = try DaybookProcess.run(["notify", "list"], environment: daybook)
         #expect(list.stdout.contains("strict  webhook http://127.0.0.1:\(strict.port)/…"), "\(list.stdout)")
         #expect(list.stdout.contains("pending: 0; failed: 1; last error: HTTP 401"), "\(list.stdout)")
@@ -163,5 +130,117 @@ struct DeliveryTests {
         #expect(removed.status == 0)
         let again = try DaybookProcess.run(["notify", "remove", "strict"], environment: daybook)
         #expect(again.status == 64 && again.stderr.contains("no destination named strict"), "\(again.stderr)")
+    }
+
+    /// The sender inside `run`: a receiver down for three closed days gets them in order once it
+    /// is up; the sink server crashing meanwhile loses none; SIGKILL while the receiver holds an
+    /// accepted request (between the send and the record) repeats it with the same id, and
+    /// SIGKILL between a close and its send delivers it after the restart. `status`, the API
+    /// and /metrics show the destination throughout.
+    @Test func theStreamsSenderDeliversInOrderThroughOutagesKillsAndASinkCrash() throws {
+        let database = try TestDatabase("delivery_run")
+        let servers = try ThrowawayServers()
+        defer { servers.stopAll() }
+        let sinkPort = try freePort()
+        let sinkDirectory = try servers.start(port: sinkPort)
+        let sinkString = ThrowawayServers.connectionString(port: sinkPort)
+        let daybook = [
+            "DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SINK": sinkString, "DAYBOOK_SLOT": database.name,
+        ]
+        try Workload.prepare(source: database.connection, environment: daybook, slot: database.name)
+        let sink = { try PostgresConnection(ConnectionString(sinkString)) }
+        func scalar(_ sql: String) throws -> String? { try sink().query(sql).scalar }
+        let secret = try Self.secretFile(String(repeating: "5e9d", count: 16))
+        defer { try? FileManager.default.removeItem(at: secret) }
+        let receiverPort = try freePort()
+        let added = try DaybookProcess.run(
+            [
+                "notify", "add", "team", "--webhook", "http://127.0.0.1:\(receiverPort)/hook", "--secret-file",
+                secret.path,
+            ],
+            environment: daybook
+        )
+        #expect(added.status == 0, "\(added.stderr)")
+        let listen = try freePort()
+        let arguments = Workload.runArguments(
+            database,
+            extra: [
+                "--deliver-every", "200ms", "--delivery-retry-base", "100ms", "--listen", "127.0.0.1:\(listen)",
+            ]
+        )
+        var service = try DaybookProcess(arguments, environment: daybook)
+        defer { _ = service.stop() }
+
+        // Three days (windows) with changes, closed while the receiver is down.
+        for id in 1...3 {
+            if id > 1 { Thread.sleep(forTimeInterval: 2.1) }
+            try database.execute("INSERT INTO app.accounts VALUES (\(id), \(id))")
+        }
+        try waitUntil("three days close, their deliveries pending and failing", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: daybook)
+            return try scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "3"
+                && scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
+                && scalar("SELECT count(*) FROM daybook.delivery_attempts") != "0"
+        }
+        let status = try DaybookProcess.run(["status", "--format", "json"], environment: daybook)
+        let destinations = try #require(
+            (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["destinations"]
+                as? [[String: Any]]
+        )
+        #expect(destinations.first?["name"] as? String == "team")
+        #expect(destinations.first?["pending"] as? Int == 3)
+        #expect((destinations.first?["last_error"] as? String)?.hasPrefix("no answer") == true, "\(destinations)")
+        #expect(destinations.first?["target"] as? String == "http://127.0.0.1:\(receiverPort)/…")
+        #expect(!status.stdout.contains("/hook") && !status.stdout.contains(secret.path), "\(status.stdout)")
+        let metrics = try httpGet(port: listen, path: "/metrics").body
+        #expect(metrics.contains("daybook_deliveries_pending{destination=\"team\"} 3"), "\(metrics)")
+        #expect(metrics.contains("daybook_deliveries_total{destination=\"team\",outcome=\"retry\"}"), "\(metrics)")
+
+        // The sink server crashes and comes back: the outbox is committed state, nothing is lost.
+        try servers.crash(sinkDirectory)
+        Thread.sleep(forTimeInterval: 1)
+        try servers.resume(sinkDirectory)
+        #expect(try scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "3")
+
+        // The receiver comes up and takes the first day, then holds it unanswered: Daybook is
+        // killed between the receiver's acceptance and the sink's record.
+        var receiver = try Self.receiver(secretFile: secret, fail: 0, hang: 1, port: receiverPort)
+        defer { receiver.stop() }
+        try waitUntil("the receiver holds the first day", timeout: .seconds(90), log: service) {
+            receiver.records.count == 1
+        }
+        service.killHard()
+        let held = receiver.records.first?["id"] as? String
+        receiver.stop()
+        receiver = try Self.receiver(secretFile: secret, fail: 0, port: receiverPort)
+        service = try DaybookProcess(arguments, environment: daybook)
+        try waitUntil("the three days are delivered", timeout: .seconds(90), log: service) {
+            try scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'delivered'") == "3"
+        }
+        // The same id again for the first day (the one repeat), then the others, in order.
+        let ids = try sink().query(
+            "SELECT slot_name || '/' || to_char(window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00/team' FROM daybook.deliveries ORDER BY window_start"
+        ).rows.map { $0[0] ?? "" }
+        #expect(held == ids.first, "the repeat carries the held request's id")
+        #expect(receiver.records.compactMap { $0["id"] as? String } == ids, "\(receiver.records)")
+        #expect(receiver.records.allSatisfy { $0["verified"] as? Bool == true })
+
+        // SIGKILL between a close and its send: a run that does not deliver closes a fourth day
+        // and is killed; the next run delivers it.
+        _ = service.stop()
+        service = try DaybookProcess(arguments + ["--no-deliver"], environment: daybook)
+        try database.execute("INSERT INTO app.accounts VALUES (4, 4)")
+        try waitUntil("the fourth day closes", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: daybook)
+            return try scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "1"
+        }
+        service.killHard()
+        service = try DaybookProcess(arguments, environment: daybook)
+        try waitUntil("the fourth day is delivered", log: service) {
+            try scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'delivered'") == "4"
+        }
+        #expect(receiver.records.count == 4)
+        let list = try DaybookProcess.run(["notify", "list"], environment: daybook)
+        #expect(list.stdout.contains("pending: 0; failed: 0"), "\(list.stdout)")
     }
 }

@@ -27,6 +27,9 @@ struct DeliveryPolicyTests {
         #expect(policy.decide(after: .answered(status: 401), attempt: 1) == .retry(after: .seconds(30)))
         #expect(policy.decide(after: .answered(status: 404), attempt: 2) == .retry(after: .seconds(60)))
         #expect(policy.decide(after: .answered(status: 400), attempt: 3) == .giveUp)
+        // A mail server's permanent refusal (a login, a recipient) is a refusal too.
+        #expect(policy.decide(after: .refused, attempt: 2) == .retry(after: .seconds(60)))
+        #expect(policy.decide(after: .refused, attempt: 3) == .giveUp)
     }
 
     @Test func subSecondBasesDoubleToo() {

@@ -3,9 +3,11 @@
 
 It checks every request's signature the way the README shows (HMAC-SHA256 over "t.body" with
 the shared secret, a 5-minute replay window), answers 401 to a bad one, 500 to the first
---fail good ones, then 200, and writes one JSON line per request to --log.
+--fail good ones, then 200, and writes one JSON line per request to --log. With --hang N, the
+first N good requests are logged (accepted) and then never answered: the sender is killed
+while it waits, between the receiver's acceptance and the sink's record.
 
-    webhook-receiver.py --port 8088 --secret-file secret --log requests.jsonl [--fail 2]
+    webhook-receiver.py --port 8088 --secret-file secret --log requests.jsonl [--fail 2] [--hang 1]
 """
 import argparse
 import hashlib
@@ -13,17 +15,21 @@ import hmac
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--secret-file", required=True)
 parser.add_argument("--log", required=True)
 parser.add_argument("--fail", type=int, default=0)
+parser.add_argument("--hang", type=int, default=0)
 parser.add_argument("--tolerance", type=int, default=300)
 options = parser.parse_args()
 secret = open(options.secret_file, "rb").read().rstrip(b"\r\n")
 accepted = 0
+hung = 0
+lock = threading.Lock()
 
 
 def verify(header, body):
@@ -39,21 +45,29 @@ def verify(header, body):
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
-        global accepted
+        global accepted, hung
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         verified, fresh = verify(self.headers.get("X-Daybook-Signature", ""), body)
-        if not (verified and fresh):
-            status = 401
-        elif accepted < options.fail:
-            accepted += 1
-            status = 500
-        else:
-            status = 200
-        with open(options.log, "a") as log:
-            log.write(json.dumps({
-                "id": self.headers.get("Idempotency-Key"), "delivery": self.headers.get("X-Daybook-Delivery"),
-                "verified": verified, "fresh": fresh, "status": status, "body": body.decode(),
-            }) + "\n")
+        hang = False
+        with lock:
+            if not (verified and fresh):
+                status = 401
+            elif accepted < options.fail:
+                accepted += 1
+                status = 500
+            else:
+                status = 200
+                if hung < options.hang:
+                    hung += 1
+                    hang = True
+            with open(options.log, "a") as log:
+                log.write(json.dumps({
+                    "id": self.headers.get("Idempotency-Key"), "delivery": self.headers.get("X-Daybook-Delivery"),
+                    "verified": verified, "fresh": fresh, "status": status, "body": body.decode(),
+                }) + "\n")
+        if hang:
+            time.sleep(600)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.end_headers()
@@ -63,6 +77,7 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-server = HTTPServer(("127.0.0.1", options.port), Receiver)
+server = ThreadingHTTPServer(("127.0.0.1", options.port), Receiver)
+server.daemon_threads = True
 print("listening", flush=True)
 server.serve_forever()

@@ -9,7 +9,6 @@ import Windowing
 public enum Outbox {
     /// Adds a destination; it receives the days that close from now on.
     public static func add(_ destination: Destination, on sink: PostgresConnection) throws(DaybookError) {
-        let settings = DaybookJSON.text(["url": destination.url, "secret_file": destination.secretFile])
         let inserted = try DaybookError.mapping(role: .sink) {
             try sink.query(
                 """
@@ -18,7 +17,7 @@ public enum Outbox {
                 """,
                 [
                     destination.name, destination.kind.rawValue, destination.slot,
-                    destination.onlyUnusual ? "true" : "false", settings,
+                    destination.onlyUnusual ? "true" : "false", destination.settingsJSON,
                 ]
             ).affectedRows
         }
@@ -40,40 +39,109 @@ public enum Outbox {
         }
     }
 
-    /// Every destination with how its deliveries stand.
-    public static func list(on sink: PostgresConnection) throws(DaybookError) -> [DestinationStatus] {
-        try DaybookError.mapping(role: .sink) {
+    /// Makes a destination's failed deliveries pending again, from their first attempt (after
+    /// the destination was fixed); returns how many.
+    public static func retryFailed(_ name: String, on sink: PostgresConnection) throws(DaybookError) -> Int {
+        _ = try destination(name, on: sink)
+        return try DaybookError.mapping(role: .sink) {
             try sink.query(
                 """
-                SELECT d.name, d.kind, d.slot_name, d.only_unusual, d.settings ->> 'url', d.settings ->> 'secret_file',
-                       (SELECT count(*) FROM daybook.deliveries x WHERE x.destination = d.name AND x.status = 'pending'),
-                       (SELECT count(*) FROM daybook.deliveries x WHERE x.destination = d.name AND x.status = 'failed'),
-                       (SELECT to_char(max(x.window_start), '\(Report.windowFormat)') FROM daybook.deliveries x
-                         WHERE x.destination = d.name AND x.status = 'delivered'),
-                       (SELECT to_char(max(x.delivered_at), '\(Report.windowFormat)') FROM daybook.deliveries x
-                         WHERE x.destination = d.name AND x.status = 'delivered'),
-                       (SELECT x.last_error FROM daybook.deliveries x
-                         WHERE x.destination = d.name AND x.last_error IS NOT NULL AND x.status <> 'delivered'
-                         ORDER BY x.window_start DESC LIMIT 1)
-                  FROM daybook.destinations d ORDER BY d.name
-                """
-            ).rows.map { row in
-                DestinationStatus(
-                    destination: Destination(
-                        name: row[0] ?? "",
-                        kind: Destination.Kind(rawValue: row[1] ?? "") ?? .webhook,
-                        slot: row[2],
-                        onlyUnusual: row[3] == "t",
-                        url: row[4] ?? "",
-                        secretFile: row[5] ?? ""
-                    ),
-                    pending: row[6].flatMap { Int($0) } ?? 0,
-                    failed: row[7].flatMap { Int($0) } ?? 0,
-                    lastDeliveredWindow: row[8],
-                    lastDeliveredAt: row[9],
-                    lastError: row[10]
-                )
+                UPDATE daybook.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now()
+                 WHERE destination = $1 AND status = 'failed'
+                """,
+                [name]
+            ).affectedRows
+        }
+    }
+
+    /// Every destination, as a sender needs it (settings included), by name.
+    public static func destinations(on sink: PostgresConnection) throws(DaybookError) -> [Destination] {
+        try DaybookError.mapping(role: .sink) {
+            try sink.query(
+                "SELECT name, kind, slot_name, only_unusual, settings::text FROM daybook.destinations ORDER BY name"
+            ).rows.compactMap { row in
+                guard let name = row[0], let endpoint = Destination.endpoint(kind: row[1] ?? "", settings: row[4] ?? "")
+                else { return nil }
+                return Destination(name: name, slot: row[2], onlyUnusual: row[3] == "t", endpoint: endpoint)
             }
+        }
+    }
+
+    /// The destination named `name`, or a ``DaybookError`` (`.notFound`) that says how to list them.
+    public static func destination(_ name: String, on sink: PostgresConnection) throws(DaybookError) -> Destination {
+        guard let destination = try destinations(on: sink).first(where: { $0.name == name }) else {
+            throw DaybookError(.notFound, "no destination named \(name) (daybook notify list shows them)")
+        }
+        return destination
+    }
+
+    /// Every destination with how its deliveries stand: what `notify list`, `status`, the API,
+    /// the dashboard and the metrics show.
+    public static func list(on sink: PostgresConnection) throws(DaybookError) -> [DestinationStatus] {
+        let destinations = try destinations(on: sink)
+        let rows = try DaybookError.mapping(role: .sink) {
+            try sink.query(
+                """
+                SELECT d.name,
+                       count(*) FILTER (WHERE x.status = 'pending'), count(*) FILTER (WHERE x.status = 'failed'),
+                       count(*) FILTER (WHERE x.status = 'delivered'), count(*) FILTER (WHERE x.status = 'skipped'),
+                       to_char(max(x.window_start) FILTER (WHERE x.status = 'delivered'), '\(Report.windowFormat)'),
+                       to_char(max(x.delivered_at), '\(Report.windowFormat)'),
+                       (SELECT e.last_error FROM daybook.deliveries e
+                         WHERE e.destination = d.name AND e.last_error IS NOT NULL AND e.status IN ('pending', 'failed')
+                         ORDER BY e.window_start DESC LIMIT 1),
+                       to_char(min(x.created_at) FILTER (WHERE x.status = 'pending'), '\(Report.windowFormat)'),
+                       extract(epoch FROM now() - min(x.created_at) FILTER (WHERE x.status = 'pending'))::float8::text,
+                       (SELECT coalesce(jsonb_object_agg(a.outcome, a.n), '{}')::text
+                          FROM (SELECT a.outcome, count(*) AS n FROM daybook.delivery_attempts a
+                                  JOIN daybook.deliveries e ON e.id = a.delivery
+                                 WHERE e.destination = d.name GROUP BY a.outcome) a)
+                  FROM daybook.destinations d LEFT JOIN daybook.deliveries x ON x.destination = d.name
+                 GROUP BY d.name ORDER BY d.name
+                """
+            ).rows
+        }
+        return destinations.map { destination in
+            let row = rows.first { $0[0] == destination.name } ?? []
+            func field(_ index: Int) -> String? { index < row.count ? row[index] : nil }
+            func count(_ index: Int) -> Int { field(index).flatMap { Int($0) } ?? 0 }
+            return DestinationStatus(
+                name: destination.name,
+                kind: destination.kind,
+                target: destination.shownTarget,
+                slot: destination.slot,
+                onlyUnusual: destination.onlyUnusual,
+                pending: count(1),
+                failed: count(2),
+                delivered: count(3),
+                skipped: count(4),
+                lastDeliveredWindow: field(5),
+                lastDeliveredAt: field(6),
+                lastError: field(7),
+                oldestPendingSince: field(8),
+                oldestPendingAgeSeconds: field(9).flatMap { Double($0) },
+                attempts: field(10).flatMap { DaybookJSON.decode([String: Int].self, from: $0) } ?? [:]
+            )
+        }
+    }
+
+    /// The latest closed window of `slot` (nil: of any slot), for `notify test`.
+    public static func latestClosedWindow(
+        slot: String?,
+        on sink: PostgresConnection
+    ) throws(DaybookError) -> (slot: String, start: Timestamp)? {
+        try DaybookError.mapping(role: .sink) {
+            guard
+                let row = try sink.query(
+                    """
+                    SELECT slot_name, daybook.to_micros(window_start) FROM daybook.windows
+                     WHERE status = 'closed' AND ($1::text IS NULL OR slot_name = $1)
+                     ORDER BY window_start DESC, slot_name LIMIT 1
+                    """,
+                    [slot]
+                ).rows.first, let name = row[0], let start = row[1].flatMap({ Int64($0) })
+            else { return nil }
+            return (name, Timestamp(microsecondsSinceEpoch: start))
         }
     }
 
@@ -85,10 +153,9 @@ public enum Outbox {
         public var attempts: Int
         /// Whether its next attempt is due now.
         public var isDue: Bool
-        /// The stable id every attempt carries (`Idempotency-Key`), so that a receiver knows a
-        /// repeat: the slot, the window's start (UTC) and the destination.
-        public func deliveryID(destination: String) -> String {
-            "\(slot)/\(windowStart.iso8601(in: TimeZone(identifier: "UTC")!))/\(destination)"
+        /// The stable id every attempt carries (``DeliveryID``).
+        public func deliveryID(destination: String) -> DeliveryID {
+            DeliveryID(slot: slot, windowStart: windowStart, destination: destination)
         }
     }
 

@@ -6,17 +6,20 @@ import Synchronization
 /// total and never goes down, as Prometheus expects of a `_total`.
 public final class CounterTotal: Sendable {
     private let metric: DaybookMetric
-    private let counted = Mutex(0)
+    /// Counted so far, per set of label values.
+    private let counted = Mutex<[[String]: Int]>([:])
 
     public init(_ metric: DaybookMetric) { self.metric = metric }
 
-    /// Records the total as read now (the counter is looked up here, so that it reaches the
-    /// metrics backend bootstrapped by then, and shows 0 from the first reading).
-    public func record(total: Int) {
+    /// Records the total as read now for the series of `dimensions` (the counter is looked up
+    /// here, so that it reaches the metrics backend bootstrapped by then, and shows 0 from the
+    /// first reading).
+    public func record(total: Int, dimensions: [(String, String)] = []) {
+        let series = dimensions.flatMap { [$0.0, $0.1] }
         let increment = counted.withLock { counted in
-            defer { counted = max(counted, total) }
-            return max(0, total - counted)
+            defer { counted[series] = max(counted[series, default: 0], total) }
+            return max(0, total - counted[series, default: 0])
         }
-        Counter(label: metric.rawValue).increment(by: Int64(increment))
+        Counter(label: metric.rawValue, dimensions: dimensions).increment(by: Int64(increment))
     }
 }

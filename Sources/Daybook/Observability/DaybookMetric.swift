@@ -5,7 +5,8 @@
 /// The names are a contract for dashboards and alerts, so they live in one place; the README's
 /// metrics table lists the same. Labels stay bounded: `table` (the published tables),
 /// `operation` (insert, update, delete, truncate), `closed_by` (data, heartbeat, startup, idle),
-/// `kind` (``AttributionProblem``).
+/// `kind` (``AttributionProblem``), `destination` (the destinations of `daybook notify`),
+/// `outcome` (delivered, retry, failed, skipped).
 public enum DaybookMetric: String, CaseIterable, Sendable {
     case changes = "daybook_changes_total"
     case transactions = "daybook_transactions_total"
@@ -28,6 +29,10 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
     case backlogMode = "daybook_backlog_mode"
     case gaps = "daybook_gaps_total"
     case attributionProblems = "daybook_attribution_problems_total"
+    case deliveries = "daybook_deliveries_total"
+    case deliveriesPending = "daybook_deliveries_pending"
+    case oldestPendingDelivery = "daybook_delivery_oldest_pending_age_seconds"
+    case truncatedValueEvents = "daybook_value_events_truncated_total"
 
     public var help: String {
         switch self {
@@ -57,6 +62,13 @@ public enum DaybookMetric: String, CaseIterable, Sendable {
             "Gaps recorded in the sink: commits the sink lost after the slot had confirmed them (run --accept-gap)."
         case .attributionProblems:
             "daybook.actor messages refused (their changes count as unattributed), by kind."
+        case .deliveries:
+            "Delivery attempts of closed days, by destination and outcome (delivered, retry, failed: given up; skipped: nothing unusual)."
+        case .deliveriesPending: "Closed days waiting to be delivered, by destination."
+        case .oldestPendingDelivery:
+            "Age of the oldest closed day waiting to be delivered, by destination (0 when none waits)."
+        case .truncatedValueEvents:
+            "Events of a values table left out at close (over --max-events-per-key; counted in the key's row), by table."
         }
     }
 }

@@ -85,6 +85,11 @@ public final class SinkReader: Sendable {
             }
         }
 
+        /// Every destination and how its deliveries stand, for the metrics.
+        public func destinations() throws(DaybookError) -> [DestinationStatus] {
+            try Outbox.list(on: sink)
+        }
+
         /// The slot's figures (nil before its first checkpoint).
         public func figures() throws(DaybookError) -> SinkFigures? {
             try SinkFigures.read(sink, slot: reader.slot)

@@ -77,6 +77,8 @@ public struct Status: Sendable, Codable, Equatable {
     public var captureLevels: [TableCapture] = []
     /// Gaps the operator accepted (`run --accept-gap`): the windows they may touch are incomplete.
     public var gaps: [Gap] = []
+    /// Where the slot's closed days are delivered (`daybook notify`), and how that stands.
+    public var destinations: [DestinationStatus] = []
     /// What needs a person, each saying what to do.
     public var warnings: [String] = []
 

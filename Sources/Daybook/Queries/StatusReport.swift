@@ -111,6 +111,23 @@ public struct StatusReport: Sendable {
             ).rows.map { Status.ClosingWindow(windowStart: $0[0] ?? "?", windowEnd: $0[1] ?? "?", closedBy: $0[2]) }
             status.captureLevels = try CaptureLevels.latest(slot: slot, sink)
             status.gaps = try Gaps.touching(slot: slot, sink)
+            status.destinations = try Outbox.list(on: sink).filter { $0.slot == nil || $0.slot == slot }
+            for destination in status.destinations {
+                if destination.failed > 0 {
+                    status.warnings.append(
+                        "\(destination.failed) deliveries to \(destination.name) were given up"
+                            + (destination.lastError.map { " (last error: \($0))" } ?? "")
+                            + ": fix the destination, then daybook notify retry \(destination.name)"
+                    )
+                }
+                if let age = destination.oldestPendingAgeSeconds, age >= 3600 {
+                    status.warnings.append(
+                        "deliveries to \(destination.name) have waited for \(DurationText.format(seconds: Int64(age)))"
+                            + (destination.lastError.map { " (last error: \($0))" } ?? "")
+                            + ": is a sender running (run, serve --deliver, or notify send from cron)?"
+                    )
+                }
+            }
             return status
         }
     }
@@ -185,6 +202,10 @@ public struct StatusReport: Sendable {
         if !status.gaps.isEmpty {
             lines.append("gaps: \(status.gaps.count) recorded by daybook run --accept-gap")
             for gap in status.gaps { lines.append("  \(gap.sentence)") }
+        }
+        if !status.destinations.isEmpty {
+            lines.append("destinations (daybook notify list):")
+            lines += status.destinations.flatMap(\.lines).map { "  " + $0 }
         }
         return lines + status.warnings
     }

@@ -17,8 +17,9 @@ struct ClosingValueFold {
     /// Events kept per key and window; past it, the middle ones are dropped (`--max-events-per-key`).
     let maxEventsPerKey: Int
 
-    /// Folds the window starting at `start` (microseconds since the epoch).
-    func fold(windowStart start: Int64) throws {
+    /// Folds the window starting at `start` (microseconds since the epoch); returns the events
+    /// left out per table (over ``maxEventsPerKey``).
+    func fold(windowStart start: Int64) throws -> [String: Int] {
         let windowStart = String(start)
         try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
         var current: KeyInProgress?
@@ -58,6 +59,7 @@ struct ClosingValueFold {
         if let finished = current { output.add(finished) }
         try output.write(on: connection, slot: slot, windowStart: windowStart)
         try connection.simpleQuery("CLOSE daybook_value_events")
+        return output.truncated
     }
 
     /// A jsonb text value as a row image (column to text or NULL).
@@ -122,6 +124,8 @@ private struct FoldOutput {
     var fills = "["
     var drops = "["
     var keyCount = 0
+    /// Events left out per table, over all chunks (kept across ``write(on:slot:windowStart:)``).
+    var truncated: [String: Int] = [:]
 
     mutating func add(_ key: KeyInProgress) {
         let fold = key.fold
@@ -140,6 +144,7 @@ private struct FoldOutput {
                 ? "null" : "[" + filled.unchanged.map(JSONText.string).joined(separator: ",") + "]"
             fills += "}"
         }
+        if !fold.dropped.isEmpty { truncated[key.table, default: 0] += fold.dropped.count }
         if !fold.dropped.isEmpty, let from = key.dropStart, let to = key.lastIDs.first {
             Self.separate(&drops)
             drops +=
@@ -157,7 +162,7 @@ private struct FoldOutput {
         if drops.utf8.count > 1 {
             try connection.query(SinkSQL.dropValueEvents, [slot, windowStart, drops + "]"])
         }
-        self = FoldOutput()
+        self = FoldOutput(truncated: truncated)
     }
 
     private static func separate(_ json: inout String) {

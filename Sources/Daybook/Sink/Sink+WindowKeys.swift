@@ -99,9 +99,8 @@ extension Sink {
             let keys = try connection.query(SinkSQL.countKeysOfClosing, [slot, String(start)]).rows.reduce(0) {
                 $0 + (Int($1[0] ?? "0") ?? 0)
             }
-            try ClosingValueFold(connection: connection, slot: slot, maxEventsPerKey: maxEventsPerKey).fold(
-                windowStart: start
-            )
+            let truncated = try ClosingValueFold(connection: connection, slot: slot, maxEventsPerKey: maxEventsPerKey)
+                .fold(windowStart: start)
             try connection.query(SinkSQL.rememberKeyImages, [slot, String(start)])
             try connection.query(SinkSQL.finishWindow, [slot, String(start)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
@@ -112,6 +111,7 @@ extension Sink {
                 ),
                 closedBy: row[2] ?? "",
                 keys: keys,
+                truncatedEvents: truncated,
                 duration: ContinuousClock.now - started
             )
         }
@@ -142,6 +142,8 @@ public struct FinishedWindow: Sendable {
     public let closedBy: String
     /// Distinct keys over its tables.
     public let keys: Int
+    /// Events of values tables left out (over `--max-events-per-key`), per table.
+    public let truncatedEvents: [String: Int]
     /// The finishing transaction's time in the sink.
     public let duration: Duration
 }

@@ -1,5 +1,6 @@
 import DaybookCore
 import Logging
+import Metrics
 
 /// Makes closed windows final on a thread and a sink connection of its own, so that the
 /// stream never waits for it.
@@ -73,6 +74,14 @@ final class WindowFinisher: Sendable {
                     LogKey.sinkMilliseconds: "\(Int((finished.duration / .milliseconds(1)).rounded()))",
                 ]
             )
+            for (table, count) in finished.truncatedEvents.sorted(by: { $0.key < $1.key }) {
+                Counter(label: DaybookMetric.truncatedValueEvents.rawValue, dimensions: [("table", table)])
+                    .increment(by: Int64(count))
+                logger.warning(
+                    "a values table's events were left out at close: \(count) over --max-events-per-key (counted per key; raise the limit to keep them)",
+                    metadata: [LogKey.windowStart: "\(finished.window.start)", "daybook.table": "\(table)"]
+                )
+            }
             do { try sink.indexClosedWindow(finished.window) } catch {
                 logger.warning(
                     "could not index a closed window's keys; paging through them stays slow",

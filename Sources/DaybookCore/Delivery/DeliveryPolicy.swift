@@ -4,8 +4,9 @@
 /// At least once, never silently twice: a delivery is done only when the receiver accepted it
 /// (a 2xx). A server error, a timeout, a refused connection or a 408/429 is retried with
 /// exponential backoff (``base``, doubling, at most ``maximumDelay``) until ``maximumAttempts``;
-/// another 4xx means the receiver refuses this request (a wrong URL, a rejected signature) and
-/// is retried only ``clientErrorAttempts`` times, in case it was a passing misconfiguration.
+/// another 4xx, or a mail server's permanent refusal (a login refused, a recipient unknown),
+/// means the receiver refuses this request (a wrong URL, a rejected signature) and is retried
+/// only ``clientErrorAttempts`` times, in case it was a passing misconfiguration.
 /// A delivery given up stays visible as `failed` with its last error, and the destination's
 /// later days go on.
 public struct DeliveryPolicy: Sendable, Equatable {
@@ -23,6 +24,9 @@ public struct DeliveryPolicy: Sendable, Equatable {
         /// No answer: unreachable, refused, TLS failed, timed out, or the request could not be
         /// made (a secret file that cannot be read).
         case noAnswer
+        /// A permanent refusal that is not an HTTP status: an SMTP server refused the login or
+        /// the recipients (5xx).
+        case refused
     }
 
     /// What happens to the delivery.
@@ -40,6 +44,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
         case .answered(let status) where (200..<300).contains(status):
             return .delivered
         case .answered(let status) where (400..<500).contains(status) && status != 408 && status != 429:
+            return attempt >= clientErrorAttempts ? .giveUp : .retry(after: delay(before: attempt + 1))
+        case .refused:
             return attempt >= clientErrorAttempts ? .giveUp : .retry(after: delay(before: attempt + 1))
         default:
             return attempt >= maximumAttempts ? .giveUp : .retry(after: delay(before: attempt + 1))

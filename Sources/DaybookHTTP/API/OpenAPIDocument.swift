@@ -17,7 +17,7 @@ enum OpenAPIDocument {
             "/api/v1/status": {
               "get": {
                 "operationId": "status",
-                "summary": "What `daybook status` shows: slot, checkpoint, stream time, windows, heartbeats, warnings.",
+                "summary": "What `daybook status` shows: slot, checkpoint, stream time, windows, heartbeats, deliveries, warnings.",
                 "responses": {
                   "200": {"description": "The status.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -223,7 +223,18 @@ enum OpenAPIDocument {
                   "column": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"}}}},
                 "incomplete": {"type": "array", "items": {"type": "string"}},
                 "rule": {"type": "object"}}},
-              "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "gaps", "warnings"], "properties": {
+              "Destination": {"type": "object", "description": "Where the slot's closed days are delivered (`daybook notify`) and how that stands. No secret, password or webhook path is shown.", "required": ["name", "kind", "target", "only_unusual", "pending", "failed", "delivered", "skipped", "attempts"], "properties": {
+                "name": {"type": "string"}, "kind": {"enum": ["webhook", "email"]},
+                "target": {"type": "string", "description": "A webhook's scheme, host and port; an email's recipients and server."},
+                "slot": {"type": "string", "description": "Absent: every slot's days."},
+                "only_unusual": {"type": "boolean"},
+                "pending": {"type": "integer"}, "failed": {"type": "integer", "description": "Given up after their attempts; daybook notify retry makes them pending again."},
+                "delivered": {"type": "integer"}, "skipped": {"type": "integer"},
+                "last_delivered_window": {"type": "string"}, "last_delivered_at": {"type": "string"},
+                "last_error": {"type": "string"},
+                "oldest_pending_since": {"type": "string"}, "oldest_pending_age_seconds": {"type": "number"},
+                "attempts": {"type": "object", "description": "Attempts recorded, by outcome (delivered, retry, failed).", "additionalProperties": {"type": "integer"}}}},
+              "Status": {"type": "object", "required": ["slot", "open_windows", "closing_windows", "closed_windows", "capture_levels", "gaps", "destinations", "warnings"], "properties": {
                 "slot": {"type": "string"},
                 "source_error": {"type": "string"},
                 "source_clock": {"type": "string", "description": "The source's clock, UTC."},
@@ -249,6 +260,7 @@ enum OpenAPIDocument {
                   "table": {"type": "string"}, "level": {"enum": ["counts", "keys", "values"]}, "since_lsn": {"type": "string"},
                   "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}}}}},
                 "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}},
+                "destinations": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}},
                 "warnings": {"type": "array", "items": {"type": "string"}}}}
             }
           }

@@ -54,6 +54,7 @@ enum DashboardPages {
             html += status.gaps.map { "<li>\(HTML.escape($0.sentence))</li>" }.joined()
             html += "</ul></section>"
         }
+        html += deliveries(status.destinations)
         html += "<section id=\"lag\"><h2>Slot lag, last hour</h2>"
         html += DashboardCharts.lag(data.lag.map { (time: $0.time, seconds: $0.seconds, bytes: $0.bytes) })
         if let last = data.lag.last {
@@ -63,6 +64,31 @@ enum DashboardPages {
         html += "</section>"
         html += days(data.windows, tables: data.tables)
         return html
+    }
+
+    /// Where closed days go and how that stands: the first thing to look at when a digest did
+    /// not arrive.
+    private static func deliveries(_ destinations: [DestinationStatus]) -> String {
+        guard !destinations.isEmpty else { return "" }
+        var html =
+            "<section id=\"deliveries\"><h2>Deliveries</h2><div class=\"scroll\"><table class=\"tables\"><thead><tr>"
+        html +=
+            "<th>Destination</th><th>To</th><th>Last delivered</th><th>Pending</th><th>Failed</th><th>Last error</th>"
+        html += "</tr></thead><tbody>"
+        for destination in destinations {
+            let pending =
+                "\(destination.pending)"
+                + (destination.oldestPendingSince.map { " (since \($0))" } ?? "")
+            html += "<tr data-destination=\"\(HTML.escape(destination.name))\">"
+            html +=
+                "<td>\(HTML.escape(destination.name)) <span class=\"muted\">\(destination.kind.rawValue)</span></td>"
+            html += "<td>\(HTML.escape(destination.target))</td>"
+            html += "<td>\(HTML.escape(destination.lastDeliveredWindow ?? "none yet"))</td>"
+            html += "<td class=\"\(destination.pending > 0 ? "warn" : "")\">\(HTML.escape(pending))</td>"
+            html += "<td class=\"\(destination.failed > 0 ? "bad" : "")\">\(destination.failed)</td>"
+            html += "<td>\(HTML.escape(destination.lastError ?? ""))</td></tr>"
+        }
+        return html + "</tbody></table></div></section>"
     }
 
     private static func now(_ status: Status) -> String {

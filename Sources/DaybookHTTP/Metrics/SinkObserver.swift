@@ -12,9 +12,10 @@ import Synchronization
 /// layer's ``SinkReader`` and its pool of connections.
 public final class SinkObserver: Sendable {
     let reader: SinkReader
-    /// Closed windows already counted per `closed_by`: the sink holds totals, counters take increments.
-    private let countedClosed = Mutex<[String: Int]>([:])
+    /// The sink holds totals, counters take increments.
+    private let closedWindows = CounterTotal(.closedWindows)
     private let gaps = CounterTotal(.gaps)
+    private let deliveries = DeliveryMetrics()
 
     public init(reader: SinkReader) {
         self.reader = reader
@@ -48,17 +49,21 @@ public final class SinkObserver: Sendable {
         Gauge(label: DaybookMetric.oldestOpenWindowClosesAt.rawValue).record(figures.oldestOpenWindowClosesAt ?? 0)
         Gauge(label: DaybookMetric.closingWindows.rawValue).record(figures.closingWindows)
         gaps.record(total: figures.gaps)
-        let increments = countedClosed.withLock { counted in
-            var increments: [String: Int] = [:]
-            for (reason, total) in figures.closedWindows {
-                increments[reason] = max(0, total - counted[reason, default: 0])
-                counted[reason] = max(total, counted[reason, default: 0])
-            }
-            return increments
+        for (reason, total) in figures.closedWindows {
+            closedWindows.record(total: total, dimensions: [("closed_by", reason)])
         }
-        for (reason, increment) in increments {
-            Counter(label: DaybookMetric.closedWindows.rawValue, dimensions: [("closed_by", reason)])
-                .increment(by: Int64(increment))
-        }
+        await recordDeliveries()
+    }
+
+    /// Reads the destinations into the delivery metrics: `run --listen` calls this alone (its
+    /// other metrics come from the stream).
+    public func recordDeliveries() async {
+        let reader = reader
+        guard
+            let destinations = try? await NIOThreadPool.singleton.runIfActive({
+                try reader.read { try $0.destinations() }
+            })
+        else { return }
+        deliveries.record(destinations)
     }
 }
