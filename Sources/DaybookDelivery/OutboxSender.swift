@@ -24,7 +24,7 @@ public struct OutboxSender: Sendable {
         self.sink = sink
         self.policy = policy
         self.logger = logger
-        self.webhook = WebhookSender(client: .shared)
+        self.webhook = WebhookSender(client: WebhookSender.client)
     }
 
     /// What one pass did.

@@ -4,6 +4,7 @@ import DaybookCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One signed POST of a day's digest to a webhook destination, on AsyncHTTPClient (TLS by
 /// NIO's SSL) with swift-crypto's HMAC-SHA256: nothing of either is written by hand.
@@ -11,6 +12,20 @@ struct WebhookSender: Sendable {
     let client: HTTPClient
     /// How long one attempt may take, connection and answer included.
     var timeout: TimeAmount = .seconds(30)
+
+    /// The process's client, kept for its life (as `HTTPClient.shared` is, never shut down).
+    ///
+    /// A connection that fails (refused, unreachable, TLS) ends the attempt at once: the client's
+    /// own retries would hold the pass until the deadline while other destinations wait, and
+    /// Daybook retries anyway, with ``DeliveryPolicy``'s backoff recorded in the sink. Redirects
+    /// are not followed: a webhook that moved answers 3xx, which is recorded as not delivered.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// Sends `body`, signed with `secret`, carrying `deliveryID` (the same on every attempt of
     /// the day, so that a receiver can tell a repeat). Blocking: call it from a thread that may
@@ -52,6 +67,10 @@ struct WebhookSender: Sendable {
 
     /// An error of AsyncHTTPClient or NIO in a few words, without the URL.
     static func describe(_ error: any Error) -> String {
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            return "TLS failed (\(error)): is the URL's scheme right, and is the receiver's certificate "
+                + "valid for its host?"
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"

@@ -33,6 +33,45 @@ struct DashboardPagesTests {
         return status
     }
 
+    @Test func theOverviewShowsEachDestinationAndHowItsDeliveriesStand() {
+        var status = status(streamTime: "2026-12-07T05:00:00+00:00")
+        status.destinations = [
+            DestinationStatus(
+                name: "team",
+                kind: .webhook,
+                target: "https://hooks.example.com/…",
+                slot: "s",
+                onlyUnusual: false,
+                pending: 2,
+                failed: 1,
+                delivered: 5,
+                skipped: 0,
+                lastDeliveredWindow: "2026-12-04T00:00:00+00:00",
+                lastDeliveredAt: nil,
+                lastError: "HTTP 500: <b>down</b>",
+                oldestPendingSince: "2026-12-06T00:30:00+00:00",
+                oldestPendingAgeSeconds: 3600,
+                attempts: [:]
+            )
+        ]
+        let html = DashboardPages.overview(
+            Dashboard.Overview(status: status, windows: [], tables: [], lag: []),
+            mode: "streaming"
+        )
+        #expect(html.contains("<section id=\"deliveries\">"))
+        #expect(html.contains("<tr data-destination=\"team\">"))
+        #expect(html.contains("https://hooks.example.com/…"))
+        #expect(html.contains("2 (since 2026-12-06T00:30:00+00:00)"))
+        #expect(html.contains("HTTP 500: &lt;b&gt;down&lt;/b&gt;"), "the receiver's answer is escaped")
+        // No destination, no section.
+        #expect(
+            !DashboardPages.overview(
+                Dashboard.Overview(status: self.status(streamTime: nil), windows: [], tables: [], lag: []),
+                mode: "streaming"
+            ).contains("deliveries")
+        )
+    }
+
     @Test func aWindowSaysWhyItIsStillOpen() {
         let window = Status.OpenWindow(
             windowStart: "2026-12-01T00:00:00+00:00",

@@ -62,6 +62,39 @@ struct DeliveryTests {
         )
         #expect(plain.status == 64 && plain.stderr.contains("must use https"), "\(plain.stderr)")
 
+        // A receiver whose certificate nobody vouches for (self-signed): TLS fails, the day
+        // stays pending and says why.
+        let certificate = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "daybook-tls-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: certificate, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: certificate) }
+        let made = try runProgram(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
+                "-keyout", certificate.appendingPathComponent("key.pem").path, "-out",
+                certificate.appendingPathComponent("certificate.pem").path,
+            ]
+        )
+        #expect(made.status == 0, "\(made.output)")
+        let selfSigned = try TestReceiver(
+            script: "webhook-receiver.py",
+            arguments: [
+                "--secret-file", secret.path, "--certificate",
+                certificate.appendingPathComponent("certificate.pem").path,
+                "--key", certificate.appendingPathComponent("key.pem").path,
+            ]
+        )
+        defer { selfSigned.stop() }
+        let tls = try DaybookProcess.run(
+            [
+                "notify", "add", "tls", "--webhook", "https://127.0.0.1:\(selfSigned.port)/", "--secret-file",
+                secret.path,
+            ],
+            environment: daybook
+        )
+        #expect(tls.status == 0, "\(tls.stderr)")
         for (name, port, file) in [("team", receiver.port, secret), ("strict", strict.port, secret)] {
             let added = try DaybookProcess.run(
                 ["notify", "add", name, "--webhook", "http://127.0.0.1:\(port)/daybook", "--secret-file", file.path],
@@ -73,13 +106,15 @@ struct DeliveryTests {
         defer { _ = service.stop() }
         try database.execute("INSERT INTO app.accounts SELECT g, g FROM generate_series(1, 7) g")
         try database.heartbeatUntilEveryWindowCloses("the day closes", service: service)
-        #expect(try database.scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "2")
+        #expect(try database.scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "3")
 
         // `notify send` from cron, again and again: 500, 500, then 200.
         try waitUntil("the day is delivered and the rejected one given up", log: service) {
             let send = try DaybookProcess.run(["notify", "send", "--retry-base", "50ms"], environment: daybook)
             #expect(send.status == 0, "\(send.stderr)")
-            return try database.scalar("SELECT count(*) FROM daybook.deliveries WHERE status = 'pending'") == "0"
+            return try database.scalar(
+                "SELECT count(*) FROM daybook.deliveries WHERE status = 'pending' AND destination <> 'tls'"
+            ) == "0"
         }
         let requests = receiver.records
         #expect(requests.map { $0["status"] as? Int } == [500, 500, 200])
@@ -118,6 +153,12 @@ struct DeliveryTests {
             "\(list.stdout)"
         )
         #expect(!list.stdout.contains("/daybook"), "the URL's path is not shown: \(list.stdout)")
+        let tlsFailure = try database.connection.query(
+            "SELECT status, last_error FROM daybook.deliveries WHERE destination = 'tls'"
+        ).rows.first
+        #expect(tlsFailure?[0] == "pending", "\(String(describing: tlsFailure))")
+        #expect(tlsFailure?[1]?.hasPrefix("no answer: TLS failed") == true, "\(String(describing: tlsFailure))")
+        #expect(selfSigned.records.isEmpty, "nothing was sent over a connection Daybook could not trust")
 
         // None of it touched the stream.
         try database.execute("INSERT INTO app.accounts VALUES (100, 1)")

@@ -7,12 +7,16 @@ the shared secret, a 5-minute replay window), answers 401 to a bad one, 500 to t
 first N good requests are logged (accepted) and then never answered: the sender is killed
 while it waits, between the receiver's acceptance and the sink's record.
 
+With --certificate and --key it speaks HTTPS with that certificate (a self-signed one, which
+Daybook must refuse).
+
     webhook-receiver.py --port 8088 --secret-file secret --log requests.jsonl [--fail 2] [--hang 1]
 """
 import argparse
 import hashlib
 import hmac
 import json
+import ssl
 import sys
 import time
 import threading
@@ -24,6 +28,8 @@ parser.add_argument("--secret-file", required=True)
 parser.add_argument("--log", required=True)
 parser.add_argument("--fail", type=int, default=0)
 parser.add_argument("--hang", type=int, default=0)
+parser.add_argument("--certificate")
+parser.add_argument("--key")
 parser.add_argument("--tolerance", type=int, default=300)
 options = parser.parse_args()
 secret = open(options.secret_file, "rb").read().rstrip(b"\r\n")
@@ -79,5 +85,9 @@ class Receiver(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", options.port), Receiver)
 server.daemon_threads = True
+if options.certificate:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(options.certificate, options.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("listening", flush=True)
 server.serve_forever()
