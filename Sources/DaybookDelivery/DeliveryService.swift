@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import PostgresReplication
 import ServiceLifecycle
+import Synchronization
 
 /// The sender beside the stream (`daybook run`) or the dashboard (`daybook serve --deliver`):
 /// a pass over the outbox every ``interval`` (``OutboxSender``), until the service group shuts
@@ -28,24 +29,28 @@ public struct DeliveryService: Service, CustomStringConvertible {
     public var description: String { "DeliveryService(every: \(interval))" }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    await passOnce()
-                    try await Task.sleep(for: interval)
-                }
+        // A thread of its own (libpq and the request block): a receiver that takes its time
+        // never takes a thread the API, the dashboard or a scrape is waiting for.
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            while !stopping.withLock({ $0 }) {
+                await passOnce(on: pool) { stopping.withLock { $0 } }
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
             }
-        } catch is CancellationError {
-            return
+        } onGracefulShutdown: {
+            // The pass in progress ends after its current attempt, never in the middle of one.
+            stopping.withLock { $0 = true }
         }
+        try? await pool.shutdownGracefully()
     }
 
-    /// One pass on NIO's blocking-I/O pool (libpq and the HTTP request block); a pass already
-    /// sending finishes its attempt (at most the request's timeout) before shutdown goes on.
-    private func passOnce() async {
+    /// One pass on the sender's thread.
+    private func passOnce(on pool: NIOThreadPool, shouldStop: @escaping @Sendable () -> Bool) async {
         let sender = sender
         do {
-            let summary = try await NIOThreadPool.singleton.runIfActive { try sender.sendDue() }
+            let summary = try await pool.runIfActive { try sender.sendDue(shouldStop: shouldStop) }
             if summary != OutboxSender.Summary() {
                 logger.debug("delivery pass", metadata: ["daybook.deliveries": "\(summary)"])
             }

@@ -50,17 +50,34 @@ struct EmailSender: Sendable {
         do { try process.run() } catch {
             return DeliveryResult(attempt: .noAnswer, error: "cannot start msmtp: \(error)")
         }
+        // msmtp's timeout is per step: a server that answers slowly at every step could hold
+        // the sender for long. Past the deadline it is stopped, and the attempt failed.
+        let deadline = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeout * 4), execute: deadline)
         let said = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let status = process.terminationStatus
-        if status == 0 { return DeliveryResult(attempt: .answered(status: 250)) }
-        let lines = String(decoding: said, as: UTF8.self).split(separator: "\n").map {
-            $0.hasPrefix("msmtp: ") ? $0.dropFirst(7) : $0
-        }.filter { !$0.hasPrefix("could not send mail") }
-        let error = "the mail server: " + String(lines.joined(separator: "; ").prefix(300))
-        // sysexits: 65 (a recipient or the message refused) and 77 (the login refused) are the
-        // server's permanent answers; the rest (unreachable, TLS, a timeout) may pass.
-        return DeliveryResult(attempt: status == 65 || status == 77 ? .refused : .noAnswer, error: error)
+        deadline.cancel()
+        if process.terminationReason == .uncaughtSignal {
+            return DeliveryResult(attempt: .noAnswer, error: "the mail server: no answer within \(timeout * 4) s")
+        }
+        if process.terminationStatus == 0 { return DeliveryResult(attempt: .answered(status: 250)) }
+        let text = String(decoding: said, as: UTF8.self)
+        let lines = text.split(separator: "\n").map { $0.hasPrefix("msmtp: ") ? $0.dropFirst(7) : $0 }
+            .filter { !$0.hasPrefix("could not send mail") }
+        return DeliveryResult(
+            attempt: Self.isPermanentRefusal(text) ? .refused : .noAnswer,
+            error: "the mail server: " + String(lines.joined(separator: "; ").prefix(300))
+        )
+    }
+
+    /// Whether the server refused for good: its reply (`server message: 535 …`, which msmtp
+    /// prints) is a 5xx. A 4xx (a login throttled, a mailbox busy) may pass, as may anything
+    /// that is no reply (unreachable, TLS, a timeout); msmtp's exit status alone cannot tell.
+    static func isPermanentRefusal(_ said: String) -> Bool {
+        said.split(separator: "\n").contains { line in
+            guard let range = line.range(of: "server message: ") else { return false }
+            return line[range.upperBound...].first == "5"
+        }
     }
 
     /// msmtp's command line: every setting from the destination, none from a file.

@@ -6,13 +6,16 @@ import Logging
 import PostgresReplication
 import Windowing
 
-/// Empties the sink's outbox: each destination's pending days, oldest first, one attempt at a
-/// time, each recorded (``Outbox``) with what ``DeliveryPolicy`` decides.
+/// Empties the sink's outbox: each destination's pending days, in the order they closed, one
+/// attempt at a time, each recorded (``Outbox``) with what ``DeliveryPolicy`` decides.
 ///
 /// Any number of senders may run at once (`run`, `serve`, `daybook notify send` from cron):
-/// a destination's turn holds its advisory lock, so one of them sends to it, and in order. A
-/// destination that keeps failing waits for its backoff without holding up the others, and a
-/// failure here never reaches the stream: a sender has its own sink connection.
+/// a destination's turn holds its advisory lock, so one of them sends to it, and in order.
+/// Destinations take turns one delivery at a time, so a slow one delays the others by one
+/// attempt at most; one that keeps failing waits for its backoff, and its errors (the sink's
+/// too) end its turn, not the pass. No transaction is open while a request travels: the
+/// receiver's answer is recorded in a short transaction of its own. A failure here never
+/// reaches the stream: a sender has its own sink connection.
 public struct OutboxSender: Sendable {
     let sink: ConnectionString
     let policy: DeliveryPolicy
@@ -37,16 +40,57 @@ public struct OutboxSender: Sendable {
         public var waiting = 0
     }
 
-    /// One pass over every destination: sends what is due, until nothing more is. Blocking
-    /// (libpq, and the HTTP request waited for): run it on a thread that may block.
-    public func sendDue() throws(DaybookError) -> Summary {
+    /// One pass over every destination: sends what is due, until nothing more is or
+    /// `shouldStop` says so (checked before each attempt, so that shutdown waits for one
+    /// attempt, not a backlog). Blocking (libpq, and the request waited for): run it on a
+    /// thread that may block. Throws when the sink cannot be reached at all.
+    public func sendDue(shouldStop: () -> Bool = { false }) throws(DaybookError) -> Summary {
         let connection = try PostgresConnection.open(sink, role: .sink)
         try Migrator.requireCurrent(connection)
         var summary = Summary()
-        for destination in try Outbox.destinations(on: connection) {
-            try turn(destination, connection, &summary)
+        var active = try Outbox.destinations(on: connection).map(\.name)
+        // Rounds of one delivery per destination, until every destination is done for now.
+        while !active.isEmpty && !shouldStop() {
+            active = active.filter { name in
+                guard !shouldStop() else { return false }
+                do throws(DaybookError) {
+                    return try sendOne(to: name, connection, &summary)
+                } catch {
+                    logger.warning(
+                        "deliveries to \(name) wait: \(error.message)",
+                        metadata: ["daybook.destination": "\(name)"]
+                    )
+                    return false
+                }
+            }
         }
         return summary
+    }
+
+    /// One attempt at the destination's oldest pending day, if one is due and no other sender
+    /// has the destination. Returns whether it may have more to send now.
+    private func sendOne(
+        to name: String,
+        _ connection: PostgresConnection,
+        _ summary: inout Summary
+    )
+        throws(DaybookError) -> Bool
+    {
+        guard try Outbox.lock(name, on: connection) else {
+            summary.waiting += 1
+            return false
+        }
+        defer { try? Outbox.unlock(name, on: connection) }
+        // Read under the lock: a destination removed or changed since the pass began.
+        guard let destination = try Outbox.destinations(on: connection).first(where: { $0.name == name }),
+            let pending = try Outbox.oldestPending(name, on: connection)
+        else { return false }
+        guard pending.isDue else {
+            summary.waiting += 1
+            return false
+        }
+        try deliver(pending, to: destination, connection, &summary)
+        return true
     }
 
     /// Whether email can be sent from this machine (msmtp is installed), for `notify add`.
@@ -87,31 +131,6 @@ public struct OutboxSender: Sendable {
             ? (result.statusCode.map { destination.kind == .webhook ? "HTTP \($0)" : "accepted" } ?? "accepted")
             : (result.error ?? "not accepted")
         return TestResult(accepted: accepted, detail: detail, deliveryID: id.description)
-    }
-
-    /// Sends to one destination while its oldest pending day is due.
-    private func turn(
-        _ destination: Destination,
-        _ connection: PostgresConnection,
-        _ summary: inout Summary
-    ) throws(DaybookError) {
-        while true {
-            guard try Outbox.beginTurn(destination.name, on: connection) else {
-                summary.waiting += 1
-                return
-            }
-            guard let pending = try Outbox.oldestPending(destination.name, on: connection) else {
-                try Outbox.endTurn(on: connection)
-                return
-            }
-            guard pending.isDue else {
-                try Outbox.endTurn(on: connection)
-                summary.waiting += 1
-                return
-            }
-            try deliver(pending, to: destination, connection, &summary)
-            try Outbox.endTurn(on: connection)
-        }
     }
 
     private func deliver(

@@ -126,6 +126,31 @@ struct NotifyCommand: ParsableCommand {
             }
         }
 
+        /// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address.
+        static func hostAndPort(_ smtp: String) throws -> (String, Int?) {
+            var host = smtp
+            var portText: Substring?
+            if smtp.hasPrefix("["), let close = smtp.firstIndex(of: "]") {
+                host = String(smtp[smtp.index(after: smtp.startIndex)..<close])
+                let rest = smtp[smtp.index(after: close)...]
+                if !rest.isEmpty {
+                    guard rest.hasPrefix(":") else { throw ValidationError("--smtp '\(smtp)' is not HOST[:PORT]") }
+                    portText = rest.dropFirst()
+                }
+            } else if smtp.filter({ $0 == ":" }).count == 1, let colon = smtp.firstIndex(of: ":") {
+                host = String(smtp[..<colon])
+                portText = smtp[smtp.index(after: colon)...]
+            }
+            guard !host.isEmpty, !host.hasPrefix("-"),
+                host.range(of: "^[A-Za-z0-9.:-]+$", options: .regularExpression) != nil
+            else { throw ValidationError("--smtp '\(smtp)' is not a host name") }
+            guard let portText else { return (host, nil) }
+            guard let port = Int(portText), (1...65535).contains(port) else {
+                throw ValidationError("--smtp '\(smtp)': the port must be a number from 1 to 65535")
+            }
+            return (host, port)
+        }
+
         static func isLoopback(_ host: String) -> Bool {
             ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())
         }
@@ -139,18 +164,7 @@ struct NotifyCommand: ParsableCommand {
                     "'\(address)' is not an email address Daybook sends to: give it as name@example.com"
                 )
             }
-            var host = smtp
-            var port: Int?
-            if let colon = smtp.lastIndex(of: ":"), !smtp.hasSuffix("]"), smtp.filter({ $0 == ":" }).count == 1 {
-                host = String(smtp[..<colon])
-                guard let number = Int(smtp[smtp.index(after: colon)...]), (1...65535).contains(number) else {
-                    throw ValidationError("--smtp '\(smtp)': the port must be a number from 1 to 65535")
-                }
-                port = number
-            }
-            guard !host.isEmpty, host.range(of: "^[A-Za-z0-9.:\\[\\]-]+$", options: .regularExpression) != nil else {
-                throw ValidationError("--smtp '\(smtp)' is not a host name")
-            }
+            let (host, port) = try Self.hostAndPort(smtp)
             let loopback = Self.isLoopback(host)
             let security = smtpSecurity ?? (loopback ? .none : .starttls)
             guard (smtpUser == nil) == (smtpPasswordFile == nil) else {
@@ -331,6 +345,9 @@ struct NotifyCommand: ParsableCommand {
                 var policy = DeliveryPolicy()
                 do { policy.base = try DurationText.duration(retryBase) } catch {
                     throw DaybookError(.invalidArgument, "--retry-base: \(error)")
+                }
+                guard policy.base > .zero else {
+                    throw DaybookError(.invalidArgument, "--retry-base must be longer than 0")
                 }
                 let sender = OutboxSender(
                     sink: connection.sinkConnection,

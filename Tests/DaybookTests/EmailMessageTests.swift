@@ -28,7 +28,7 @@ struct EmailMessageTests {
         #expect(words.count > 1)
         var decoded = Data()
         for word in words {
-            #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?=") && word.count <= 75, "\(word)")
+            #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?=") && word.count <= 67, "\(word)")
             decoded += Data(base64Encoded: String(word.dropFirst(10).dropLast(2))) ?? Data()
         }
         // No character is split between words: each word's bytes are whole UTF-8.
@@ -47,6 +47,8 @@ struct EmailMessageTests {
         #expect(!EmailMessage.isPlainAddress("Ops <ops@example.com>"))
         #expect(!EmailMessage.isPlainAddress("ops@example.com\nBcc: x@example.com"))
         #expect(!EmailMessage.isPlainAddress("ops"))
+        #expect(!EmailMessage.isPlainAddress("ops@example.com\n"), "a trailing newline would end the headers")
+        #expect(!EmailMessage.isPlainAddress("ops@example.com\r\n"))
     }
 
     @Test func theMessageIsMultipartAlternativeWithBase64Parts() {
@@ -62,9 +64,10 @@ struct EmailMessageTests {
         let rendered = message.rendered(date: Date(timeIntervalSince1970: 1_796_256_000), boundary: "b-1")
         let lines = rendered.components(separatedBy: "\n")
         #expect(
-            lines.prefix(8) == [
+            lines.prefix(9) == [
                 "From: daybook@example.com",
-                "To: ops@example.com, dba@example.com",
+                "To: ops@example.com,",
+                " dba@example.com",
                 "Subject: Daybook 2026-12-02, : nothing unusual",
                 "Date: Thu, 03 Dec 2026 00:00:00 +0000",
                 "Message-ID: <shop.20261202T000000Z.team@daybook>",

@@ -159,28 +159,32 @@ public enum Outbox {
         }
     }
 
-    /// Starts one destination's turn: a transaction holding the destination's advisory lock,
-    /// so that of the senders that may run (`run`, `serve`, `notify send`) one at a time
-    /// sends to it, in order. Returns false (nothing started) when another sender has it.
-    public static func beginTurn(_ destination: String, on sink: PostgresConnection) throws(DaybookError) -> Bool {
+    /// Takes the destination's advisory lock for this session, so that of the senders that may
+    /// run (`run`, `serve`, `notify send`) one at a time sends to it, in order. Returns false
+    /// when another sender has it. Session-level, not a transaction's: no transaction stays
+    /// open while a request travels, and a sender that dies releases it with its connection.
+    public static func lock(_ destination: String, on sink: PostgresConnection) throws(DaybookError) -> Bool {
         try DaybookError.mapping(role: .sink) {
-            try sink.simpleQuery("BEGIN")
-            let locked = try sink.query(
-                "SELECT pg_try_advisory_xact_lock(hashtextextended('daybook.delivery:' || $1, 0))",
+            try sink.query(
+                "SELECT pg_try_advisory_lock(hashtextextended('daybook.delivery:' || $1, 0))",
                 [destination]
-            ).scalar
-            if locked != "t" { try sink.simpleQuery("ROLLBACK") }
-            return locked == "t"
+            ).scalar == "t"
         }
     }
 
-    /// Ends the turn (commits what was recorded; releases the lock).
-    public static func endTurn(on sink: PostgresConnection) throws(DaybookError) {
-        try DaybookError.mapping(role: .sink) { _ = try sink.simpleQuery("COMMIT") }
+    /// Releases what ``lock(_:on:)`` took.
+    public static func unlock(_ destination: String, on sink: PostgresConnection) throws(DaybookError) {
+        try DaybookError.mapping(role: .sink) {
+            _ = try sink.query(
+                "SELECT pg_advisory_unlock(hashtextextended('daybook.delivery:' || $1, 0))",
+                [destination]
+            )
+        }
     }
 
-    /// The destination's oldest pending delivery: days go out in order, so a later one waits
-    /// while an earlier one is retried.
+    /// The destination's oldest pending delivery, by when its day closed: days go out in that
+    /// order, so a later one waits while an earlier one is retried. Read under the
+    /// destination's lock (``lock(_:on:)``), which keeps other senders away.
     public static func oldestPending(
         _ destination: String,
         on sink: PostgresConnection
@@ -189,9 +193,9 @@ public enum Outbox {
             guard
                 let row = try sink.query(
                     """
-                    SELECT id, slot_name, daybook.to_micros(window_start), attempts, next_attempt_at <= now()
+                    SELECT id, slot_name, daybook.to_micros(window_start), attempts, next_attempt_at <= clock_timestamp()
                       FROM daybook.deliveries WHERE destination = $1 AND status = 'pending'
-                     ORDER BY window_start, slot_name LIMIT 1 FOR UPDATE
+                     ORDER BY id LIMIT 1
                     """,
                     [destination]
                 ).rows.first,
@@ -207,7 +211,8 @@ public enum Outbox {
         }
     }
 
-    /// Records an attempt and what follows from it.
+    /// Records an attempt and what follows from it, in one transaction of its own, timed when
+    /// the answer came (not when the request left: a slow receiver must not shorten the backoff).
     public static func record(
         _ delivery: Pending,
         decision: DeliveryPolicy.Decision,
@@ -222,23 +227,35 @@ public enum Outbox {
             case .giveUp: ("failed", "failed", nil)
             }
         try DaybookError.mapping(role: .sink) {
-            _ = try sink.query(
-                "INSERT INTO daybook.delivery_attempts (delivery, outcome, status_code, error) VALUES ($1, $2, $3::integer, $4)",
-                [String(delivery.id), outcome, statusCode.map(String.init), error]
-            )
-            _ = try sink.query(
-                """
-                UPDATE daybook.deliveries
-                   SET status = $2, attempts = attempts + 1, last_error = $3,
-                       next_attempt_at = now() + make_interval(secs => $4::float8),
-                       delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
-                 WHERE id = $1
-                """,
-                [
-                    String(delivery.id), status, error,
-                    String(delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0),
-                ]
-            )
+            try sink.simpleQuery("BEGIN")
+            do {
+                _ = try sink.query(
+                    """
+                    INSERT INTO daybook.delivery_attempts (delivery, attempted_at, outcome, status_code, error)
+                    VALUES ($1, clock_timestamp(), $2, $3::integer, $4)
+                    """,
+                    [String(delivery.id), outcome, statusCode.map(String.init), error]
+                )
+                _ = try sink.query(
+                    """
+                    UPDATE daybook.deliveries
+                       SET status = $2, attempts = attempts + 1, last_error = $3,
+                           next_attempt_at = clock_timestamp() + make_interval(secs => $4::float8),
+                           delivered_at = CASE WHEN $2 = 'delivered' THEN clock_timestamp() END
+                     WHERE id = $1
+                    """,
+                    [
+                        String(delivery.id), status, error,
+                        String(
+                            delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
+                        ),
+                    ]
+                )
+                try sink.simpleQuery("COMMIT")
+            } catch {
+                _ = try? sink.simpleQuery("ROLLBACK")
+                throw error
+            }
         }
     }
 

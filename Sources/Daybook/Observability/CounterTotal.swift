@@ -22,4 +22,17 @@ public final class CounterTotal: Sendable {
         }
         Counter(label: metric.rawValue, dimensions: dimensions).increment(by: Int64(increment))
     }
+
+    /// Forgets what was counted for every series with this label value (a destination removed):
+    /// its totals in the sink start again from 0, and so does this count, so that the counter
+    /// moves again as soon as they grow.
+    public func forget(_ label: String, _ value: String) {
+        counted.withLock { counted in
+            counted = counted.filter { series, _ in
+                !stride(from: 0, to: series.count - 1, by: 2).contains {
+                    series[$0] == label && series[$0 + 1] == value
+                }
+            }
+        }
+    }
 }

@@ -18,6 +18,7 @@ public final class DeliveryMetrics: Sendable {
             return seen.subtracting(now)
         }
         for name in removed {
+            deliveries.forget("destination", name)
             Gauge(label: DaybookMetric.deliveriesPending.rawValue, dimensions: [("destination", name)]).record(0)
             Gauge(label: DaybookMetric.oldestPendingDelivery.rawValue, dimensions: [("destination", name)]).record(0)
         }

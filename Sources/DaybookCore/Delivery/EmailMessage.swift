@@ -54,7 +54,8 @@ public struct EmailMessage: Sendable, Equatable {
     public func rendered(date: Date, boundary: String) -> String {
         var lines = [
             "From: \(from)",
-            "To: \(to.joined(separator: ", "))",
+            // Folded: many recipients must not make a line past SMTP's 998 characters.
+            "To: \(to.joined(separator: ",\n "))",
             "Subject: \(Self.encodedHeader(subject))",
             "Date: \(Self.dateHeader(date))",
             "Message-ID: \(messageID)",
@@ -90,10 +91,11 @@ public struct EmailMessage: Sendable, Equatable {
         if isPlain { return value }
         var words: [String] = []
         var chunk: [UInt8] = []
-        for character in value {
-            let bytes = Array(String(character).utf8)
-            // 45 bytes make 60 base64 characters: each word stays within RFC 2047's 75.
-            if chunk.count + bytes.count > 45 {
+        // Code point by code point (RFC 2047: no character split across words); 39 bytes make
+        // 52 base64 characters, so that `Subject: ` and the first word stay within 76.
+        for scalar in value.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > 39 {
                 words.append(encodedWord(chunk))
                 chunk = []
             }
@@ -119,7 +121,10 @@ public struct EmailMessage: Sendable, Equatable {
     /// Whether `address` is a plain address Daybook will put in a header (`name@host`, no
     /// display name, nothing that could end the header or start another).
     public static func isPlainAddress(_ address: String) -> Bool {
-        address.range(
+        // No control character at all: `$` of the pattern below also matches before a final
+        // newline, which would end the header early.
+        guard address.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else { return false }
+        return address.range(
             of: #"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$"#,
             options: .regularExpression
         )
