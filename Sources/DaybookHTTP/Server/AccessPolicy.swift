@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Foundation
 
 /// Who may use the HTTP server: anyone who can connect (loopback, or an explicit
