@@ -46,7 +46,11 @@ let package = Package(
         .target(name: "Windowing", dependencies: ["WAL"]),
         // What decides, and nothing else: no libpq, no sockets, no clock, no files. Everything
         // Daybook concludes from the stream is decided here, and tested with values.
-        .target(name: "DaybookCore", dependencies: ["PgOutput", "WAL", "Windowing"]),
+        // swift-crypto for the keyed hashes of captured values (computation, no I/O).
+        .target(
+            name: "DaybookCore",
+            dependencies: ["PgOutput", "WAL", "Windowing", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "Daybook",
             dependencies: [

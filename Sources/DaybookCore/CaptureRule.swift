@@ -20,6 +20,12 @@ public struct CaptureRule: Hashable, Sendable {
     public var columns: [String]?
     /// At `values`: never capture these (a key column cannot be excluded).
     public var excludedColumns: [String]
+    /// At `values`: store a keyed hash of these columns' values (``ValueKey``), never the values.
+    public var hashedColumns: [String] = []
+    /// The file holding the hash key, and the key's ``ValueKey/id`` when the rule was set
+    /// (a file that holds another key by now is refused, never used).
+    public var keyFile: String?
+    public var keyID: String?
     /// The rule applies to transactions committed after this LSN.
     public var sinceLSN: LSN
 
@@ -48,6 +54,9 @@ public struct CaptureRule: Hashable, Sendable {
         var level: String
         var columns: [String]?
         var exclude: [String]
+        var hash: [String]?
+        var keyFile: String?
+        var keyId: String?
     }
 
     /// The message content announcing this rule (its LSN is the message's own).
@@ -57,7 +66,10 @@ public struct CaptureRule: Hashable, Sendable {
             table: table,
             level: level.rawValue,
             columns: columns,
-            exclude: excludedColumns
+            exclude: excludedColumns,
+            hash: hashedColumns.isEmpty ? nil : hashedColumns,
+            keyFile: keyFile,
+            keyId: keyID
         )
         return DaybookJSON.text(payload)
     }
@@ -77,6 +89,9 @@ public struct CaptureRule: Hashable, Sendable {
             excludedColumns: payload.exclude,
             sinceLSN: message.lsn
         )
+        hashedColumns = payload.hash ?? []
+        keyFile = payload.keyFile
+        keyID = payload.keyId
     }
 }
 

@@ -21,12 +21,30 @@ public struct ChangeProcessor: Sendable {
         public var sinkSchema = "daybook"
         /// The slot being read: `daybook.capture` messages for other slots are ignored.
         public var slot = ""
+        /// Reads the hash key of a rule (its key file and the key id it was set with): the
+        /// key, or why it cannot be used. Given by the I/O side; the processor reads no file.
+        public var valueKey: @Sendable (_ file: String, _ id: String) -> Result<ValueKey, ValueKeyProblem> = {
+            file,
+            _ in
+            .failure(ValueKeyProblem("no key loader was given to read \(file)"))
+        }
         public init() {}
     }
 
     public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
         public let description: String
-        public init(description: String) { self.description = description }
+        /// Whether it is the operator's to fix (a key file), not the stream's fault.
+        public let isConfiguration: Bool
+        public init(description: String, isConfiguration: Bool = false) {
+            self.description = description
+            self.isConfiguration = isConfiguration
+        }
+    }
+
+    /// Why a rule's hash key cannot be used, in words that say what to do.
+    public struct ValueKeyProblem: Error, Sendable {
+        public let message: String
+        public init(_ message: String) { self.message = message }
     }
 
     private struct OpenTransaction {
@@ -65,13 +83,17 @@ public struct ChangeProcessor: Sendable {
         var role: Role
         var index: Int32
         var shape: KeyShape
-        /// The table's capture rules, oldest first, each with its row image shape at `values`.
-        var captures: [(since: LSN, level: CaptureLevel, image: RowImageShape?)] = []
+        /// The table's capture rules, oldest first, each with its row image shape at `values`
+        /// (or why it cannot be made: a hash key that cannot be read).
+        var captures: [(since: LSN, level: CaptureLevel, image: RowImageShape?, problem: String?)] = []
 
         /// The level for a transaction committed at `lsn`, with the row image shape at
-        /// `values`. Without a rule a table is captured at `keys`.
-        func capture(forCommitAt lsn: LSN) -> (level: CaptureLevel, image: RowImageShape?) {
+        /// `values`. Without a rule a table is captured at `keys`. A rule whose hash key cannot
+        /// be read stops the stream: storing its values unhashed, or hashed under another key,
+        /// is never right.
+        func capture(forCommitAt lsn: LSN) throws(ProtocolError) -> (level: CaptureLevel, image: RowImageShape?) {
             guard let rule = captures.last(where: { $0.since < lsn }) else { return (.keys, nil) }
+            if let problem = rule.problem { throw ProtocolError(description: problem, isConfiguration: true) }
             return (rule.level, rule.image)
         }
     }
@@ -97,6 +119,8 @@ public struct ChangeProcessor: Sendable {
     private var unknownBuffer: [UInt8] = []
     private var oldUnknownBuffer: [UInt8] = []
     private var captureRules: CaptureRules
+    /// Hash keys read so far, by key id.
+    private var valueKeys: [String: ValueKey] = [:]
     /// Capture rules seen in the stream since the last checkpoint, which records them.
     private var newRules: [CaptureRule] = []
     /// The latest shape of each table the sink kept or the next checkpoint will keep.
@@ -212,12 +236,38 @@ public struct ChangeProcessor: Sendable {
     }
 
     /// Recomputes a table's capture levels from its rules.
-    private func applyRules(to table: inout TableInfo, relation: Relation) {
+    private mutating func applyRules(to table: inout TableInfo, relation: Relation) {
         table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
-            let image =
-                rule.level == .values
-                ? RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule) : nil
-            return (rule.sinceLSN, rule.level, image)
+            guard rule.level == .values else { return (rule.sinceLSN, rule.level, nil, nil) }
+            var key: ValueKey?
+            if !rule.hashedColumns.isEmpty {
+                switch valueKey(for: rule) {
+                case .success(let found): key = found
+                case .failure(let problem): return (rule.sinceLSN, rule.level, nil, problem.message)
+                }
+            }
+            let image = RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule, key: key)
+            return (rule.sinceLSN, rule.level, image, nil)
+        }
+    }
+
+    /// A rule's hash key, read once per key id.
+    private mutating func valueKey(for rule: CaptureRule) -> Result<ValueKey, ValueKeyProblem> {
+        guard let file = rule.keyFile, let id = rule.keyID else {
+            return .failure(
+                ValueKeyProblem(
+                    "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes columns without a key file"
+                )
+            )
+        }
+        if let key = valueKeys[id] { return .success(key) }
+        let result = settings.valueKey(file, id)
+        if case .success(let key) = result { valueKeys[id] = key }
+        return result.mapError { problem in
+            ValueKeyProblem(
+                "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes \(rule.hashedColumns.joined(separator: ", ")) "
+                    + "with the key in \(file): \(problem.message)"
+            )
         }
     }
 
@@ -407,13 +457,13 @@ public struct ChangeProcessor: Sendable {
 
     /// The capture level of `table` for the current transaction (`keys` outside one: the
     /// change is refused later anyway).
-    private func capture(_ table: TableInfo) -> (level: CaptureLevel, image: RowImageShape?) {
-        table.capture(forCommitAt: current?.begin.finalLSN ?? 0)
+    private func capture(_ table: TableInfo) throws(ProtocolError) -> (level: CaptureLevel, image: RowImageShape?) {
+        try table.capture(forCommitAt: current?.begin.finalLSN ?? 0)
     }
 
     private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image) = capture(table)
+        let (level, image) = try capture(table)
         let hasKey = level != .counts && table.shape.key(of: new, into: &keyBuffer)
         if hasKey, let image {
             image.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
@@ -430,7 +480,7 @@ public struct ChangeProcessor: Sendable {
     private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError)
     {
         let table = try table(for: oid)
-        let (level, image) = capture(table)
+        let (level, image) = try capture(table)
         let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer)
         // Only a whole old row (identity FULL) is an image; a key-only one is the key itself.
         if hasKey, oldIsWhole, let image {
@@ -452,7 +502,7 @@ public struct ChangeProcessor: Sendable {
         new: Row
     ) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image) = capture(table)
+        let (level, image) = try capture(table)
         let hasNewKey = level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer)
         var images: EventImages?
         if hasNewKey, let image {

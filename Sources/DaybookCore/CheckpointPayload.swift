@@ -47,10 +47,20 @@ package enum CheckpointPayload {
             appendArray(rule.columns, to: &json)
             json.append(",\"e\":")
             appendArray(rule.excludedColumns, to: &json)
+            json.append(",\"h\":")
+            appendArray(rule.hashedColumns, to: &json)
+            json.append(",\"kf\":")
+            appendString(rule.keyFile, to: &json)
+            json.append(",\"ki\":")
+            appendString(rule.keyID, to: &json)
             json.append(",\"s\":\"\(rule.sinceLSN)\"}")
         }
         json.append("]")
         return json
+    }
+
+    private static func appendString(_ string: String?, to json: inout String) {
+        if let string { JSONText.appendString(string, to: &json) } else { json.append("null") }
     }
 
     private static func appendArray(_ strings: [String]?, to json: inout String) {

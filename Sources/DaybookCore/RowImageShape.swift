@@ -7,21 +7,30 @@ import PgOutput
 /// Which columns are captured is the table's capture rule: all of them, or only `columns`,
 /// never `excludedColumns`; the key columns always (a row without its key means nothing).
 /// An excluded column is skipped here, before anything is stored, so its value never
-/// reaches the sink.
-struct RowImageShape: Hashable, Sendable {
+/// reaches the sink; a hashed one is replaced here by its keyed hash (``ValueKey``).
+struct RowImageShape: Sendable {
     /// For each column of the Relation: its `"name":` prefix, or nil when it is not captured.
     private let prefixes: [[UInt8]?]
+    /// For each column: whether its values are stored as keyed hashes.
+    private let hashed: [Bool]
+    /// The rule's hash key, when it hashes any column.
+    private let key: ValueKey?
     /// The captured columns' names as a JSON-escaped UTF-8 string literal each, for the list
     /// of unknown (unchanged TOASTed) columns.
     private let quotedNames: [[UInt8]?]
 
-    init(relation: Relation, keyPositions: [Int], rule: CaptureRule) {
+    /// - Parameter key: the rule's hash key, needed when it hashes a column.
+    init(relation: Relation, keyPositions: [Int], rule: CaptureRule, key: ValueKey? = nil) {
         let keys = Set(keyPositions)
         let only = rule.columns.map(Set.init)
         let excluded = Set(rule.excludedColumns)
+        let hashedNames = Set(rule.hashedColumns)
         var prefixes: [[UInt8]?] = []
         var quotedNames: [[UInt8]?] = []
+        var hashed: [Bool] = []
         for (position, column) in relation.columns.enumerated() {
+            // A key column is never hashed here: every event is filed under its key.
+            hashed.append(key != nil && !keys.contains(position) && hashedNames.contains(column.name))
             let captured =
                 keys.contains(position) || (!excluded.contains(column.name) && (only?.contains(column.name) ?? true))
             guard captured else {
@@ -37,6 +46,8 @@ struct RowImageShape: Hashable, Sendable {
         }
         self.prefixes = prefixes
         self.quotedNames = quotedNames
+        self.hashed = hashed
+        self.key = key
     }
 
     /// Writes the image of `row` into `output` and the names of the columns whose value is
@@ -56,7 +67,7 @@ struct RowImageShape: Hashable, Sendable {
                 var known = false
                 fallback?.withColumn(position) { old in
                     if case .value = old {
-                        Self.appendField(prefix, old, first: !wroteAny, to: &output)
+                        appendField(position, prefix, old, first: !wroteAny, to: &output)
                         known = true
                         wroteAny = true
                     }
@@ -67,7 +78,7 @@ struct RowImageShape: Hashable, Sendable {
                 }
                 return
             }
-            Self.appendField(prefix, column, first: !wroteAny, to: &output)
+            appendField(position, prefix, column, first: !wroteAny, to: &output)
             wroteAny = true
         }
         if !wroteAny { output.append(UInt8(ascii: "{")) }
@@ -76,15 +87,28 @@ struct RowImageShape: Hashable, Sendable {
     }
 
     /// Appends `"name":value`, with `{` before the first field and `,` before the others
-    /// (a column left out shifts which field comes first).
-    private static func appendField(_ prefix: [UInt8], _ column: RawColumn, first: Bool, to output: inout [UInt8]) {
+    /// (a column left out shifts which field comes first); a hashed column's value as its hash
+    /// (NULL stays null: it is no value to hide).
+    private func appendField(
+        _ position: Int,
+        _ prefix: [UInt8],
+        _ column: RawColumn,
+        first: Bool,
+        to output: inout [UInt8]
+    ) {
         output.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
         output.append(contentsOf: prefix)
         switch column {
         case .null, .unchangedToast:
             output.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
         case .value(let bytes):
-            JSONBytes.appendString(bytes, to: &output)
+            if hashed[position], let key {
+                output.append(UInt8(ascii: "\""))
+                output.append(contentsOf: key.hash(bytes).utf8)
+                output.append(UInt8(ascii: "\""))
+            } else {
+                JSONBytes.appendString(bytes, to: &output)
+            }
         }
     }
 }

@@ -20,7 +20,11 @@ struct CaptureCommand: ParsableCommand {
 
             At values, --columns keeps only the named columns (and the key), --exclude-columns never keeps the \
             named ones (a key column cannot be excluded): an excluded value is dropped before anything is \
-            stored, so it never reaches the sink.
+            stored, so it never reaches the sink. --hash keeps the named columns as keyed hashes \
+            (hmac:<HMAC-SHA256 of the value under the key in --key-file>): equal values hash equal, so a report \
+            still shows when they changed and they can be matched across days, but the values are never stored. \
+            The key stays in its file (the sink keeps its id); a new key is a new rule (capture again with \
+            another --key-file), from then on: earlier days keep their hashes.
 
             Where PostgreSQL allows it (a publication of tables, made with `daybook setup --tables`; a table \
             whose replica identity is not FULL), the publication's column list follows the level: the key alone \
@@ -58,12 +62,28 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "At values: never capture these columns.")
     var excludeColumns: [String] = []
 
+    @Option(
+        name: .long,
+        parsing: .upToNextOption,
+        help: "At values: store these columns as keyed hashes (HMAC-SHA256 under --key-file), never their values."
+    )
+    var hash: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The key of --hash: a file of at least 32 bytes (openssl rand -hex 32 > FILE).",
+            valueName: "file"
+        )
+    )
+    var keyFile: String?
+
     func validate() throws {
         if level == nil && attribute == nil {
             throw ValidationError("give a level (counts, keys or values), --attribute or --no-attribute")
         }
-        if level == nil && (!columns.isEmpty || !excludeColumns.isEmpty) {
-            throw ValidationError("--columns and --exclude-columns go with the level values")
+        if level == nil && (!columns.isEmpty || !excludeColumns.isEmpty || !hash.isEmpty) {
+            throw ValidationError("--columns, --exclude-columns and --hash go with the level values")
         }
     }
 
@@ -80,6 +100,8 @@ struct CaptureCommand: ParsableCommand {
             var request = CaptureSetting.Request(slot: connection.slot, tables: [table], level: level)
             request.columns = columns.isEmpty ? nil : columns
             request.excludedColumns = excludeColumns
+            request.hashedColumns = hash
+            request.keyFile = keyFile
             request.publication = publication
             for note in try CaptureSetting.apply(request, source: source, sink: sink) { print(note) }
         }

@@ -130,37 +130,18 @@ public struct Destination: Sendable, Equatable {
     /// The secret in `file`, without a trailing newline; a ``DaybookError`` that says what to
     /// do when the file is missing, unreadable or too short.
     public static func readSecret(_ file: String) throws(DaybookError) -> [UInt8] {
-        var bytes = try readFile(file, what: "secret file", hint: "openssl rand -hex 32 > \(file)")
-        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
-        guard bytes.count >= minimumSecretBytes else {
-            throw DaybookError(
-                .configuration,
-                "the secret in \(file) is \(bytes.count) bytes: use at least \(minimumSecretBytes) (openssl rand -hex 32 > \(file))"
-            )
-        }
-        return bytes
+        try SecretFile.read(
+            file,
+            what: "secret file",
+            minimum: minimumSecretBytes,
+            hint: "openssl rand -hex 32 > \(file)"
+        )
     }
 
     /// Checks that an SMTP password file can be read and is not empty (its content stays in
     /// the file: msmtp reads it at each attempt).
     public static func checkPasswordFile(_ file: String) throws(DaybookError) {
-        let bytes = try readFile(file, what: "password file", hint: "write the SMTP password into it")
-        guard bytes.contains(where: { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }) else {
-            throw DaybookError(.configuration, "the password file \(file) is empty: write the SMTP password into it")
-        }
-    }
-
-    private static func readFile(_ file: String, what: String, hint: String) throws(DaybookError) -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw DaybookError(.configuration, "the \(what) \(file) does not exist: \(hint)")
-        }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw DaybookError(
-                .configuration,
-                "cannot read the \(what) \(file): make it readable by the user daybook runs as"
-            )
-        }
-        return Array(data)
+        _ = try SecretFile.read(file, what: "password file", minimum: 1, hint: "write the SMTP password into it")
     }
 
     /// Whether a digest is worth sending under ``onlyUnusual``.

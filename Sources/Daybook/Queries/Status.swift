@@ -59,6 +59,10 @@ public struct Status: Sendable, Codable, Equatable {
         public var sinceLsn: String
         public var columns: [String]?
         public var excludedColumns: [String]
+        /// Stored as keyed hashes (HMAC-SHA256), never as values.
+        public var hashedColumns: [String] = []
+        /// The hash key's id (``ValueKey/id``), never the key.
+        public var keyId: String?
     }
 
     public var slot: String

@@ -196,6 +196,11 @@ public struct StatusReport: Sendable {
                 if !capture.excludedColumns.isEmpty {
                     line += ", never: \(capture.excludedColumns.joined(separator: ", "))"
                 }
+                if !capture.hashedColumns.isEmpty {
+                    line +=
+                        ", hashed: \(capture.hashedColumns.joined(separator: ", "))"
+                        + (capture.keyId.map { " (key \($0))" } ?? "")
+                }
                 lines.append(line)
             }
         }

@@ -10,13 +10,14 @@ enum CaptureLevels {
     static func rules(slot: String, _ sink: PostgresConnection) throws(PostgresError) -> [CaptureRule] {
         try sink.query(
             """
-            SELECT table_name, level, to_jsonb(columns)::text, to_jsonb(excluded_columns)::text, since_lsn::text
+            SELECT table_name, level, to_jsonb(columns)::text, to_jsonb(excluded_columns)::text, since_lsn::text,
+                   to_jsonb(hashed_columns)::text, key_file, key_id
               FROM daybook.capture WHERE slot_name = $1 ORDER BY since_lsn
             """,
             [slot]
         ).rows.compactMap { row -> CaptureRule? in
             guard let table = row[0], let level = row[1].flatMap(CaptureLevel.init(rawValue:)) else { return nil }
-            return CaptureRule(
+            var rule = CaptureRule(
                 slot: slot,
                 table: table,
                 level: level,
@@ -24,6 +25,10 @@ enum CaptureLevels {
                 excludedColumns: row[3].flatMap(JSONText.strings) ?? [],
                 sinceLSN: row[4].flatMap(LSN.init) ?? 0
             )
+            rule.hashedColumns = row[5].flatMap(JSONText.strings) ?? []
+            rule.keyFile = row[6]
+            rule.keyID = row[7]
+            return rule
         }
     }
 
@@ -38,7 +43,9 @@ enum CaptureLevels {
                 level: rule.level.rawValue,
                 sinceLsn: rule.sinceLSN.description,
                 columns: rule.columns,
-                excludedColumns: rule.excludedColumns
+                excludedColumns: rule.excludedColumns,
+                hashedColumns: rule.hashedColumns,
+                keyId: rule.keyID
             )
         }
     }

@@ -104,9 +104,10 @@ enum SinkSQL {
         """
 
     static let insertCaptureRules = """
-        INSERT INTO daybook.capture (slot_name, table_name, level, columns, excluded_columns, since_lsn)
-        SELECT $1, x.t, x.l, x.c, x.e, x.s::pg_lsn
-          FROM jsonb_to_recordset($2::jsonb) AS x(t text, l text, c text[], e text[], s text)
+        INSERT INTO daybook.capture
+               (slot_name, table_name, level, columns, excluded_columns, hashed_columns, key_file, key_id, since_lsn)
+        SELECT $1, x.t, x.l, x.c, x.e, coalesce(x.h, '{}'), x.kf, x.ki, x.s::pg_lsn
+          FROM jsonb_to_recordset($2::jsonb) AS x(t text, l text, c text[], e text[], h text[], kf text, ki text, s text)
         ON CONFLICT (slot_name, table_name, since_lsn) DO NOTHING
         """
 

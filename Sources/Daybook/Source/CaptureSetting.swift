@@ -1,4 +1,5 @@
 import DaybookCore
+import Foundation
 import PostgresReplication
 import WAL
 import Windowing
@@ -20,6 +21,9 @@ public enum CaptureSetting {
         public var columns: [String]?
         /// At `values`: never these.
         public var excludedColumns: [String] = []
+        /// At `values`: these as keyed hashes (``ValueKey``) under the key in ``keyFile``.
+        public var hashedColumns: [String] = []
+        public var keyFile: String?
         /// The publication whose column lists follow the levels.
         public var publication = "daybook"
 
@@ -62,17 +66,42 @@ public enum CaptureSetting {
         if request.columns != nil && !request.excludedColumns.isEmpty {
             throw DaybookError(.invalidArgument, "give --columns or --exclude-columns, not both")
         }
+        var keyID: String?
+        if !request.hashedColumns.isEmpty {
+            guard request.level == .values else {
+                throw DaybookError(
+                    .invalidArgument,
+                    "--hash chooses how captured values are kept: use it with the values level"
+                )
+            }
+            guard let keyFile = request.keyFile else {
+                throw DaybookError(
+                    .invalidArgument,
+                    "--hash needs --key-file FILE, the key of the hashes (openssl rand -hex 32 > FILE)"
+                )
+            }
+            keyID = try SecretFile.valueKey(keyFile).id
+        } else if request.keyFile != nil {
+            throw DaybookError(.invalidArgument, "--key-file is the key of --hash: give the columns to hash")
+        }
         try Migrator.requireCurrent(sink)
-        return try DaybookError.mapping(role: .source) { try checkedRules(request, source) }
+        return try DaybookError.mapping(role: .source) { try checkedRules(request, keyID: keyID, source) }
     }
 
-    private static func checkedRules(_ request: Request, _ source: PostgresConnection) throws -> Prepared {
+    private static func checkedRules(
+        _ request: Request,
+        keyID: String?,
+        _ source: PostgresConnection
+    ) throws
+        -> Prepared
+    {
         var rules: [CaptureRule] = []
         for table in request.tables {
             let name = try resolve(table, source)
             let columns = try columnsWithKeyFlag(of: name, source)
             let known = Set(columns.map(\.name))
-            for column in (request.columns ?? []) + request.excludedColumns where !known.contains(column) {
+            for column in (request.columns ?? []) + request.excludedColumns + request.hashedColumns
+            where !known.contains(column) {
                 throw DaybookError(
                     .invalidArgument,
                     "\(name) has no column \(column): its columns are \(columns.map(\.name).joined(separator: ", "))"
@@ -84,15 +113,39 @@ public enum CaptureSetting {
                     "\(key.name) is part of \(name)'s key and cannot be excluded: every event is filed under its key"
                 )
             }
-            rules.append(
-                CaptureRule(
-                    slot: request.slot,
-                    table: name,
-                    level: request.level,
-                    columns: request.columns,
-                    excludedColumns: request.excludedColumns
-                )
+            for column in request.hashedColumns {
+                if request.excludedColumns.contains(column) {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(column) is excluded: an excluded column is not kept at all, so there is nothing to hash"
+                    )
+                }
+                if let only = request.columns, !only.contains(column) {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(column) is not among --columns: add it there to keep it hashed"
+                    )
+                }
+                if columns.contains(where: { $0.isKey && $0.name == column }) {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(column) is part of \(name)'s key: hashing a key column is not supported yet; "
+                            + "hash the other personal columns, or leave the table at keys"
+                    )
+                }
+            }
+            var rule = CaptureRule(
+                slot: request.slot,
+                table: name,
+                level: request.level,
+                columns: request.columns,
+                excludedColumns: request.excludedColumns
             )
+            rule.hashedColumns = request.hashedColumns
+            rule.keyFile =
+                keyID == nil ? nil : request.keyFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            rule.keyID = keyID
+            rules.append(rule)
         }
         return Prepared(rules: rules, publication: request.publication)
     }
@@ -128,7 +181,8 @@ public enum CaptureSetting {
         for var rule in prepared.rules {
             if let current = try currentRule(of: rule.table, slot: rule.slot, sink),
                 current.level == rule.level, current.columns == rule.columns,
-                current.excludedColumns == rule.excludedColumns
+                current.excludedColumns == rule.excludedColumns, current.hashedColumns == rule.hashedColumns,
+                current.keyID == rule.keyID
             {
                 notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
                 continue
@@ -175,9 +229,13 @@ public enum CaptureSetting {
     }
 
     private static func describeColumns(_ rule: CaptureRule) -> String {
-        if let columns = rule.columns { return " (columns: key and \(columns.joined(separator: ", ")))" }
-        if !rule.excludedColumns.isEmpty { return " (never: \(rule.excludedColumns.joined(separator: ", ")))" }
-        return ""
+        var parts: [String] = []
+        if let columns = rule.columns { parts.append("columns: key and \(columns.joined(separator: ", "))") }
+        if !rule.excludedColumns.isEmpty { parts.append("never: \(rule.excludedColumns.joined(separator: ", "))") }
+        if !rule.hashedColumns.isEmpty {
+            parts.append("hashed: \(rule.hashedColumns.joined(separator: ", ")) with key \(rule.keyID ?? "?")")
+        }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: "; ") + ")"
     }
 
     /// The table's `schema.name` as the stream names it, or an error naming the problem.

@@ -166,6 +166,15 @@ public final class ReplicationPipeline {
 
         var settings = configuration.processor
         settings.slot = slot
+        // Rules that hash columns name their key file; the processor asks for a key when a
+        // rule needs it, and a file that cannot be read, or holds another key, stops the run.
+        settings.valueKey = { file, id in
+            do throws(DaybookError) {
+                return .success(try SecretFile.valueKey(file, expectedID: id))
+            } catch {
+                return .failure(ChangeProcessor.ValueKeyProblem(error.message))
+            }
+        }
         var processor = ChangeProcessor(
             engine: windows.engine(resuming: state),
             committedLSN: state.lsn,

@@ -158,7 +158,8 @@ struct StreamSession {
     }
 
     static func unexpectedOrder(_ error: ChangeProcessor.ProtocolError) -> DaybookError {
-        DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
+        if error.isConfiguration { return DaybookError(.configuration, error.description) }
+        return DaybookError(.malformedStream, "unexpected message order in the replication stream: \(error)")
     }
 
     /// Windows that ended longer ago than this (seconds, by the server's clock) get no row

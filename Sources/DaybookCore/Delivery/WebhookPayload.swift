@@ -31,12 +31,6 @@ public enum WebhookPayload {
 
     /// The header's value for a MAC over ``signedContent(timestamp:body:)``.
     public static func signature(timestamp: Int64, mac: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        for byte in mac {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return "t=\(timestamp),v1=" + String(decoding: hex, as: UTF8.self)
+        "t=\(timestamp),v1=" + Hex.lowercase(mac)
     }
 }

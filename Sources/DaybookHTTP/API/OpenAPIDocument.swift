@@ -258,7 +258,9 @@ enum OpenAPIDocument {
                 "last_closed_window_end": {"type": "string"},
                 "capture_levels": {"type": "array", "items": {"type": "object", "required": ["table", "level", "since_lsn", "excluded_columns"], "properties": {
                   "table": {"type": "string"}, "level": {"enum": ["counts", "keys", "values"]}, "since_lsn": {"type": "string"},
-                  "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}}}}},
+                  "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}},
+                  "hashed_columns": {"type": "array", "items": {"type": "string"}, "description": "Kept as keyed hashes (hmac:…), never as values."},
+                  "key_id": {"type": "string", "description": "The id of the hashes' key (not the key)."}}}},
                 "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}},
                 "destinations": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}},
                 "warnings": {"type": "array", "items": {"type": "string"}}}}

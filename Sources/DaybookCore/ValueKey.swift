@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+
+/// The key of the keyed hashes a capture rule stores instead of a column's values (`daybook
+/// capture TABLE values --hash COLUMN --key-file FILE`): HMAC-SHA256, by swift-crypto.
+///
+/// Equal values hash equal under one key, so a hashed column still shows when it changed and
+/// can be matched across days and tables, but cannot be read back without the key, which stays
+/// in its file: the sink holds only the key's ``id``, to tell which key a rule was set with.
+public struct ValueKey: Sendable, Equatable {
+    /// The key itself, which prints as `<redacted>`.
+    let secret: Secret
+    /// The same for swift-crypto, made once (hashing runs per captured value).
+    private let symmetric: SymmetricKey
+
+    /// The shortest key accepted, in bytes (as long as the HMAC-SHA256 output).
+    public static let minimumBytes = 32
+
+    /// The key in `bytes` (a key file's content, without a trailing newline); nil when shorter
+    /// than ``minimumBytes``.
+    public init?(_ bytes: [UInt8]) {
+        guard bytes.count >= Self.minimumBytes else { return nil }
+        secret = Secret(bytes)
+        symmetric = SymmetricKey(data: bytes)
+    }
+
+    public static func == (left: ValueKey, right: ValueKey) -> Bool { left.secret == right.secret }
+
+    /// 16 hex digits that name the key without revealing it (an HMAC of a fixed text under it):
+    /// recorded with each rule, compared with the key file's when `run` loads it.
+    public var id: String {
+        Hex.lowercase(
+            HMAC<SHA256>.authenticationCode(for: Array("daybook value key id".utf8), using: symmetric).prefix(8)
+        )
+    }
+
+    /// What is stored for `value` (PostgreSQL's text form): `hmac:` and the 64 hex digits of
+    /// HMAC-SHA256 under the key, as a receiver computes it with `hmac.new(key, value,
+    /// sha256).hexdigest()`.
+    public func hash(_ value: UnsafeRawBufferPointer) -> String {
+        Self.prefix + Hex.lowercase(HMAC<SHA256>.authenticationCode(for: value, using: symmetric))
+    }
+
+    /// ``hash(_:)`` of a string's UTF-8 bytes.
+    public func hash(_ value: String) -> String {
+        var value = value
+        return value.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// What a stored hash starts with, so that a reader never takes it for a value.
+    public static let prefix = "hmac:"
+}

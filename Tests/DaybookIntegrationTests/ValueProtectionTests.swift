@@ -1,0 +1,194 @@
+import DaybookTestSupport
+import Foundation
+import PostgresReplication
+import Testing
+
+/// Columns of a `values` table kept as keyed hashes (`capture … --hash COLUMN --key-file
+/// FILE`): a sentinel written into a hashed and an excluded column, across a SIGKILL of
+/// Daybook, is nowhere in a dump of the sink, in Daybook's log or in its reports; each stored
+/// hash is the HMAC-SHA256 Python's `hmac` computes with the same key, equal across the
+/// restart, and the changed columns are still right.
+@Suite(.serialized)
+struct ValueProtectionTests {
+    @Test func hashedColumnsHoldTheKeyedHashPythonComputesAndNoValue() throws {
+        let database = try TestDatabase("hashed")
+        let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
+        try database.connection.simpleQuery(
+            """
+            CREATE SCHEMA app;
+            CREATE TABLE app.customers (id integer PRIMARY KEY, email text, tax_id text, note text, city text);
+            """
+        )
+        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
+        let setup = try DaybookProcess.run(
+            ["setup", "--tables", "app.customers", "--capture", "values"],
+            environment: environment
+        )
+        #expect(setup.status == 0, "\(setup.stderr)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keyFile = folder.appendingPathComponent("values.key")
+        let key = UUID().uuidString.replacingOccurrences(of: "-", with: "") + "0123456789abcdef0123"
+        try Data((key + "\n").utf8).write(to: keyFile)
+        let shortKey = folder.appendingPathComponent("short.key")
+        try Data("too short\n".utf8).write(to: shortKey)
+
+        // Bad input: one line, non-zero, nothing set.
+        let capture = ["capture", "app.customers", "values"]
+        for (arguments, status, words) in [
+            (["--hash", "email"], 64, "--hash needs --key-file"),
+            (["--hash", "nosuch", "--key-file", keyFile.path], 64, "has no column nosuch"),
+            (["--hash", "id", "--key-file", keyFile.path], 64, "part of app.customers's key"),
+            (["--hash", "note", "--exclude-columns", "note", "--key-file", keyFile.path], 64, "note is excluded"),
+            (["--hash", "email", "--key-file", shortKey.path], 2, "use at least 32"),
+            (["--hash", "email", "--key-file", folder.appendingPathComponent("none").path], 2, "does not exist"),
+        ] {
+            let refused = try DaybookProcess.run(capture + arguments, environment: environment)
+            #expect(
+                refused.status == Int32(status) && refused.stderr.contains(words),
+                "\(arguments): \(refused.stderr)"
+            )
+        }
+        #expect(
+            try database.scalar("SELECT count(*) FROM daybook.capture WHERE cardinality(hashed_columns) > 0") == "0"
+        )
+        let hashed = try DaybookProcess.run(
+            capture + ["--hash", "email", "tax_id", "--exclude-columns", "note", "--key-file", keyFile.path],
+            environment: environment
+        )
+        #expect(hashed.status == 0, "\(hashed.stderr)")
+        #expect(hashed.stdout.contains("hashed: email, tax_id with key "), "\(hashed.stdout)")
+        let status = try DaybookProcess.run(["status"], environment: environment)
+        #expect(status.stdout.contains("never: note, hashed: email, tax_id (key "), "\(status.stdout)")
+
+        let sentinel = "SENTINEL-7f3a-\(UUID().uuidString)"
+        var service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        defer { _ = service.stop() }
+        try database.execute(
+            """
+            INSERT INTO app.customers
+            SELECT g, 'a' || g || '\(sentinel)@example.org', 'TAX-\(sentinel)-' || g, 'note \(sentinel)', 'Berlin'
+              FROM generate_series(1, 3) g
+            """
+        )
+        // The updates in a later window than the inserts, so that its changed columns are theirs.
+        Thread.sleep(forTimeInterval: 2.1)
+        try database.execute("UPDATE app.customers SET email = 'new-\(sentinel)@example.org' WHERE id = 1")
+        try database.execute("UPDATE app.customers SET city = 'Paris' WHERE id = 2")
+        try waitUntil("the first changes are in the sink", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.value_events") == "5"
+        }
+        service.killHard()
+        service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        // After the restart: a value equal to one hashed before it.
+        try database.execute(
+            "INSERT INTO app.customers VALUES (4, 'a1\(sentinel)@example.org', NULL, 'note \(sentinel)', 'Rome')"
+        )
+        try waitUntil("the day closes", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            return try database.scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
+                && database.scalar("SELECT count(*) FROM daybook.value_events") == "6"
+        }
+        _ = service.stop()
+
+        // Each stored hash is Python's HMAC-SHA256 of the value under the key.
+        func python(_ value: String, key: String = key) throws -> String {
+            let result = try runProgram(
+                URL(fileURLWithPath: "/usr/bin/env"),
+                [
+                    "python3", "-c",
+                    "import hmac, hashlib, sys; print('hmac:' + hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+                    key, value,
+                ]
+            )
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let events = try database.connection.query(
+            """
+            SELECT key::jsonb ->> 'id', op, new_row::jsonb ->> 'email', new_row::jsonb ->> 'tax_id',
+                   new_row::jsonb ? 'note', new_row::jsonb ->> 'city'
+              FROM daybook.value_events ORDER BY lsn, seq
+            """
+        ).rows
+        #expect(events.count == 6)
+        #expect(events.first?[2] == (try python("a1\(sentinel)@example.org")))
+        #expect(events.first?[3] == (try python("TAX-\(sentinel)-1")))
+        #expect(events.allSatisfy { $0[4] == "f" }, "the excluded note is not kept at all")
+        let updated = events.first { $0[0] == "1" && $0[1] == "U" }
+        #expect(updated?[2] == (try python("new-\(sentinel)@example.org")))
+        // Equal values hash equal, across the restart; NULL stays null.
+        let afterRestart = events.last
+        #expect(afterRestart?[0] == "4" && afterRestart?[2] == events.first?[2])
+        #expect(afterRestart?[3] == nil)
+
+        // Changed columns are still right: 1's email changed, 2's did not (its city did).
+        let changed = try database.connection.query(
+            """
+            SELECT key::jsonb ->> 'id', changed::text FROM daybook.key_values
+             WHERE window_start = (SELECT window_start FROM daybook.value_events WHERE op = 'U' LIMIT 1)
+             ORDER BY (key::jsonb ->> 'id')::int
+            """
+        ).rows
+        #expect(changed.first { $0[0] == "1" }?[1]?.contains("\"email\"") == true, "\(changed)")
+        #expect(changed.first { $0[0] == "2" }?[1]?.contains("\"city\"") == true, "\(changed)")
+        #expect(changed.first { $0[0] == "2" }?[1]?.contains("\"email\"") == false, "\(changed)")
+
+        // A key file that now holds another key stops the run with one line, before anything of
+        // the table is stored; with the key back, the run goes on.
+        let otherKey = String(repeating: "9c", count: 24)
+        try Data((otherKey + "\n").utf8).write(to: keyFile)
+        let refused = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        try database.execute("INSERT INTO app.customers VALUES (5, 'e5@example.org', NULL, NULL, 'Oslo')")
+        #expect(refused.wait() == 2)
+        #expect(refused.stderr.contains("holds another key"), "\(refused.stderr)")
+        #expect(try database.scalar("SELECT count(*) FROM daybook.value_events") == "6")
+        try Data((key + "\n").utf8).write(to: keyFile)
+
+        // Rotation: a new key file is a new rule, from then on; earlier events keep their hashes.
+        let newKeyFile = folder.appendingPathComponent("values-2.key")
+        try Data((otherKey + "\n").utf8).write(to: newKeyFile)
+        let rotated = try DaybookProcess.run(
+            capture + ["--hash", "email", "tax_id", "--exclude-columns", "note", "--key-file", newKeyFile.path],
+            environment: environment
+        )
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        try database.execute("INSERT INTO app.customers VALUES (6, 'e6@example.org', NULL, NULL, 'Oslo')")
+        service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        try waitUntil("the rows after the rotation are in the sink", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.value_events") == "8"
+        }
+        _ = service.stop()
+        let rotatedEvents = try database.connection.query(
+            "SELECT key::jsonb ->> 'id', new_row::jsonb ->> 'email' FROM daybook.value_events ORDER BY lsn, seq"
+        ).rows
+        #expect(rotatedEvents.first?[1] == events.first?[2], "earlier events keep their hashes")
+        #expect(
+            rotatedEvents.first { $0[0] == "5" }?[1] == (try python("e5@example.org")),
+            "before the rotation: the old key"
+        )
+        #expect(rotatedEvents.first { $0[0] == "6" }?[1] == (try python("e6@example.org", key: otherKey)))
+
+        // The sentinel is nowhere Daybook keeps or says anything.
+        let report = try DaybookProcess.run(
+            ["report", "--date", "today", "--events", "--table", "app.customers", "--format", "json"],
+            environment: environment
+        )
+        #expect(report.status == 0 && report.stdout.contains("hmac:"), "\(report.stderr)")
+        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
+        let pgDump =
+            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
+        let dump = try runProgram(
+            URL(fileURLWithPath: pgDump),
+            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
+        )
+        #expect(dump.status == 0 && dump.output.contains("value_events"), "\(dump.output.prefix(500))")
+        for (place, text) in [
+            ("the sink's dump", dump.output), ("the log", service.stderr + service.stdout),
+            ("the report", report.stdout),
+            ("status", status.stdout),
+        ] {
+            #expect(!text.contains(sentinel), "the sentinel is in \(place)")
+        }
+    }
+}
