@@ -22,6 +22,8 @@ public struct CaptureRule: Hashable, Sendable {
     public var excludedColumns: [String]
     /// At `values`: store a keyed hash of these columns' values (``ValueKey``), never the values.
     public var hashedColumns: [String] = []
+    /// At `values`: store a fixed marker for these columns' values (``MaskedValue``).
+    public var maskedColumns: [String] = []
     /// The file holding the hash key, and the key's ``ValueKey/id`` when the rule was set
     /// (a file that holds another key by now is refused, never used).
     public var keyFile: String?
@@ -55,6 +57,7 @@ public struct CaptureRule: Hashable, Sendable {
         var columns: [String]?
         var exclude: [String]
         var hash: [String]?
+        var mask: [String]?
         var keyFile: String?
         var keyId: String?
     }
@@ -68,6 +71,7 @@ public struct CaptureRule: Hashable, Sendable {
             columns: columns,
             exclude: excludedColumns,
             hash: hashedColumns.isEmpty ? nil : hashedColumns,
+            mask: maskedColumns.isEmpty ? nil : maskedColumns,
             keyFile: keyFile,
             keyId: keyID
         )
@@ -90,6 +94,7 @@ public struct CaptureRule: Hashable, Sendable {
             sinceLSN: message.lsn
         )
         hashedColumns = payload.hash ?? []
+        maskedColumns = payload.mask ?? []
         keyFile = payload.keyFile
         keyID = payload.keyId
     }

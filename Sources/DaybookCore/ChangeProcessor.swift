@@ -240,7 +240,7 @@ public struct ChangeProcessor: Sendable {
         table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
             guard rule.level == .values else { return (rule.sinceLSN, rule.level, nil, nil) }
             var key: ValueKey?
-            if !rule.hashedColumns.isEmpty {
+            if !rule.hashedColumns.isEmpty || !rule.maskedColumns.isEmpty {
                 switch valueKey(for: rule) {
                 case .success(let found): key = found
                 case .failure(let problem): return (rule.sinceLSN, rule.level, nil, problem.message)
@@ -256,7 +256,7 @@ public struct ChangeProcessor: Sendable {
         guard let file = rule.keyFile, let id = rule.keyID else {
             return .failure(
                 ValueKeyProblem(
-                    "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes columns without a key file"
+                    "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes or masks columns without a key file"
                 )
             )
         }
@@ -265,8 +265,9 @@ public struct ChangeProcessor: Sendable {
         if case .success(let key) = result { valueKeys[id] = key }
         return result.mapError { problem in
             ValueKeyProblem(
-                "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes \(rule.hashedColumns.joined(separator: ", ")) "
-                    + "with the key in \(file): \(problem.message)"
+                "the capture rule of \(rule.table) from LSN \(rule.sinceLSN) hashes or masks "
+                    + (rule.hashedColumns + rule.maskedColumns).joined(separator: ", ")
+                    + " with the key in \(file): \(problem.message)"
             )
         }
     }

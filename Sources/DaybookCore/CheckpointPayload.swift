@@ -49,6 +49,8 @@ package enum CheckpointPayload {
             appendArray(rule.excludedColumns, to: &json)
             json.append(",\"h\":")
             appendArray(rule.hashedColumns, to: &json)
+            json.append(",\"m\":")
+            appendArray(rule.maskedColumns, to: &json)
             json.append(",\"kf\":")
             appendString(rule.keyFile, to: &json)
             json.append(",\"ki\":")

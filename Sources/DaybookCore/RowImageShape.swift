@@ -7,12 +7,17 @@ import PgOutput
 /// Which columns are captured is the table's capture rule: all of them, or only `columns`,
 /// never `excludedColumns`; the key columns always (a row without its key means nothing).
 /// An excluded column is skipped here, before anything is stored, so its value never
-/// reaches the sink; a hashed one is replaced here by its keyed hash (``ValueKey``).
+/// reaches the sink; a hashed one is replaced here by its keyed hash (``ValueKey``), a masked
+/// one by its tag (``MaskedValue``).
 struct RowImageShape: Sendable {
     /// For each column of the Relation: its `"name":` prefix, or nil when it is not captured.
     private let prefixes: [[UInt8]?]
-    /// For each column: whether its values are stored as keyed hashes.
-    private let hashed: [Bool]
+    /// What is stored for a column's values.
+    private enum Treatment: Sendable {
+        case value, hash, mask
+    }
+
+    private let treatments: [Treatment]
     /// The rule's hash key, when it hashes any column.
     private let key: ValueKey?
     /// The captured columns' names as a JSON-escaped UTF-8 string literal each, for the list
@@ -25,12 +30,17 @@ struct RowImageShape: Sendable {
         let only = rule.columns.map(Set.init)
         let excluded = Set(rule.excludedColumns)
         let hashedNames = Set(rule.hashedColumns)
+        let maskedNames = Set(rule.maskedColumns)
         var prefixes: [[UInt8]?] = []
         var quotedNames: [[UInt8]?] = []
-        var hashed: [Bool] = []
+        var treatments: [Treatment] = []
         for (position, column) in relation.columns.enumerated() {
-            // A key column is never hashed here: every event is filed under its key.
-            hashed.append(key != nil && !keys.contains(position) && hashedNames.contains(column.name))
+            // A key column is never hashed or masked here: every event is filed under its key.
+            let protectable = key != nil && !keys.contains(position)
+            treatments.append(
+                protectable && maskedNames.contains(column.name)
+                    ? .mask : protectable && hashedNames.contains(column.name) ? .hash : .value
+            )
             let captured =
                 keys.contains(position) || (!excluded.contains(column.name) && (only?.contains(column.name) ?? true))
             guard captured else {
@@ -46,7 +56,7 @@ struct RowImageShape: Sendable {
         }
         self.prefixes = prefixes
         self.quotedNames = quotedNames
-        self.hashed = hashed
+        self.treatments = treatments
         self.key = key
     }
 
@@ -87,8 +97,8 @@ struct RowImageShape: Sendable {
     }
 
     /// Appends `"name":value`, with `{` before the first field and `,` before the others
-    /// (a column left out shifts which field comes first); a hashed column's value as its hash
-    /// (NULL stays null: it is no value to hide).
+    /// (a column left out shifts which field comes first); a hashed column's value as its hash,
+    /// a masked one's as its tag (NULL stays null: it is no value to hide).
     private func appendField(
         _ position: Int,
         _ prefix: [UInt8],
@@ -102,11 +112,14 @@ struct RowImageShape: Sendable {
         case .null, .unchangedToast:
             output.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
         case .value(let bytes):
-            if hashed[position], let key {
-                output.append(UInt8(ascii: "\""))
-                output.append(contentsOf: key.hash(bytes).utf8)
-                output.append(UInt8(ascii: "\""))
-            } else {
+            switch (treatments[position], key) {
+            case (.hash, let key?):
+                var hash = key.hash(bytes)
+                hash.withUTF8 { JSONBytes.appendString(UnsafeRawBufferPointer($0), to: &output) }
+            case (.mask, let key?):
+                var tag = key.maskTag(bytes)
+                tag.withUTF8 { JSONBytes.appendString(UnsafeRawBufferPointer($0), to: &output) }
+            default:
                 JSONBytes.appendString(bytes, to: &output)
             }
         }

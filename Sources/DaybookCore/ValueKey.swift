@@ -49,4 +49,14 @@ public struct ValueKey: Sendable, Equatable {
 
     /// What a stored hash starts with, so that a reader never takes it for a value.
     public static let prefix = "hmac:"
+
+    /// What a masked value is while its day is open (``MaskedValue``): a tag that tells at
+    /// close whether the column changed, never the value: 128 bits of an HMAC under the key of
+    /// the value with a text of its own before it, so it matches no `hash` of the same value.
+    public func maskTag(_ value: UnsafeRawBufferPointer) -> String {
+        var hmac = HMAC<SHA256>(key: symmetric)
+        hmac.update(data: Array("daybook mask\u{0}".utf8))
+        hmac.update(data: value)
+        return MaskedValue.tagPrefix + Hex.lowercase(hmac.finalize().prefix(16))
+    }
 }

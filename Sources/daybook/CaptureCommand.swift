@@ -23,6 +23,8 @@ struct CaptureCommand: ParsableCommand {
             stored, so it never reaches the sink. --hash keeps the named columns as keyed hashes \
             (hmac:<HMAC-SHA256 of the value under the key in --key-file>): equal values hash equal, so a report \
             still shows when they changed and they can be matched across days, but the values are never stored. \
+            --mask keeps the named columns as the marker (masked), or (masked, changed) on an event whose \
+            value changed (told by a keyed tag held only until the day closes); NULL stays null. \
             The key stays in its file (the sink keeps its id); a new key is a new rule (capture again with \
             another --key-file), from then on: earlier days keep their hashes.
 
@@ -71,8 +73,15 @@ struct CaptureCommand: ParsableCommand {
 
     @Option(
         name: .long,
+        parsing: .upToNextOption,
+        help: "At values: show these columns as (masked), never keeping their values (changes still show)."
+    )
+    var mask: [String] = []
+
+    @Option(
+        name: .long,
         help: ArgumentHelp(
-            "The key of --hash: a file of at least 32 bytes (openssl rand -hex 32 > FILE).",
+            "The key of --hash and --mask: a file of at least 32 bytes (openssl rand -hex 32 > FILE).",
             valueName: "file"
         )
     )
@@ -82,8 +91,8 @@ struct CaptureCommand: ParsableCommand {
         if level == nil && attribute == nil {
             throw ValidationError("give a level (counts, keys or values), --attribute or --no-attribute")
         }
-        if level == nil && (!columns.isEmpty || !excludeColumns.isEmpty || !hash.isEmpty) {
-            throw ValidationError("--columns, --exclude-columns and --hash go with the level values")
+        if level == nil && (!columns.isEmpty || !excludeColumns.isEmpty || !hash.isEmpty || !mask.isEmpty) {
+            throw ValidationError("--columns, --exclude-columns, --hash and --mask go with the level values")
         }
     }
 
@@ -101,6 +110,7 @@ struct CaptureCommand: ParsableCommand {
             request.columns = columns.isEmpty ? nil : columns
             request.excludedColumns = excludeColumns
             request.hashedColumns = hash
+            request.maskedColumns = mask
             request.keyFile = keyFile
             request.publication = publication
             for note in try CaptureSetting.apply(request, source: source, sink: sink) { print(note) }

@@ -3,14 +3,15 @@ import Foundation
 import PostgresReplication
 import Testing
 
-/// Columns of a `values` table kept as keyed hashes (`capture … --hash COLUMN --key-file
-/// FILE`): a sentinel written into a hashed and an excluded column, across a SIGKILL of
-/// Daybook, is nowhere in a dump of the sink, in Daybook's log or in its reports; each stored
-/// hash is the HMAC-SHA256 Python's `hmac` computes with the same key, equal across the
-/// restart, and the changed columns are still right.
+/// Columns of a `values` table kept as keyed hashes or masked (`capture … --hash COLUMN --mask
+/// COLUMN --key-file FILE`): a sentinel written into a hashed, a masked and an excluded column,
+/// across a SIGKILL of Daybook, is nowhere in a dump of the sink, in Daybook's log or in its
+/// reports; each stored hash is the HMAC-SHA256 Python's `hmac` computes with the same key,
+/// equal across the restart; a masked column shows as a marker that says when it changed, and
+/// the changed columns are still right.
 @Suite(.serialized)
 struct ValueProtectionTests {
-    @Test func hashedColumnsHoldTheKeyedHashPythonComputesAndNoValue() throws {
+    @Test func hashedAndMaskedColumnsHoldHashesAndMarkersButNoValue() throws {
         let database = try TestDatabase("hashed")
         let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
         try database.connection.simpleQuery(
@@ -37,7 +38,8 @@ struct ValueProtectionTests {
         // Bad input: one line, non-zero, nothing set.
         let capture = ["capture", "app.customers", "values"]
         for (arguments, status, words) in [
-            (["--hash", "email"], 64, "--hash needs --key-file"),
+            (["--hash", "email"], 64, "--hash and --mask need --key-file"),
+            (["--hash", "email", "--mask", "email", "--key-file", keyFile.path], 64, "both hashed and masked"),
             (["--hash", "nosuch", "--key-file", keyFile.path], 64, "has no column nosuch"),
             (["--hash", "id", "--key-file", keyFile.path], 64, "part of app.customers's key"),
             (["--hash", "note", "--exclude-columns", "note", "--key-file", keyFile.path], 64, "note is excluded"),
@@ -54,13 +56,13 @@ struct ValueProtectionTests {
             try database.scalar("SELECT count(*) FROM daybook.capture WHERE cardinality(hashed_columns) > 0") == "0"
         )
         let hashed = try DaybookProcess.run(
-            capture + ["--hash", "email", "tax_id", "--exclude-columns", "note", "--key-file", keyFile.path],
+            capture + ["--hash", "email", "--mask", "tax_id", "--exclude-columns", "note", "--key-file", keyFile.path],
             environment: environment
         )
         #expect(hashed.status == 0, "\(hashed.stderr)")
-        #expect(hashed.stdout.contains("hashed: email, tax_id with key "), "\(hashed.stdout)")
+        #expect(hashed.stdout.contains("masked: tax_id; hashed: email; key "), "\(hashed.stdout)")
         let status = try DaybookProcess.run(["status"], environment: environment)
-        #expect(status.stdout.contains("never: note, hashed: email, tax_id (key "), "\(status.stdout)")
+        #expect(status.stdout.contains("never: note, masked: tax_id, hashed: email (key "), "\(status.stdout)")
 
         let sentinel = "SENTINEL-7f3a-\(UUID().uuidString)"
         var service = try DaybookProcess(Workload.runArguments(database), environment: environment)
@@ -76,9 +78,21 @@ struct ValueProtectionTests {
         Thread.sleep(forTimeInterval: 2.1)
         try database.execute("UPDATE app.customers SET email = 'new-\(sentinel)@example.org' WHERE id = 1")
         try database.execute("UPDATE app.customers SET city = 'Paris' WHERE id = 2")
+        try database.execute("UPDATE app.customers SET tax_id = 'TAX-\(sentinel)-new' WHERE id = 3")
+        try database.execute("UPDATE app.customers SET tax_id = 'TAX-\(sentinel)-new', city = 'Lyon' WHERE id = 3")
         try waitUntil("the first changes are in the sink", log: service) {
-            try database.scalar("SELECT count(*) FROM daybook.value_events") == "5"
+            try database.scalar("SELECT count(*) FROM daybook.value_events") == "7"
         }
+        // While the day is open, a masked value is a tag, never the value.
+        let open = try database.connection.query(
+            """
+            SELECT count(*) FILTER (WHERE starts_with(v.new_row::jsonb ->> 'tax_id', chr(57344) || 'mask:')),
+                   count(*) FILTER (WHERE NOT starts_with(v.new_row::jsonb ->> 'tax_id', chr(57344) || 'mask:'))
+              FROM daybook.value_events v JOIN daybook.windows w USING (slot_name, window_start)
+             WHERE w.status = 'open'
+            """
+        ).rows.first
+        #expect(open?[0] != "0" && open?[1] == "0", "\(String(describing: open))")
         service.killHard()
         service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         // After the restart: a value equal to one hashed before it.
@@ -88,7 +102,7 @@ struct ValueProtectionTests {
         try waitUntil("the day closes", log: service) {
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
             return try database.scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
-                && database.scalar("SELECT count(*) FROM daybook.value_events") == "6"
+                && database.scalar("SELECT count(*) FROM daybook.value_events") == "8"
         }
         _ = service.stop()
 
@@ -111,9 +125,21 @@ struct ValueProtectionTests {
               FROM daybook.value_events ORDER BY lsn, seq
             """
         ).rows
-        #expect(events.count == 6)
+        #expect(events.count == 8)
         #expect(events.first?[2] == (try python("a1\(sentinel)@example.org")))
-        #expect(events.first?[3] == (try python("TAX-\(sentinel)-1")))
+        // Masked: the marker, "changed" on the one event whose value changed, NULL as null.
+        #expect(events.filter { $0[1] == "I" && $0[0] != "4" }.allSatisfy { $0[3] == "(masked)" }, "\(events)")
+        #expect(
+            events.filter { $0[0] == "3" && $0[1] == "U" }.map { $0[3] } == ["(masked, changed)", "(masked)"],
+            "\(events)"
+        )
+        #expect(events.first { $0[0] == "2" && $0[1] == "U" }?[3] == "(masked)")
+        #expect(
+            try database.scalar(
+                "SELECT count(*) FROM daybook.value_events WHERE strpos(new_row, chr(57344)) > 0"
+            ) == "0",
+            "no tag stays in a closed day"
+        )
         #expect(events.allSatisfy { $0[4] == "f" }, "the excluded note is not kept at all")
         let updated = events.first { $0[0] == "1" && $0[1] == "U" }
         #expect(updated?[2] == (try python("new-\(sentinel)@example.org")))
@@ -133,6 +159,14 @@ struct ValueProtectionTests {
         #expect(changed.first { $0[0] == "1" }?[1]?.contains("\"email\"") == true, "\(changed)")
         #expect(changed.first { $0[0] == "2" }?[1]?.contains("\"city\"") == true, "\(changed)")
         #expect(changed.first { $0[0] == "2" }?[1]?.contains("\"email\"") == false, "\(changed)")
+        #expect(changed.first { $0[0] == "2" }?[1]?.contains("\"tax_id\"") == false, "\(changed)")
+        #expect(
+            changed.first { $0[0] == "3" }?[1]?.contains(
+                "\"tax_id\": {\"after\": \"(masked)\", \"before\": \"(masked)\"}"
+            )
+                == true,
+            "\(changed)"
+        )
 
         // A key file that now holds another key stops the run with one line, before anything of
         // the table is stored; with the key back, the run goes on.
@@ -142,21 +176,23 @@ struct ValueProtectionTests {
         try database.execute("INSERT INTO app.customers VALUES (5, 'e5@example.org', NULL, NULL, 'Oslo')")
         #expect(refused.wait() == 2)
         #expect(refused.stderr.contains("holds another key"), "\(refused.stderr)")
-        #expect(try database.scalar("SELECT count(*) FROM daybook.value_events") == "6")
+        #expect(try database.scalar("SELECT count(*) FROM daybook.value_events") == "8")
         try Data((key + "\n").utf8).write(to: keyFile)
 
         // Rotation: a new key file is a new rule, from then on; earlier events keep their hashes.
         let newKeyFile = folder.appendingPathComponent("values-2.key")
         try Data((otherKey + "\n").utf8).write(to: newKeyFile)
         let rotated = try DaybookProcess.run(
-            capture + ["--hash", "email", "tax_id", "--exclude-columns", "note", "--key-file", newKeyFile.path],
+            capture + [
+                "--hash", "email", "--mask", "tax_id", "--exclude-columns", "note", "--key-file", newKeyFile.path,
+            ],
             environment: environment
         )
         #expect(rotated.status == 0, "\(rotated.stderr)")
         try database.execute("INSERT INTO app.customers VALUES (6, 'e6@example.org', NULL, NULL, 'Oslo')")
         service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         try waitUntil("the rows after the rotation are in the sink", log: service) {
-            try database.scalar("SELECT count(*) FROM daybook.value_events") == "8"
+            try database.scalar("SELECT count(*) FROM daybook.value_events") == "10"
         }
         _ = service.stop()
         let rotatedEvents = try database.connection.query(

@@ -61,6 +61,8 @@ public struct Status: Sendable, Codable, Equatable {
         public var excludedColumns: [String]
         /// Stored as keyed hashes (HMAC-SHA256), never as values.
         public var hashedColumns: [String] = []
+        /// Shown as `(masked)`, never stored.
+        public var maskedColumns: [String] = []
         /// The hash key's id (``ValueKey/id``), never the key.
         public var keyId: String?
     }

@@ -196,10 +196,14 @@ public struct StatusReport: Sendable {
                 if !capture.excludedColumns.isEmpty {
                     line += ", never: \(capture.excludedColumns.joined(separator: ", "))"
                 }
+                if !capture.maskedColumns.isEmpty {
+                    line += ", masked: \(capture.maskedColumns.joined(separator: ", "))"
+                }
                 if !capture.hashedColumns.isEmpty {
-                    line +=
-                        ", hashed: \(capture.hashedColumns.joined(separator: ", "))"
-                        + (capture.keyId.map { " (key \($0))" } ?? "")
+                    line += ", hashed: \(capture.hashedColumns.joined(separator: ", "))"
+                }
+                if let key = capture.keyId, !capture.hashedColumns.isEmpty || !capture.maskedColumns.isEmpty {
+                    line += " (key \(key))"
                 }
                 lines.append(line)
             }

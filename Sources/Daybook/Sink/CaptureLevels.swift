@@ -11,7 +11,7 @@ enum CaptureLevels {
         try sink.query(
             """
             SELECT table_name, level, to_jsonb(columns)::text, to_jsonb(excluded_columns)::text, since_lsn::text,
-                   to_jsonb(hashed_columns)::text, key_file, key_id
+                   to_jsonb(hashed_columns)::text, key_file, key_id, to_jsonb(masked_columns)::text
               FROM daybook.capture WHERE slot_name = $1 ORDER BY since_lsn
             """,
             [slot]
@@ -28,6 +28,7 @@ enum CaptureLevels {
             rule.hashedColumns = row[5].flatMap(JSONText.strings) ?? []
             rule.keyFile = row[6]
             rule.keyID = row[7]
+            rule.maskedColumns = row[8].flatMap(JSONText.strings) ?? []
             return rule
         }
     }
@@ -45,6 +46,7 @@ enum CaptureLevels {
                 columns: rule.columns,
                 excludedColumns: rule.excludedColumns,
                 hashedColumns: rule.hashedColumns,
+                maskedColumns: rule.maskedColumns,
                 keyId: rule.keyID
             )
         }

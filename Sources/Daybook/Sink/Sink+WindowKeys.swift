@@ -101,7 +101,16 @@ extension Sink {
             }
             let truncated = try ClosingValueFold(connection: connection, slot: slot, maxEventsPerKey: maxEventsPerKey)
                 .fold(windowStart: start)
+            // Masked values are tags until here; the key images keep theirs (the next day's
+            // first comparison), the closed day shows only the marker.
+            let masks = try connection.query(SinkSQL.slotMasks, [slot]).scalar == "t"
+            if masks { try connection.query(SinkSQL.collectMaskedImages, [slot, String(start)]) }
             try connection.query(SinkSQL.rememberKeyImages, [slot, String(start)])
+            if masks {
+                try connection.query(SinkSQL.showMaskedImages, [slot, String(start)])
+                try connection.query(SinkSQL.showMaskedChanges, [slot, String(start)])
+                try connection.query("DROP TABLE daybook_masked")
+            }
             try connection.query(SinkSQL.finishWindow, [slot, String(start)])
             if let pruneKeep { _ = try Retention.prune(keep: pruneKeep, all: false, slot: slot, connection) }
             finished = FinishedWindow(

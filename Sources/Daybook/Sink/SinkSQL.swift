@@ -105,9 +105,11 @@ enum SinkSQL {
 
     static let insertCaptureRules = """
         INSERT INTO daybook.capture
-               (slot_name, table_name, level, columns, excluded_columns, hashed_columns, key_file, key_id, since_lsn)
-        SELECT $1, x.t, x.l, x.c, x.e, coalesce(x.h, '{}'), x.kf, x.ki, x.s::pg_lsn
-          FROM jsonb_to_recordset($2::jsonb) AS x(t text, l text, c text[], e text[], h text[], kf text, ki text, s text)
+               (slot_name, table_name, level, columns, excluded_columns, hashed_columns, masked_columns, key_file,
+                key_id, since_lsn)
+        SELECT $1, x.t, x.l, x.c, x.e, coalesce(x.h, '{}'), coalesce(x.m, '{}'), x.kf, x.ki, x.s::pg_lsn
+          FROM jsonb_to_recordset($2::jsonb)
+               AS x(t text, l text, c text[], e text[], h text[], m text[], kf text, ki text, s text)
         ON CONFLICT (slot_name, table_name, since_lsn) DO NOTHING
         """
 
@@ -125,6 +127,45 @@ enum SinkSQL {
           LEFT JOIN daybook.key_images p
                  ON e.n = 1 AND p.slot_name = $1 AND p.table_name = e.table_name AND p.key = e.key
          ORDER BY e.table_name, e.key, e.lsn, e.seq
+        """
+
+    /// Whether a rule of the slot masks a column: only then does a close look for mask tags.
+    static let slotMasks = """
+        SELECT EXISTS (SELECT 1 FROM daybook.capture WHERE slot_name = $1 AND cardinality(masked_columns) > 0)
+        """
+
+    /// After a window's fold, before the key images move on: each event holding mask tags
+    /// (``MaskedValue``) as it will be shown, tags replaced by the marker, `(masked, changed)`
+    /// where the key's previous image (the event before, or the key's image before the day)
+    /// held another tag. Kept in a temporary table until ``showMaskedImages``.
+    static let collectMaskedImages = """
+        CREATE TEMPORARY TABLE daybook_masked ON COMMIT DROP AS
+        SELECT v.table_name, v.key, v.lsn, v.seq,
+               daybook.masked_image(v.new_row, CASE WHEN v.n = 1 THEN p.image ELSE v.previous END) AS new_row,
+               daybook.masked_image(v.old_row, NULL) AS old_row
+          FROM (SELECT e.table_name, e.key, e.lsn, e.seq, e.new_row, e.old_row,
+                       lag(e.new_row) OVER w AS previous, row_number() OVER w AS n
+                  FROM daybook.value_events e
+                 WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint)
+                WINDOW w AS (PARTITION BY e.table_name, e.key ORDER BY e.lsn, e.seq)) v
+          LEFT JOIN daybook.key_images p ON v.n = 1 AND p.slot_name = $1 AND p.table_name = v.table_name AND p.key = v.key
+         WHERE strpos(v.new_row, chr(57344) || 'mask:') > 0 OR strpos(v.old_row, chr(57344) || 'mask:') > 0
+        """
+
+    /// After the key images kept their tags: the events and the keys' changed columns as shown,
+    /// so that no tag stays in a closed day.
+    static let showMaskedImages = """
+        UPDATE daybook.value_events e SET new_row = m.new_row, old_row = m.old_row
+          FROM daybook_masked m
+         WHERE e.slot_name = $1 AND e.window_start = daybook.from_micros($2::bigint) AND e.table_name = m.table_name
+           AND e.key = m.key AND e.lsn = m.lsn AND e.seq = m.seq
+        """
+
+    static let showMaskedChanges = """
+        UPDATE daybook.key_values
+           SET changed = regexp_replace(changed::text, '"' || chr(57344) || 'mask:[0-9a-f]{32}"', '"(masked)"', 'g')::jsonb
+         WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
+           AND strpos(changed::text, chr(57344) || 'mask:') > 0
         """
 
     /// After a window's fold: each key's row after its last event of the window (filled where

@@ -23,6 +23,8 @@ public enum CaptureSetting {
         public var excludedColumns: [String] = []
         /// At `values`: these as keyed hashes (``ValueKey``) under the key in ``keyFile``.
         public var hashedColumns: [String] = []
+        /// At `values`: these as a marker (``MaskedValue``), their changes told by the key.
+        public var maskedColumns: [String] = []
         public var keyFile: String?
         /// The publication whose column lists follow the levels.
         public var publication = "daybook"
@@ -67,22 +69,29 @@ public enum CaptureSetting {
             throw DaybookError(.invalidArgument, "give --columns or --exclude-columns, not both")
         }
         var keyID: String?
-        if !request.hashedColumns.isEmpty {
+        if !request.hashedColumns.isEmpty || !request.maskedColumns.isEmpty {
             guard request.level == .values else {
                 throw DaybookError(
                     .invalidArgument,
-                    "--hash chooses how captured values are kept: use it with the values level"
+                    "--hash and --mask choose how captured values are kept: use them with the values level"
                 )
+            }
+            if let both = request.hashedColumns.first(where: request.maskedColumns.contains) {
+                throw DaybookError(.invalidArgument, "\(both) is both hashed and masked: choose one")
             }
             guard let keyFile = request.keyFile else {
                 throw DaybookError(
                     .invalidArgument,
-                    "--hash needs --key-file FILE, the key of the hashes (openssl rand -hex 32 > FILE)"
+                    "--hash and --mask need --key-file FILE, the key of the hashes and of the masks' change "
+                        + "tags (openssl rand -hex 32 > FILE)"
                 )
             }
             keyID = try SecretFile.valueKey(keyFile).id
         } else if request.keyFile != nil {
-            throw DaybookError(.invalidArgument, "--key-file is the key of --hash: give the columns to hash")
+            throw DaybookError(
+                .invalidArgument,
+                "--key-file is the key of --hash and --mask: give the columns to hash or mask"
+            )
         }
         try Migrator.requireCurrent(sink)
         return try DaybookError.mapping(role: .source) { try checkedRules(request, keyID: keyID, source) }
@@ -101,6 +110,7 @@ public enum CaptureSetting {
             let columns = try columnsWithKeyFlag(of: name, source)
             let known = Set(columns.map(\.name))
             for column in (request.columns ?? []) + request.excludedColumns + request.hashedColumns
+                + request.maskedColumns
             where !known.contains(column) {
                 throw DaybookError(
                     .invalidArgument,
@@ -113,24 +123,25 @@ public enum CaptureSetting {
                     "\(key.name) is part of \(name)'s key and cannot be excluded: every event is filed under its key"
                 )
             }
-            for column in request.hashedColumns {
+            for column in request.hashedColumns + request.maskedColumns {
                 if request.excludedColumns.contains(column) {
                     throw DaybookError(
                         .invalidArgument,
-                        "\(column) is excluded: an excluded column is not kept at all, so there is nothing to hash"
+                        "\(column) is excluded: an excluded column is not kept at all, so there is nothing to "
+                            + "hash or mask"
                     )
                 }
                 if let only = request.columns, !only.contains(column) {
                     throw DaybookError(
                         .invalidArgument,
-                        "\(column) is not among --columns: add it there to keep it hashed"
+                        "\(column) is not among --columns: add it there to keep it hashed or masked"
                     )
                 }
                 if columns.contains(where: { $0.isKey && $0.name == column }) {
                     throw DaybookError(
                         .invalidArgument,
-                        "\(column) is part of \(name)'s key: hashing a key column is not supported yet; "
-                            + "hash the other personal columns, or leave the table at keys"
+                        "\(column) is part of \(name)'s key: hashing or masking a key column is not supported "
+                            + "yet; protect the other personal columns, or leave the table at keys"
                     )
                 }
             }
@@ -142,6 +153,7 @@ public enum CaptureSetting {
                 excludedColumns: request.excludedColumns
             )
             rule.hashedColumns = request.hashedColumns
+            rule.maskedColumns = request.maskedColumns
             rule.keyFile =
                 keyID == nil ? nil : request.keyFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             rule.keyID = keyID
@@ -182,6 +194,7 @@ public enum CaptureSetting {
             if let current = try currentRule(of: rule.table, slot: rule.slot, sink),
                 current.level == rule.level, current.columns == rule.columns,
                 current.excludedColumns == rule.excludedColumns, current.hashedColumns == rule.hashedColumns,
+                current.maskedColumns == rule.maskedColumns,
                 current.keyID == rule.keyID
             {
                 notes.append("\(rule.table) is already captured at \(rule.level.rawValue); left as it is")
@@ -232,9 +245,9 @@ public enum CaptureSetting {
         var parts: [String] = []
         if let columns = rule.columns { parts.append("columns: key and \(columns.joined(separator: ", "))") }
         if !rule.excludedColumns.isEmpty { parts.append("never: \(rule.excludedColumns.joined(separator: ", "))") }
-        if !rule.hashedColumns.isEmpty {
-            parts.append("hashed: \(rule.hashedColumns.joined(separator: ", ")) with key \(rule.keyID ?? "?")")
-        }
+        if !rule.maskedColumns.isEmpty { parts.append("masked: \(rule.maskedColumns.joined(separator: ", "))") }
+        if !rule.hashedColumns.isEmpty { parts.append("hashed: \(rule.hashedColumns.joined(separator: ", "))") }
+        if let key = rule.keyID { parts.append("key \(key)") }
         return parts.isEmpty ? "" : " (" + parts.joined(separator: "; ") + ")"
     }
 

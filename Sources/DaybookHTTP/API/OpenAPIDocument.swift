@@ -260,6 +260,7 @@ enum OpenAPIDocument {
                   "table": {"type": "string"}, "level": {"enum": ["counts", "keys", "values"]}, "since_lsn": {"type": "string"},
                   "columns": {"type": "array", "items": {"type": "string"}}, "excluded_columns": {"type": "array", "items": {"type": "string"}},
                   "hashed_columns": {"type": "array", "items": {"type": "string"}, "description": "Kept as keyed hashes (hmac:…), never as values."},
+                  "masked_columns": {"type": "array", "items": {"type": "string"}, "description": "Shown as (masked), never kept."},
                   "key_id": {"type": "string", "description": "The id of the hashes' key (not the key)."}}}},
                 "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}},
                 "destinations": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}},
