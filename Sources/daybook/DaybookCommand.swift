@@ -26,7 +26,7 @@ struct DaybookCommand: AsyncParsableCommand {
         subcommands: [
             SetupCommand.self, MigrateCommand.self, RunCommand.self, HeartbeatCommand.self, ReportCommand.self,
             DigestCommand.self, NotifyCommand.self, StatusCommand.self, CaptureCommand.self, PruneCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, ForgetCommand.self,
         ]
     )
 }

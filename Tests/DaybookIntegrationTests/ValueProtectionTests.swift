@@ -227,4 +227,89 @@ struct ValueProtectionTests {
             #expect(!text.contains(sentinel), "the sentinel is in \(place)")
         }
     }
+
+    /// `daybook forget` of one key, of a closed day and of a day still open while `run` runs:
+    /// afterwards a dump of the sink holds none of its values (another key's stay), the counts
+    /// are unchanged, the erasure is logged once, the report shows the key's events with
+    /// `(forgotten)` values, and the later close of the open day does not bring them back.
+    @Test func forgetErasesAKeysValuesEverywhereAndKeepsTheCounts() throws {
+        let database = try TestDatabase("forget")
+        let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
+        try database.connection.simpleQuery(
+            "CREATE SCHEMA app; CREATE TABLE app.customers (id integer PRIMARY KEY, email text, note text);"
+        )
+        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
+        #expect(
+            try DaybookProcess.run(
+                ["setup", "--tables", "app.customers", "--capture", "values"],
+                environment: environment
+            )
+            .status == 0
+        )
+        let sentinel = "SENTINEL-\(UUID().uuidString)"
+        let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        defer { _ = service.stop() }
+        try database.execute(
+            "INSERT INTO app.customers SELECT g, 'k' || g || '-\(sentinel)@example.org', 'k' || g || '-\(sentinel)' FROM generate_series(1, 3) g"
+        )
+        try waitUntil("the first day closes", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            return try database.scalar("SELECT count(*) FROM daybook.key_values") == "3"
+        }
+        // Key 2 changes again in a day still open when it is forgotten.
+        try database.execute("UPDATE app.customers SET note = 'k2-again-\(sentinel)' WHERE id = 2")
+        try waitUntil("the open day's change is in the sink", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.value_events") == "4"
+        }
+        let counts = "SELECT sum(inserts)::text || '/' || sum(updates)::text FROM daybook.table_windows"
+        let countsBefore = try database.scalar(counts)
+
+        let forget = ["forget", "--table", "app.customers", "--key"]
+        let dryRun = try DaybookProcess.run(forget + ["{\"id\": 2}", "--dry-run"], environment: environment)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(
+            dryRun.stdout.contains("would erase the values of 2 events, the changed columns of 1 closed days"),
+            "\(dryRun.stdout)"
+        )
+        #expect(try database.scalar("SELECT count(*) FROM daybook.value_events WHERE new_row LIKE '%k2-%'") == "2")
+        let erased = try DaybookProcess.run(forget + ["{\"id\": 2}"], environment: environment)
+        #expect(
+            erased.status == 0 && erased.stdout.hasPrefix("erased the values of 2 events"),
+            "\(erased.stdout)\(erased.stderr)"
+        )
+        let nothing = try DaybookProcess.run(forget + ["{\"id\": \"99\"}"], environment: environment)
+        #expect(nothing.status == 0 && nothing.stdout.contains("nothing to forget"), "\(nothing.stdout)")
+        let malformed = try DaybookProcess.run(forget + ["id=2"], environment: environment)
+        #expect(malformed.status == 64 && malformed.stderr.contains("not a JSON object"), "\(malformed.stderr)")
+        #expect(
+            try database.scalar("SELECT count(*) || ' ' || min(table_name) || ' ' || min(key) FROM daybook.erasures")
+                == "1 app.customers {\"id\":\"2\"}"
+        )
+        #expect(try database.scalar("SELECT requested_by = current_user FROM daybook.erasures") == "t")
+
+        // The open day closes after the erasure: its close folds what is stored, erased.
+        try waitUntil("every day closes", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            return try database.scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
+                && database.scalar("SELECT count(*) FROM daybook.key_values") == "4"
+        }
+        #expect(try database.scalar(counts) == countsBefore, "the counts stay")
+        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
+        let pgDump =
+            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
+        let dump = try runProgram(
+            URL(fileURLWithPath: pgDump),
+            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
+        )
+        #expect(dump.status == 0)
+        #expect(!dump.output.contains("k2-"), "no value of the forgotten key is left in the sink")
+        #expect(dump.output.contains("k1-\(sentinel)"), "another key's values stay")
+        let report = try DaybookProcess.run(
+            ["report", "--date", "today", "--events", "--table", "app.customers", "--format", "json"],
+            environment: environment
+        )
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("k1-\(sentinel)"), "\(report.stdout)")
+        #expect(report.stdout.contains("(forgotten)") && !report.stdout.contains("k2-"), "\(report.stdout)")
+    }
 }

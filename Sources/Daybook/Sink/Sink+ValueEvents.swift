@@ -48,4 +48,16 @@ extension Sink {
         encoder.finish()
         try connection.copyIn(SinkSQL.copyValueEvents, data: encoder.bytes)
     }
+
+    /// Erases, in the checkpoint's transaction, what reached the sink of a key forgotten in the
+    /// last minute of stream time (``Erasure``): a change committed before the erasure may
+    /// arrive after it. One indexed query when nothing is pending.
+    func erasePending() throws(PostgresError) {
+        let pending = try connection.query(SinkSQL.pendingErasures, [slot]).rows
+        guard !pending.isEmpty else { return }
+        for row in pending {
+            try connection.query(SinkSQL.erasePendingKey, [slot, row[0], row[1], row[2]])
+        }
+        try connection.query(SinkSQL.settleErasures, [slot])
+    }
 }

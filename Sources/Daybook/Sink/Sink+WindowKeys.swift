@@ -87,6 +87,9 @@ extension Sink {
             guard let row = try connection.query(SinkSQL.nextClosing, [slot]).rows.first,
                 let start = row[0].flatMap({ Int64($0) }), let end = row[1].flatMap({ Int64($0) })
             else { return }
+            // One at a time with `daybook forget` of this slot: a close that read a key's values
+            // before an erasure committed would write them back into the closed day.
+            try connection.query(SinkSQL.forgetLock, [slot])
             // Hash the merge's keys in memory; the default 4 MB would spill a large day to disk.
             try connection.query("SET LOCAL work_mem = '64MB'")
             // The open window's partition was never analyzed (it is filled by COPY, and

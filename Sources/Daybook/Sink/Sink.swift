@@ -255,6 +255,7 @@ public final class Sink {
         try transaction {
             try appendKeyChanges(keys)
             try appendValueEvents(spill.events, tableNames: spill.tableNames, attributions: spill.attributions)
+            try erasePending()
             if !spill.late.isEmpty {
                 try connection.query(SinkSQL.insertLate, [slot, CheckpointPayload.late(spill.late)])
             }
@@ -321,6 +322,7 @@ public final class Sink {
             tableNames: batch.tableNames,
             attributions: checkpoint.attribution.attributions
         )
+        try erasePending()
         if !checkpoint.attribution.isEmpty {
             let attribution = CheckpointPayload.attribution(checkpoint.attribution, tableNames: batch.tableNames)
             try connection.query(SinkSQL.addAttribution, [slot, attribution])

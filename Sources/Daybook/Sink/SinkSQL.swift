@@ -129,6 +129,42 @@ enum SinkSQL {
          ORDER BY e.table_name, e.key, e.lsn, e.seq
         """
 
+    /// Taken by a close and by `daybook forget` of the slot, so that one waits for the other.
+    static let forgetLock = "SELECT pg_advisory_xact_lock(hashtextextended('daybook.forget:' || $1, 0))"
+
+    /// One key's events with every value but its key replaced by '(forgotten)' (migration 019).
+    static let forgetEvents = """
+        UPDATE daybook.value_events
+           SET new_row = daybook.forgotten_image(new_row, key), old_row = daybook.forgotten_image(old_row, key)
+         WHERE slot_name = $1 AND table_name = $2 AND key = $3
+        """
+
+    /// One key's changed columns of closed days, their values replaced by '(forgotten)'.
+    static let forgetChanges = """
+        UPDATE daybook.key_values SET changed = daybook.forgotten_changes(changed)
+         WHERE slot_name = $1 AND table_name = $2 AND key = $3::jsonb
+        """
+
+    /// Erasures whose stream-time minute has not passed yet: changes committed before them may
+    /// still arrive (processed, not yet checkpointed), and are erased as they do.
+    static let pendingErasures = """
+        SELECT table_name, key, erased_at::text FROM daybook.erasures WHERE slot_name = $1 AND NOT settled
+        """
+
+    /// One pending erasure's key: its events committed up to a minute after it (clocks differ).
+    static let erasePendingKey = """
+        UPDATE daybook.value_events
+           SET new_row = daybook.forgotten_image(new_row, key), old_row = daybook.forgotten_image(old_row, key)
+         WHERE slot_name = $1 AND table_name = $2 AND key = $3 AND commit_time <= $4::timestamptz + interval '1 minute'
+           AND (strpos(new_row, '"(forgotten)"') = 0 OR strpos(old_row, '"(forgotten)"') = 0)
+        """
+
+    static let settleErasures = """
+        UPDATE daybook.erasures r SET settled = true
+          FROM daybook.checkpoint c
+         WHERE r.slot_name = $1 AND NOT r.settled AND c.slot_name = $1 AND c.stream_time > r.erased_at + interval '1 minute'
+        """
+
     /// Whether a rule of the slot masks a column: only then does a close look for mask tags.
     static let slotMasks = """
         SELECT EXISTS (SELECT 1 FROM daybook.capture WHERE slot_name = $1 AND cardinality(masked_columns) > 0)
