@@ -236,16 +236,28 @@ struct ValueProtectionTests {
         let database = try TestDatabase("forget")
         let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
         try database.connection.simpleQuery(
-            "CREATE SCHEMA app; CREATE TABLE app.customers (id integer PRIMARY KEY, email text, note text);"
+            """
+            CREATE SCHEMA app;
+            CREATE TABLE app.customers (id integer PRIMARY KEY, email text, note text);
+            CREATE TABLE app.orders (id integer PRIMARY KEY, email text, total integer);
+            """
         )
         #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
         #expect(
             try DaybookProcess.run(
-                ["setup", "--tables", "app.customers", "--capture", "values"],
+                ["setup", "--tables", "app.customers", "app.orders", "--capture", "values"],
                 environment: environment
-            )
-            .status == 0
+            ).status == 0
         )
+        // The orders' email is hashed: a subject is found there by the value's hash.
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-\(UUID().uuidString).key")
+        try Data(String(repeating: "3d", count: 32).utf8).write(to: keyFile)
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        let hashed = try DaybookProcess.run(
+            ["capture", "app.orders", "values", "--hash", "email", "--key-file", keyFile.path],
+            environment: environment
+        )
+        #expect(hashed.status == 0, "\(hashed.stderr)")
         let sentinel = "SENTINEL-\(UUID().uuidString)"
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
         defer { _ = service.stop() }
@@ -261,7 +273,8 @@ struct ValueProtectionTests {
         try waitUntil("the open day's change is in the sink", log: service) {
             try database.scalar("SELECT count(*) FROM daybook.value_events") == "4"
         }
-        let counts = "SELECT sum(inserts)::text || '/' || sum(updates)::text FROM daybook.table_windows"
+        let counts =
+            "SELECT sum(inserts)::text || '/' || sum(updates)::text FROM daybook.table_windows WHERE table_name = 'app.customers'"
         let countsBefore = try database.scalar(counts)
 
         let forget = ["forget", "--table", "app.customers", "--key"]
@@ -287,11 +300,38 @@ struct ValueProtectionTests {
         )
         #expect(try database.scalar("SELECT requested_by = current_user FROM daybook.erasures") == "t")
 
+        // A subject across two tables, by a column's value: customer 3 and their order.
+        try database.execute(
+            "INSERT INTO app.orders VALUES (10, 'k3-\(sentinel)@example.org', 30), (11, 'k1-\(sentinel)@example.org', 11)"
+        )
+        try waitUntil("the orders are in the sink", log: service) {
+            try database.scalar("SELECT count(*) FROM daybook.value_events WHERE table_name = 'app.orders'") == "2"
+        }
+        let subject = try DaybookProcess.run(
+            ["forget", "--column", "email", "--value", "k3-\(sentinel)@example.org"],
+            environment: environment
+        )
+        #expect(subject.status == 0, "\(subject.stderr)")
+        #expect(subject.stdout.contains("app.customers {\"id\":\"3\"}"), "\(subject.stdout)")
+        #expect(subject.stdout.contains("app.orders {\"id\":\"10\"}"), "\(subject.stdout)")
+        #expect(!subject.stdout.contains(sentinel), "the value is not repeated: \(subject.stdout)")
+        #expect(try database.scalar("SELECT count(*) FROM daybook.erasures") == "3", "one row per table and key")
+        #expect(
+            try database.scalar(
+                "SELECT new_row::jsonb ->> 'total' FROM daybook.value_events WHERE table_name = 'app.orders' AND key = '{\"id\":\"10\"}'"
+            ) == "(forgotten)"
+        )
+        #expect(
+            try database.scalar(
+                "SELECT new_row::jsonb ->> 'total' FROM daybook.value_events WHERE table_name = 'app.orders' AND key = '{\"id\":\"11\"}'"
+            ) == "11"
+        )
+
         // The open day closes after the erasure: its close folds what is stored, erased.
         try waitUntil("every day closes", log: service) {
             _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
             return try database.scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
-                && database.scalar("SELECT count(*) FROM daybook.key_values") == "4"
+                && database.scalar("SELECT count(*) FROM daybook.key_values") == "6"
         }
         #expect(try database.scalar(counts) == countsBefore, "the counts stay")
         let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
@@ -302,7 +342,10 @@ struct ValueProtectionTests {
             ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
         )
         #expect(dump.status == 0)
-        #expect(!dump.output.contains("k2-"), "no value of the forgotten key is left in the sink")
+        #expect(
+            !dump.output.contains("k2-") && !dump.output.contains("k3-"),
+            "no value of a forgotten key is left in the sink"
+        )
         #expect(dump.output.contains("k1-\(sentinel)"), "another key's values stay")
         let report = try DaybookProcess.run(
             ["report", "--date", "today", "--events", "--table", "app.customers", "--format", "json"],

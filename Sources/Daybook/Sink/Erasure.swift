@@ -7,47 +7,65 @@ import PostgresReplication
 /// folds what is stored, erased; changes committed before the erasure that reach the sink after
 /// it are erased as they arrive (``Sink/erasePending()``).
 public enum Erasure {
+    /// Whose values to erase.
+    public enum Target: Sendable {
+        /// One key of one table: a JSON object of its columns (`{"id": "42"}`; numbers are
+        /// taken as their text), the table as the sink names it (`schema.table`).
+        case key(table: String, key: String)
+        /// A data subject spread over tables: every key whose latest image, or an event of a day
+        /// still open, holds `value` in `column` (its hash or mask tag where the column is hashed
+        /// or masked), in `tables` or in every table captured at values.
+        case value(column: String, value: String, tables: [String]?)
+    }
+
     public struct Request: Sendable {
         public var slot: String
-        /// `schema.table` as the sink names it.
-        public var table: String
-        /// A JSON object of the key's columns (`{"id": "42"}`; numbers are taken as their text).
-        public var key: String
+        public var target: Target
         /// Count what would be erased, erase nothing.
         public var dryRun = false
 
-        public init(slot: String, table: String, key: String) {
+        public init(slot: String, target: Target) {
             self.slot = slot
-            self.table = table
-            self.key = key
+            self.target = target
         }
     }
 
-    /// What was (or would be) erased.
+    /// What was (or would be) erased of one key.
     public struct Outcome: Sendable, Equatable {
+        public var table: String
         /// The key as the sink files it.
         public var key: String
         public var events: Int
         public var keyWindows: Int
         public var images: Int
-        public var nothingStored: Bool { events == 0 && keyWindows == 0 && images == 0 }
     }
 
-    public static func forget(_ request: Request, on sink: PostgresConnection) throws(DaybookError) -> Outcome {
-        guard let object = DaybookJSON.decode(JSONValue.self, from: request.key)?.object, !object.isEmpty,
-            !ReportInput.hasUnreadableEscape(request.key)
-        else {
-            throw DaybookError(
-                .invalidArgument,
-                "the key \(request.key) is not a JSON object of the key's columns, such as {\"id\": \"42\"}"
-            )
+    /// Erases (or counts, with ``Request/dryRun``) in one transaction; the keys erased, none
+    /// when nothing of the target is stored (then nothing is written).
+    public static func forget(_ request: Request, on sink: PostgresConnection) throws(DaybookError) -> [Outcome] {
+        if case .key(_, let key) = request.target {
+            guard let object = DaybookJSON.decode(JSONValue.self, from: key)?.object, !object.isEmpty,
+                !ReportInput.hasUnreadableEscape(key)
+            else {
+                throw DaybookError(
+                    .invalidArgument,
+                    "the key \(key) is not a JSON object of the key's columns, such as {\"id\": \"42\"}"
+                )
+            }
         }
+        let keys = try matchingKeys(request, sink)
+        guard !keys.isEmpty else { return [] }
         return try DaybookError.mapping(role: .sink) {
             try sink.simpleQuery("BEGIN")
             do {
-                let outcome = try erase(request, object, sink)
-                try sink.simpleQuery(request.dryRun || outcome.nothingStored ? "ROLLBACK" : "COMMIT")
-                return outcome
+                // One at a time with a close of the slot's windows (which could write back values
+                // it read before this commits) and with another forget.
+                try sink.query(SinkSQL.forgetLock, [request.slot])
+                let outcomes = try keys.map { table, key in
+                    try erase(slot: request.slot, table: table, key: key, dryRun: request.dryRun, sink)
+                }.filter { $0.events + $0.keyWindows + $0.images > 0 }
+                try sink.simpleQuery(request.dryRun || outcomes.isEmpty ? "ROLLBACK" : "COMMIT")
+                return outcomes
             } catch {
                 _ = try? sink.simpleQuery("ROLLBACK")
                 throw error
@@ -55,22 +73,76 @@ public enum Erasure {
         }
     }
 
-    private static func erase(
+    /// The (table, key text) pairs the target names.
+    private static func matchingKeys(
         _ request: Request,
-        _ object: [String: JSONValue],
+        _ sink: PostgresConnection
+    ) throws(DaybookError)
+        -> [(String, String)]
+    {
+        switch request.target {
+        case .key(let table, let key):
+            let object = DaybookJSON.decode(JSONValue.self, from: key)?.object ?? [:]
+            return try DaybookError.mapping(role: .sink) {
+                try canonicalKey(object, slot: request.slot, table: table, sink).map { [(table, $0)] } ?? []
+            }
+        case .value(let column, let value, let tables):
+            let rules = try DaybookError.mapping(role: .sink) { try CaptureLevels.rules(slot: request.slot, sink) }
+            let chosen = tables ?? Array(Set(rules.filter { $0.level == .values }.map(\.table))).sorted()
+            var keys: [(String, String)] = []
+            for table in chosen {
+                let needles = try needles(for: value, column: column, rules: rules.filter { $0.table == table })
+                let found = try DaybookError.mapping(role: .sink) {
+                    try sink.query(
+                        SinkSQL.keysHoldingValue,
+                        [request.slot, table, column, "{" + needles.map(arrayElement).joined(separator: ",") + "}"]
+                    )
+                    .rows.compactMap { $0[0] }
+                }
+                keys += found.map { (table, $0) }
+            }
+            return keys
+        }
+    }
+
+    /// What the sink may hold for `value` in `column` of a table: the value, and its hash or
+    /// mask tag under the key of each rule that hashed or masked the column.
+    private static func needles(
+        for value: String,
+        column: String,
+        rules: [CaptureRule]
+    ) throws(DaybookError)
+        -> [String]
+    {
+        var needles = [value]
+        for rule in rules where rule.hashedColumns.contains(column) || rule.maskedColumns.contains(column) {
+            guard let file = rule.keyFile else { continue }
+            let key = try SecretFile.valueKey(file, expectedID: rule.keyID)
+            var text = value
+            text.withUTF8 { bytes in
+                let raw = UnsafeRawBufferPointer(bytes)
+                needles.append(rule.maskedColumns.contains(column) ? key.maskTag(raw) : key.hash(raw))
+            }
+        }
+        return needles
+    }
+
+    /// An element of a PostgreSQL text array literal.
+    private static func arrayElement(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    private static func erase(
+        slot: String,
+        table: String,
+        key: String,
+        dryRun: Bool,
         _ sink: PostgresConnection
     ) throws -> Outcome {
-        let (slot, table) = (request.slot, request.table)
-        guard let key = try canonicalKey(object, slot: slot, table: table, sink) else {
-            return Outcome(key: request.key, events: 0, keyWindows: 0, images: 0)
-        }
-        // One at a time with a close of the slot's windows (which could write back values it
-        // read before this commits) and with another forget.
-        try sink.query(SinkSQL.forgetLock, [slot])
         let events: Int
         let keyWindows: Int
         let images: Int
-        if request.dryRun {
+        if dryRun {
             let scope = "WHERE slot_name = $1 AND table_name = $2 AND key = $3"
             events = try count("SELECT count(*) FROM daybook.value_events \(scope)", slot, table, key, sink)
             keyWindows = try count("SELECT count(*) FROM daybook.key_values \(scope)::jsonb", slot, table, key, sink)
@@ -92,7 +164,7 @@ public enum Erasure {
                 )
             }
         }
-        return Outcome(key: key, events: events, keyWindows: keyWindows, images: images)
+        return Outcome(table: table, key: key, events: events, keyWindows: keyWindows, images: images)
     }
 
     private static func count(

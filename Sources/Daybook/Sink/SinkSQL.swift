@@ -139,6 +139,18 @@ enum SinkSQL {
          WHERE slot_name = $1 AND table_name = $2 AND key = $3
         """
 
+    /// The keys of a table whose latest image, or an event of a day not closed yet, holds one of
+    /// `$4` (the value, its hashes, its mask tags) in column `$3`. Closed days are not searched:
+    /// a key is found by what it holds now (its latest image), or today.
+    static let keysHoldingValue = """
+        SELECT i.key FROM daybook.key_images i
+         WHERE i.slot_name = $1 AND i.table_name = $2 AND i.image::jsonb ->> $3 = ANY ($4::text[])
+        UNION
+        SELECT e.key FROM daybook.value_events e JOIN daybook.windows w USING (slot_name, window_start)
+         WHERE e.slot_name = $1 AND e.table_name = $2 AND w.status <> 'closed'
+           AND (e.new_row::jsonb ->> $3 = ANY ($4::text[]) OR e.old_row::jsonb ->> $3 = ANY ($4::text[]))
+        """
+
     /// One key's changed columns of closed days, their values replaced by '(forgotten)'.
     static let forgetChanges = """
         UPDATE daybook.key_values SET changed = daybook.forgotten_changes(changed)
