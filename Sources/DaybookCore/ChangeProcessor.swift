@@ -83,18 +83,17 @@ public struct ChangeProcessor: Sendable {
         var role: Role
         var index: Int32
         var shape: KeyShape
-        /// The table's capture rules, oldest first, each with its row image shape at `values`
-        /// (or why it cannot be made: a hash key that cannot be read).
-        var captures: [(since: LSN, level: CaptureLevel, image: RowImageShape?, problem: String?)] = []
+        /// The table's capture rules, oldest first, each with how a row is kept under it (or
+        /// why it cannot be: a hash key that cannot be read).
+        var captures: [(since: LSN, capture: Capture, problem: String?)] = []
 
-        /// The level for a transaction committed at `lsn`, with the row image shape at
-        /// `values`. Without a rule a table is captured at `keys`. A rule whose hash key cannot
-        /// be read stops the stream: storing its values unhashed, or hashed under another key,
-        /// is never right.
-        func capture(forCommitAt lsn: LSN) throws(ProtocolError) -> (level: CaptureLevel, image: RowImageShape?) {
-            guard let rule = captures.last(where: { $0.since < lsn }) else { return (.keys, nil) }
+        /// How a transaction committed at `lsn` is kept. Without a rule a table is captured at
+        /// `keys`. A rule whose hash key cannot be read stops the stream: storing its values
+        /// unhashed, or hashed under another key, is never right.
+        func capture(forCommitAt lsn: LSN) throws(ProtocolError) -> Capture {
+            guard let rule = captures.last(where: { $0.since < lsn }) else { return Capture(level: .keys) }
             if let problem = rule.problem { throw ProtocolError(description: problem, isConfiguration: true) }
-            return (rule.level, rule.image)
+            return rule.capture
         }
     }
 
@@ -237,17 +236,24 @@ public struct ChangeProcessor: Sendable {
 
     /// Recomputes a table's capture levels from its rules.
     private mutating func applyRules(to table: inout TableInfo, relation: Relation) {
+        let shape = table.shape
         table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
-            guard rule.level == .values else { return (rule.sinceLSN, rule.level, nil, nil) }
             var key: ValueKey?
             if !rule.hashedColumns.isEmpty || !rule.maskedColumns.isEmpty {
                 switch valueKey(for: rule) {
                 case .success(let found): key = found
-                case .failure(let problem): return (rule.sinceLSN, rule.level, nil, problem.message)
+                case .failure(let problem): return (rule.sinceLSN, Capture(level: rule.level), problem.message)
                 }
             }
-            let image = RowImageShape(relation: relation, keyPositions: table.shape.positions, rule: rule, key: key)
-            return (rule.sinceLSN, rule.level, image, nil)
+            var capture = Capture(level: rule.level)
+            if let key {
+                let hashed = shape.positions.map { rule.hashedColumns.contains(relation.columns[$0].name) }
+                if hashed.contains(true) { capture.keyHashing = KeyHashing(hashed: hashed, key: key) }
+            }
+            if rule.level == .values {
+                capture.image = RowImageShape(relation: relation, keyPositions: shape.positions, rule: rule, key: key)
+            }
+            return (rule.sinceLSN, capture, nil)
         }
     }
 
@@ -458,14 +464,14 @@ public struct ChangeProcessor: Sendable {
 
     /// The capture level of `table` for the current transaction (`keys` outside one: the
     /// change is refused later anyway).
-    private func capture(_ table: TableInfo) throws(ProtocolError) -> (level: CaptureLevel, image: RowImageShape?) {
+    private func capture(_ table: TableInfo) throws(ProtocolError) -> Capture {
         try table.capture(forCommitAt: current?.begin.finalLSN ?? 0)
     }
 
     private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image) = try capture(table)
-        let hasKey = level != .counts && table.shape.key(of: new, into: &keyBuffer)
+        let (level, image, hashing) = try capture(table).parts
+        let hasKey = level != .counts && table.shape.key(of: new, into: &keyBuffer, hashing: hashing)
         if hasKey, let image {
             image.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
         }
@@ -481,8 +487,8 @@ public struct ChangeProcessor: Sendable {
     private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError)
     {
         let table = try table(for: oid)
-        let (level, image) = try capture(table)
-        let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer)
+        let (level, image, hashing) = try capture(table).parts
+        let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer, hashing: hashing)
         // Only a whole old row (identity FULL) is an image; a key-only one is the key itself.
         if hasKey, oldIsWhole, let image {
             image.image(of: old, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
@@ -503,8 +509,9 @@ public struct ChangeProcessor: Sendable {
         new: Row
     ) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image) = try capture(table)
-        let hasNewKey = level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer)
+        let (level, image, hashing) = try capture(table).parts
+        let hasNewKey =
+            level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer, hashing: hashing)
         var images: EventImages?
         if hasNewKey, let image {
             // Unchanged TOASTed values come from the old row only when it is whole: a key-only
@@ -514,7 +521,9 @@ public struct ChangeProcessor: Sendable {
             if let whole { image.image(of: whole, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer) }
             images = oldIsWhole ? [.new, .old] : .new
         }
-        if hasNewKey, let old, table.shape.key(of: old, into: &oldKeyBuffer), oldKeyBuffer != keyBuffer {
+        if hasNewKey, let old, table.shape.key(of: old, into: &oldKeyBuffer, hashing: hashing),
+            oldKeyBuffer != keyBuffer
+        {
             // The row's identity changed: one update for the table; for keys, the old one is
             // gone and a new one exists.
             try record(.update, table: table, keys: .moved, level: level, images: images)

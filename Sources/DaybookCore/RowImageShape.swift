@@ -35,11 +35,14 @@ struct RowImageShape: Sendable {
         var quotedNames: [[UInt8]?] = []
         var treatments: [Treatment] = []
         for (position, column) in relation.columns.enumerated() {
-            // A key column is never hashed or masked here: every event is filed under its key.
-            let protectable = key != nil && !keys.contains(position)
+            // A key column may be hashed (the key is filed under the same hash), never masked:
+            // every event is filed under its key.
+            let isKey = keys.contains(position)
             treatments.append(
-                protectable && maskedNames.contains(column.name)
-                    ? .mask : protectable && hashedNames.contains(column.name) ? .hash : .value
+                key == nil
+                    ? .value
+                    : !isKey && maskedNames.contains(column.name)
+                        ? .mask : hashedNames.contains(column.name) ? .hash : .value
             )
             let captured =
                 keys.contains(position) || (!excluded.contains(column.name) && (only?.contains(column.name) ?? true))

@@ -82,18 +82,25 @@ struct KeyShape: Hashable, Sendable {
     var isEmpty: Bool { positions.isEmpty }
 
     /// Writes the key of a row image into `output` (replacing its contents), filling
-    /// unchanged-TOAST values from `fallback` (the old row).
+    /// unchanged-TOAST values from `fallback` (the old row); key columns the rule hashes as
+    /// their hashes (``KeyHashing``).
     ///
     /// - Returns: false when a key column's value is unknown (an unchanged TOASTed key value
     ///   with no old row to take it from), or when the table has no key.
-    func key<Row: RowImage>(of row: Row, fallback: Row? = nil, into output: inout [UInt8]) -> Bool {
+    func key<Row: RowImage>(
+        of row: Row,
+        fallback: Row? = nil,
+        into output: inout [UInt8],
+        hashing: KeyHashing? = nil
+    ) -> Bool {
         output.removeAll(keepingCapacity: true)
         guard !positions.isEmpty else { return false }
         for index in positions.indices {
             output.append(contentsOf: prefixes[index])
-            var known = row.withColumn(positions[index]) { Self.append($0, to: &output) }
+            let hash = hashing.flatMap { $0.hashed[index] ? $0.key : nil }
+            var known = row.withColumn(positions[index]) { Self.append($0, hashedWith: hash, to: &output) }
             if !known, let fallback {
-                known = fallback.withColumn(positions[index]) { Self.append($0, to: &output) }
+                known = fallback.withColumn(positions[index]) { Self.append($0, hashedWith: hash, to: &output) }
             }
             if !known { return false }
         }
@@ -101,14 +108,20 @@ struct KeyShape: Hashable, Sendable {
         return true
     }
 
-    /// Appends one key value as JSON; false for an unchanged TOASTed value (unknown here).
-    private static func append(_ column: RawColumn, to output: inout [UInt8]) -> Bool {
+    /// Appends one key value as JSON (its hash under `key` when given); false for an unchanged
+    /// TOASTed value (unknown here).
+    private static func append(_ column: RawColumn, hashedWith key: ValueKey?, to output: inout [UInt8]) -> Bool {
         switch column {
         case .null:
             output.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
             return true
         case .value(let bytes):
-            JSONBytes.appendString(bytes, to: &output)
+            if let key {
+                var hash = key.hash(bytes)
+                hash.withUTF8 { JSONBytes.appendString(UnsafeRawBufferPointer($0), to: &output) }
+            } else {
+                JSONBytes.appendString(bytes, to: &output)
+            }
             return true
         case .unchangedToast:
             return false

@@ -41,7 +41,7 @@ struct ValueProtectionTests {
             (["--hash", "email"], 64, "--hash and --mask need --key-file"),
             (["--hash", "email", "--mask", "email", "--key-file", keyFile.path], 64, "both hashed and masked"),
             (["--hash", "nosuch", "--key-file", keyFile.path], 64, "has no column nosuch"),
-            (["--hash", "id", "--key-file", keyFile.path], 64, "part of app.customers's key"),
+            (["--mask", "id", "--key-file", keyFile.path], 64, "part of app.customers's key"),
             (["--hash", "note", "--exclude-columns", "note", "--key-file", keyFile.path], 64, "note is excluded"),
             (["--hash", "email", "--key-file", shortKey.path], 2, "use at least 32"),
             (["--hash", "email", "--key-file", folder.appendingPathComponent("none").path], 2, "does not exist"),
@@ -354,5 +354,95 @@ struct ValueProtectionTests {
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains("k1-\(sentinel)"), "\(report.stdout)")
         #expect(report.stdout.contains("(forgotten)") && !report.stdout.contains("k2-"), "\(report.stdout)")
+    }
+
+    /// A personal key (an email as primary key), hashed: every place the sink files keys holds
+    /// the hash Python computes (per-key rows, events, images, closed days), at values and at
+    /// keys, the images too; `forget` finds the key by its plain value.
+    @Test func aHashedKeyColumnIsFiledUnderItsHashEverywhere() throws {
+        let database = try TestDatabase("hashed_key")
+        let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
+        try database.connection.simpleQuery(
+            """
+            CREATE SCHEMA app;
+            CREATE TABLE app.people (email text PRIMARY KEY, name text);
+            CREATE TABLE app.logins (email text PRIMARY KEY, at timestamptz);
+            """
+        )
+        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
+        #expect(
+            try DaybookProcess.run(["setup", "--tables", "app.people", "app.logins"], environment: environment).status
+                == 0
+        )
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-\(UUID().uuidString).key")
+        let key = String(repeating: "7e", count: 32)
+        try Data(key.utf8).write(to: keyFile)
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        for (table, level) in [("app.people", "values"), ("app.logins", "keys")] {
+            let hashed = try DaybookProcess.run(
+                ["capture", table, level, "--hash", "email", "--key-file", keyFile.path],
+                environment: environment
+            )
+            #expect(hashed.status == 0, "\(table): \(hashed.stderr)")
+        }
+        let notKey = try DaybookProcess.run(
+            ["capture", "app.people", "keys", "--hash", "name", "--key-file", keyFile.path],
+            environment: environment
+        )
+        #expect(notKey.status == 64 && notKey.stderr.contains("only key columns"), "\(notKey.stderr)")
+
+        let sentinel = "SENTINEL-\(UUID().uuidString)"
+        let service = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        defer { _ = service.stop() }
+        try database.execute("INSERT INTO app.people VALUES ('p1-\(sentinel)@example.org', 'Ada')")
+        try database.execute("UPDATE app.people SET name = 'Ada L.' WHERE email = 'p1-\(sentinel)@example.org'")
+        try database.execute("INSERT INTO app.logins VALUES ('p1-\(sentinel)@example.org', now())")
+        try waitUntil("the day closes", log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: environment)
+            return try database.scalar("SELECT count(*) FROM daybook.windows WHERE status <> 'closed'") == "0"
+                && database.scalar("SELECT count(*) FROM daybook.key_values") == "1"
+        }
+        let expected = try runProgram(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import hmac, hashlib, sys; print('{\"email\":\"hmac:' + hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest() + '\"}')",
+                key, "p1-\(sentinel)@example.org",
+            ]
+        ).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        for query in [
+            "SELECT DISTINCT key FROM daybook.key_changes WHERE table_name = 'app.people'",
+            "SELECT DISTINCT key FROM daybook.key_changes WHERE table_name = 'app.logins'",
+            "SELECT DISTINCT key FROM daybook.value_events",
+            "SELECT key FROM daybook.key_images",
+            "SELECT key::text FROM daybook.key_values",
+        ] {
+            let keys = try database.connection.query(query).rows.map { $0[0] ?? "" }
+            #expect(
+                keys.count == 1 && keys.first?.replacingOccurrences(of: " ", with: "") == expected,
+                "\(query): \(keys)"
+            )
+        }
+        #expect(
+            try database.scalar(
+                "SELECT count(*) FROM daybook.value_events WHERE new_row LIKE '%' || $1 || '%'",
+                [sentinel]
+            )
+                == "0",
+            "the images hold the hash too"
+        )
+        let forget = try DaybookProcess.run(
+            ["forget", "--table", "app.people", "--key", "{\"email\": \"p1-\(sentinel)@example.org\"}", "--dry-run"],
+            environment: environment
+        )
+        #expect(forget.status == 0 && forget.stdout.contains("would erase the values of 2 events"), "\(forget.stdout)")
+        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
+        let pgDump =
+            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
+        let dump = try runProgram(
+            URL(fileURLWithPath: pgDump),
+            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
+        )
+        #expect(dump.status == 0 && !dump.output.contains(sentinel), "the sentinel is in the sink")
     }
 }

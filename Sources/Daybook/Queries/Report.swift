@@ -142,9 +142,13 @@ public enum Report {
     ) throws -> Output {
         if request.events {
             let oneKey = request.key != nil && request.table != nil
+            var key = request.key
+            if let given = key, let table = request.table, let slot = request.slot {
+                key = try HashedKeys.stored(given, table: table, slot: slot, connection)
+            }
             let lines = try run(
                 EventReportSQL.query(windowFormat: windowFormat, changeFormat: changeFormat, oneKey: oneKey),
-                [request.slot, range.from, range.to, request.table, request.key],
+                [request.slot, range.from, range.to, request.table, key],
                 oneKey ? .indexBounded : .wholeRange
             ).rows.compactMap { $0[0] }
             return Output(table: ReportTable(columns: [], rows: []), notice: notice, day: range.day, events: lines)

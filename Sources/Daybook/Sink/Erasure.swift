@@ -82,7 +82,8 @@ public enum Erasure {
     {
         switch request.target {
         case .key(let table, let key):
-            let object = DaybookJSON.decode(JSONValue.self, from: key)?.object ?? [:]
+            let stored = try HashedKeys.stored(key, table: table, slot: request.slot, sink)
+            let object = DaybookJSON.decode(JSONValue.self, from: stored)?.object ?? [:]
             return try DaybookError.mapping(role: .sink) {
                 try canonicalKey(object, slot: request.slot, table: table, sink).map { [(table, $0)] } ?? []
             }

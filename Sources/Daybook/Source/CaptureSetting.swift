@@ -70,10 +70,12 @@ public enum CaptureSetting {
         }
         var keyID: String?
         if !request.hashedColumns.isEmpty || !request.maskedColumns.isEmpty {
-            guard request.level == .values else {
+            guard request.level == .values || (request.level == .keys && request.maskedColumns.isEmpty) else {
                 throw DaybookError(
                     .invalidArgument,
-                    "--hash and --mask choose how captured values are kept: use them with the values level"
+                    request.level == .keys
+                        ? "--mask chooses how captured values are kept: use it with the values level"
+                        : "--hash and --mask choose how captured keys and values are kept: use them with keys or values"
                 )
             }
             if let both = request.hashedColumns.first(where: request.maskedColumns.contains) {
@@ -137,11 +139,19 @@ public enum CaptureSetting {
                         "\(column) is not among --columns: add it there to keep it hashed or masked"
                     )
                 }
-                if columns.contains(where: { $0.isKey && $0.name == column }) {
+                let isKey = columns.contains(where: { $0.isKey && $0.name == column })
+                if isKey && request.maskedColumns.contains(column) {
                     throw DaybookError(
                         .invalidArgument,
-                        "\(column) is part of \(name)'s key: hashing or masking a key column is not supported "
-                            + "yet; protect the other personal columns, or leave the table at keys"
+                        "\(column) is part of \(name)'s key, which every event is filed under: hash it (--hash), "
+                            + "the key is then filed under its hash"
+                    )
+                }
+                if !isKey && request.level == .keys {
+                    throw DaybookError(
+                        .invalidArgument,
+                        "\(column) is not part of \(name)'s key: at keys only key columns are kept, so only they can "
+                            + "be hashed"
                     )
                 }
             }
