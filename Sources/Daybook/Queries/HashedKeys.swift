@@ -8,7 +8,12 @@ import PostgresReplication
 enum HashedKeys {
     /// `key` (a JSON object) as the sink files it for `table`; unchanged when no rule of the
     /// slot hashes one of its columns, or when a value is given as its hash already.
-    static func stored(_ key: String, table: String, slot: String, _ sink: PostgresConnection) throws(DaybookError)
+    static func stored(
+        _ key: String,
+        table: String,
+        slot: String,
+        _ sink: PostgresConnection
+    ) throws(DaybookError)
         -> String
     {
         guard var object = DaybookJSON.decode(JSONValue.self, from: key)?.object else { return key }
