@@ -11,6 +11,18 @@ import Testing
 /// the changed columns are still right.
 @Suite(.serialized)
 struct ValueProtectionTests {
+    /// `pg_dump` of the sink's data (the daybook schema): where a value must not be.
+    static func sinkDump(_ database: TestDatabase) throws -> (status: Int32, output: String) {
+        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
+        let pgDump =
+            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
+        let dump = try runProgram(
+            URL(fileURLWithPath: pgDump),
+            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
+        )
+        return (dump.status, dump.output)
+    }
+
     @Test func hashedAndMaskedColumnsHoldHashesAndMarkersButNoValue() throws {
         let database = try TestDatabase("hashed")
         let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
@@ -211,13 +223,7 @@ struct ValueProtectionTests {
             environment: environment
         )
         #expect(report.status == 0 && report.stdout.contains("hmac:"), "\(report.stderr)")
-        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
-        let pgDump =
-            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
-        let dump = try runProgram(
-            URL(fileURLWithPath: pgDump),
-            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
-        )
+        let dump = try Self.sinkDump(database)
         #expect(dump.status == 0 && dump.output.contains("value_events"), "\(dump.output.prefix(500))")
         for (place, text) in [
             ("the sink's dump", dump.output), ("the log", service.stderr + service.stdout),
@@ -334,13 +340,7 @@ struct ValueProtectionTests {
                 && database.scalar("SELECT count(*) FROM daybook.key_values") == "6"
         }
         #expect(try database.scalar(counts) == countsBefore, "the counts stay")
-        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
-        let pgDump =
-            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
-        let dump = try runProgram(
-            URL(fileURLWithPath: pgDump),
-            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
-        )
+        let dump = try Self.sinkDump(database)
         #expect(dump.status == 0)
         #expect(
             !dump.output.contains("k2-") && !dump.output.contains("k3-"),
@@ -436,13 +436,7 @@ struct ValueProtectionTests {
             environment: environment
         )
         #expect(forget.status == 0 && forget.stdout.contains("would erase the values of 2 events"), "\(forget.stdout)")
-        let bindir = ProcessInfo.processInfo.environment["DAYBOOK_PG_BINDIR"] ?? ""
-        let pgDump =
-            FileManager.default.isExecutableFile(atPath: bindir + "/pg_dump") ? bindir + "/pg_dump" : "/usr/bin/pg_dump"
-        let dump = try runProgram(
-            URL(fileURLWithPath: pgDump),
-            ["--data-only", "--schema", "daybook", "--dbname", database.connectionString]
-        )
+        let dump = try Self.sinkDump(database)
         #expect(dump.status == 0 && !dump.output.contains(sentinel), "the sentinel is in the sink")
     }
 }
