@@ -223,11 +223,17 @@ struct ValueProtectionTests {
             environment: environment
         )
         #expect(report.status == 0 && report.stdout.contains("hmac:"), "\(report.stderr)")
+        // The report says which rule the day's values were kept under.
+        #expect(
+            report.stderr.contains("values of app.customers: email hashed (key ")
+                && report.stderr.contains("tax_id masked, note not kept, by the rule set "),
+            "\(report.stderr)"
+        )
         let dump = try Self.sinkDump(database)
         #expect(dump.status == 0 && dump.output.contains("value_events"), "\(dump.output.prefix(500))")
         for (place, text) in [
             ("the sink's dump", dump.output), ("the log", service.stderr + service.stdout),
-            ("the report", report.stdout),
+            ("the report", report.stdout + report.stderr),
             ("status", status.stdout),
         ] {
             #expect(!text.contains(sentinel), "the sentinel is in \(place)")

@@ -122,6 +122,7 @@ public enum Report {
                 gaps.map(\.sentence)
                 + [
                     try ReportNotice.pruned(request, range: (range.from, range.to), connection),
+                    try ReportNotice.protectedValues(request, range: (range.from, range.to), connection),
                     request.includeOpen
                         ? nil : try ReportNotice.text(request, range: (range.from, range.to), connection),
                 ].compactMap { $0 }

@@ -31,6 +31,43 @@ enum ReportNotice {
             + "by daybook prune: \(what) of \(count == 1 ? "it is" : "them are") gone, not empty"
     }
 
+    /// For `--events`: which columns of the range's `values` tables were hashed, masked or not
+    /// kept, by which rules (when each was set), so that a reader knows what the values are.
+    static func protectedValues(
+        _ request: Report.Request,
+        range: (from: String, to: String),
+        _ connection: PostgresConnection
+    )
+        throws(PostgresError) -> String?
+    {
+        guard request.events else { return nil }
+        let rules = try connection.query(
+            """
+            SELECT c.table_name, to_char(c.set_at, '\(Report.windowFormat)'), array_to_string(c.hashed_columns, ', '),
+                   array_to_string(c.masked_columns, ', '), array_to_string(c.excluded_columns, ', '), c.key_id
+              FROM daybook.capture c
+             WHERE ($1::text IS NULL OR c.slot_name = $1) AND ($4::text IS NULL OR c.table_name = $4)
+               AND c.level = 'values' AND c.set_at < $3::timestamptz
+               AND (c.set_at >= $2::timestamptz
+                    OR c.set_at = (SELECT max(p.set_at) FROM daybook.capture p
+                                    WHERE p.slot_name = c.slot_name AND p.table_name = c.table_name
+                                      AND p.set_at < $2::timestamptz))
+               AND cardinality(c.hashed_columns) + cardinality(c.masked_columns) + cardinality(c.excluded_columns) > 0
+             ORDER BY c.table_name, c.set_at
+            """,
+            [request.slot, range.from, range.to, request.table]
+        ).rows
+        guard !rules.isEmpty else { return nil }
+        return rules.map { row in
+            let parts = [
+                row[2].flatMap { $0.isEmpty ? nil : "\($0) hashed (key \(row[5] ?? "?"))" },
+                row[3].flatMap { $0.isEmpty ? nil : "\($0) masked" },
+                row[4].flatMap { $0.isEmpty ? nil : "\($0) not kept" },
+            ].compactMap { $0 }
+            return "values of \(row[0] ?? "?"): \(parts.joined(separator: ", ")), by the rule set \(row[1] ?? "?")"
+        }.joined(separator: "; ")
+    }
+
     static func text(
         _ request: Report.Request,
         range: (from: String, to: String),
