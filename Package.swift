@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "daybook-bench",
             dependencies: [
-                "DaybookTestSupport", "PostgresReplication", "WAL",
+                "DaybookCore", "DaybookTestSupport", "PostgresReplication", "WAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/DaybookBench"

@@ -34,6 +34,10 @@ struct CatchUpBenchmark {
     var level = "keys"
     /// The ways Daybook reads, each measured against the same pg_recvlogical run.
     var modes: [Mode] = Mode.allCases
+    /// At `values`: columns kept as keyed hashes (`capture --hash`), per table, and the key's
+    /// file and id; empty: none.
+    var hashed: [String: [String]] = [:]
+    var keyFile: (path: String, id: String)?
 
     /// Runs `runs` rounds on `backlog` (rotating which client goes first) and prints one line
     /// per client and run, then the medians.
@@ -41,6 +45,9 @@ struct CatchUpBenchmark {
         say(
             "\n## \(backlog.label): \(backlog.changes.formatted()) changes (generated in \(format(backlog.generationSeconds)) s), "
                 + "every table at \(level)"
+                + (hashed.isEmpty
+                    ? ""
+                    : ", hashing \(hashed.sorted { $0.key < $1.key }.map { "\($0.key).\($0.value.joined(separator: ","))" }.joined(separator: " "))")
         )
         say(
             "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio"
@@ -131,13 +138,20 @@ struct CatchUpBenchmark {
         defer { environment.dropDatabase(sinkName) }
         if level != "keys" {
             // The rule `daybook capture` records, from the start of the slot.
-            try PostgresConnection(ConnectionString(sink)).query(
-                """
-                INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn)
-                SELECT $1, t, $2, '0/0' FROM unnest($3::text[]) AS t
-                """,
-                [slot, level, "{\(BenchmarkSchema.tables.joined(separator: ","))}"]
-            )
+            let connection = try PostgresConnection(ConnectionString(sink))
+            for table in BenchmarkSchema.tables {
+                let columns = hashed[table] ?? []
+                try connection.query(
+                    """
+                    INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn, hashed_columns, key_file, key_id)
+                    VALUES ($1, $2, $3, '0/0', $4::text[], $5, $6)
+                    """,
+                    [
+                        slot, table, level, "{\(columns.joined(separator: ","))}",
+                        columns.isEmpty ? nil : keyFile?.path, columns.isEmpty ? nil : keyFile?.id,
+                    ]
+                )
+            }
         }
         let log = "\(tools.logDirectory)/\(slot).log"
         let measurement = try MeasuredProcess.run(

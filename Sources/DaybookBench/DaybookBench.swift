@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaybookCore
 import Dispatch
 import Foundation
 import Synchronization
@@ -23,7 +24,7 @@ struct DaybookBench: ParsableCommand {
             """,
         subcommands: [
             CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, AttributionCost.self,
-            DigestScale.self, All.self,
+            DigestScale.self, ForgetScale.self, All.self,
         ],
         defaultSubcommand: All.self
     )
@@ -146,9 +147,14 @@ struct CatchUp: ParsableCommand {
         help: "Each backlog twice: without, then with a daybook.actor message in every transaction (as daybook.act_as)."
     )
     var attribution = false
+    @Flag(
+        help: "At values: each backlog twice, without, then with three columns kept as keyed hashes (capture --hash)."
+    )
+    var hash = false
 
     func validate() throws {
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level: keys or values") }
+        if hash && level != "values" { throw ValidationError("--hash goes with --level values") }
         guard !modes.isEmpty, modes.allSatisfy({ CatchUpBenchmark.Mode(rawValue: $0) != nil }) else {
             throw ValidationError("--modes: backlog, streaming or both")
         }
@@ -165,6 +171,23 @@ struct CatchUp: ParsableCommand {
             level: level,
             modes: modes.compactMap(CatchUpBenchmark.Mode.init(rawValue:))
         )
+        var hashedBenchmark: CatchUpBenchmark?
+        if hash {
+            // A key file as `daybook capture --key-file` takes it, and three text columns.
+            let path = "\(tools.logDirectory)/daybook-bench-values.key"
+            let key = Array(String(repeating: "5a", count: 32).utf8)
+            guard
+                FileManager.default.createFile(
+                    atPath: path,
+                    contents: Data(key),
+                    attributes: [.posixPermissions: 0o600]
+                )
+            else { throw BenchError("cannot write the key file \(path)") }
+            var hashing = benchmark
+            hashing.hashed = ["bench.orders": ["note"], "bench.users": ["name"], "bench.events": ["payload"]]
+            hashing.keyFile = (path, ValueKey(key)!.id)
+            hashedBenchmark = hashing
+        }
         var index = 0
         for name in workloads {
             guard let workload = Workload(rawValue: name) else { throw ValidationError("unknown workload \(name)") }
@@ -180,6 +203,7 @@ struct CatchUp: ParsableCommand {
                         attributed: attributed
                     )
                     _ = try benchmark.run(backlog, runs: runs)
+                    if let hashedBenchmark { _ = try hashedBenchmark.run(backlog, runs: runs) }
                     environment.slots.drop(backlog.baseSlot)
                     environment.dropDatabase(backlog.database)
                 }
@@ -237,6 +261,24 @@ struct DigestScale: ParsableCommand {
                 runs: runs
             )
             .run()
+        }
+    }
+}
+
+struct ForgetScale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "daybook forget of one key, and of one subject by value, in a sink of months of a values table."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Keys changed on each day.") var keys = 1_000_000
+    @Option(help: "Closed days.") var days = 90
+    @Option(help: "Runs of each forget.") var runs = 5
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            try ForgetBenchmark(environment: environment, tools: tools, keys: keys, days: days, runs: runs).run()
         }
     }
 }

@@ -238,6 +238,17 @@ public struct ChangeProcessor: Sendable {
     private mutating func applyRules(to table: inout TableInfo, relation: Relation) {
         let shape = table.shape
         table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
+            // A hashed or masked column renamed or dropped since the rule: its new name would be
+            // kept as it is. Stop, and let the operator set the rule again.
+            let names = Set(relation.columns.map(\.name))
+            if let gone = (rule.hashedColumns + rule.maskedColumns).first(where: { !names.contains($0) }) {
+                return (
+                    rule.sinceLSN, Capture(level: rule.level),
+                    "column \(gone) of \(rule.table), which the capture rule from LSN \(rule.sinceLSN) hashes or masks, "
+                        + "is gone (renamed or dropped): set the rule again with daybook capture \(rule.table) "
+                        + "\(rule.level.rawValue) --hash … --mask … --key-file …, naming the columns as they are now"
+                )
+            }
             var key: ValueKey?
             if !rule.hashedColumns.isEmpty || !rule.maskedColumns.isEmpty {
                 switch valueKey(for: rule) {

@@ -79,7 +79,8 @@ struct ForgetCommand: ParsableCommand {
             let outcomes = try Erasure.forget(request, on: sink)
             if outcomes.isEmpty {
                 // Never the value itself: it is what is being forgotten.
-                let what = table.map { "\($0) \(key ?? "")" } ?? "a key holding that value in \(column ?? "")"
+                // Nor the key: a hashed key column's value is what is being forgotten too.
+                let what = table.map { "that key of \($0)" } ?? "a key holding that value in \(column ?? "")"
                 print("no stored values of \(what) in slot \(connection.slot): nothing to forget")
                 return
             }

@@ -217,6 +217,19 @@ struct ValueProtectionTests {
         )
         #expect(rotatedEvents.first { $0[0] == "6" }?[1] == (try python("e6@example.org", key: otherKey)))
 
+        // A masked column renamed: under its new name it would be kept as it is, so the run stops
+        // with one line before anything of the table is stored.
+        try database.execute("ALTER TABLE app.customers RENAME COLUMN tax_id TO tax_number")
+        let renamed = try DaybookProcess(Workload.runArguments(database), environment: environment)
+        try database.execute(
+            "INSERT INTO app.customers VALUES (7, 'e7@example.org', 'TAX-\(sentinel)-7', NULL, 'Oslo')"
+        )
+        #expect(renamed.wait() == 2)
+        #expect(
+            renamed.stderr.contains("column tax_id of app.customers") && renamed.stderr.contains("is gone"),
+            "\(renamed.stderr)"
+        )
+
         // The sentinel is nowhere Daybook keeps or says anything.
         let report = try DaybookProcess.run(
             ["report", "--date", "today", "--events", "--table", "app.customers", "--format", "json"],

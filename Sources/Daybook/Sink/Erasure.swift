@@ -49,7 +49,7 @@ public enum Erasure {
             else {
                 throw DaybookError(
                     .invalidArgument,
-                    "the key \(key) is not a JSON object of the key's columns, such as {\"id\": \"42\"}"
+                    "the key is not a JSON object of the key's columns, such as {\"id\": \"42\"}"
                 )
             }
         }
@@ -82,10 +82,24 @@ public enum Erasure {
     {
         switch request.target {
         case .key(let table, let key):
-            let stored = try HashedKeys.stored(key, table: table, slot: request.slot, sink)
-            let object = DaybookJSON.decode(JSONValue.self, from: stored)?.object ?? [:]
+            // Every form the key may be filed under: plain before a hashing rule, hashed under
+            // each key a rule used since.
+            var skipped: [String] = []
+            let forms = try HashedKeys.forms(key, table: table, slot: request.slot, sink, skipped: &skipped)
+            if !skipped.isEmpty && forms.count == 1 {
+                throw DaybookError(.configuration, skipped.joined(separator: "; "))
+            }
             return try DaybookError.mapping(role: .sink) {
-                try canonicalKey(object, slot: request.slot, table: table, sink).map { [(table, $0)] } ?? []
+                var keys: [(String, String)] = []
+                for form in forms {
+                    let object = DaybookJSON.decode(JSONValue.self, from: form)?.object ?? [:]
+                    if let text = try canonicalKey(object, slot: request.slot, table: table, sink),
+                        !keys.contains(where: { $0.1 == text })
+                    {
+                        keys.append((table, text))
+                    }
+                }
+                return keys
             }
         case .value(let column, let value, let tables):
             let rules = try DaybookError.mapping(role: .sink) { try CaptureLevels.rules(slot: request.slot, sink) }
@@ -158,8 +172,8 @@ public enum Erasure {
             if events + keyWindows + images > 0 {
                 try sink.query(
                     """
-                    INSERT INTO daybook.erasures (slot_name, table_name, key, events, key_windows, images)
-                    VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint)
+                    INSERT INTO daybook.erasures (slot_name, table_name, key, events, key_windows, images, erased_at)
+                    VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint, clock_timestamp())
                     """,
                     [slot, table, key, String(events), String(keyWindows), String(images)]
                 )

@@ -57,6 +57,12 @@ extension Sink {
         guard !pending.isEmpty else { return }
         for row in pending {
             try connection.query(SinkSQL.erasePendingKey, [slot, row[0], row[1], row[2]])
+            // A close that folded such events (its checkpoint beside the forget) wrote them on.
+            try connection.query(SinkSQL.forgetChanges, [slot, row[0], row[1]])
+            try connection.query(
+                "DELETE FROM daybook.key_images WHERE slot_name = $1 AND table_name = $2 AND key = $3",
+                [slot, row[0], row[1]]
+            )
         }
         try connection.query(SinkSQL.settleErasures, [slot])
     }

@@ -90,6 +90,9 @@ extension Sink {
             // One at a time with `daybook forget` of this slot: a close that read a key's values
             // before an erasure committed would write them back into the closed day.
             try connection.query(SinkSQL.forgetLock, [slot])
+            // Events of a key forgotten while their checkpoint was being written: erased before
+            // the fold reads them.
+            try erasePending()
             // Hash the merge's keys in memory; the default 4 MB would spill a large day to disk.
             try connection.query("SET LOCAL work_mem = '64MB'")
             // The open window's partition was never analyzed (it is filled by COPY, and
