@@ -24,20 +24,36 @@ extension PostgresConnection {
     /// large value can go out from where it lies, between the bytes around it, uncopied.
     @discardableResult
     public func copyIn(_ sql: String, pieces: [UnsafeRawBufferPointer]) throws(PostgresError) -> Int {
+        try copyIn(sql) { send in
+            for piece in pieces { try send(piece) }
+        }
+    }
+
+    /// Runs `COPY … FROM STDIN` with what `produce` sends, piece by piece as it makes them, so
+    /// that a large input never needs to exist whole (a value sealed a piece at a time).
+    @discardableResult
+    public func copyIn(
+        _ sql: String,
+        produce: (_ send: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws(PostgresError) -> Int {
         try startCopy(sql, PGRES_COPY_IN, "COPY FROM STDIN")
         let chunk = 1 << 20
         var sendFailure: String?
-        sending: for piece in pieces {
-            var offset = 0
-            while offset < piece.count {
-                let count = min(chunk, piece.count - offset)
-                let pointer = piece.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self)
-                if PQputCopyData(connection, pointer, Int32(count)) != 1 {
-                    sendFailure = String(cString: PQerrorMessage(connection))
-                    break sending
+        do {
+            try produce { piece in
+                var offset = 0
+                while offset < piece.count {
+                    let count = min(chunk, piece.count - offset)
+                    let pointer = piece.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+                    if PQputCopyData(connection, pointer, Int32(count)) != 1 {
+                        sendFailure = String(cString: PQerrorMessage(connection))
+                        throw PostgresError(.connection, message: "could not send COPY data")
+                    }
+                    offset += count
                 }
-                offset += count
             }
+        } catch {
+            if sendFailure == nil { sendFailure = "the input could not be made: \(error)" }
         }
         let ended = PQputCopyEnd(connection, sendFailure == nil ? nil : "daybook could not send the COPY data")
         if let sendFailure {

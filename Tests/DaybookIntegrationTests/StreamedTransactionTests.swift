@@ -63,6 +63,14 @@ struct StreamedTransactionTests {
         try waitUntil("chunks of the open transaction wait in the sink", timeout: .seconds(120), log: service) {
             try Self.heldChunks(database) > 0
         }
+        // They wait sealed (ChunkSeal): no row of the transaction is readable in the sink. In
+        // clear, the first chunk holds row 4999 as pgoutput writes a text column: 't', a 4-byte
+        // length, the text.
+        #expect(
+            try database.scalar(
+                "SELECT count(*) FROM daybook.stream_chunks WHERE position('\\x740000000434393939'::bytea in messages) > 0"
+            ) == "0"
+        )
         // The interleaved transactions are in; nothing of the open one counts yet.
         try waitUntil("the interleaved transactions are checkpointed", log: service) {
             try database.scalar(

@@ -38,30 +38,33 @@ extension Sink {
 }
 
 /// The session's own sink connection for streamed transactions (the sink's is the writer
-/// thread's): it writes a message too large to hold straight from libpq's buffer, and reads a
-/// committed transaction's chunks back, in order.
+/// thread's): it writes a message too large to hold, and reads a committed transaction's
+/// chunks back, in order. Every chunk is sealed with the session's ``ChunkSeal``.
 final class StreamChunkStore {
     private let connection: PostgresConnection
     private let slot: String
+    private let seal: ChunkSeal
 
-    init(connection: PostgresConnection, slot: String) {
+    init(connection: PostgresConnection, slot: String, seal: ChunkSeal) {
         self.connection = connection
         self.slot = slot
+        self.seal = seal
     }
 
-    /// Writes one message as a chunk of its own without copying it: the COPY's row is sent
-    /// in pieces around the message's body.
+    /// Writes one message as a chunk of its own, sealed a piece at a time as it is sent: the
+    /// message is never copied whole.
     func writeDirect(xid: UInt32, seq: Int64, prefix: [UInt8], body: UnsafeRawBufferPointer) throws {
         var head = BinaryCopyEncoder()
         head.beginRow(fieldCount: 4)
         head.appendText(Array(slot.utf8))
         head.appendInt64(Int64(xid))
         head.appendInt64(seq)
-        head.appendFieldStart(length: prefix.count + body.count, firstBytes: prefix)
-        _ = try head.bytes.withUnsafeBytes { head in
-            try BinaryCopyEncoder.trailer.withUnsafeBytes { tail in
-                try connection.copyIn(SinkSQL.copyStreamChunks, pieces: [head, body, tail])
-            }
+        head.appendFieldStart(length: ChunkSeal.sealedCount(prefix.count + body.count), firstBytes: [])
+        let seal = seal
+        try connection.copyIn(SinkSQL.copyStreamChunks) { send in
+            try head.bytes.withUnsafeBytes { try send($0) }
+            try seal.seal(prefix: prefix, body: body) { try send($0) }
+            try BinaryCopyEncoder.trailer.withUnsafeBytes { try send($0) }
         }
     }
 
@@ -80,7 +83,14 @@ final class StreamChunkStore {
                 guard fields.count == 2, let seq = fields[0], seq.count == 8, let messages = fields[1] else {
                     throw DaybookError(.query, "a held chunk of streamed transaction \(xid) is malformed")
                 }
-                try body(seq.bigEndian(Int64.self, at: 0), messages)
+                let opened: [UInt8]
+                do { opened = try seal.open(messages) } catch {
+                    throw DaybookError(
+                        .query,
+                        "a held chunk of streamed transaction \(xid) cannot be opened (not this session's, or changed)"
+                    )
+                }
+                try opened.withUnsafeBytes { try body(seq.bigEndian(Int64.self, at: 0), $0) }
             }
         }
         try connection.query(SinkSQL.deleteStreamChunks, [slot, String(xid)])

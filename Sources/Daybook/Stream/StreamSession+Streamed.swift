@@ -46,13 +46,13 @@ extension StreamSession {
         }
         if streams.bufferedBytes >= configuration.streamHoldBytes {
             let chunks = streams.takeStage()
-            if !chunks.isEmpty { try submitStreamed(.stage(chunks)) }
+            if !chunks.isEmpty { try submitStreamed(.stage(try sealed(chunks))) }
         }
     }
 
     private mutating func writeDirect(_ payload: UnsafeRawBufferPointer, subxid: UInt32?) throws {
         let (xid, seq, heldBefore) = try streams.numberDirect(payload, subxid: subxid)
-        if let heldBefore { try submitStreamed(.stage([heldBefore])) }
+        if let heldBefore { try submitStreamed(.stage(try sealed([heldBefore]))) }
         let store = try openChunkStore()
         try DaybookError.mapping(role: .sink) {
             try store.writeDirect(
@@ -61,6 +61,15 @@ extension StreamSession {
                 prefix: StreamedTransactions.directChunkPrefix(payload, subxid: subxid),
                 body: StreamedTransactions.body(of: payload, subxid: subxid)
             )
+        }
+    }
+
+    /// Chunks as they wait in the sink: sealed (``ChunkSeal``), never the rows in clear.
+    private func sealed(_ chunks: [StreamedTransactions.Chunk]) throws -> [StreamedTransactions.Chunk] {
+        try chunks.map { chunk in
+            var sealed = chunk
+            sealed.bytes = try chunkSeal.seal(chunk.bytes)
+            return sealed
         }
     }
 
@@ -149,7 +158,8 @@ extension StreamSession {
         if let chunkStore { return chunkStore }
         let store = StreamChunkStore(
             connection: try PostgresConnection.open(configuration.sink, role: .sink),
-            slot: configuration.slot
+            slot: configuration.slot,
+            seal: chunkSeal
         )
         chunkStore = store
         return store

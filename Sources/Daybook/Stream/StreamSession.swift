@@ -35,6 +35,8 @@ struct StreamSession {
     /// Writes messages too large to hold and reads held chunks back at a streamed commit;
     /// opened when first needed.
     var chunkStore: StreamChunkStore?
+    /// Seals what this session holds of streamed transactions in the sink (``ChunkSeal``).
+    let chunkSeal = ChunkSeal()
 
     init(
         processor: ChangeProcessor,
