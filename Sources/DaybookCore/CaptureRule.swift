@@ -47,7 +47,8 @@ public struct CaptureRule: Hashable, Sendable {
         self.sinceLSN = sinceLSN
     }
 
-    /// Prefix of the transactional logical message that carries a rule through the stream.
+    /// Prefix of the logical message that carries a rule through the stream (not transactional
+    /// since the privacy rules; transactional ones of earlier releases are still read).
     public static let messagePrefix = "daybook.capture"
 
     private struct Payload: Codable {

@@ -390,11 +390,20 @@ public struct ChangeProcessor: Sendable {
             }
         case .message(let message) where message.prefix == ActorClaim.messagePrefix:
             noteActor(message)
+        case .message(let message) where !message.transactional:
+            // `daybook capture` announces a rule outside any transaction: the server sends it
+            // at its own place in the WAL, so every transaction committed after it (the rule's
+            // `sinceLSN`) is decoded after it, live and in a replay alike.
+            guard current == nil, let rule = CaptureRule(message: message) else { break }
+            learn(rule)
+            pendingLSN = max(pendingLSN ?? 0, message.lsn)
+            processedLSN = max(processedLSN, message.lsn)
         case .message(let message):
-            guard message.transactional, current != nil else { break }
+            guard current != nil else { break }
             if message.prefix == settings.heartbeatMessagePrefix {
                 current?.sawHeartbeat = true
             } else if let rule = CaptureRule(message: message) {
+                // A rule announced in a transaction (before this release): learned at its commit.
                 learn(rule)
                 current?.announcedRule = true
             }

@@ -6,7 +6,7 @@ import Windowing
 
 /// `daybook capture` and `setup --capture`: sets a table's capture level.
 ///
-/// The new rule is announced in the replication stream (a transactional `daybook.capture`
+/// The new rule is announced in the replication stream (a non-transactional `daybook.capture`
 /// logical message in the source) and recorded in the sink at that message's LSN, so that it
 /// takes effect at the same transaction in every run: live, after a restart and in a replay.
 /// Everything is checked before anything is written: an unknown table or column, a level
@@ -222,7 +222,11 @@ public enum CaptureSetting {
                 }
             }
             let lsn = try source.query(
-                "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                // Not transactional: the rule takes its place in the WAL at once, so that every
+                // transaction committed after it is captured under it, live and in a replay alike
+                // (a transactional message would be decoded only with its transaction's commit,
+                // after transactions that committed between the two).
+                "SELECT pg_logical_emit_message(false, $1, $2)::text",
                 [CaptureRule.messagePrefix, rule.messageContent]
             ).scalar.flatMap(LSN.init)
             rule.sinceLSN = lsn ?? 0
