@@ -73,12 +73,15 @@ struct ForgetBenchmark {
                    pg_size_pretty((SELECT sum(pg_relation_size(i.indexrelid)) FROM pg_index i
                                      JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'value_events_%_keys')),
                    pg_size_pretty((SELECT sum(pg_relation_size(c.oid)) FROM pg_class c
-                                    WHERE c.relname LIKE 'value_events_2%' AND c.relkind = 'r'))
+                                    WHERE c.relname LIKE 'value_events_2%' AND c.relkind = 'r')),
+                   pg_size_pretty(pg_relation_size('daybook.key_images_values')),
+                   pg_size_pretty(pg_relation_size('daybook.key_images'))
             """
         ).rows.first
         say(
             "index key_values_key (the one forget adds): \(sizes?[0] ?? "?") (key_values with its indexes: \(sizes?[1] ?? "?")); "
-                + "value_events' per-day key indexes (made at close): \(sizes?[2] ?? "?") beside \(sizes?[3] ?? "?") of events"
+                + "value_events' per-day key indexes (made at close): \(sizes?[2] ?? "?") beside \(sizes?[3] ?? "?") of events; "
+                + "index key_images_values (forget --column): \(sizes?[4] ?? "?") beside \(sizes?[5] ?? "?") of latest images"
         )
         let environmentVariables = ["DAYBOOK_SINK": sink, "DAYBOOK_DATABASE": sink, "DAYBOOK_SLOT": "bench"]
         var byKey: [Double] = []

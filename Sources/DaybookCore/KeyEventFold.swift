@@ -88,10 +88,14 @@ package struct KeyEventFold: Sendable {
     private var keptFills: [Filled] = []
     private var pendingFill: Filled?
 
-    /// Starts a key's fold from its first event of the day.
-    package init(first: Event, previous: Previous, maxEvents: Int) {
+    /// Starts a key's fold from its first event of the day. `unknownInPrevious` names the
+    /// columns of `previous` stored in another form than the day's events (a capture rule
+    /// changed in between, ``CaptureRule/columnsChangingForm(_:from:to:)``): they are taken as
+    /// unknown, so neither compared with the day's values nor copied into its events.
+    package init(first: Event, previous: Previous, unknownInPrevious: Set<String> = [], maxEvents: Int) {
         self.maxEvents = max(maxEvents, 2)
         var image: Image?
+        var unknown: Set<String> = []
         if first.operation == .insert {
             before = .none
         } else if let old = first.oldRow {
@@ -99,14 +103,30 @@ package struct KeyEventFold: Sendable {
             image = old
         } else if case .image(let previousImage) = previous {
             before = previousImage == nil ? .none : .known
-            image = previousImage
+            image = previousImage?.filter { !unknownInPrevious.contains($0.key) }
+            if previousImage != nil { unknown = unknownInPrevious }
         } else {
             before = .unknown
         }
         beforeImage = image
         self.image = image
-        if before != .unknown { record(image, unknown: []) }
+        self.unknown = unknown
+        if before != .unknown { record(image, unknown: unknown) }
         add(first)
+    }
+
+    /// Folds in the next event of the key, in commit order. `formChanged` names the columns
+    /// the event stores in another form than the one before it (a capture rule changed
+    /// between them): the image's values of those are not compared with the event's, nor
+    /// copied into it; a column that had changed already still counts as changed.
+    package mutating func add(_ event: Event, formChanged: Set<String>) {
+        for column in formChanged {
+            image?.removeValue(forKey: column)
+            unknown.insert(column)
+            everUnknown.insert(column)
+            if columns[column]?.varied == false { columns[column] = nil }
+        }
+        add(event)
     }
 
     /// Folds in the next event of the key, in commit order.
@@ -183,8 +203,8 @@ package struct KeyEventFold: Sendable {
     }
 
     /// Folds a whole list of events at once (at least one).
-    package init(events: [Event], previous: Previous, maxEvents: Int) {
-        self.init(first: events[0], previous: previous, maxEvents: maxEvents)
+    package init(events: [Event], previous: Previous, unknownInPrevious: Set<String> = [], maxEvents: Int) {
+        self.init(first: events[0], previous: previous, unknownInPrevious: unknownInPrevious, maxEvents: maxEvents)
         for event in events.dropFirst() { add(event) }
     }
 }

@@ -29,17 +29,16 @@ public struct ValueKey: Sendable, Equatable {
         var mask = HMAC<SHA256>(key: symmetric)
         mask.update(data: Array("daybook mask\u{0}".utf8))
         maskState = mask
+        id = Hex.lowercase(
+            HMAC<SHA256>.authenticationCode(for: Array("daybook value key id".utf8), using: symmetric).prefix(8)
+        )
     }
 
     public static func == (left: ValueKey, right: ValueKey) -> Bool { left.secret == right.secret }
 
     /// 16 hex digits that name the key without revealing it (an HMAC of a fixed text under it):
     /// recorded with each rule, compared with the key file's when `run` loads it.
-    public var id: String {
-        Hex.lowercase(
-            HMAC<SHA256>.authenticationCode(for: Array("daybook value key id".utf8), using: symmetric).prefix(8)
-        )
-    }
+    public let id: String
 
     /// What is stored for `value` (PostgreSQL's text form): `hmac:` and the 64 hex digits of
     /// HMAC-SHA256 under the key, as a receiver computes it with `hmac.new(key, value,
@@ -60,11 +59,12 @@ public struct ValueKey: Sendable, Equatable {
     public static let prefix = "hmac:"
 
     /// What a masked value is while its day is open (``MaskedValue``): a tag that tells at
-    /// close whether the column changed, never the value: 128 bits of an HMAC under the key of
-    /// the value with a text of its own before it, so it matches no `hash` of the same value.
+    /// close whether the column changed, never the value: the key's ``id``, then 128 bits of
+    /// an HMAC under the key of the value with a text of its own before it, so it matches no
+    /// `hash` of the same value. Tags under two keys (a rotation) are never compared.
     public func maskTag(_ value: UnsafeRawBufferPointer) -> String {
         var hmac = maskState
         hmac.update(data: value)
-        return MaskedValue.tagPrefix + Hex.lowercase(hmac.finalize().prefix(16))
+        return MaskedValue.tagPrefix + id + ":" + Hex.lowercase(hmac.finalize().prefix(16))
     }
 }

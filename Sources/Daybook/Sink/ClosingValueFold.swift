@@ -1,6 +1,7 @@
 import DaybookCore
 import Foundation
 import PostgresReplication
+import WAL
 import Windowing
 
 /// Folds a closing window's value events per key (see ``KeyEventFold``): writes each key's
@@ -21,6 +22,9 @@ struct ClosingValueFold {
     /// left out per table (over ``maxEventsPerKey``).
     func fold(windowStart start: Int64) throws -> [String: Int] {
         let windowStart = String(start)
+        // Which rule each stored image and event was captured under: a key's image from before
+        // a rule change is compared only in the columns whose stored form stayed the same.
+        let rules = Dictionary(grouping: try CaptureLevels.rules(slot: slot, connection), by: \.table)
         try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
         var current: KeyInProgress?
         var output = FoldOutput()
@@ -37,7 +41,7 @@ struct ClosingValueFold {
                 )
                 let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
                 if var inProgress = current, inProgress.table == table, inProgress.key == key {
-                    inProgress.add(event, id: id)
+                    inProgress.add(event, id: id, rules: rules[table] ?? [])
                     current = inProgress
                 } else {
                     if let finished = current { output.add(finished) }
@@ -48,6 +52,12 @@ struct ClosingValueFold {
                         first: event,
                         id: id,
                         previous: previous,
+                        unknownInPrevious: Self.columnsChangingForm(
+                            previous,
+                            storedAt: row[10].flatMap(LSN.init),
+                            eventAt: LSN(id.lsn),
+                            rules: rules[table] ?? []
+                        ),
                         maxEvents: maxEventsPerKey
                     )
                 }
@@ -60,6 +70,22 @@ struct ClosingValueFold {
         try output.write(on: connection, slot: slot, windowStart: windowStart)
         try connection.simpleQuery("CLOSE daybook_value_events")
         return output.truncated
+    }
+
+    /// The columns of a key's previous image stored in another form than its next event
+    /// (``CaptureRule/columnsChangingForm(_:from:to:)``); none in the usual case, one rule.
+    private static func columnsChangingForm(
+        _ previous: KeyEventFold.Previous,
+        storedAt imageLSN: LSN?,
+        eventAt eventLSN: LSN?,
+        rules: [CaptureRule]
+    ) -> Set<String> {
+        guard case .image(let image?) = previous, let imageLSN, let eventLSN, rules.count > 1 else { return [] }
+        return CaptureRule.columnsChangingForm(
+            image.keys,
+            from: CaptureRule.rule(at: imageLSN, in: rules),
+            to: CaptureRule.rule(at: eventLSN, in: rules)
+        )
     }
 
     /// A jsonb text value as a row image (column to text or NULL).
@@ -94,19 +120,38 @@ private struct KeyInProgress {
         first: KeyEventFold.Event,
         id: EventID,
         previous: KeyEventFold.Previous,
+        unknownInPrevious: Set<String>,
         maxEvents: Int
     ) {
         self.table = table
         self.key = key
         self.maxEvents = max(maxEvents, 2)
-        fold = KeyEventFold(first: first, previous: previous, maxEvents: maxEvents)
+        fold = KeyEventFold(
+            first: first,
+            previous: previous,
+            unknownInPrevious: unknownInPrevious,
+            maxEvents: maxEvents
+        )
         keptIDs = [id]
         lastIDs = [id]
     }
 
-    mutating func add(_ event: KeyEventFold.Event, id: EventID) {
+    /// Folds in the key's next event; `rules` are the table's, to tell whether the event was
+    /// stored under another rule than the one before it (a rule change during the day).
+    mutating func add(_ event: KeyEventFold.Event, id: EventID, rules: [CaptureRule]) {
         let index = fold.eventCount
-        fold.add(event)
+        if rules.count > 1, let lsn = LSN(id.lsn), let previousLSN = LSN(lastIDs.last!.lsn) {
+            let earlier = CaptureRule.rule(at: previousLSN, in: rules)
+            let later = CaptureRule.rule(at: lsn, in: rules)
+            // The event's columns and every column either rule names (one it no longer keeps too).
+            var columns = Set((event.newRow ?? [:]).keys).union(event.unchanged)
+            for rule in [earlier, later].compactMap(\.self) {
+                columns.formUnion(rule.hashedColumns + rule.maskedColumns + rule.excludedColumns + (rule.columns ?? []))
+            }
+            fold.add(event, formChanged: CaptureRule.columnsChangingForm(columns, from: earlier, to: later))
+        } else {
+            fold.add(event)
+        }
         if index < maxEvents - 1 { keptIDs.append(id) } else if index == maxEvents - 1 { dropStart = id }
         lastIDs = [lastIDs.last!, id]
     }

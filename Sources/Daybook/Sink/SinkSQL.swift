@@ -115,12 +115,13 @@ enum SinkSQL {
 
     /// A closing window's events of `values` tables, per key in commit order; with the first
     /// event of each key, whether the key was seen in an earlier window and its image then
-    /// (the row before the day, from `key_images`). `$2` is the window start in microseconds:
-    /// one partition, sorted once.
+    /// (the row before the day, from `key_images`) and the commit LSN it was stored at (which
+    /// capture rule it was stored under). `$2` is the window start in microseconds: one
+    /// partition, sorted once.
     static let declareValueEventsCursor = """
         DECLARE daybook_value_events NO SCROLL CURSOR FOR
         SELECT e.table_name, e.key, e.lsn::text, e.seq, e.op, e.new_row, e.old_row, e.unchanged,
-               p.slot_name IS NOT NULL, p.image
+               p.slot_name IS NOT NULL, p.image, p.lsn::text
           FROM (SELECT v.*, row_number() OVER (PARTITION BY v.table_name, v.key ORDER BY v.lsn, v.seq) AS n
                   FROM daybook.value_events v
                  WHERE v.slot_name = $1 AND v.window_start = daybook.from_micros($2::bigint)) e
@@ -141,13 +142,18 @@ enum SinkSQL {
 
     /// The keys of a table whose latest image, or an event of a day not closed yet, holds one of
     /// `$4` (the value, its hashes, its mask tags) in column `$3`. Closed days are not searched:
-    /// a key is found by what it holds now (its latest image), or today.
+    /// a key is found by what it holds now (its latest image, a probe of `key_images_values`),
+    /// or in a day still open (the open days' partitions only: the array is evaluated before
+    /// the scan, so the closed days' partitions are pruned).
     static let keysHoldingValue = """
-        SELECT i.key FROM daybook.key_images i
-         WHERE i.slot_name = $1 AND i.table_name = $2 AND i.image::jsonb ->> $3 = ANY ($4::text[])
+        SELECT i.key FROM daybook.key_images i, unnest($4::text[]) AS n(value)
+         WHERE i.image::jsonb @> jsonb_build_object($3::text, n.value)
+           AND i.slot_name = $1 AND i.table_name = $2
         UNION
-        SELECT e.key FROM daybook.value_events e JOIN daybook.windows w USING (slot_name, window_start)
-         WHERE e.slot_name = $1 AND e.table_name = $2 AND w.status <> 'closed'
+        SELECT e.key FROM daybook.value_events e
+         WHERE e.window_start = ANY (ARRAY(SELECT window_start FROM daybook.windows
+                                            WHERE slot_name = $1 AND status <> 'closed'))
+           AND e.slot_name = $1 AND e.table_name = $2
            AND (e.new_row::jsonb ->> $3 = ANY ($4::text[]) OR e.old_row::jsonb ->> $3 = ANY ($4::text[]))
         """
 
@@ -211,7 +217,7 @@ enum SinkSQL {
 
     static let showMaskedChanges = """
         UPDATE daybook.key_values
-           SET changed = regexp_replace(changed::text, '"' || chr(57344) || 'mask:[0-9a-f]{32}"', '"(masked)"', 'g')::jsonb
+           SET changed = regexp_replace(changed::text, '"' || chr(57344) || 'mask:([0-9a-f]{16}:)?[0-9a-f]{32}"', '"(masked)"', 'g')::jsonb
          WHERE slot_name = $1 AND window_start = daybook.from_micros($2::bigint)
            AND strpos(changed::text, chr(57344) || 'mask:') > 0
         """

@@ -51,7 +51,8 @@ struct Dashboard: Sendable {
                 digest.slot = dashboard.api.slot
                 // The form sends an empty date when the field is cleared: yesterday, then.
                 let date = request.uri.queryParameters["date"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-                digest.date = date
+                // A day, or a moment: the window that holds it (for windows shorter than a day), as the API's.
+                if let date, date.utf8.count > 10 { digest.moment = date } else { digest.date = date }
                 return DashboardPages.digest(try dashboard.api.reader.read { try $0.digest(digest) }, date: date)
             }
         }
