@@ -104,17 +104,24 @@ public enum Erasure {
         case .value(let column, let value, let tables):
             let rules = try DaybookError.mapping(role: .sink) { try CaptureLevels.rules(slot: request.slot, sink) }
             let chosen = tables ?? Array(Set(rules.filter { $0.level == .values }.map(\.table))).sorted()
+            let openWindows = try DaybookError.mapping(role: .sink) {
+                try sink.query(SinkSQL.openWindowStarts, [request.slot]).rows.compactMap { $0[0] }
+            }
             var keys: [(String, String)] = []
             for table in chosen {
                 let needles = try needles(for: value, column: column, rules: rules.filter { $0.table == table })
+                let parameters = [
+                    request.slot, table, column, "{" + needles.map(arrayElement).joined(separator: ",") + "}",
+                ]
                 let found = try DaybookError.mapping(role: .sink) {
-                    try sink.query(
-                        SinkSQL.keysHoldingValue,
-                        [request.slot, table, column, "{" + needles.map(arrayElement).joined(separator: ",") + "}"]
-                    )
-                    .rows.compactMap { $0[0] }
+                    var found = try sink.query(SinkSQL.keysHoldingValue, parameters).rows.compactMap { $0[0] }
+                    for start in openWindows {
+                        found += try sink.query(SinkSQL.keysHoldingValueInWindow, parameters + [start]).rows
+                            .compactMap { $0[0] }
+                    }
+                    return found
                 }
-                keys += found.map { (table, $0) }
+                for key in found where !keys.contains(where: { $0 == (table, key) }) { keys.append((table, key)) }
             }
             return keys
         }

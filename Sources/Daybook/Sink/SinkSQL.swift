@@ -140,21 +140,26 @@ enum SinkSQL {
          WHERE slot_name = $1 AND table_name = $2 AND key = $3
         """
 
-    /// The keys of a table whose latest image, or an event of a day not closed yet, holds one of
-    /// `$4` (the value, its hashes, its mask tags) in column `$3`. Closed days are not searched:
-    /// a key is found by what it holds now (its latest image, a probe of `key_images_values`),
-    /// or in a day still open (the open days' partitions only: the array is evaluated before
-    /// the scan, so the closed days' partitions are pruned).
+    /// The keys of a table whose latest image holds one of `$4` (the value, its hashes, its
+    /// mask tags) in column `$3`: a probe of `key_images_values` per value. Closed days are not
+    /// searched: a key is found by what it holds now, or in a day still open
+    /// (``keysHoldingValueInWindow``).
     static let keysHoldingValue = """
         SELECT i.key FROM daybook.key_images i, unnest($4::text[]) AS n(value)
          WHERE i.image::jsonb @> jsonb_build_object($3::text, n.value)
            AND i.slot_name = $1 AND i.table_name = $2
-        UNION
-        SELECT e.key FROM daybook.value_events e
-         WHERE e.window_start = ANY (ARRAY(SELECT window_start FROM daybook.windows
-                                            WHERE slot_name = $1 AND status <> 'closed'))
-           AND e.slot_name = $1 AND e.table_name = $2
+        """
+
+    /// The same in the events of one window still open (`$5`, its start as text): one
+    /// partition, pruned when the statement is planned with the value.
+    static let keysHoldingValueInWindow = """
+        SELECT DISTINCT e.key FROM daybook.value_events e
+         WHERE e.window_start = $5::timestamptz AND e.slot_name = $1 AND e.table_name = $2
            AND (e.new_row::jsonb ->> $3 = ANY ($4::text[]) OR e.old_row::jsonb ->> $3 = ANY ($4::text[]))
+        """
+
+    static let openWindowStarts = """
+        SELECT window_start::text FROM daybook.windows WHERE slot_name = $1 AND status <> 'closed'
         """
 
     /// One key's changed columns of closed days, their values replaced by '(forgotten)'.
