@@ -1,13 +1,5 @@
--- Daybook sink schema, version 20: finding a data subject by a value (`daybook forget --column
--- C --value V`) without reading every key's latest image; mask tags that name their key.
+-- Daybook sink schema, version 20: mask tags that name their key.
 --
--- `forget --column` asks which keys' latest images hold a value in a column. Without an index
--- that is a parse of every image of the table (about 8 s at a million keys). jsonb_path_ops
--- keeps one hash per (column, value) pair of each image, so the lookup is a probe per value
--- (`image::jsonb @> '{"email": "…"}'`), whatever the column; the close pays for it where it
--- files each changed key's latest image.
-CREATE INDEX key_images_values ON daybook.key_images USING gin ((image::jsonb) jsonb_path_ops);
-
 -- A masked value's tag now names the key it was made with (U+E000 'mask:', the key's 16-hex
 -- id, ':', 32 hex digits). An event's masked column shows '(masked, changed)' only where the
 -- image before it holds NULL or a tag made with the same key: a value kept before the column
