@@ -7,7 +7,7 @@ import Testing
 /// excluded column by many small transactions and one large streamed one, with Daybook killed
 /// twice among the writes (once while the large transaction's chunks wait in the sink), is
 /// nowhere in a dump of the sink (taken while the chunks wait, and at the end), in Daybook's
-/// logs, in any API response or dashboard page. Against the audit oracle of the source: every
+/// logs, in any API response, dashboard page or webhook delivery. Against the audit oracle of the source: every
 /// change is stored once, every hash is Python's HMAC of the value under the key (so equal
 /// across the restarts), a masked column says `(masked, changed)` exactly on the changes that
 /// changed it, and each closed day's changed columns are those whose values varied.
@@ -46,6 +46,17 @@ struct SentinelUnderLoadTests {
             environment: environment
         )
         #expect(rule.status == 0, "\(rule.stderr)")
+
+        // A webhook destination: every closed day is delivered while `run` runs.
+        let secret = folder.appendingPathComponent("webhook.secret")
+        try Data((String(repeating: "5e1f", count: 16) + "\n").utf8).write(to: secret)
+        let receiver = try DeliveryTests.receiver(secretFile: secret, fail: 0)
+        defer { receiver.stop() }
+        let destination = try DaybookProcess.run(
+            ["notify", "add", "hook", "--webhook", "http://127.0.0.1:\(receiver.port)/", "--secret-file", secret.path],
+            environment: environment
+        )
+        #expect(destination.status == 0, "\(destination.stderr)")
 
         let port = try freePort()
         let arguments = Workload.runArguments(
@@ -228,6 +239,9 @@ struct SentinelUnderLoadTests {
             }
         }
         #expect(answers.contains { $0.1.contains("(masked, changed)") }, "the API shows the masked changes")
+        try waitUntil("a closed day is delivered", log: service) { !receiver.records.isEmpty }
+        answers += receiver.records.map { ("a delivery", ($0["body"] as? String) ?? "") }
+        #expect(answers.last?.1.contains("app.customers") == true, "\(answers.last?.1.prefix(300) ?? "")")
         _ = service.stop()
         logs += service.stderr + service.stdout
         let dump = try ValueProtectionTests.sinkDump(database)
