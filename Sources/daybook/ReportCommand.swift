@@ -44,6 +44,13 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: text, json, csv or markdown.")
     var format: ReportFormat = .text
 
+    @Flag(
+        name: .long,
+        help:
+            "Text: every column, full timestamps (by default text fits 100 columns: times of day, zero columns left out)."
+    )
+    var wide = false
+
     @Flag(name: .long, help: "Per-key rows instead of per-table rows.")
     var keys = false
 
@@ -127,10 +134,20 @@ struct ReportCommand: ParsableCommand {
                     : EventReportFormat.render(lines, as: format)
             } else if output.table.rows.isEmpty && format.isForPeople {
                 text = includeOpen ? "no windows in that range\n" : "no closed windows in that range\n"
+            } else if format == .text && !wide {
+                let fitted = ReportFit.fit(output.table)
+                text = format.render(fitted.table)
+                if let note = fitted.note { text += "\(note)\n" }
             } else {
                 text = format.render(output.table)
             }
-            if let notice = output.notice, format.isForPeople { text += "\nnote: \(notice)\n" }
+            if let notice = output.notice, format.isForPeople {
+                // Wrapped for a terminal in text; Markdown is rendered, so one paragraph.
+                text +=
+                    "\nnote: "
+                    + (format == .text ? TextWrap.lines(notice, width: 94).joined(separator: "\n      ") : notice)
+                    + "\n"
+            }
             print(text, terminator: "")
             if let notice = output.notice, !format.isForPeople { printError(notice, prefix: "daybook: note") }
             if let saveDir, let day = output.day {

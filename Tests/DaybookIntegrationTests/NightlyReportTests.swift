@@ -28,8 +28,11 @@ struct NightlyReportTests {
         #expect(today.status == 0)
         #expect(today.stdout.contains("app.accounts"))
         #expect(today.stdout.contains("note: the day "), "\(today.stdout)")
-        #expect(today.stdout.contains("is not closed yet: it closes when stream time reaches"))
-        #expect(today.stdout.contains("the last heartbeat reached the stream"))
+        // The note is wrapped at 100 columns, its lines indented under its first.
+        let note = today.stdout.replacingOccurrences(of: "\n      ", with: " ")
+        #expect(note.contains("is not closed yet: it closes when stream time reaches"), "\(today.stdout)")
+        #expect(note.contains("the last heartbeat reached the stream"))
+        #expect(today.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(today.stdout)")
 
         let json = try DaybookProcess.run(
             ["report", "--date", "today", "--format", "json"] + slot,

@@ -84,26 +84,9 @@ enum DigestText {
         return lines
     }
 
-    /// Wraps `text` at spaces to the width; the first line indented by `indent`, the rest by
-    /// `hanging` (default: the same).
+    /// Wraps `text` at spaces to the digest's width (``TextWrap``).
     static func wrap(_ text: String, indent: String = "", hanging: String? = nil) -> [String] {
-        let width = DigestWords.width
-        var lines: [String] = []
-        var line = indent
-        var lineHasWord = false
-        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-            let candidate = lineHasWord ? line + " " + word : line + word
-            if candidate.count > width, lineHasWord {
-                lines.append(line)
-                line = (hanging ?? indent) + word
-            } else {
-                line = candidate
-            }
-            lineHasWord = true
-        }
-        lines.append(line)
-        // A single word longer than the width (a long key) is cut, so no line exceeds it.
-        return lines.map { $0.count > width ? String($0.prefix(width - 1)) + "…" : $0 }
+        TextWrap.lines(text, width: DigestWords.width, indent: indent, hanging: hanging)
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {
