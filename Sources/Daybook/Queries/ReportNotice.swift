@@ -1,3 +1,4 @@
+import DaybookCore
 import PostgresReplication
 
 /// Tells a report's reader why rows are missing: the asked-for range has not closed yet,
@@ -100,7 +101,7 @@ enum ReportNotice {
                 "nothing has been summarised\(request.slot.map { " for slot \($0)" } ?? "") yet: is `daybook run` running?"
         }
         let heartbeat =
-            row[4].map { "the last heartbeat reached the stream \($0) ago" }
+            row[4].map { "the last heartbeat reached the stream \(HumanDuration.text(interval: $0) ?? $0) ago" }
             ?? "no heartbeat has reached the stream yet (install cron/daybook.crontab, or run with --heartbeat-every)"
         let streamTime = row[1].map { "stream time is \($0)" } ?? "no stream time yet"
         if rangeEnd != nil {

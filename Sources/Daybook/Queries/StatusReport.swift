@@ -62,12 +62,12 @@ public struct StatusReport: Sendable {
                     if checkpoint[8] == "t" && tableHeartbeatIsRecent {
                         status.warnings.append(
                             "warning: heartbeats are being written but none has reached the stream for "
-                                + "\(checkpoint[7] ?? "?"): is `daybook run` running and keeping up?"
+                                + "\(Self.human(checkpoint[7])): is `daybook run` running and keeping up?"
                         )
                     } else if checkpoint[8] == "t" {
                         status.warnings.append(
-                            "warning: no heartbeat has reached the stream for \(checkpoint[7] ?? "?") (expected every "
-                                + "\(DurationText.format(seconds: heartbeatInterval.components.seconds))): check cron (cron/daybook.crontab), or run with --heartbeat-every"
+                            "warning: no heartbeat has reached the stream for \(Self.human(checkpoint[7])) (expected every "
+                                + "\(HumanDuration.text(seconds: Double(heartbeatInterval.components.seconds)))): check cron (cron/daybook.crontab), or run with --heartbeat-every"
                         )
                     }
                 } else {
@@ -122,7 +122,7 @@ public struct StatusReport: Sendable {
                 }
                 if let age = destination.oldestPendingAgeSeconds, age >= 3600 {
                     status.warnings.append(
-                        "deliveries to \(destination.name) have waited for \(DurationText.format(seconds: Int64(age)))"
+                        "deliveries to \(destination.name) have waited for \(HumanDuration.text(seconds: age))"
                             + (destination.lastError.map { " (last error: \($0))" } ?? "")
                             + ": is a sender running (run, serve --deliver, or notify send from cron)?"
                     )
@@ -151,7 +151,7 @@ public struct StatusReport: Sendable {
         }
         if status.sourceError == nil {
             if let beat = status.heartbeatTable, let at = beat.lastWrittenAt {
-                lines.append("heartbeat table: last written \(at) (\(beat.age ?? "?") ago, \(beat.beats) in all)")
+                lines.append("heartbeat table: last written \(at) (\(Self.human(beat.age)) ago, \(beat.beats) in all)")
             } else {
                 lines.append("heartbeat table: none (run `daybook setup`, or use `daybook heartbeat --via message`)")
             }
@@ -160,9 +160,14 @@ public struct StatusReport: Sendable {
             lines.append(
                 "checkpoint: LSN \(checkpoint.lsn), written \(checkpoint.writtenAt ?? "?"); stream time \(checkpoint.streamTime ?? "none")"
             )
-            lines.append("windows: \(checkpoint.windowLength) in \(checkpoint.timeZone), grace \(checkpoint.grace)")
+            let length = (try? DurationText.seconds(checkpoint.windowLength)).map {
+                HumanDuration.text(seconds: Double($0))
+            }
+            lines.append(
+                "windows: \(length ?? checkpoint.windowLength) in \(checkpoint.timeZone), grace \(Self.human(checkpoint.grace))"
+            )
             if let at = checkpoint.lastHeartbeatAt {
-                lines.append("last heartbeat in the stream: \(at) (\(checkpoint.lastHeartbeatAge ?? "?") ago)")
+                lines.append("last heartbeat in the stream: \(at) (\(Self.human(checkpoint.lastHeartbeatAge)) ago)")
             } else {
                 lines.append("last heartbeat in the stream: none yet")
             }
@@ -173,7 +178,7 @@ public struct StatusReport: Sendable {
         for window in status.openWindows {
             lines.append(
                 "  [\(window.windowStart), \(window.windowEnd)) closes when stream time reaches \(window.closesAt)"
-                    + (window.streamTimeUntilClose.map { " (\($0) of stream time from now)" } ?? "")
+                    + (window.streamTimeUntilClose.map { " (\(Self.human($0)) of stream time from now)" } ?? "")
             )
         }
         for window in status.closingWindows {
@@ -299,5 +304,10 @@ public struct StatusReport: Sendable {
                 )
             }
         }
+    }
+
+    /// A PostgreSQL interval as people read it (``HumanDuration``); `?` when there is none.
+    private static func human(_ interval: String?) -> String {
+        interval.map { HumanDuration.text(interval: $0) ?? $0 } ?? "?"
     }
 }

@@ -56,7 +56,7 @@ public enum Heartbeat {
                 let row = try connection.query(
                     """
                     UPDATE daybook.heartbeat SET beat_at = clock_timestamp(), beats = beats + 1 WHERE id = 1
-                    RETURNING beats, beat_at::text
+                    RETURNING beats, to_char(beat_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
                     """
                 ).rows.first
                 guard let row else {

@@ -157,7 +157,8 @@ public final class ReplicationPipeline {
             "resuming from checkpoint",
             metadata: [
                 LogKey.slot: "\(slot)", LogKey.lsn: "\(state.lsn)",
-                "daybook.windows": "\(windows.length) in \(windows.timeZoneName), grace \(windows.grace)",
+                "daybook.windows":
+                    "\(windows.length) in \(windows.timeZoneName), grace \(HumanDuration.text(seconds: Double(windows.grace.components.seconds)))",
                 LogKey.streamTime: "\(state.streamTime.map { "\($0)" } ?? "none")",
                 LogKey.source: "\(stream.connection.safeDescription)\(standby ? " (a standby)" : "")",
                 LogKey.sink: "\(sinkConnection.safeDescription)",

@@ -107,7 +107,8 @@ enum DashboardPages {
         if let at = status.checkpoint?.lastHeartbeatAt {
             cards.append(
                 (
-                    "Last heartbeat in the stream", "\(at) (\(status.checkpoint?.lastHeartbeatAge ?? "?") ago)",
+                    "Last heartbeat in the stream",
+                    "\(at) (\(status.checkpoint?.lastHeartbeatAge.flatMap { HumanDuration.text(interval: $0) } ?? "?") ago)",
                     "last-heartbeat"
                 )
             )
