@@ -25,6 +25,36 @@ package enum JSONText {
         output.append("\"")
     }
 
+    /// Valid JSON text without the whitespace between its tokens (PostgreSQL's `jsonb` and
+    /// `json_build_object` print `{"a": 1}` and `{"a" : 1}`): every JSON Daybook prints has one
+    /// compact style, so two nights' files diff and grep alike. Strings are kept byte for byte.
+    package static func compact(_ json: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(json.utf8.count)
+        var inString = false
+        var escaped = false
+        for byte in json.utf8 {
+            if inString {
+                output.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): continue
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            output.append(byte)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     package static func string(_ value: some StringProtocol) -> String {
         var output = ""
         appendString(value, to: &output)

@@ -114,13 +114,13 @@ struct EndToEndTests {
         let accountKeys = keys.stdout.split(separator: "\n").filter { $0.contains("\"app.accounts\"") }
         #expect(
             accountKeys.contains {
-                $0.contains("{\"id\": \"1\"}") && $0.contains("\"ops\":\"D\"") && $0.contains("\"net\":\"deleted\"")
+                $0.contains("{\"id\":\"1\"}") && $0.contains("\"ops\":\"D\"") && $0.contains("\"net\":\"deleted\"")
             }
         )
-        #expect(accountKeys.contains { $0.contains("{\"id\": \"100\"}") && $0.contains("\"ops\":\"I\"") })
+        #expect(accountKeys.contains { $0.contains("{\"id\":\"100\"}") && $0.contains("\"ops\":\"I\"") })
         #expect(
             accountKeys.contains {
-                $0.contains("{\"id\": \"7\"}") && $0.contains("\"ops\":\"IU\"") && $0.contains("\"net\":\"created\"")
+                $0.contains("{\"id\":\"7\"}") && $0.contains("\"ops\":\"IU\"") && $0.contains("\"net\":\"created\"")
             }
         )
         let truncates = try database.scalar(

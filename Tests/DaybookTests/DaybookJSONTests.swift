@@ -38,3 +38,20 @@ struct DaybookJSONTests {
         #expect(DaybookJSON.decode(JSONValue.self, from: "") == nil)
     }
 }
+
+/// One compact style for every JSON Daybook prints (issue 29): PostgreSQL's spacing removed,
+/// strings untouched.
+struct CompactJSONTextTests {
+    @Test func whitespaceBetweenTokensGoesAndStringsStay() {
+        #expect(
+            JSONText.compact(#"{"window_start" : "2026-12-05", "key": {"id": "4 2"}}"#)
+                == #"{"window_start":"2026-12-05","key":{"id":"4 2"}}"#
+        )
+        #expect(JSONText.compact("[1, 2,\n 3]") == "[1,2,3]")
+        #expect(
+            JSONText.compact(#"{"a": "quote \" : , here", "b\\": null}"#) == #"{"a":"quote \" : , here","b\\":null}"#
+        )
+        #expect(JSONText.compact(#"{"é": "ü ß"}"#) == #"{"é":"ü ß"}"#)
+        #expect(JSONText.compact("") == "")
+    }
+}

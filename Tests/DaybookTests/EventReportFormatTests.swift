@@ -1,4 +1,5 @@
 import Daybook
+import DaybookCore
 import Testing
 
 /// `report --events` in each format, from a line as the sink's SQL builds it (spaces and all).
@@ -12,8 +13,17 @@ struct EventReportFormatTests {
         "unchanged": ["doc"], "actor": {"actor": "alice", "application": "web"}}]}
         """
 
-    @Test func jsonIsTheLineAsItCame() {
-        #expect(EventReportFormat.render([line], as: .json) == line + "\n")
+    @Test func jsonIsTheLineAsItCameInTheCompactStyle() throws {
+        let json = EventReportFormat.render([line], as: .json)
+        #expect(
+            json.hasPrefix(
+                #"{"window_start":"2026-12-05","window_end":"2026-12-06","table":"app.orders","key":{"id":"7"}"#
+            )
+        )
+        #expect(!json.contains("\" : ") && !json.contains(", \"") && json.hasSuffix("}\n"))
+        // The same value as the line it came from.
+        let parsed = try #require(DaybookJSON.decode(JSONValue.self, from: json))
+        #expect(parsed == DaybookJSON.decode(JSONValue.self, from: line))
     }
 
     @Test func csvHasOneRowPerEventWithJSONValuesWrittenOneWay() {

@@ -13,7 +13,7 @@ public enum EventReportFormat {
 
     public static func render(_ lines: [String], as format: ReportFormat) -> String {
         switch format {
-        case .json: return lines.map { $0 + "\n" }.joined()
+        case .json: return lines.map { JSONText.compact($0) + "\n" }.joined()
         case .csv: return csv(lines.compactMap(object))
         case .text: return lines.compactMap(object).map(text).joined(separator: "\n")
         case .markdown: return lines.compactMap(object).map(markdown).joined(separator: "\n")

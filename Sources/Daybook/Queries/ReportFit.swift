@@ -1,3 +1,5 @@
+import DaybookCore
+
 /// The text report as people read it in a terminal (`daybook report` without `--wide`): the
 /// window once (`2026-12-05` for a day, `02:10:50–02:11:00` for a shorter window), times of day
 /// to the second instead of full timestamps, shorter headers (`ins`, `upd`, `del`, `trunc`,
@@ -54,6 +56,7 @@ public enum ReportFit {
                     let span = Self.timeOfDay(start) + "–" + Self.timeOfDay(end)
                     return timesOnly ? span : String(start.prefix(10)) + " " + span
                 }
+                if table.columns[index].kind == .json { return row[index].map(JSONText.compact) }
                 guard timeColumns.contains(name), let value = row[index] else { return row[index] }
                 // The time of day where it is the window's own date, else the date too.
                 let windowDate = (row[startIndex] ?? "").prefix(10)

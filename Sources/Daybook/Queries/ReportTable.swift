@@ -82,7 +82,8 @@ public enum ReportFormat: String, CaseIterable, Sendable {
                 }
                 switch column.kind {
                 case .text: JSONText.appendString(value, to: &output)
-                case .number, .json: output.append(value)
+                case .number: output.append(value)
+                case .json: output.append(JSONText.compact(value))
                 }
             }
             output.append("}\n")
