@@ -142,7 +142,8 @@ public struct DaybookAPI: Sendable {
         var items: [String]
         var nextCursor: String?
         if let events = output.events {
-            items = events
+            // The sink's SQL builds them with PostgreSQL's spacing: the one compact style, as the CLI's.
+            items = events.map(JSONText.compact)
             if items.isEmpty, let requireItems { throw APIError.notFound(requireItems) }
         } else {
             nextCursor = output.nextCursor.map(KeyCursorText.encode)
