@@ -80,7 +80,7 @@ struct DashboardPagesTests {
             streamTimeUntilClose: nil
         )
         let inside = DashboardPages.whyOpen(window, status: status(streamTime: "2026-12-01T23:00:00+00:00"))
-        #expect(inside.contains("still inside the window, 60 min before its end"), "\(inside)")
+        #expect(inside.contains("still inside the window, 1 h before its end"), "\(inside)")
         let stale = DashboardPages.whyOpen(
             window,
             status: status(
@@ -116,7 +116,33 @@ struct DashboardPagesTests {
     @Test func durationsReadEasily() {
         #expect(DashboardPages.format(seconds: 42) == "42 s")
         #expect(DashboardPages.format(seconds: 600) == "10 min")
-        #expect(DashboardPages.format(seconds: 7_300) == "2 h 1 min")
-        #expect(DashboardPages.format(seconds: 3 * 86_400) == "3 days")
+        #expect(DashboardPages.format(seconds: 7_300) == "2 h 01 min")
+        #expect(DashboardPages.format(seconds: 3 * 86_400) == "3 d")
+    }
+
+    @Test func momentsShowTheTimeOfDayAndTheirAgeWithTheFullMomentOnHover() {
+        var status = status(streamTime: "2026-12-06T02:14:29+00:00")
+        status.sourceClock = "2026-12-06T02:14:35+00:00"
+        status.checkpoint?.lastHeartbeatAt = "2026-12-06T02:14:29+00:00"
+        status.checkpoint?.lastHeartbeatAge = "00:00:06"
+        let html = DashboardPages.overview(
+            Dashboard.Overview(status: status, windows: [], tables: [], lag: []),
+            mode: "streaming"
+        )
+        #expect(
+            html.contains(#"<div class="value" title="2026-12-06T02:14:29+00:00">02:14:29, 6 s ago</div>"#),
+            "\(html)"
+        )
+        #expect(html.contains(#"title="2026-12-06T02:14:35+00:00">02:14:35 (6 s ahead of stream time)</div>"#))
+        #expect(!html.contains(">2026-12-06T02:14"), "no raw timestamp is shown as a card's value")
+        // The lag chart's axis says how far back it reaches, in the same form.
+        let lag = DashboardCharts.lag([(time: 0, seconds: 0.1, bytes: 0), (time: 40, seconds: 0.2, bytes: 0)])
+        #expect(lag.contains(">40 s ago</text>") && lag.contains(">now</text>"))
+        // The windows chart has a scale: its maximum, half of it and zero.
+        let days = DashboardCharts.days(
+            [.init(label: "2026-12-05T00:00:00+00:00", status: "closed", closedBy: "heartbeat", counts: [("t", 40)])],
+            tables: ["t"]
+        )
+        #expect(days.contains(">40 changes</text>") && days.contains(">20</text>") && days.contains(">0</text>"))
     }
 }

@@ -1,3 +1,4 @@
+import DaybookCore
 import Foundation
 
 /// The dashboard's charts as inline SVG, drawn by the server: they need no script and no
@@ -36,7 +37,11 @@ enum DashboardCharts {
             "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"changes per window and table\">"
         svg +=
             "<line x1=\"0\" y1=\"\(height - bottom)\" x2=\"\(width)\" y2=\"\(height - bottom)\" stroke=\"#888\" stroke-width=\"1\"/>"
-        svg += "<text x=\"2\" y=\"\(top + 8)\" font-size=\"10\" fill=\"#888\">\(maximum)</text>"
+        // The scale: the largest window's changes at the top, half of it, and zero.
+        svg += "<text x=\"2\" y=\"\(top + 8)\" font-size=\"10\" fill=\"#888\">\(maximum) changes</text>"
+        svg +=
+            "<text x=\"2\" y=\"\(format(top + (height - top - bottom) / 2 + 4))\" font-size=\"10\" fill=\"#888\">\(maximum / 2)</text>"
+        svg += "<text x=\"2\" y=\"\(height - bottom - 2)\" font-size=\"10\" fill=\"#888\">0</text>"
         for (index, day) in days.enumerated() {
             let x = Double(index) * slot + (slot - barWidth) / 2
             var y = height - bottom
@@ -55,7 +60,7 @@ enum DashboardCharts {
                     "<rect x=\"\(format(x))\" y=\"\(format(top))\" width=\"\(format(barWidth))\" height=\"\(format(height - top - bottom))\" fill=\"none\" stroke=\"#888\" stroke-dasharray=\"3 2\"/>"
             }
             svg += "</g>"
-            if days.count <= 31, index % max(1, days.count / 8) == 0 {
+            if index % max(1, days.count / 8) == 0 {
                 svg +=
                     "<text x=\"\(format(x))\" y=\"\(height - bottom + 14)\" font-size=\"10\" fill=\"#888\">\(HTML.escape(axisLabel(day.label)))</text>"
             }
@@ -85,7 +90,7 @@ enum DashboardCharts {
         svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"2\"/>"
         svg += "<text x=\"2\" y=\"\(top + 8)\" font-size=\"10\" fill=\"#888\">\(format(maximum)) s</text>"
         svg +=
-            "<text x=\"2\" y=\"\(height - 4)\" font-size=\"10\" fill=\"#888\">\(Int((last - first) / 60)) min ago</text>"
+            "<text x=\"2\" y=\"\(height - 4)\" font-size=\"10\" fill=\"#888\">\(HumanDuration.text(seconds: last - first)) ago</text>"
         svg += "<text x=\"\(width - 30)\" y=\"\(height - 4)\" font-size=\"10\" fill=\"#888\">now</text>"
         return svg + "</svg>"
     }

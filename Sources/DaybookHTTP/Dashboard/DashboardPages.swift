@@ -92,35 +92,37 @@ enum DashboardPages {
     }
 
     private static func now(_ status: Status) -> String {
-        var cards: [(String, String, String?)] = []
+        // (label, what the card says, its id, the full value on hover)
+        var cards: [(String, String, String?, String?)] = []
         let stream = status.checkpoint?.streamTime
-        cards.append(("Stream time", stream ?? "none yet", "stream-time"))
-        if let clock = status.sourceClock {
-            var text = clock
+        let clock = status.sourceClock
+        if let stream {
+            let age = clock.flatMap { seconds(between: stream, and: $0) }.map { ", \(format(seconds: max(0, $0))) ago" }
+            cards.append(("Stream time", timeOfDay(stream) + (age ?? ""), "stream-time", stream))
+        } else {
+            cards.append(("Stream time", "none yet", "stream-time", nil))
+        }
+        if let clock {
+            var text = timeOfDay(clock)
             if let stream, let behind = seconds(between: stream, and: clock) {
                 text += " (\(format(seconds: max(0, behind))) ahead of stream time)"
             }
-            cards.append(("Source clock", text, "source-clock"))
+            cards.append(("Source clock", text, "source-clock", clock))
         } else if let error = status.sourceError {
-            cards.append(("Source", "unavailable: \(error)", "source-clock"))
+            cards.append(("Source", "unavailable: \(error)", "source-clock", nil))
         }
         if let at = status.checkpoint?.lastHeartbeatAt {
-            cards.append(
-                (
-                    "Last heartbeat in the stream",
-                    "\(at) (\(status.checkpoint?.lastHeartbeatAge.flatMap { HumanDuration.text(interval: $0) } ?? "?") ago)",
-                    "last-heartbeat"
-                )
-            )
+            let age = status.checkpoint?.lastHeartbeatAge.flatMap { HumanDuration.text(interval: $0) } ?? "?"
+            cards.append(("Last heartbeat in the stream", "\(timeOfDay(at)), \(age) ago", "last-heartbeat", at))
         } else {
-            cards.append(("Last heartbeat in the stream", "none yet", "last-heartbeat"))
+            cards.append(("Last heartbeat in the stream", "none yet", "last-heartbeat", nil))
         }
         if let slot = status.replicationSlot {
             cards.append(
                 (
                     "Slot",
                     slot.exists ? "\(slotActivity(slot)), retaining \(slot.retainedWal ?? "?") of WAL" : "missing",
-                    "slot"
+                    "slot", nil
                 )
             )
         }
@@ -128,14 +130,15 @@ enum DashboardPages {
             (
                 "Windows",
                 "\(status.openWindows.count) open, \(status.closingWindows.count) closing, \(status.closedWindows) closed",
-                "window-counts"
+                "window-counts", nil
             )
         )
         var html = "<section id=\"now\"><h2>Now</h2><div class=\"cards\">"
-        for (label, value, id) in cards {
+        for (label, value, id, full) in cards {
             html +=
                 "<div class=\"card\"\(id.map { " id=\"\($0)\"" } ?? "")><div class=\"label\">\(HTML.escape(label))</div>"
-            html += "<div class=\"value\">\(HTML.escape(value))</div></div>"
+            let title = full.map { " title=\"\(HTML.escape($0))\"" } ?? ""
+            html += "<div class=\"value\"\(title)>\(HTML.escape(value))</div></div>"
         }
         return html + "</div></section>"
     }
@@ -407,12 +410,14 @@ enum DashboardPages {
         return to.timeIntervalSince(from)
     }
 
-    static func format(seconds: Double) -> String {
-        let whole = Int(seconds.rounded())
-        if whole < 120 { return "\(whole) s" }
-        if whole < 7_200 { return "\(whole / 60) min" }
-        if whole < 172_800 { return "\(whole / 3_600) h \(whole % 3_600 / 60) min" }
-        return "\(whole / 86_400) days"
+    /// How long, in the one form people read everywhere (``HumanDuration``).
+    static func format(seconds: Double) -> String { HumanDuration.text(seconds: seconds) }
+
+    /// `HH:MM:SS` of an ISO 8601 moment (the full moment goes in the element's title).
+    static func timeOfDay(_ moment: String) -> String {
+        let characters = Array(moment)
+        guard characters.count >= 19, characters[10] == "T" else { return moment }
+        return String(characters[11..<19])
     }
 
     private static func bytes(_ value: Double) -> String {
