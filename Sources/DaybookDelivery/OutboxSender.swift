@@ -225,7 +225,7 @@ public struct OutboxSender: Sendable {
         case .retry(let after):
             summary.retrying += 1
             logger.warning(
-                "delivery failed; trying again in \(DurationText.format(seconds: after.components.seconds))",
+                "delivery failed; trying again in \(HumanDuration.text(seconds: Double(after.components.seconds)))",
                 metadata: metadata.merging(["daybook.error": "\(error ?? "?")"]) { $1 }
             )
         case .giveUp:

@@ -326,8 +326,8 @@ private struct SlotDigestReader {
             state.closesAt = iso(closesAt)
             state.streamTime = checkpoint?.streamTime.map(iso)
             state.lastHeartbeatAgo = checkpoint?.lastHeartbeat.map {
-                DurationText.format(
-                    seconds: max(0, (now.microsecondsSinceEpoch - $0.microsecondsSinceEpoch) / 1_000_000)
+                HumanDuration.text(
+                    seconds: Double(max(0, (now.microsecondsSinceEpoch - $0.microsecondsSinceEpoch) / 1_000_000))
                 )
             }
         }
