@@ -83,6 +83,12 @@ package struct KeyEventFold: Sendable {
     /// Columns unknown in some state so far: a row without them then says nothing of them.
     private var everUnknown: Set<String> = []
     package private(set) var eventCount = 0
+    /// Columns stored in another form during the day: their value before the day is in the
+    /// earlier form, so `changed` leaves it out rather than set it beside one in the later form.
+    private var formChangedColumns: Set<String> = []
+
+    /// The columns of the image after the events so far (to tell which a rule change touches).
+    package var imageColumns: [String] { image.map { Array($0.keys) } ?? [] }
     /// Filled events among those kept; the last event's fill waits until the end, since only
     /// then is it known whether it is kept as the last or dropped from the middle.
     private var keptFills: [Filled] = []
@@ -120,6 +126,7 @@ package struct KeyEventFold: Sendable {
     /// between them): the image's values of those are not compared with the event's, nor
     /// copied into it; a column that had changed already still counts as changed.
     package mutating func add(_ event: Event, formChanged: Set<String>) {
+        formChangedColumns.formUnion(formChanged)
         for column in formChanged {
             image?.removeValue(forKey: column)
             unknown.insert(column)
@@ -184,7 +191,7 @@ package struct KeyEventFold: Sendable {
         var result: [String: Change] = [:]
         for (column, track) in columns where track.varied {
             result[column] = Change(
-                before: before == .known ? beforeImage?[column] : nil,
+                before: before == .known && !formChangedColumns.contains(column) ? beforeImage?[column] : nil,
                 after: unknown.contains(column) ? nil : image?[column]
             )
         }

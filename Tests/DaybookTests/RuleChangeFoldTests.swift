@@ -2,6 +2,7 @@ import Testing
 import WAL
 import Windowing
 
+@testable import Daybook
 @testable import DaybookCore
 
 /// A key's day when a capture rule changed between its stored image and its events, or between
@@ -72,7 +73,34 @@ struct RuleChangeFoldTests {
         )
         fold.add(Event(operation: .update, newRow: ["id": "1", "email": "hmac:aa", "tax": "\u{E000}mask:k1:00"]))
         #expect(Set(fold.changed.keys) == ["tax"])
+        #expect(fold.changed["tax"]?.before == nil, "the value before the day is in the earlier form: left out")
         fold.add(Event(operation: .update, newRow: ["id": "1", "email": "hmac:bb", "tax": "\u{E000}mask:k1:00"]))
         #expect(Set(fold.changed.keys) == ["tax", "email"])
+    }
+
+    @Test func aColumnKeptNowAndNotBeforeIsNoChangeFromNull() {
+        let earlier = rule(since: 10)
+        var later = rule(since: 20)
+        later.excludedColumns = []
+        let first = Event(operation: .update, newRow: ["id": "1", "note": "n", "city": "Oslo"])
+        let columns = ClosingValueFold.namedColumns(["id", "city"], first, earlier, later)
+        let unknown = CaptureRule.columnsChangingForm(columns, from: earlier, to: later)
+        #expect(unknown == ["note"])
+        let fold = KeyEventFold(
+            first: first,
+            previous: .image(["id": "1", "city": "Oslo"]),
+            unknownInPrevious: unknown,
+            maxEvents: 10
+        )
+        #expect(fold.changed.isEmpty, "\(fold.changed)")
+    }
+
+    @Test func tagsStoredBeforeTheKeyIdWasInThemReadAsTheRulesKey() {
+        let old = MaskedValue.tagPrefix + String(repeating: "ab", count: 16)
+        let upgraded = ClosingValueFold.upgradingTags(["tax": old, "city": "Oslo", "none": nil], keyID: "k1")
+        #expect(upgraded?["tax"] == MaskedValue.tagPrefix + "k1:" + String(repeating: "ab", count: 16))
+        #expect(upgraded?["city"] == "Oslo" && upgraded?["none"] == .some(nil))
+        let current = MaskedValue.tagPrefix + "k1:" + String(repeating: "cd", count: 16)
+        #expect(ClosingValueFold.upgradingTags(["tax": current], keyID: "k2")?["tax"] == current)
     }
 }

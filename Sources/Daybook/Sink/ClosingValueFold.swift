@@ -25,6 +25,7 @@ struct ClosingValueFold {
         // Which rule each stored image and event was captured under: a key's image from before
         // a rule change is compared only in the columns whose stored form stayed the same.
         let rules = Dictionary(grouping: try CaptureLevels.rules(slot: slot, connection), by: \.table)
+        let masking = Set(rules.filter { $0.value.contains { !$0.maskedColumns.isEmpty } }.keys)
         try connection.query(SinkSQL.declareValueEventsCursor, [slot, windowStart])
         var current: KeyInProgress?
         var output = FoldOutput()
@@ -33,19 +34,24 @@ struct ClosingValueFold {
             for row in chunk.rows {
                 let table = row[0] ?? ""
                 let key = row[1] ?? ""
+                let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
+                // Tags stored before schema 20 name no key: read as the rule's, so that they
+                // compare with those stored since (the HMAC is the same).
+                let tagKey = masking.contains(table) ? Self.keyID(at: row[2], rules[table] ?? []) : nil
                 let event = KeyEventFold.Event(
                     operation: RowOperation(rawValue: row[4]?.utf8.first ?? 0) ?? .update,
-                    newRow: Self.image(row[5]),
-                    oldRow: Self.image(row[6]),
+                    newRow: Self.upgradingTags(Self.image(row[5]), keyID: tagKey),
+                    oldRow: Self.upgradingTags(Self.image(row[6]), keyID: tagKey),
                     unchanged: JSONText.strings(row[7] ?? "") ?? []
                 )
-                let id = EventID(lsn: row[2] ?? "0/0", sequence: row[3] ?? "0")
                 if var inProgress = current, inProgress.table == table, inProgress.key == key {
                     inProgress.add(event, id: id, rules: rules[table] ?? [])
                     current = inProgress
                 } else {
                     if let finished = current { output.add(finished) }
-                    let previous: KeyEventFold.Previous = row[8] == "t" ? .image(Self.image(row[9])) : .none
+                    let previousTagKey = masking.contains(table) ? Self.keyID(at: row[10], rules[table] ?? []) : nil
+                    let previous: KeyEventFold.Previous =
+                        row[8] == "t" ? .image(Self.upgradingTags(Self.image(row[9]), keyID: previousTagKey)) : .none
                     current = KeyInProgress(
                         table: table,
                         key: key,
@@ -55,7 +61,8 @@ struct ClosingValueFold {
                         unknownInPrevious: Self.columnsChangingForm(
                             previous,
                             storedAt: row[10].flatMap(LSN.init),
-                            eventAt: LSN(id.lsn),
+                            first: event,
+                            at: LSN(id.lsn),
                             rules: rules[table] ?? []
                         ),
                         maxEvents: maxEventsPerKey
@@ -77,15 +84,52 @@ struct ClosingValueFold {
     private static func columnsChangingForm(
         _ previous: KeyEventFold.Previous,
         storedAt imageLSN: LSN?,
-        eventAt eventLSN: LSN?,
+        first event: KeyEventFold.Event,
+        at eventLSN: LSN?,
         rules: [CaptureRule]
     ) -> Set<String> {
         guard case .image(let image?) = previous, let imageLSN, let eventLSN, rules.count > 1 else { return [] }
+        let earlier = CaptureRule.rule(at: imageLSN, in: rules)
+        let later = CaptureRule.rule(at: eventLSN, in: rules)
         return CaptureRule.columnsChangingForm(
-            image.keys,
-            from: CaptureRule.rule(at: imageLSN, in: rules),
-            to: CaptureRule.rule(at: eventLSN, in: rules)
+            namedColumns(image.keys, event, earlier, later),
+            from: earlier,
+            to: later
         )
+    }
+
+    /// The columns a rule change may touch between an image and an event: the image's, the
+    /// event's, and every column either rule names (one kept now and not before is absent from
+    /// the image, which is not a NULL).
+    static func namedColumns(
+        _ imageColumns: some Sequence<String>,
+        _ event: KeyEventFold.Event,
+        _ earlier: CaptureRule?,
+        _ later: CaptureRule?
+    ) -> Set<String> {
+        var columns = Set(imageColumns).union((event.newRow ?? [:]).keys).union(event.unchanged)
+        for rule in [earlier, later].compactMap(\.self) {
+            columns.formUnion(rule.hashedColumns + rule.maskedColumns + rule.excludedColumns + (rule.columns ?? []))
+        }
+        return columns
+    }
+
+    /// The key id of the rule a transaction committed at `lsn` was stored under.
+    private static func keyID(at lsn: String?, _ rules: [CaptureRule]) -> String? {
+        lsn.flatMap(LSN.init).flatMap { CaptureRule.rule(at: $0, in: rules)?.keyID }
+    }
+
+    /// `image` with each mask tag of the form before schema 20 (``MaskedValue/tagPrefix`` and
+    /// 32 hex digits) in the form since (the key's id between them): the same HMAC, so equal
+    /// values still compare equal across the upgrade.
+    static func upgradingTags(_ image: KeyEventFold.Image?, keyID: String?) -> KeyEventFold.Image? {
+        guard var image, let keyID else { return image }
+        let prefix = MaskedValue.tagPrefix
+        for (column, value) in image {
+            guard let value, value.count == prefix.count + 32, value.hasPrefix(prefix) else { continue }
+            image[column] = prefix + keyID + ":" + value.dropFirst(prefix.count)
+        }
+        return image
     }
 
     /// A jsonb text value as a row image (column to text or NULL).
@@ -143,11 +187,7 @@ private struct KeyInProgress {
         if rules.count > 1, let lsn = LSN(id.lsn), let previousLSN = LSN(lastIDs.last!.lsn) {
             let earlier = CaptureRule.rule(at: previousLSN, in: rules)
             let later = CaptureRule.rule(at: lsn, in: rules)
-            // The event's columns and every column either rule names (one it no longer keeps too).
-            var columns = Set((event.newRow ?? [:]).keys).union(event.unchanged)
-            for rule in [earlier, later].compactMap(\.self) {
-                columns.formUnion(rule.hashedColumns + rule.maskedColumns + rule.excludedColumns + (rule.columns ?? []))
-            }
+            let columns = ClosingValueFold.namedColumns(fold.imageColumns, event, earlier, later)
             fold.add(event, formChanged: CaptureRule.columnsChangingForm(columns, from: earlier, to: later))
         } else {
             fold.add(event)

@@ -108,6 +108,7 @@ public enum Erasure {
                 try sink.query(SinkSQL.openWindowStarts, [request.slot]).rows.compactMap { $0[0] }
             }
             var keys: [(String, String)] = []
+            var seen: Set<[String]> = []
             for table in chosen {
                 let needles = try needles(for: value, column: column, rules: rules.filter { $0.table == table })
                 let parameters = [
@@ -121,7 +122,7 @@ public enum Erasure {
                     }
                     return found
                 }
-                for key in found where !keys.contains(where: { $0 == (table, key) }) { keys.append((table, key)) }
+                for key in found where seen.insert([table, key]).inserted { keys.append((table, key)) }
             }
             return keys
         }
@@ -143,7 +144,14 @@ public enum Erasure {
             var text = value
             text.withUTF8 { bytes in
                 let raw = UnsafeRawBufferPointer(bytes)
-                needles.append(rule.maskedColumns.contains(column) ? key.maskTag(raw) : key.hash(raw))
+                if rule.maskedColumns.contains(column) {
+                    let tag = key.maskTag(raw)
+                    needles.append(tag)
+                    // As stored before schema 20: the same HMAC without the key's id.
+                    needles.append(MaskedValue.tagPrefix + tag.suffix(32))
+                } else {
+                    needles.append(key.hash(raw))
+                }
             }
         }
         return needles

@@ -282,7 +282,10 @@ enum DashboardPages {
     /// day (a plain GET form: it works with JavaScript off).
     static func digest(_ digest: Digest, date: String?) -> String {
         var html = "<section id=\"digest\"><form method=\"get\" action=\"/digest\">"
-        html += "<label for=\"date\">Day</label> <input id=\"date\" name=\"date\" type=\"date\""
+        // A moment (windows shorter than a day) stays as given: a date field would drop it.
+        let isMoment = digest.date == nil && (date?.utf8.count ?? 0) > 10
+        html +=
+            "<label for=\"date\">Day</label> <input id=\"date\" name=\"date\" type=\"\(isMoment ? "text" : "date")\""
         html += " value=\"\(HTML.escape(digest.date ?? date ?? ""))\">"
         html += " <button type=\"submit\">Show</button></form></section>"
         for slot in digest.slots {
