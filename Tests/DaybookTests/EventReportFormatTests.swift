@@ -42,8 +42,8 @@ struct EventReportFormatTests {
             EventReportFormat.render([line], as: .text) == """
                 2026-12-05  app.orders  {"id":"7"}  IU  inserted
                   changed: note: (none) → a/b; qty: (none) → 2
-                  10:00:00Z  I  id=7, note=a/b, qty=1
-                  11:00:00Z  U  qty=2, doc=(unchanged, value not known) (by alice through web)
+                  10:00:00  I  id=7, note=a/b, qty=1
+                  11:00:00  U  qty=2, doc=(unchanged, value not known) (by alice through web)
 
                 """
         )

@@ -120,10 +120,12 @@ public enum EventReportFormat {
     }
 
     /// The time of day of an event (the date is the window's).
+    /// The time of day to the second, as people read moments (the window gives the date; JSON
+    /// and CSV keep the full moment).
     private static func time(_ event: JSONValue) -> String {
         let at = string(event, "at")
         guard let t = at.firstIndex(of: "T") else { return at }
-        return String(at[at.index(after: t)...])
+        return String(at[at.index(after: t)...].prefix(8))
     }
 
     /// Each event with its description, the image carried from one to the next.
