@@ -125,8 +125,9 @@ struct ClosingValueFold {
     static func upgradingTags(_ image: KeyEventFold.Image?, keyID: String?) -> KeyEventFold.Image? {
         guard var image, let keyID else { return image }
         let prefix = MaskedValue.tagPrefix
+        // Bytes, not characters: counting characters would walk every value of every event.
         for (column, value) in image {
-            guard let value, value.count == prefix.count + 32, value.hasPrefix(prefix) else { continue }
+            guard let value, value.utf8.count == prefix.utf8.count + 32, value.hasPrefix(prefix) else { continue }
             image[column] = prefix + keyID + ":" + value.dropFirst(prefix.count)
         }
         return image
