@@ -22,14 +22,8 @@ struct RuleChangeTests {
             ALTER TABLE app.people ALTER COLUMN tax_id SET STORAGE EXTERNAL;
             """
         )
-        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
-        let setup = try DaybookProcess.run(
-            ["setup", "--tables", "app.people", "--capture", "values"],
-            environment: environment
-        )
-        #expect(setup.status == 0, "\(setup.stderr)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ValueProtectionTests.migrateAndCaptureValues(of: "app.people", environment)
+        let folder = try ValueProtectionTests.keyFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         func keyFile(_ name: String) throws -> String {
             let file = folder.appendingPathComponent(name)

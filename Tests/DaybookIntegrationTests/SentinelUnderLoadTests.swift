@@ -26,14 +26,8 @@ struct SentinelUnderLoadTests {
                 CREATE TABLE app.customers (id integer PRIMARY KEY, email text, tax_id text, note text, city text);
                 """ + ValueAudit.triggerSQL(table: "app.customers", keyColumns: ["id"])
         )
-        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
-        let setup = try DaybookProcess.run(
-            ["setup", "--tables", "app.customers", "--capture", "values"],
-            environment: environment
-        )
-        #expect(setup.status == 0, "\(setup.stderr)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ValueProtectionTests.migrateAndCaptureValues(of: "app.customers", environment)
+        let folder = try ValueProtectionTests.keyFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let keyFile = folder.appendingPathComponent("values.key")
         let key = "k-" + UUID().uuidString + "-" + UUID().uuidString

@@ -23,6 +23,23 @@ struct ValueProtectionTests {
         return (dump.status, dump.output)
     }
 
+    /// A migrated sink and `table` set up at `values`, as each privacy test starts.
+    static func migrateAndCaptureValues(of table: String, _ environment: [String: String]) throws {
+        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
+        let setup = try DaybookProcess.run(
+            ["setup", "--tables", table, "--capture", "values"],
+            environment: environment
+        )
+        #expect(setup.status == 0, "\(setup.stderr)")
+    }
+
+    /// A new folder for a test's key files (the caller removes it).
+    static func keyFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     @Test func hashedAndMaskedColumnsHoldHashesAndMarkersButNoValue() throws {
         let database = try TestDatabase("hashed")
         let environment = ["DAYBOOK_DATABASE": database.connectionString, "DAYBOOK_SLOT": database.name]
@@ -32,14 +49,8 @@ struct ValueProtectionTests {
             CREATE TABLE app.customers (id integer PRIMARY KEY, email text, tax_id text, note text, city text);
             """
         )
-        #expect(try DaybookProcess.run(["migrate"], environment: environment).status == 0)
-        let setup = try DaybookProcess.run(
-            ["setup", "--tables", "app.customers", "--capture", "values"],
-            environment: environment
-        )
-        #expect(setup.status == 0, "\(setup.stderr)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daybook-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.migrateAndCaptureValues(of: "app.customers", environment)
+        let folder = try Self.keyFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let keyFile = folder.appendingPathComponent("values.key")
         let key = UUID().uuidString.replacingOccurrences(of: "-", with: "") + "0123456789abcdef0123"
