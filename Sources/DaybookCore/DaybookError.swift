@@ -72,14 +72,17 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Exit status for the command line: 2 for configuration mistakes, 3 for connection
-    /// problems, 4 for setup an operator must fix (slot, publication, schema, privileges),
-    /// 1 for everything else.
+    /// Exit status for the command line: 2 for configuration mistakes, 3 for a database that
+    /// does not answer (worth retrying: it may be starting), 5 for one that answers and refuses
+    /// the connection as configured (password, role, pg_hba.conf, database name, TLS: retrying
+    /// cannot help, so `daybook@.service` does not restart on it), 4 for setup an operator must
+    /// fix (slot, publication, schema, privileges), 1 for everything else.
     public var exitCode: Int32 {
         switch code {
         case .invalidArgument, .notFound: 64
         case .configuration: 2
-        case .connection, .authentication: 3
+        case .connection: isRetryable ? 3 : 5
+        case .authentication: 5
         case .notLogical, .slotMissing, .slotInvalid, .slotInUse, .publicationMissing, .sinkNotMigrated, .sinkNewer,
             .heartbeatMissing, .permission, .unsupportedServer, .standbyNotReady, .sinkLostCommits:
             4

@@ -67,6 +67,15 @@ public final class PostgresConnection {
     /// The server's version as an integer, e.g. 150018.
     public var serverVersion: Int { Int(PQserverVersion(connection)) }
 
+    /// The version of the libpq this process runs with (not the one it was built against):
+    /// `15.18` for 150018. `daybook --version` prints it, since TLS, SCRAM and connection
+    /// string features come from it.
+    public static var libraryVersion: String {
+        let number = Int(PQlibVersion())
+        // From version 10 on: major * 10000 + minor.
+        return number >= 100_000 ? "\(number / 10000).\(number % 10000)" : "\(number)"
+    }
+
     /// Runs one statement with `$1…$n` parameters (text format) and returns all rows as text.
     ///
     /// Parameters travel separately from the SQL, so no value is ever spliced into a statement.

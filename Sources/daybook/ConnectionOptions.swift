@@ -38,6 +38,18 @@ struct ConnectionOptions: ParsableArguments {
     )
     var slotOption: String?
 
+    @Option(
+        name: .customLong("require-env"),
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "Exit 2 unless this environment variable is set and not empty (repeatable). For a service whose settings "
+                + "come from an environment file (daybook@.service requires DAYBOOK_DATABASE): a line missing from "
+                + "the file is an error, not libpq's defaults.",
+            valueName: "name"
+        )
+    )
+    var requiredEnvironment: [String] = []
+
     /// The slot, from --slot, then DAYBOOK_SLOT (handy in a crontab), then `daybook`.
     var slot: String {
         if let slotOption { return slotOption }
@@ -74,6 +86,11 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func validate() throws {
+        let environment = ProcessInfo.processInfo.environment
+        for name in requiredEnvironment where (environment[name] ?? "").isEmpty {
+            printError("\(name) is not set (--require-env): set it in the service's environment file")
+            throw ExitCode(2)
+        }
         guard !slot.isEmpty, slot.count <= 63,
             slot.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
         else {

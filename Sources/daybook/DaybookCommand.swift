@@ -1,4 +1,7 @@
 import ArgumentParser
+import Daybook
+import DaybookCore
+import PostgresReplication
 
 @main
 struct DaybookCommand: AsyncParsableCommand {
@@ -19,9 +22,23 @@ struct DaybookCommand: AsyncParsableCommand {
             leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASSWORD, as for psql. --sink (or \
             DAYBOOK_SINK) defaults to the same database.
 
+            As a service (the Debian package): `daybook@NAME.service` runs `daybook run` as the daybook user with \
+            the settings of /etc/daybook/NAME.env (DAYBOOK_DATABASE, DAYBOOK_SINK, PGPASSFILE, DAYBOOK_RUN_OPTIONS) \
+            and reports readiness to systemd; `daybook-heartbeat@NAME.timer` makes a heartbeat every 5 minutes; \
+            `daybook-catch-up@NAME.timer` is the nightly alternative to a resident service. Migrations are in \
+            /usr/share/daybook/migrations.
+
             Exit status: 0 success, 64 invalid arguments, 2 configuration conflicts (e.g. a different --window \
-            than the slot was summarised with), 3 cannot connect or log in, 4 setup \
-            missing (slot, publication, migrations, wal_level), 1 anything else.
+            than the slot was summarised with), 3 the database does not answer (worth retrying), 5 the \
+            database refuses the connection as configured (password, role, pg_hba.conf, database name, TLS), 4 \
+            setup missing (slot, publication, migrations, wal_level), 1 anything else.
+            """,
+        // Three lines: what a bug report needs (the release, the sink schema it migrates to and
+        // reads, and the libpq it loaded, which decides TLS and authentication methods).
+        version: """
+            daybook \(DaybookRelease.version)
+            sink schema version \(Migrator.schemaVersion)
+            libpq \(PostgresConnection.libraryVersion)
             """,
         subcommands: [
             SetupCommand.self, MigrateCommand.self, RunCommand.self, HeartbeatCommand.self, ReportCommand.self,

@@ -16,7 +16,10 @@ struct MigrateCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "Folder of migration files (default: the copy built into daybook, or $DAYBOOK_MIGRATIONS)."
+        help: """
+            Folder of migration files (default: $DAYBOOK_MIGRATIONS, then PREFIX/share/daybook/migrations for \
+            PREFIX/bin/daybook, as the package installs them, then the copy built beside the binary).
+            """
     )
     var migrations: String?
 

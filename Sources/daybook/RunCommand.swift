@@ -376,6 +376,15 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: try delivery.service(sink: connection.sinkConnection, logger: logger)))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
+        // After the stream: told of a stop first, it says STOPPING=1 while the checkpoint is written.
+        if let notifier = SystemdNotifierService(
+            health: health,
+            slot: configuration.slot,
+            logger: logger,
+            environment: ProcessInfo.processInfo.environment
+        ) {
+            services.append(.init(service: notifier, successTerminationBehavior: .ignore))
+        }
         try await reportingErrorsAsync {
             let group = ServiceGroup(
                 configuration: .init(

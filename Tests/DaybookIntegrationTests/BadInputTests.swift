@@ -55,7 +55,7 @@ struct BadInputTests {
         #expect(wrong != database.connectionString)
         for arguments in [["run"], ["migrate"], ["heartbeat"], ["status"], ["report"]] {
             let result = try DaybookProcess.run(arguments, environment: ["DAYBOOK_DATABASE": wrong])
-            #expect(result.status == 3, "\(arguments): \(result.stderr)")
+            #expect(result.status == 5, "\(arguments): \(result.stderr)")
             #expect(errorLine(result).contains("password authentication failed"), "\(result.stderr)")
             #expect(!result.stderr.contains("Sw0rdfish") && !result.stdout.contains("Sw0rdfish"))
         }

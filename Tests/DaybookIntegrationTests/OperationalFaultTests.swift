@@ -123,7 +123,7 @@ struct TLSTests {
         defer { _ = try? admin.simpleQuery("DROP DATABASE IF EXISTS tls_required WITH (FORCE)") }
         let plain = server + " dbname=tls_required sslmode=disable"
         let refused = try DaybookProcess.run(["migrate"], environment: ["DAYBOOK_DATABASE": plain])
-        #expect(refused.status == 3)
+        #expect(refused.status == 5)
         #expect(refused.stderr.contains("accepts only TLS connections"), "\(refused.stderr)")
         #expect(refused.stderr.contains("add sslmode=require"))
         #expect(!refused.stderr.contains("daybook-test-password"))

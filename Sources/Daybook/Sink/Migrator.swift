@@ -24,20 +24,22 @@ public struct Migrator: Sendable {
     /// The newest version among the migration files found.
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// Loads migrations from `directory`, or from the copy bundled with the executable.
+    /// Loads migrations from `directory`, else from the first of ``defaultFolders()`` that exists.
     public init(directory: URL? = nil) throws(DaybookError) {
         let folder: URL
         if let directory {
             folder = directory
-        } else if let environment = ProcessInfo.processInfo.environment["DAYBOOK_MIGRATIONS"], !environment.isEmpty {
-            folder = URL(fileURLWithPath: environment)
-        } else if let bundled = Bundle.module.url(forResource: "migrations", withExtension: nil) {
-            folder = bundled
         } else {
-            throw DaybookError(
-                .configuration,
-                "cannot find the migrations folder; set DAYBOOK_MIGRATIONS to the repository's migrations/"
-            )
+            let candidates = Self.defaultFolders()
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+                throw DaybookError(
+                    .configuration,
+                    "cannot find the migrations folder (looked in "
+                        + candidates.map(\.path).joined(separator: ", ")
+                        + "); pass --migrations or set DAYBOOK_MIGRATIONS to this release's migrations/"
+                )
+            }
+            folder = found
         }
         let names: [String]
         do {
@@ -58,6 +60,29 @@ public struct Migrator: Sendable {
             migrations.append(Migration(version: version, name: name, sql: sql))
         }
         self.migrations = migrations
+    }
+
+    /// Where `daybook migrate` looks without `--migrations`, in order:
+    /// - `$DAYBOOK_MIGRATIONS`;
+    /// - `../share/daybook/migrations` beside the executable's folder, where the Debian package
+    ///   (`/usr/bin` → `/usr/share/daybook/migrations`) and `make install`-style layouts put them;
+    /// - the resource bundle SwiftPM builds next to the executable (a build from source).
+    ///
+    /// The bundle is found by path rather than through `Bundle.module`, whose accessor stops
+    /// the process when the bundle is missing (an installed binary has none).
+    public static func defaultFolders() -> [URL] {
+        var folders: [URL] = []
+        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_MIGRATIONS"], !environment.isEmpty {
+            folders.append(URL(fileURLWithPath: environment))
+        }
+        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            let binFolder = executable.deletingLastPathComponent()
+            folders.append(
+                binFolder.deletingLastPathComponent().appendingPathComponent("share/daybook/migrations")
+            )
+            folders.append(binFolder.appendingPathComponent("Daybook_Daybook.resources/migrations"))
+        }
+        return folders
     }
 
     /// The sink's current schema version (0 when never migrated).

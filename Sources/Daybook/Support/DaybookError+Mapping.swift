@@ -22,10 +22,13 @@ extension DaybookError {
         let text = error.message
         if error.code == .connection {
             if text.contains("password authentication failed") || text.contains("no password supplied") {
+                if let problem = PasswordFileCheck.problem() {
+                    return DaybookError(.authentication, "cannot log in to the \(role) database: \(text) — \(problem)")
+                }
                 return DaybookError(
                     .authentication,
                     "cannot log in to the \(role) database: \(text) — check the user and password "
-                        + "(PGPASSWORD, ~/.pgpass or the connection string)"
+                        + "(PGPASSWORD, PGPASSFILE, ~/.pgpass or the connection string)"
                 )
             }
             if text.contains("must be superuser or replication role")
