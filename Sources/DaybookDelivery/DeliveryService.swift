@@ -19,11 +19,20 @@ public struct DeliveryService: Service, CustomStringConvertible {
     let sender: OutboxSender
     let interval: Duration
     let logger: Logger
+    /// Polled before the first pass: beside the stream, the stream's own checks of the sink go
+    /// first, so a configuration error ends `run` with its one line, not after a sender warning.
+    let startWhen: @Sendable () -> Bool
 
-    public init(sender: OutboxSender, interval: Duration, logger: Logger) {
+    public init(
+        sender: OutboxSender,
+        interval: Duration,
+        logger: Logger,
+        startWhen: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.sender = sender
         self.interval = interval
         self.logger = logger
+        self.startWhen = startWhen
     }
 
     public var description: String { "DeliveryService(every: \(interval))" }
@@ -35,6 +44,11 @@ public struct DeliveryService: Service, CustomStringConvertible {
         pool.start()
         let stopping = Mutex(false)
         await withGracefulShutdownHandler {
+            while !stopping.withLock({ $0 }), !startWhen() {
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) } } catch {
+                    break
+                }
+            }
             while !stopping.withLock({ $0 }) {
                 await passOnce(on: pool) { stopping.withLock { $0 } }
                 do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }

@@ -47,11 +47,16 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     /// The sender service for the sink.
-    func service(sink: ConnectionString, logger: Logger) throws -> DeliveryService {
+    func service(
+        sink: ConnectionString,
+        logger: Logger,
+        startWhen: @escaping @Sendable () -> Bool = { true }
+    ) throws -> DeliveryService {
         DeliveryService(
             sender: OutboxSender(sink: sink, policy: try policy(), logger: logger),
             interval: try interval(),
-            logger: logger
+            logger: logger,
+            startWhen: startWhen
         )
     }
 }

@@ -373,7 +373,15 @@ struct RunCommand: AsyncParsableCommand {
         // Before the stream: shut down after it (in reverse order), so that a delivery waiting
         // for a slow receiver never delays the last checkpoint.
         if deliver && !configuration.untilCaughtUp {
-            services.append(.init(service: try delivery.service(sink: connection.sinkConnection, logger: logger)))
+            services.append(
+                .init(
+                    service: try delivery.service(
+                        sink: connection.sinkConnection,
+                        logger: logger,
+                        startWhen: { health.hasStarted }
+                    )
+                )
+            )
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         // After the stream: told of a stop first, it says STOPPING=1 while the checkpoint is written.

@@ -38,6 +38,7 @@ public final class ServiceHealth: Sendable {
         var phase = Phase.starting
         var lastProgress = ContinuousClock.now
         var sinkFailure: String?
+        var hasStarted = false
     }
 
     private let state = Mutex(State())
@@ -53,7 +54,10 @@ public final class ServiceHealth: Sendable {
             $0.phase = phase
             $0.lastProgress = .now
             // Streaming again means the sink was reached and its checkpoint loaded.
-            if phase == .streaming || phase == .readingBacklog { $0.sinkFailure = nil }
+            if phase == .streaming || phase == .readingBacklog {
+                $0.sinkFailure = nil
+                $0.hasStarted = true
+            }
         }
     }
 
@@ -74,6 +78,9 @@ public final class ServiceHealth: Sendable {
     }
 
     public var phase: Phase { state.withLock { $0.phase } }
+
+    /// Changes have flowed at least once: the source and the sink passed the start's checks.
+    public var hasStarted: Bool { state.withLock { $0.hasStarted } }
 
     /// Alive: the pipeline's loop shows progress (reading, writing, or waiting out a
     /// reconnect), or it has ended on purpose. A process that answers but whose loop is stuck
