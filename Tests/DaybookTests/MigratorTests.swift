@@ -16,4 +16,17 @@ struct MigratorTests {
     @Test func aMissingFolderIsAClearError() {
         #expect(throws: DaybookError.self) { try Migrator(directory: URL(fileURLWithPath: "/nonexistent/migrations")) }
     }
+
+    /// Without a flag or `$DAYBOOK_MIGRATIONS`: `PREFIX/share/daybook/migrations` for
+    /// `PREFIX/bin/daybook` (the package's layout) first, then SwiftPM's bundle beside the binary.
+    @Test func anInstalledBinaryLooksInItsPrefixsShareFolderFirst() throws {
+        let executable = try #require(Bundle.main.executableURL?.resolvingSymlinksInPath())
+        let binFolder = executable.deletingLastPathComponent()
+        #expect(
+            Migrator.installedFolders().map(\.path) == [
+                binFolder.deletingLastPathComponent().appendingPathComponent("share/daybook/migrations").path,
+                binFolder.appendingPathComponent("Daybook_Daybook.resources/migrations").path,
+            ]
+        )
+    }
 }

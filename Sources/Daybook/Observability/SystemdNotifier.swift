@@ -60,7 +60,7 @@ public struct SystemdNotifierService: Service {
     }
 
     /// One datagram to `$NOTIFY_SOCKET` (a path, or `@name` in the abstract namespace). A failed
-    /// send is logged once at debug level and otherwise ignored: systemd's view of Daybook must
+    /// send is logged at debug level and otherwise ignored: systemd's view of Daybook must
     /// never stop the stream.
     private func send(_ message: String) {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

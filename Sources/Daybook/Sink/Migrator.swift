@@ -24,13 +24,17 @@ public struct Migrator: Sendable {
     /// The newest version among the migration files found.
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// Loads migrations from `directory`, else from the first of ``defaultFolders()`` that exists.
+    /// Loads migrations from `directory`, else from `$DAYBOOK_MIGRATIONS`, else from the first
+    /// of ``installedFolders()`` that exists. A folder named by the operator is used or refused,
+    /// never passed over for another.
     public init(directory: URL? = nil) throws(DaybookError) {
         let folder: URL
         if let directory {
             folder = directory
+        } else if let environment = ProcessInfo.processInfo.environment["DAYBOOK_MIGRATIONS"], !environment.isEmpty {
+            folder = URL(fileURLWithPath: environment)
         } else {
-            let candidates = Self.defaultFolders()
+            let candidates = Self.installedFolders()
             guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
                 throw DaybookError(
                     .configuration,
@@ -62,19 +66,15 @@ public struct Migrator: Sendable {
         self.migrations = migrations
     }
 
-    /// Where `daybook migrate` looks without `--migrations`, in order:
-    /// - `$DAYBOOK_MIGRATIONS`;
+    /// Where `daybook migrate` looks without `--migrations` or `$DAYBOOK_MIGRATIONS`, in order:
     /// - `../share/daybook/migrations` beside the executable's folder, where the Debian package
     ///   (`/usr/bin` → `/usr/share/daybook/migrations`) and `make install`-style layouts put them;
     /// - the resource bundle SwiftPM builds next to the executable (a build from source).
     ///
     /// The bundle is found by path rather than through `Bundle.module`, whose accessor stops
     /// the process when the bundle is missing (an installed binary has none).
-    public static func defaultFolders() -> [URL] {
+    public static func installedFolders() -> [URL] {
         var folders: [URL] = []
-        if let environment = ProcessInfo.processInfo.environment["DAYBOOK_MIGRATIONS"], !environment.isEmpty {
-            folders.append(URL(fileURLWithPath: environment))
-        }
         if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
             let binFolder = executable.deletingLastPathComponent()
             folders.append(
