@@ -214,6 +214,86 @@ struct BacklogModeTests {
         try Self.expectExactResults(database)
     }
 
+    /// A SIGTERM while a range is being read: the run writes its last checkpoint and exits 0,
+    /// the slot stands no further than the sink, and the next run finishes the backlog exactly.
+    @Test func aStopRequestedWhileARangeIsReadEndsCleanlyAndTheNextRunFinishes() throws {
+        let database = try TestDatabase("backlogstop")
+        try Workload.prepare(
+            source: database.connection,
+            environment: Self.environment(database),
+            slot: database.name,
+            valuesTables: ["app.pairs"]
+        )
+        try Self.writeBacklog(database, seed: 61, keysFrom: 100_000)
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: Self.smallReads),
+            environment: Self.environment(database)
+        )
+        try waitUntil("a second range is being read", timeout: .seconds(120), every: .milliseconds(5), log: service) {
+            Self.reads(in: service.stderr) >= 2
+        }
+        #expect(service.stop() == 0, "\(service.stderr.suffix(3000))")
+        #expect(service.stderr.contains("shutting down: writing the last checkpoint"))
+        #expect(!service.stderr.contains("the replication stream takes over"), "stopped inside the backlog")
+        let slotWithinSink = try database.scalar(
+            """
+            SELECT confirmed_flush_lsn <= (SELECT lsn FROM daybook.checkpoint WHERE slot_name = $1)
+              FROM pg_replication_slots WHERE slot_name = $1
+            """,
+            [database.name]
+        )
+        #expect(slotWithinSink == "t", "the slot is never confirmed past the sink")
+        let rest = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up"] + Self.smallReads),
+            environment: Self.environment(database)
+        )
+        #expect(rest.status == 0, "\(rest.stderr.suffix(3000))")
+        #expect(rest.stderr.contains("reading the backlog through SQL decoding"))
+        try Self.closeEveryWindowAndCompare(database, values: true)
+    }
+
+    /// A backlog of nothing but heartbeats (a quiet night): the catch-up reads it through SQL
+    /// and the heartbeats close what is due, with nothing counted for the heartbeat table.
+    @Test func aBacklogOfOnlyHeartbeatsClosesWhatIsDue() throws {
+        let database = try TestDatabase("backloghb")
+        try Workload.prepare(database)
+        var random = SeededRandom(seed: 71)
+        for _ in 0..<30 { try Workload.randomTransaction(database.connection, random: &random) }
+        let first = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up"]),
+            environment: Self.environment(database)
+        )
+        #expect(first.status == 0, "\(first.stderr.suffix(3000))")
+        let openAfterFirst = try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2)
+        #expect(openAfterFirst >= 1, "the last window waits for stream time")
+        let lsnBefore = try #require(try database.scalar("SELECT lsn FROM daybook.checkpoint"))
+
+        // The quiet night: heartbeats only, past the last window's end and grace.
+        for _ in 0..<4 {
+            let beat = try DaybookProcess.run(["heartbeat", "--quiet"], environment: Self.environment(database))
+            #expect(beat.status == 0, "\(beat.stderr)")
+            Thread.sleep(forTimeInterval: 1.2)
+        }
+        let catchUp = try DaybookProcess.run(
+            Workload.runArguments(database, extra: ["--until-caught-up"] + Self.smallReads),
+            environment: Self.environment(database)
+        )
+        #expect(catchUp.status == 0, "\(catchUp.stderr.suffix(3000))")
+        #expect(catchUp.stderr.contains("reading the backlog through SQL decoding"), "\(catchUp.stderr.suffix(3000))")
+        #expect(try IndependentCount.unclosedWindows(database.connection, windowSeconds: 2) == 0)
+        #expect(
+            try database.scalar(
+                "SELECT closed_by FROM daybook.windows WHERE status = 'closed' ORDER BY window_start DESC LIMIT 1"
+            ) == "heartbeat"
+        )
+        #expect(try database.scalar("SELECT lsn > $1::pg_lsn FROM daybook.checkpoint", [lsnBefore]) == "t")
+        #expect(
+            try database.scalar("SELECT count(*) FROM daybook.table_windows WHERE table_name LIKE 'daybook.%'") == "0"
+        )
+        #expect(try IndependentCount.tableMismatches(database.connection, windowSeconds: 2) == [])
+        #expect(try IndependentCount.keyMismatches(database.connection, windowSeconds: 2) == [])
+    }
+
     /// A role that may stream but not call the SQL functions: one line says so and why, the
     /// stream reads the backlog, the results are exact.
     @Test func withoutTheRightToCallTheFunctionsTheStreamReadsTheBacklog() throws {
@@ -293,11 +373,11 @@ struct BacklogModeTests {
     }
 
     /// A service with heartbeats until every window is closed, then the independent count.
-    private static func closeEveryWindowAndCompare(_ database: TestDatabase) throws {
+    private static func closeEveryWindowAndCompare(_ database: TestDatabase, values: Bool = false) throws {
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment(database))
         defer { service.stop() }
         try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
-        try expectExactResults(database, values: false)
+        try expectExactResults(database, values: values)
     }
 
     /// While a backlog is read through SQL, `daybook status` and the metrics say so; once the
