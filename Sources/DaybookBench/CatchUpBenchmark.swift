@@ -18,13 +18,27 @@ struct CatchUpBenchmark {
         var server: ServerUsage
     }
 
-    /// One run of pg_recvlogical and of Daybook in each mode on the same backlog.
+    /// One run of pg_recvlogical, of the server's SQL decoding alone and of Daybook in each mode
+    /// on the same backlog.
     struct Round {
         var receiver: Run
+        /// The floor: the server decoding the whole backlog in one peek, its output to /dev/null.
+        var serverDecoding: Run?
         var daybook: [Mode: Run]
 
         func wallRatio(_ mode: Mode) -> Double { (daybook[mode]?.client.wall ?? .nan) / receiver.client.wall }
         func cpuRatio(_ mode: Mode) -> Double { (daybook[mode]?.client.cpu ?? .nan) / receiver.client.cpu }
+        /// Daybook's wall time over the server's own decoding of the same backlog (issue 27's
+        /// first target: at most 1.15 at `keys`).
+        func decodingRatio(_ mode: Mode) -> Double {
+            (daybook[mode]?.client.wall ?? .nan) / (serverDecoding?.client.wall ?? .nan)
+        }
+    }
+
+    /// Who drains a backlog in a round.
+    private enum Client {
+        case receiver, serverDecoding
+        case daybook(Mode)
     }
 
     let environment: BenchEnvironment
@@ -50,23 +64,27 @@ struct CatchUpBenchmark {
                     : ", hashing \(hashed.sorted { $0.key < $1.key }.map { "\($0.key).\($0.value.joined(separator: ","))" }.joined(separator: " "))")
         )
         say(
-            "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio"
+            "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio "
+                + "| wall / server decoding"
         )
         var rounds: [Round] = []
-        let clients: [Mode?] = [nil] + modes.map { Optional($0) }
+        let clients: [Client] = [.receiver, .serverDecoding] + modes.map { .daybook($0) }
         for run in 1...runs {
             var receiver: Run?
+            var serverDecoding: Run?
             var daybook: [Mode: Run] = [:]
             let first = (run - 1) % clients.count
             for client in clients[first...] + clients[..<first] {
-                if let mode = client {
+                switch client {
+                case .receiver: receiver = try measured(backlog) { try runReceiver(backlog, run: run) }
+                case .serverDecoding:
+                    serverDecoding = try measured(backlog) { try runServerDecoding(backlog, run: run) }
+                case .daybook(let mode):
                     daybook[mode] = try measured(backlog) { try runDaybook(backlog, run: run, mode: mode) }
-                } else {
-                    receiver = try measured(backlog) { try runReceiver(backlog, run: run) }
                 }
             }
             guard let receiver else { continue }
-            let round = Round(receiver: receiver, daybook: daybook)
+            let round = Round(receiver: receiver, serverDecoding: serverDecoding, daybook: daybook)
             rounds.append(round)
             func line(_ name: String, _ measured: Run, ratios: String) {
                 let m = measured.client
@@ -75,13 +93,15 @@ struct CatchUpBenchmark {
                         + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | \(ratios)"
                 )
             }
-            line("pg_recvlogical", receiver, ratios: "|")
+            line("pg_recvlogical", receiver, ratios: "| |")
+            if let serverDecoding { line("server SQL decoding", serverDecoding, ratios: "| |") }
             for mode in modes {
                 guard let measured = daybook[mode] else { continue }
                 line(
                     "daybook \(mode.rawValue)",
                     measured,
-                    ratios: "\(format(round.wallRatio(mode))) | \(format(round.cpuRatio(mode)))"
+                    ratios: "\(format(round.wallRatio(mode))) | \(format(round.cpuRatio(mode))) | "
+                        + format(round.decodingRatio(mode))
                 )
             }
         }
@@ -91,10 +111,18 @@ struct CatchUpBenchmark {
                 + "\(format(median(rounds.map(\.receiver.client.cpu)) * perMillion)) s, server CPU "
                 + "\(format(median(rounds.map(\.receiver.server.cpuSeconds)))) s"
         )
+        let decodings = rounds.compactMap(\.serverDecoding)
+        say(
+            "server SQL decoding (one peek of the whole backlog): median wall \(format(median(decodings.map(\.client.wall)))) s, "
+                + "server CPU \(format(median(decodings.map(\.server.cpuSeconds)))) s "
+                + "(\(format(median(decodings.map(\.server.cpuSeconds)) * perMillion)) s per million changes), server temp files "
+                + "\(Int(median(decodings.map { Double($0.server.tempBytes) })) >> 20) MB"
+        )
         for mode in modes {
             let runs = rounds.compactMap { $0.daybook[mode] }
             say(
-                "daybook \(mode.rawValue): median wall ratio \(format(median(rounds.map { $0.wallRatio(mode) }))), "
+                "daybook \(mode.rawValue): median wall ratio \(format(median(rounds.map { $0.wallRatio(mode) }))) "
+                    + "(to the server's SQL decoding \(format(median(rounds.map { $0.decodingRatio(mode) })))), "
                     + "median CPU ratio \(format(median(rounds.map { $0.cpuRatio(mode) }))); median wall "
                     + "\(format(median(runs.map(\.client.wall)))) s, CPU per million changes \(format(median(runs.map(\.client.cpu)) * perMillion)) s, "
                     + "server CPU \(format(median(runs.map(\.server.cpuSeconds)))) s, server temp files "
@@ -126,6 +154,32 @@ struct CatchUpBenchmark {
             ]
         )
         guard measurement.status == 0 else { throw BenchError("pg_recvlogical exited with \(measurement.status)") }
+        return measurement
+    }
+
+    /// The server's own decoding of the backlog through SQL, as backlog mode reads it but in one
+    /// statement and with nothing done with the output: psql copies it to /dev/null, on a copy
+    /// of the slot. The floor no client reading through SQL can go below.
+    private func runServerDecoding(_ backlog: Backlog, run: Int) throws -> Measurement {
+        let slot = "\(backlog.database)_sql_\(run)"
+        try environment.slots.create(slot, on: backlog.connectionString, copying: backlog.baseSlot)
+        defer { environment.slots.drop(slot) }
+        // psql takes no parameters in COPY: the names are the benchmark's own identifiers.
+        let statement = """
+            COPY (SELECT lsn, data FROM pg_catalog.pg_logical_slot_peek_binary_changes('\(slot)', '\(backlog.endLSN)', NULL,
+                'proto_version', '1', 'publication_names', '\(backlog.publication)', 'messages', 'true'))
+              TO STDOUT (FORMAT binary)
+            """
+        let measurement = try MeasuredProcess.run(
+            tools.psql,
+            [
+                "--no-psqlrc", "--quiet", "--dbname", backlog.connectionString, "--command", statement, "--output",
+                "/dev/null",
+            ]
+        )
+        guard measurement.status == 0 else {
+            throw BenchError("psql's COPY of the SQL decoding exited with \(measurement.status)")
+        }
         return measurement
     }
 
@@ -200,6 +254,7 @@ struct Tools {
     var daybook: String
     var pgRecvlogical: String
     var pgbench: String
+    var psql: String
     var logDirectory: String
 }
 

@@ -63,9 +63,10 @@ struct CommonOptions: ParsableArguments {
             daybook: daybook,
             pgRecvlogical: bindir + "/pg_recvlogical",
             pgbench: bindir + "/pgbench",
+            psql: bindir + "/psql",
             logDirectory: logs
         )
-        for program in [tools.daybook, tools.pgRecvlogical, tools.pgbench]
+        for program in [tools.daybook, tools.pgRecvlogical, tools.pgbench, tools.psql]
         where !FileManager.default.isExecutableFile(atPath: program) {
             throw BenchError(
                 "\(program) is not there: build daybook with `swift build -c release`, install PostgreSQL 15"
