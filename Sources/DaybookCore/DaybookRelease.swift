@@ -1,5 +1,5 @@
-/// Which Daybook this is: one number for `daybook --version`, the Debian package and the
-/// build-info metric, so that what runs, what is installed and what is scraped agree.
+/// Which Daybook this is: one number for `daybook --version` and the Debian package, so that
+/// what runs and what is installed agree.
 ///
 /// Semantic versioning: the major number changes when an upgrade needs more than installing
 /// the binary and running `daybook migrate` (the sink's schema has its own number,

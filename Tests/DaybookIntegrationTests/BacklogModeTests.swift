@@ -18,6 +18,17 @@ struct BacklogModeTests {
         ["DAYBOOK_DATABASE": database.connectionString]
     }
 
+    /// The workload's tables, with `app.pairs` captured at `values`, so the backlog's events are
+    /// compared with the audit too.
+    private static func prepareWithPairsAtValues(_ database: TestDatabase) throws {
+        try Workload.prepare(
+            source: database.connection,
+            environment: environment(database),
+            slot: database.name,
+            valuesTables: ["app.pairs"]
+        )
+    }
+
     /// Writes a backlog while Daybook is not running: random transactions with heartbeats
     /// between them (windows close inside the backlog), a transaction of 20,000 rows
     /// (some 5 MB of WAL: several reads), and one that stays open while that one is written, so its
@@ -90,12 +101,7 @@ struct BacklogModeTests {
     /// equal the independent count per table, window and key, values included.
     @Test func aBacklogReadThroughSQLThenLiveChangesEqualTheIndependentCount() throws {
         let database = try TestDatabase("backlog")
-        try Workload.prepare(
-            source: database.connection,
-            environment: Self.environment(database),
-            slot: database.name,
-            valuesTables: ["app.pairs"]
-        )
+        try Self.prepareWithPairsAtValues(database)
         try Self.writeBacklog(database, seed: 21, keysFrom: 100_000)
 
         let nightly = try DaybookProcess.run(
@@ -152,12 +158,7 @@ struct BacklogModeTests {
     /// twice each, while transactions keep coming: 0 mismatches.
     @Test func sigkillDuringBacklogModeLosesAndDoublesNothing() throws {
         let database = try TestDatabase("backlogkill")
-        try Workload.prepare(
-            source: database.connection,
-            environment: Self.environment(database),
-            slot: database.name,
-            valuesTables: ["app.pairs"]
-        )
+        try Self.prepareWithPairsAtValues(database)
         let environment = Self.environment(database)
         let finished = Atomic<Bool>(false)
         let failure = Mutex<String?>(nil)
@@ -218,12 +219,7 @@ struct BacklogModeTests {
     /// the slot stands no further than the sink, and the next run finishes the backlog exactly.
     @Test func aStopRequestedWhileARangeIsReadEndsCleanlyAndTheNextRunFinishes() throws {
         let database = try TestDatabase("backlogstop")
-        try Workload.prepare(
-            source: database.connection,
-            environment: Self.environment(database),
-            slot: database.name,
-            valuesTables: ["app.pairs"]
-        )
+        try Self.prepareWithPairsAtValues(database)
         try Self.writeBacklog(database, seed: 61, keysFrom: 100_000)
         let service = try DaybookProcess(
             Workload.runArguments(database, extra: Self.smallReads),
