@@ -19,6 +19,10 @@ public struct BacklogPlan: Sendable, Equatable {
     /// server materialises one read's result in temporary files, so it also bounds those.
     public var chunkBytes: UInt64 = 256 << 20
 
+    /// The first read when reading ahead on a copy of the slot: small, so that Daybook has
+    /// work while the server decodes the next, larger one.
+    public var firstAheadBytes: UInt64 = 16 << 20
+
     /// The smallest read worth making; a `temp_file_limit` that allows less ends backlog mode.
     public static let smallestChunk: UInt64 = 1 << 20
 
@@ -44,10 +48,14 @@ public struct BacklogPlan: Sendable, Equatable {
     /// last bytes to be flushed (commits made with `synchronous_commit = off` just before the
     /// run); an open-ended run reads while at least ``thresholdBytes`` are behind and then
     /// streams the rest, so the live tail never waits for a read to fill.
-    public func next(position: LSN, decodable: LSN, end: LSN?) -> Step {
-        /// One read toward `limit`, at most a chunk long.
+    ///
+    /// `restart` is where the slot read restarts decoding, when reads go ahead on a copy of
+    /// the slot (see ``rangeBytes(position:restart:)``); without it every read is a chunk.
+    public func next(position: LSN, decodable: LSN, end: LSN?, restart: LSN? = nil) -> Step {
+        let size = restart.map { rangeBytes(position: position, restart: $0) } ?? chunkBytes
+        /// One read toward `limit`, at most `size` long.
         func read(toward limit: LSN) -> Step {
-            .read(upTo: limit.bytes(since: position) > chunkBytes ? position.advanced(by: chunkBytes) : limit)
+            .read(upTo: limit.bytes(since: position) > size ? position.advanced(by: size) : limit)
         }
         if let end {
             if position.covers(insertPosition: end) { return .finished }
@@ -56,6 +64,31 @@ public struct BacklogPlan: Sendable, Equatable {
         }
         guard decodable > position, decodable.bytes(since: position) >= thresholdBytes else { return .stream }
         return read(toward: decodable)
+    }
+
+    /// How much WAL the next read ahead covers, from `position`, when the slot read restarts
+    /// decoding at `restart`.
+    ///
+    /// Every read decodes from the restart position, which moves only at the server's
+    /// running-transactions records (every 15 s of writes, and at checkpoints): WAL between it
+    /// and `position` is decoded again, at about a fifth of the cost of the first time. Where
+    /// the restart position follows the reads (a backlog written over hours), ranges stay at
+    /// ``firstAheadBytes`` and nothing is decoded twice; where it stays behind (a bulk load
+    /// written in seconds), each range is at least twice what lies between the two, so the
+    /// WAL decoded again stays near a tenth of the backlog. Never more than ``chunkBytes``,
+    /// which bounds the server's temporary files.
+    public func rangeBytes(position: LSN, restart: LSN) -> UInt64 {
+        let behind = restart < position ? position.bytes(since: restart) : 0
+        return min(chunkBytes, max(firstAheadBytes, behind.multipliedReportingOverflow(by: 2).partialValue))
+    }
+
+    /// The name of the temporary copy of `slot` that reads ahead: unique per read (`nonce`),
+    /// a valid slot name (lower case, digits and underscores, at most 63 characters), and
+    /// recognisably Daybook's in `pg_replication_slots` while it exists.
+    public static func temporaryCopyName(slot: String, nonce: UInt32) -> String {
+        let hex = String(nonce, radix: 16)
+        let suffix = "_ahead_" + String(repeating: "0", count: 8 - hex.count) + hex
+        return String(slot.prefix(63 - suffix.count)) + suffix
     }
 
     /// Whether a run that starts at `position` reads its backlog through SQL at all: one with

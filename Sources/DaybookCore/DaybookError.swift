@@ -9,6 +9,7 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
             case configuration, connection, authentication, notLogical, slotMissing, slotInUse, slotInvalid
             case publicationMissing, sinkNotMigrated, sinkNewer, sinkConflict, heartbeatMissing, malformedStream, query
             case permission, invalidArgument, notFound, unsupportedServer, standbyNotReady, sinkLostCommits
+            case localFile
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -40,6 +41,9 @@ public struct DaybookError: Error, Sendable, CustomStringConvertible {
         public static let standbyNotReady = Code(.standbyNotReady)
         /// The slot has confirmed more than the sink holds: the sink lost commits (``SinkGap``).
         public static let sinkLostCommits = Code(.sinkLostCommits)
+        /// A file Daybook needs on its own machine cannot be created, written or read (a full
+        /// disk, a `TMPDIR` it may not write).
+        public static let localFile = Code(.localFile)
         public var description: String { base.rawValue }
     }
 

@@ -101,6 +101,13 @@ final class BlockingWorker<Resource, Job: Sendable, Output: Sendable>: @unchecke
         return outputs
     }
 
+    /// What the jobs finished since the last call returned, oldest first, waiting until there
+    /// is at least one (or the worker failed); `waiting` as for ``submit(_:waiting:)``.
+    func waitForOutputs(waiting: () throws -> Void) throws -> [Output] {
+        try wait(until: { !outputs.isEmpty }, waiting: waiting)
+        return try takeOutputs()
+    }
+
     /// Waits until every job submitted has run; `waiting` as for ``submit(_:waiting:)``.
     func drain(waiting: () throws -> Void = {}) throws {
         try wait(until: { queue.isEmpty && !running }, waiting: waiting)

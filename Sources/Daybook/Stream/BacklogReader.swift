@@ -24,6 +24,9 @@ struct BacklogReader {
     }
 
     private var plan: BacklogPlan
+    /// Where the slot's confirmed position stands, as far as this reader moved it: it may only
+    /// move forward (the server refuses an advance to before it).
+    private var slotConfirmed: LSN = 0
     /// The run's end (`--until-caught-up`, `--until-lsn`), if it has one.
     private let end: LSN?
     /// The session's catalog connection: slot positions, privileges, advancing the slot.
@@ -44,9 +47,12 @@ struct BacklogReader {
     /// (always for a run with an end), then says whether the run is over or the stream takes
     /// the rest.
     ///
-    /// Backlog mode never stops a run by itself: when the role may not call the functions, the
-    /// server lacks them, or a read exceeds its temporary-space limit, it logs one line saying
-    /// why and the stream reads the rest.
+    /// The server decodes the next range while Daybook processes the current one, on a
+    /// temporary copy of the slot (``AheadDecoder``). When the server cannot give the
+    /// connection or the slot that takes, ranges are read in turn from the slot itself, with
+    /// one line saying why. Backlog mode never stops a run by itself: when the role may not
+    /// call the functions, the server lacks them, or a read exceeds its temporary-space limit,
+    /// it logs one line saying why and the stream reads the rest.
     mutating func read(into session: inout StreamSession, stop: StopSignal) throws -> Outcome {
         guard plan.isEnabled else { return .stream }
         let slot = configuration.slot
@@ -57,26 +63,24 @@ struct BacklogReader {
             ).rows.first
             return (row?[0].flatMap(LSN.init) ?? 0, row?[1].flatMap(LSN.init) ?? 0)
         }
+        slotConfirmed = confirmed
         var position = max(confirmed, session.processor.committedLSN)
         guard plan.startsInBacklogMode(position: position, decodable: decodable, end: end) else { return .stream }
-        let reader: SQLDecodingReader
+        var source: RangeSource
         do {
             guard let chunk = try Self.usableChunk(plan, on: catalog) else {
                 return fellBack("the server's temp_file_limit leaves no room for a read of the backlog (at least 2 MB)")
             }
             plan.chunkBytes = chunk
-            let connection = try PostgresConnection.open(
-                configuration.source,
-                role: .source,
-                applicationName: BacklogPlan.applicationName(slot: slot)
-            )
-            reader = try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications)
+            plan.firstAheadBytes = min(plan.firstAheadBytes, chunk)
             // The sink may hold more than the slot was told (a stop between the two): move the
-            // slot there first, so the first read does not decode what is already counted.
+            // slot there first, so that the first read (and the copy) does not decode what is
+            // already counted.
             if session.processor.committedLSN > confirmed {
-                try catalog.advanceSlot(slot, to: session.processor.committedLSN)
+                slotConfirmed = try catalog.advanceSlot(slot, to: session.processor.committedLSN)
             }
-        } catch let error as PostgresError {
+            source = try openSource()
+        } catch {
             if let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message) {
                 return fellBack(reason)
             }
@@ -88,14 +92,24 @@ struct BacklogReader {
                 LogKey.lsn: "\(position)",
                 "daybook.behind_bytes": "\(decodable.bytes(since: position))",
                 "daybook.chunk_bytes": "\(plan.chunkBytes)",
+                "daybook.read_ahead": "\(source.readsAhead)",
             ]
         )
         metrics.backlogModeChanged(true)
         context.health.setPhase(.readingBacklog)
-        defer { metrics.backlogModeChanged(false) }
+        defer {
+            source.close()
+            metrics.backlogModeChanged(false)
+        }
         let started = ContinuousClock.now
         var messages = 0
         var reads = 0
+        // Where the last range asked for ends; ahead of `position` while ranges are pending.
+        var planned = position
+        // Where the copy read ahead restarts decoding, as of the last range read.
+        var restart = position
+        // The copy's restart position when the slot was last advanced (see `advanceSlotIfFreeing`).
+        var restartAtLastAdvance = restart
         // Turns spent waiting for the run's end to be flushed; after two seconds the stream waits instead.
         var waits = 0
         var outcome = Outcome.stream
@@ -107,40 +121,78 @@ struct BacklogReader {
             let now = try DaybookError.mapping(role: .source) {
                 try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(LSN.init) ?? 0
             }
-            switch plan.next(position: position, decodable: now, end: end) {
-            case .finished:
-                outcome = .finished
-                break reading
-            case .stream:
-                break reading
-            case .wait:
-                guard waits < 100 else { break reading }
-                waits += 1
-                Thread.sleep(forTimeInterval: 0.02)
-            case .read(let upTo):
+            var step = plan.next(position: planned, decodable: now, end: end, restart: source.readsAhead ? restart : nil)
+            while case .read(let upTo) = step, source.hasRoom {
+                logger.debug(
+                    "reading a range of the backlog",
+                    metadata: ["daybook.from": "\(planned)", "daybook.to": "\(upTo)"]
+                )
+                try source.submit(upTo: upTo)
                 reads += 1
-                switch try readRange(reader, into: &session, from: position, upTo: upTo, stop: stop) {
-                case .read(let count, let newPosition):
-                    messages += count
-                    position = newPosition
-                    metrics.position(
-                        serverWALEnd: now,
-                        confirmed: position,
-                        serverClock: nil,
-                        streamTime: session.processor.engine.streamTime,
-                        caughtUp: false,
-                        openWindows: session.processor.engine.openWindows.count,
-                        oldestOpenWindowClosesAt: session.processor.engine.oldestOpenWindowClosesAt
-                    )
-                case .stopped(let count):
-                    messages += count
-                    outcome = .stopped
+                planned = upTo
+                step = plan.next(position: planned, decodable: now, end: end, restart: source.readsAhead ? restart : nil)
+            }
+            if !source.hasPending {
+                switch step {
+                case .finished:
+                    outcome = .finished
                     break reading
-                case .fellBack(let reason):
-                    return fellBack(reason)
+                case .stream, .read:
+                    break reading
+                case .wait:
+                    guard waits < 100 else { break reading }
+                    waits += 1
+                    Thread.sleep(forTimeInterval: 0.02)
+                    continue reading
                 }
             }
+            let health = context.health
+            let read = try source.next(shouldStop: { stop.isStopped }, alive: { health.progressed() })
+            switch read {
+            case .range(let range):
+                messages += range.messages
+                if stop.isStopped {
+                    outcome = .stopped
+                    break reading
+                }
+                let finished = try process(range, into: &session, stop: stop)
+                if source.readsAhead {
+                    restart = max(restart, range.restart)
+                    // Advancing the slot decodes from its restart position too: worth it when
+                    // that position can move (a running-transactions record was passed), so
+                    // that the server may recycle the WAL behind it; otherwise at the end.
+                    if restart > restartAtLastAdvance {
+                        try advanceSlot(to: session.processor.committedLSN)
+                        restartAtLastAdvance = restart
+                    }
+                } else {
+                    try advanceSlot(to: session.processor.committedLSN)
+                    planned = max(position, session.processor.committedLSN)
+                }
+                position = max(position, session.processor.committedLSN)
+                metrics.position(
+                    serverWALEnd: now,
+                    confirmed: position,
+                    serverClock: nil,
+                    streamTime: session.processor.engine.streamTime,
+                    caughtUp: false,
+                    openWindows: session.processor.engine.openWindows.count,
+                    oldestOpenWindowClosesAt: session.processor.engine.oldestOpenWindowClosesAt
+                )
+                if !finished {
+                    outcome = .stopped
+                    break reading
+                }
+            case .stopped:
+                outcome = .stopped
+                break reading
+            case .unavailable(let reason):
+                try finish(&session, source: source)
+                return fellBack(reason)
+            }
         }
+        try finish(&session, source: source)
+        position = max(position, session.processor.committedLSN)
         session.backlogRead(upTo: position)
         let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
         logger.info(
@@ -151,6 +203,31 @@ struct BacklogReader {
             ]
         )
         return outcome
+    }
+
+    /// Where the ranges come from: read ahead on a copy of the slot when the server allows a
+    /// second connection and a slot more, else read in turn from the slot itself (on a
+    /// connection of its own if there is one, else on the catalog's).
+    private func openSource() throws(PostgresError) -> RangeSource {
+        let slot = configuration.slot
+        let why: String
+        do {
+            return .ahead(try AheadDecoder(slot: slot, context: context))
+        } catch {
+            why = error.message
+        }
+        let reason = "the server gave no second connection or no temporary copy of the slot (\(why))"
+        do {
+            let connection = try PostgresConnection(
+                configuration.source,
+                applicationName: BacklogPlan.applicationName(slot: slot)
+            )
+            logger.notice("reading the backlog without overlap", metadata: [LogKey.why: "\(reason)"])
+            return .inTurn(try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications), onCatalog: false)
+        } catch {
+            logger.notice("reading the backlog without overlap", metadata: [LogKey.why: "\(reason)"])
+            return .inTurn(try SQLDecodingReader(connection: catalog, slot: slot, publications: configuration.publications), onCatalog: true)
+        }
     }
 
     private func fellBack(_ reason: String) -> Outcome {
@@ -181,40 +258,16 @@ struct BacklogReader {
         return plan.chunkBytes(underTempFileLimit: row?[2].flatMap { Int64($0) } ?? -1)
     }
 
-    private enum RangeOutcome {
-        case read(messages: Int, position: LSN)
-        case stopped(messages: Int)
-        case fellBack(String)
-    }
-
-    /// Ends a read early for a stop signal.
+    /// Ends a range's processing for a stop signal.
     private struct StoppedReading: Error {}
 
-    /// Reads one WAL range, commits it to the sink and advances the slot to what the sink holds.
-    private func readRange(
-        _ reader: SQLDecodingReader,
-        into session: inout StreamSession,
-        from position: LSN,
-        upTo end: LSN,
-        stop: StopSignal
-    ) throws -> RangeOutcome {
-        logger.debug(
-            "reading a range of the backlog",
-            metadata: ["daybook.from": "\(position)", "daybook.to": "\(end)"]
-        )
-        var messages = 0
-        var stopped = false
+    /// Processes one range read and commits it to the sink; false when a stop request ended
+    /// it between two transactions.
+    private func process(_ range: DecodedRange, into session: inout StreamSession, stop: StopSignal) throws -> Bool {
         let health = context.health
+        var stopped = false
         do {
-            // While the server decodes a range (minutes, for one with a huge transaction), the
-            // service shows it is alive and a stop is not kept waiting; stopping then is like
-            // a crash at that point for whatever transaction was half read.
-            let idle = {
-                health.progressed()
-                if stop.isStopped { throw StoppedReading() }
-            }
-            try reader.read(upTo: end, idle: idle) { lsn, payload in
-                messages += 1
+            try range.forEach { lsn, payload in
                 try session.receive(payload, at: lsn)
                 if session.processor.inTransaction {
                     try session.spillIfDue()
@@ -227,28 +280,34 @@ struct BacklogReader {
             }
         } catch is StoppedReading {
             stopped = true
-        } catch let error as PostgresError {
-            // The limits that end backlog mode strike while the server decodes, before any row.
-            if messages == 0, let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message)
-            {
-                return .fellBack(reason)
-            }
-            throw DaybookError.from(error, role: .source)
         }
         try session.checkpointIfDue(force: true)
         try session.finishWrites()
-        // Every transaction committing up to `end` has been read and is in the sink (none is
-        // open: a read returns whole transactions), so the slot may move to `end` itself, once
-        // the sink's checkpoint is there (the slot never passes it: SinkGap).
+        // Every transaction committing up to the range's end has been read and is in the sink
+        // (none is open: a read returns whole transactions), so the checkpoint may move to the
+        // end itself (the slot follows it, never passing it: SinkGap).
         if !stopped {
-            try session.advanceCheckpointIfIdle(to: end)
+            try session.advanceCheckpointIfIdle(to: range.end)
             try session.finishWrites()
         }
-        let target = session.processor.committedLSN
-        if target > position {
-            logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
-            _ = try DaybookError.mapping(role: .source) { try catalog.advanceSlot(configuration.slot, to: target) }
-        }
-        return stopped ? .stopped(messages: messages) : .read(messages: messages, position: max(position, target))
+        return !stopped
+    }
+
+    /// Moves the slot to `target`, what the sink has committed, if that is past where it is.
+    private mutating func advanceSlot(to target: LSN) throws {
+        guard target > slotConfirmed else { return }
+        logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
+        let slot = configuration.slot
+        slotConfirmed = try DaybookError.mapping(role: .source) { [catalog] in try catalog.advanceSlot(slot, to: target) }
+    }
+
+    /// Ends the reads (dropping what was read ahead: a later run or the stream reads it again)
+    /// and moves the slot to what the sink holds, unless the read in turn on the catalog's
+    /// connection was abandoned mid-way and left that connection unusable.
+    private mutating func finish(_ session: inout StreamSession, source: RangeSource) throws {
+        source.close()
+        try session.finishWrites()
+        guard !source.catalogUnusable else { return }
+        try advanceSlot(to: session.processor.committedLSN)
     }
 }
