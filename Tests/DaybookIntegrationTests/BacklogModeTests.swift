@@ -92,7 +92,7 @@ struct BacklogModeTests {
     }
 
     /// How many reads a run's log says its backlog took.
-    private static func reads(in log: String) -> Int {
+    static func reads(in log: String) -> Int {
         log.components(separatedBy: "reading a range of the backlog").count - 1
     }
 
@@ -140,22 +140,26 @@ struct BacklogModeTests {
     enum KillPoint: CaseIterable {
         /// While ranges are being read and committed.
         case reading
+        /// While a range is processed and the next two are decoded ahead (the third range is
+        /// asked for only once the first has been read).
+        case twoRangesInFlight
         /// Just as the slot is told to advance to what the sink committed.
         case advancing
         /// Just after the replication stream took over.
         case switching
 
-        var logLine: String {
+        func isReached(_ log: String) -> Bool {
             switch self {
-            case .reading: "reading a range of the backlog"
-            case .advancing: "advancing the slot"
-            case .switching: "the replication stream takes over"
+            case .reading: log.contains("reading a range of the backlog")
+            case .twoRangesInFlight: BacklogModeTests.reads(in: log) >= 3
+            case .advancing: log.contains("advancing the slot")
+            case .switching: log.contains("the replication stream takes over")
             }
         }
     }
 
-    /// SIGKILL during backlog reads, as the slot advances and at the switch to the stream,
-    /// twice each, while transactions keep coming: 0 mismatches.
+    /// SIGKILL during backlog reads (also with two ranges decoded ahead), as the slot advances
+    /// and at the switch to the stream, twice each, while transactions keep coming: 0 mismatches.
     @Test func sigkillDuringBacklogModeLosesAndDoublesNothing() throws {
         let database = try TestDatabase("backlogkill")
         try Self.prepareWithPairsAtValues(database)
@@ -189,13 +193,8 @@ struct BacklogModeTests {
                 environment: environment
             )
             service = running
-            try waitUntil(
-                "daybook logs \(point.logLine)",
-                timeout: .seconds(120),
-                every: .milliseconds(5),
-                log: running
-            ) {
-                running.stderr.contains(point.logLine)
+            try waitUntil("daybook reaches \(point)", timeout: .seconds(120), every: .milliseconds(5), log: running) {
+                point.isReached(running.stderr)
             }
             if point == .reading { Thread.sleep(forTimeInterval: Double(round) * 0.05) }
             running.killHard()
@@ -205,7 +204,7 @@ struct BacklogModeTests {
         defer { service?.stop() }
         while !finished.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.1) }
         #expect(failure.withLock { $0 } == nil)
-        #expect(kills == 6)
+        #expect(kills == 2 * KillPoint.allCases.count)
         if let service {
             try database.heartbeatUntilEveryWindowCloses(
                 "heartbeats close every window after the kills",
@@ -227,7 +226,8 @@ struct BacklogModeTests {
         )
         // A range is in the sink and the next ones are asked for (read ahead, or in turn).
         try waitUntil("a range is in the sink", timeout: .seconds(120), every: .milliseconds(5), log: service) {
-            try database.scalar("SELECT lsn > '0/0' FROM daybook.checkpoint") == "t" && Self.reads(in: service.stderr) >= 3
+            try database.scalar("SELECT lsn > '0/0' FROM daybook.checkpoint") == "t"
+                && Self.reads(in: service.stderr) >= 3
         }
         #expect(service.stop() == 0, "\(service.stderr.suffix(3000))")
         #expect(service.stderr.contains("shutting down: writing the last checkpoint"))
@@ -375,6 +375,89 @@ struct BacklogModeTests {
         defer { service.stop() }
         try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)
         try expectExactResults(database, values: values)
+    }
+
+    /// The sink server crashes while the source decodes the next ranges ahead: the run waits
+    /// for the sink as it does when streaming, reads again from what the sink holds (what was
+    /// read ahead is dropped with the copy of the slot), and the results are exact.
+    @Test func aSinkOutageWhileTheNextRangeIsDecodedLosesAndDoublesNothing() throws {
+        let database = try TestDatabase("backlogsinkdown")
+        try Self.prepareWithPairsAtValues(database)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let cluster = try Cluster(
+            name: "backlog-sink",
+            script: root.appendingPathComponent("scripts/throwaway-postgres").path,
+            workDirectory: NSTemporaryDirectory(),
+            extraConfiguration: "",
+            prefix: "daybook-test"
+        )
+        defer { cluster.remove() }
+        let sinkString = cluster.database("postgres")
+        let migrated = try DaybookProcess.run(["migrate"], environment: ["DAYBOOK_DATABASE": sinkString])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let sink = try PostgresConnection(ConnectionString(sinkString))
+        try Self.writeBacklog(database, seed: 81, keysFrom: 100_000)
+        let service = try DaybookProcess(
+            Workload.runArguments(database, extra: ["--sink", sinkString] + Self.smallReads),
+            environment: Self.environment(database)
+        )
+        defer { service.stop() }
+        try waitUntil(
+            "a range is in the sink, two more asked for",
+            timeout: .seconds(120),
+            every: .milliseconds(5),
+            log: service
+        ) {
+            try sink.query("SELECT lsn > '0/0' FROM daybook.checkpoint").scalar == "t"
+                && Self.reads(in: service.stderr) >= 3
+        }
+        #expect(!service.stderr.contains("the replication stream takes over"), "the outage comes inside the backlog")
+        try cluster.crash()
+        Thread.sleep(forTimeInterval: 2)
+        try cluster.resume()
+        try waitUntil("the stream takes over after the outage", timeout: .seconds(180), log: service) {
+            service.stderr.contains("the replication stream takes over")
+        }
+        #expect(service.isRunning)
+        #expect(
+            service.stderr.components(separatedBy: "reading the backlog through SQL decoding").count - 1 >= 2,
+            "read again from the sink's position after the outage"
+        )
+        let source = database.connection
+        try waitUntil("every window closes", timeout: .seconds(120), log: service) {
+            _ = try DaybookProcess.run(["heartbeat", "--quiet"], environment: Self.environment(database))
+            let after = try PostgresConnection(ConnectionString(sinkString))
+            return try IndependentCount.unclosedWindows(source: source, sink: after, windowSeconds: 2) == 0
+        }
+        let after = try PostgresConnection(ConnectionString(sinkString))
+        #expect(try IndependentCount.tableMismatches(source: source, sink: after, windowSeconds: 2) == [])
+        #expect(try IndependentCount.keyMismatches(source: source, sink: after, windowSeconds: 2) == [])
+        #expect(try ValueAudit.mismatches(source: source, sink: after) == [])
+    }
+
+    /// A role that may hold one connection only: no second connection to read ahead on, so the
+    /// ranges are read in turn on the session's own, with one line saying why; the run
+    /// finishes and the results are exact.
+    @Test func withoutASecondConnectionTheRangesAreReadInTurn() throws {
+        let database = try TestDatabase("backlogonecon")
+        try Workload.prepare(database)
+        let source = try Self.sourceRole(database, "onecon", setup: ["ALTER ROLE {role} CONNECTION LIMIT 1"])
+        try Self.writeBacklog(database, seed: 91, keysFrom: 100_000)
+        let run = try DaybookProcess.run(
+            Workload.runArguments(
+                database,
+                extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads
+            ),
+            environment: ["DAYBOOK_DATABASE": source]
+        )
+        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
+        let notices = run.stderr.split(separator: "\n").filter { $0.contains("reading the backlog without overlap") }
+        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
+        #expect(notices.first?.contains("too many connections") == true, "\(notices)")
+        #expect(!run.stderr.contains("backlog mode unavailable"))
+        #expect(Self.reads(in: run.stderr) >= 4)
+        try Self.closeEveryWindowAndCompare(database)
     }
 
     /// While a backlog is read through SQL, `daybook status` and the metrics say so; once the

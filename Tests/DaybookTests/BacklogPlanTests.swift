@@ -92,4 +92,42 @@ struct BacklogPlanTests {
         #expect(reason("08006") == nil)
         #expect(BacklogPlan.fallbackReason(sqlState: nil, message: "gone") == nil)
     }
+
+    /// Reading ahead on a copy of the slot: ranges stay small while the restart position
+    /// follows the reads, and grow to twice what would be decoded again while it stays
+    /// behind, never past a chunk.
+    @Test func rangesReadAheadGrowOnlyWhileTheRestartPositionStaysBehind() {
+        var plan = Self.plan(threshold: 64, chunk: 256)
+        plan.firstAheadBytes = 16 * Self.mib
+        let start: LSN = 0x3_0000_0000
+        let far = start + 4096 * Self.mib
+        #expect(plan.rangeBytes(position: start, restart: start) == 16 * Self.mib)
+        #expect(
+            plan.next(position: start, decodable: far, end: nil, restart: start) == .read(upTo: start + 16 * Self.mib)
+        )
+        // The restart position moved with the reads (a running-transactions record in each range).
+        #expect(plan.rangeBytes(position: start + 64 * Self.mib, restart: start + 60 * Self.mib) == 16 * Self.mib)
+        // It stayed at the start: each range twice what lies behind it.
+        #expect(plan.rangeBytes(position: start + 16 * Self.mib, restart: start) == 32 * Self.mib)
+        #expect(plan.rangeBytes(position: start + 48 * Self.mib, restart: start) == 96 * Self.mib)
+        #expect(plan.rangeBytes(position: start + 144 * Self.mib, restart: start) == 256 * Self.mib, "a chunk at most")
+        #expect(
+            plan.next(position: start + 48 * Self.mib, decodable: far, end: nil, restart: start)
+                == .read(upTo: start + 144 * Self.mib)
+        )
+        // A restart position reported ahead of the position (it never is) counts as none behind.
+        #expect(plan.rangeBytes(position: start, restart: start + 1) == 16 * Self.mib)
+        // Without a restart position (reads in turn), every read is a chunk.
+        #expect(plan.next(position: start, decodable: far, end: nil) == .read(upTo: start + 256 * Self.mib))
+    }
+
+    /// The copy's name is a valid slot name, unique per nonce, the slot's own name first.
+    @Test func theTemporaryCopyHasAValidNameOfItsOwn() {
+        #expect(BacklogPlan.temporaryCopyName(slot: "daybook", nonce: 0xbeef) == "daybook_ahead_0000beef")
+        let long = String(repeating: "s", count: 63)
+        let name = BacklogPlan.temporaryCopyName(slot: long, nonce: 0xffff_ffff)
+        #expect(name.utf8.count == 63)
+        #expect(name.hasSuffix("_ahead_ffffffff"))
+        #expect(name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" })
+    }
 }

@@ -49,7 +49,9 @@ final class AheadDecoder {
         )
         let health = context.health
         worker = BlockingWorker(name: "daybook-decode", owning: reader, queueLimit: Self.depth) {
-            reader, end, isClosing throws(DaybookError) in
+            reader,
+            end,
+            isClosing throws(DaybookError) in
             try reader.collect(upTo: end, shouldStop: isClosing, alive: { health.progressed() })
         }
     }

@@ -121,7 +121,12 @@ struct BacklogReader {
             let now = try DaybookError.mapping(role: .source) {
                 try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(LSN.init) ?? 0
             }
-            var step = plan.next(position: planned, decodable: now, end: end, restart: source.readsAhead ? restart : nil)
+            var step = plan.next(
+                position: planned,
+                decodable: now,
+                end: end,
+                restart: source.readsAhead ? restart : nil
+            )
             while case .read(let upTo) = step, source.hasRoom {
                 logger.debug(
                     "reading a range of the backlog",
@@ -130,7 +135,12 @@ struct BacklogReader {
                 try source.submit(upTo: upTo)
                 reads += 1
                 planned = upTo
-                step = plan.next(position: planned, decodable: now, end: end, restart: source.readsAhead ? restart : nil)
+                step = plan.next(
+                    position: planned,
+                    decodable: now,
+                    end: end,
+                    restart: source.readsAhead ? restart : nil
+                )
             }
             if !source.hasPending {
                 switch step {
@@ -223,10 +233,16 @@ struct BacklogReader {
                 applicationName: BacklogPlan.applicationName(slot: slot)
             )
             logger.notice("reading the backlog without overlap", metadata: [LogKey.why: "\(reason)"])
-            return .inTurn(try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications), onCatalog: false)
+            return .inTurn(
+                try SQLDecodingReader(connection: connection, slot: slot, publications: configuration.publications),
+                onCatalog: false
+            )
         } catch {
             logger.notice("reading the backlog without overlap", metadata: [LogKey.why: "\(reason)"])
-            return .inTurn(try SQLDecodingReader(connection: catalog, slot: slot, publications: configuration.publications), onCatalog: true)
+            return .inTurn(
+                try SQLDecodingReader(connection: catalog, slot: slot, publications: configuration.publications),
+                onCatalog: true
+            )
         }
     }
 
@@ -267,7 +283,7 @@ struct BacklogReader {
         let health = context.health
         var stopped = false
         do {
-            try range.forEach { lsn, payload in
+            try range.forEachMessage { lsn, payload in
                 try session.receive(payload, at: lsn)
                 if session.processor.inTransaction {
                     try session.spillIfDue()
@@ -298,7 +314,8 @@ struct BacklogReader {
         guard target > slotConfirmed else { return }
         logger.debug("advancing the slot", metadata: [LogKey.lsn: "\(target)"])
         let slot = configuration.slot
-        slotConfirmed = try DaybookError.mapping(role: .source) { [catalog] in try catalog.advanceSlot(slot, to: target) }
+        slotConfirmed = try DaybookError.mapping(role: .source) { [catalog] in try catalog.advanceSlot(slot, to: target)
+        }
     }
 
     /// Ends the reads (dropping what was read ahead: a later run or the stream reads it again)

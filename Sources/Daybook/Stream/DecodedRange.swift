@@ -3,7 +3,7 @@ import Foundation
 import WAL
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The pgoutput messages of one backlog range, decoded by the server ahead of time and held by
@@ -89,7 +89,7 @@ final class DecodedRange: @unchecked Sendable {
 
     /// Hands every message to `body`, in order, with its WAL position; the bytes are valid
     /// only during the call.
-    func forEach(_ body: (LSN, UnsafeRawBufferPointer) throws -> Void) throws {
+    func forEachMessage(_ body: (LSN, UnsafeRawBufferPointer) throws -> Void) throws {
         if file >= 0 {
             var block = [UInt8](repeating: 0, count: 4 << 20)
             var filled = 0
@@ -97,13 +97,17 @@ final class DecodedRange: @unchecked Sendable {
             while offset < fileBytes || filled > 0 {
                 if offset < fileBytes, filled < block.count {
                     let wanted = min(block.count - filled, fileBytes - offset)
-                    let result = block.withUnsafeMutableBytes { pread(file, $0.baseAddress! + filled, wanted, off_t(offset)) }
+                    let result = block.withUnsafeMutableBytes {
+                        pread(file, $0.baseAddress! + filled, wanted, off_t(offset))
+                    }
                     if result < 0, errno == EINTR { continue }
                     guard result > 0 else { throw Self.fileError("read back a temporary file") }
                     filled += result
                     offset += result
                 }
-                let used = try block.withUnsafeBytes { try Self.readMessages(UnsafeRawBufferPointer(rebasing: $0[..<filled]), body) }
+                let used = try block.withUnsafeBytes {
+                    try Self.readMessages(UnsafeRawBufferPointer(rebasing: $0[..<filled]), body)
+                }
                 if used == 0 {
                     // One message larger than the block: make room for it whole.
                     guard offset < fileBytes else { throw Self.truncated() }

@@ -24,14 +24,12 @@ extension SQLDecodingReader {
     func collect(upTo end: LSN, shouldStop: () -> Bool, alive: () -> Void) throws(DaybookError) -> RangeRead {
         struct Stopped: Error {}
         let range = DecodedRange(end: end)
+        let idle = {
+            alive()
+            if shouldStop() { throw Stopped() }
+        }
         do {
-            try read(
-                upTo: end,
-                idle: {
-                    alive()
-                    if shouldStop() { throw Stopped() }
-                }
-            ) { lsn, payload in
+            try read(upTo: end, idle: idle) { lsn, payload in
                 try range.append(lsn: lsn, payload: payload)
                 if range.messages & 0x3FFF == 0, shouldStop() { throw Stopped() }
             }
@@ -44,7 +42,9 @@ extension SQLDecodingReader {
             throw error
         } catch let error as PostgresError {
             // The limits that end backlog mode strike while the server decodes, before any row.
-            if range.messages == 0, let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message) {
+            if range.messages == 0,
+                let reason = BacklogPlan.fallbackReason(sqlState: error.sqlState, message: error.message)
+            {
                 return .unavailable(reason: reason)
             }
             throw DaybookError.from(error, role: .source)
