@@ -1,4 +1,6 @@
+import Foundation
 import PostgresReplication
+import Synchronization
 
 /// What the generated changes do to keys.
 enum Workload: String, CaseIterable, Sendable {
@@ -34,9 +36,12 @@ struct Backlog {
     let generationSeconds: Double
     /// Whether every transaction carries a `daybook.actor` message (as after `daybook.act_as`).
     var attributed = false
+    /// Checkpoints written while the changes were (each with a running-transactions record).
+    var checkpoints = 0
 
     var label: String {
         "\(workload.rawValue), \(transactionSize)-change transactions\(attributed ? ", each with an actor message" : "")"
+            + (checkpoints > 0 ? ", \(checkpoints) checkpoints while written" : "")
     }
 
     /// Creates the database, tables, prefill, publication and base slot, then generates the
@@ -48,7 +53,8 @@ struct Backlog {
         on environment: BenchEnvironment,
         name: String,
         publications: [String: [String]] = ["bench": BenchmarkSchema.tables],
-        attributed: Bool = false
+        attributed: Bool = false,
+        checkpointEvery: Double? = nil
     ) throws -> Backlog {
         let connectionString = try environment.createSourceDatabase(name)
         let connection = try PostgresConnection(ConnectionString(connectionString))
@@ -61,6 +67,8 @@ struct Backlog {
         let baseSlot = "\(name)_base"
         try environment.slots.create(baseSlot, on: connectionString)
         let started = ContinuousClock.now
+        let checkpointer = checkpointEvery.map { Checkpointer(connectionString, every: $0) }
+        defer { checkpointer?.stop() }
         try connection.query(
             "CALL bench.generate($1, $2, $3, $4, $5, $6)",
             [
@@ -70,6 +78,7 @@ struct Backlog {
             ]
         )
         let seconds = (ContinuousClock.now - started).seconds
+        let checkpoints = checkpointer?.stop() ?? 0
         let end = try connection.query("SELECT pg_current_wal_insert_lsn()::text").scalar ?? "0/0"
         // Settle what the server does after a burst (hint bits, statistics), so runs start alike.
         try connection.simpleQuery("VACUUM ANALYZE")
@@ -83,8 +92,41 @@ struct Backlog {
             baseSlot: baseSlot,
             endLSN: end,
             generationSeconds: seconds,
-            attributed: attributed
+            attributed: attributed,
+            checkpoints: checkpoints
         )
+    }
+}
+
+/// Runs `CHECKPOINT` every few seconds on a connection and thread of its own while a backlog
+/// is written: the running-transactions record each one writes is where a slot's restart
+/// position can move, as in a backlog written over hours.
+private final class Checkpointer: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let count = Atomic<Int>(0)
+    private let finished = Atomic<Bool>(false)
+
+    init(_ connectionString: String, every seconds: Double) {
+        let string = ConnectionString(connectionString)
+        let thread = Thread { [self] in
+            defer { finished.store(true, ordering: .releasing) }
+            guard let connection = try? PostgresConnection(string) else { return }
+            while !stopped.load(ordering: .acquiring) {
+                Thread.sleep(forTimeInterval: seconds)
+                if stopped.load(ordering: .acquiring) { break }
+                guard (try? connection.simpleQuery("CHECKPOINT")) != nil else { break }
+                count.add(1, ordering: .relaxed)
+            }
+        }
+        thread.start()
+    }
+
+    /// Stops after the checkpoint running, if any; returns how many were written.
+    @discardableResult
+    func stop() -> Int {
+        stopped.store(true, ordering: .releasing)
+        while !finished.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
+        return count.load(ordering: .relaxed)
     }
 }
 

@@ -213,7 +213,7 @@ struct CatchUpBenchmark {
             [
                 "run", "--database", backlog.connectionString, "--sink", sink, "--slot", slot,
                 "--publication", backlog.publication, "--until-lsn", backlog.endLSN,
-            ] + (mode == .streaming ? ["--no-backlog-mode"] : []),
+            ] + (mode == .streaming ? ["--no-backlog-mode"] : []) + Self.extraRunArguments,
             logFile: log
         )
         guard measurement.status == 0 else {
@@ -266,3 +266,13 @@ func median(_ values: [Double]) -> Double {
 }
 
 func format(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+
+extension CatchUpBenchmark {
+    /// Arguments added to every `daybook run` from `DAYBOOK_BENCH_RUN_ARGUMENTS` (split at
+    /// spaces), for experiments such as `--log-level debug --backlog-chunk 64`.
+    static var extraRunArguments: [String] {
+        (ProcessInfo.processInfo.environment["DAYBOOK_BENCH_RUN_ARGUMENTS"] ?? "").split(separator: " ").map(
+            String.init
+        )
+    }
+}

@@ -152,8 +152,20 @@ struct CatchUp: ParsableCommand {
         help: "At values: each backlog twice, without, then with three columns kept as keyed hashes (capture --hash)."
     )
     var hash = false
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between checkpoints while a backlog is written (0: none).",
+            discussion: """
+                Each checkpoint writes a running-transactions record, where a slot's restart position \
+                can move, as a backlog written over hours has one every 15 s. Without, the backlog \
+                is written in seconds and has few or none.
+                """
+        )
+    )
+    var checkpointEvery: Double = 0
 
     func validate() throws {
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every: seconds, 0 for none") }
         guard ["keys", "values"].contains(level) else { throw ValidationError("--level: keys or values") }
         if hash && level != "values" { throw ValidationError("--hash goes with --level values") }
         guard !modes.isEmpty, modes.allSatisfy({ CatchUpBenchmark.Mode(rawValue: $0) != nil }) else {
@@ -201,7 +213,8 @@ struct CatchUp: ParsableCommand {
                         transactionSize: size,
                         on: environment,
                         name: "bench_\(workload.rawValue)_\(size)\(attributed ? "_actors" : "")",
-                        attributed: attributed
+                        attributed: attributed,
+                        checkpointEvery: checkpointEvery > 0 ? checkpointEvery : nil
                     )
                     _ = try benchmark.run(backlog, runs: runs)
                     if let hashedBenchmark { _ = try hashedBenchmark.run(backlog, runs: runs) }

@@ -49,10 +49,11 @@ public struct BacklogPlan: Sendable, Equatable {
     /// run); an open-ended run reads while at least ``thresholdBytes`` are behind and then
     /// streams the rest, so the live tail never waits for a read to fill.
     ///
-    /// `restart` is where the slot read restarts decoding, when reads go ahead on a copy of
-    /// the slot (see ``rangeBytes(position:restart:)``); without it every read is a chunk.
-    public func next(position: LSN, decodable: LSN, end: LSN?, restart: LSN? = nil) -> Step {
-        let size = restart.map { rangeBytes(position: position, restart: $0) } ?? chunkBytes
+    /// `decodedAgain` is how much WAL before `position` the next read would decode again, when
+    /// reads go ahead on a copy of the slot (see ``rangeBytes(decodedAgain:)``); without it
+    /// every read is a chunk.
+    public func next(position: LSN, decodable: LSN, end: LSN?, decodedAgain: UInt64? = nil) -> Step {
+        let size = decodedAgain.map { rangeBytes(decodedAgain: $0) } ?? chunkBytes
         /// One read toward `limit`, at most `size` long.
         func read(toward limit: LSN) -> Step {
             .read(upTo: limit.bytes(since: position) > size ? position.advanced(by: size) : limit)
@@ -66,20 +67,19 @@ public struct BacklogPlan: Sendable, Equatable {
         return read(toward: decodable)
     }
 
-    /// How much WAL the next read ahead covers, from `position`, when the slot read restarts
-    /// decoding at `restart`.
+    /// How much WAL the next read ahead covers when it would decode `decodedAgain` bytes of
+    /// WAL before its start again.
     ///
-    /// Every read decodes from the restart position, which moves only at the server's
+    /// Every read decodes from its slot's restart position, which moves only at the server's
     /// running-transactions records (every 15 s of writes, and at checkpoints): WAL between it
-    /// and `position` is decoded again, at about a fifth of the cost of the first time. Where
-    /// the restart position follows the reads (a backlog written over hours), ranges stay at
-    /// ``firstAheadBytes`` and nothing is decoded twice; where it stays behind (a bulk load
-    /// written in seconds), each range is at least twice what lies between the two, so the
-    /// WAL decoded again stays near a tenth of the backlog. Never more than ``chunkBytes``,
-    /// which bounds the server's temporary files.
-    public func rangeBytes(position: LSN, restart: LSN) -> UInt64 {
-        let behind = restart < position ? position.bytes(since: restart) : 0
-        return min(chunkBytes, max(firstAheadBytes, behind.multipliedReportingOverflow(by: 2).partialValue))
+    /// and the read's start is decoded again, at about a third of the cost of the first time.
+    /// Where the restart position follows the reads (a backlog written over hours), ranges stay
+    /// near ``firstAheadBytes`` and little is decoded twice; where it stays behind (a bulk load
+    /// written in seconds), each range is at least twice what it decodes again, so that stays
+    /// under half the backlog. Never more than ``chunkBytes``, which bounds the server's
+    /// temporary files.
+    public func rangeBytes(decodedAgain: UInt64) -> UInt64 {
+        min(chunkBytes, max(firstAheadBytes, decodedAgain.multipliedReportingOverflow(by: 2).partialValue))
     }
 
     /// The name of the temporary copy of `slot` that reads ahead: unique per read (`nonce`),

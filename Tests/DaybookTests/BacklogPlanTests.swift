@@ -93,31 +93,40 @@ struct BacklogPlanTests {
         #expect(BacklogPlan.fallbackReason(sqlState: nil, message: "gone") == nil)
     }
 
-    /// Reading ahead on a copy of the slot: ranges stay small while the restart position
-    /// follows the reads, and grow to twice what would be decoded again while it stays
-    /// behind, never past a chunk.
+    /// Reading ahead on a copy of the slot: ranges stay small while little is decoded again
+    /// (the restart position follows the reads), and grow to twice what is decoded again while
+    /// it stays behind, never past a chunk.
     @Test func rangesReadAheadGrowOnlyWhileTheRestartPositionStaysBehind() {
         var plan = Self.plan(threshold: 64, chunk: 256)
         plan.firstAheadBytes = 16 * Self.mib
         let start: LSN = 0x3_0000_0000
         let far = start + 4096 * Self.mib
-        #expect(plan.rangeBytes(position: start, restart: start) == 16 * Self.mib)
+        #expect(plan.rangeBytes(decodedAgain: 0) == 16 * Self.mib)
         #expect(
-            plan.next(position: start, decodable: far, end: nil, restart: start) == .read(upTo: start + 16 * Self.mib)
+            plan.next(position: start, decodable: far, end: nil, decodedAgain: 0) == .read(upTo: start + 16 * Self.mib)
         )
-        // The restart position moved with the reads (a running-transactions record in each range).
-        #expect(plan.rangeBytes(position: start + 64 * Self.mib, restart: start + 60 * Self.mib) == 16 * Self.mib)
-        // It stayed at the start: each range twice what lies behind it.
-        #expect(plan.rangeBytes(position: start + 16 * Self.mib, restart: start) == 32 * Self.mib)
-        #expect(plan.rangeBytes(position: start + 48 * Self.mib, restart: start) == 96 * Self.mib)
-        #expect(plan.rangeBytes(position: start + 144 * Self.mib, restart: start) == 256 * Self.mib, "a chunk at most")
+        // The restart position moved with the reads: 4 MiB since the last running-transactions record.
+        #expect(plan.rangeBytes(decodedAgain: 4 * Self.mib) == 16 * Self.mib)
+        // It stayed at the start: each range twice what it decodes again.
+        #expect(plan.rangeBytes(decodedAgain: 16 * Self.mib) == 32 * Self.mib)
+        #expect(plan.rangeBytes(decodedAgain: 48 * Self.mib) == 96 * Self.mib)
+        #expect(plan.rangeBytes(decodedAgain: 144 * Self.mib) == 256 * Self.mib, "a chunk at most")
+        #expect(plan.rangeBytes(decodedAgain: .max) == 256 * Self.mib, "no overflow")
         #expect(
-            plan.next(position: start + 48 * Self.mib, decodable: far, end: nil, restart: start)
+            plan.next(position: start + 48 * Self.mib, decodable: far, end: nil, decodedAgain: 48 * Self.mib)
                 == .read(upTo: start + 144 * Self.mib)
         )
-        // A restart position reported ahead of the position (it never is) counts as none behind.
-        #expect(plan.rangeBytes(position: start, restart: start + 1) == 16 * Self.mib)
-        // Without a restart position (reads in turn), every read is a chunk.
+        // Near the end, the rest in one read.
+        #expect(
+            plan.next(
+                position: start,
+                decodable: start + 20 * Self.mib,
+                end: start + 20 * Self.mib,
+                decodedAgain: 64 * Self.mib
+            )
+                == .read(upTo: start + 20 * Self.mib)
+        )
+        // Without it (reads in turn), every read is a chunk.
         #expect(plan.next(position: start, decodable: far, end: nil) == .read(upTo: start + 256 * Self.mib))
     }
 

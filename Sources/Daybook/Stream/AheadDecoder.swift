@@ -39,6 +39,19 @@ final class AheadDecoder {
             configuration.source,
             applicationName: BacklogPlan.applicationName(slot: slot)
         )
+        let allowed = try connection.query(
+            """
+            SELECT has_function_privilege('pg_catalog.pg_logical_slot_get_binary_changes(name, pg_lsn, integer, text[])', 'EXECUTE')
+                   AND has_function_privilege('pg_catalog.pg_copy_logical_replication_slot(name, name, boolean)', 'EXECUTE')
+            """
+        ).scalar
+        guard allowed == "t" else {
+            throw PostgresError(
+                .query,
+                message: "the role may not call pg_logical_slot_get_binary_changes or pg_copy_logical_replication_slot",
+                sqlState: "42501"
+            )
+        }
         let copy = BacklogPlan.temporaryCopyName(slot: slot, nonce: UInt32.random(in: 0...UInt32.max))
         try SQLDecodingReader.createTemporaryCopy(of: slot, named: copy, on: connection)
         let reader = try SQLDecodingReader(

@@ -106,10 +106,21 @@ struct BacklogReader {
         var reads = 0
         // Where the last range asked for ends; ahead of `position` while ranges are pending.
         var planned = position
-        // Where the copy read ahead restarts decoding, as of the last range read.
+        // Where the copy read ahead restarts decoding, as of the end of the last range read.
         var restart = position
-        // The copy's restart position when the slot was last advanced (see `advanceSlotIfFreeing`).
+        var lastReadEnd = position
+        // The copy's restart position when the slot was last advanced.
         var restartAtLastAdvance = restart
+        // The end of the last range processed whole, which the checkpoint may move to once
+        // what was read is in the sink (nil after a range a stop request cut short).
+        var settledEnd: LSN?
+        // What the next read ahead decodes again: as far behind its start as the restart
+        // position was behind the end of the last range read (the ranges read since are
+        // assumed to have moved it along as much).
+        func decodedAgain() -> UInt64? {
+            guard source.readsAhead else { return nil }
+            return restart < lastReadEnd ? lastReadEnd.bytes(since: restart) : 0
+        }
         // Turns spent waiting for the run's end to be flushed; after two seconds the stream waits instead.
         var waits = 0
         var outcome = Outcome.stream
@@ -121,12 +132,7 @@ struct BacklogReader {
             let now = try DaybookError.mapping(role: .source) {
                 try catalog.query("SELECT (\(WALPositionSQL.decodable))::text").scalar.flatMap(LSN.init) ?? 0
             }
-            var step = plan.next(
-                position: planned,
-                decodable: now,
-                end: end,
-                restart: source.readsAhead ? restart : nil
-            )
+            var step = plan.next(position: planned, decodable: now, end: end, decodedAgain: decodedAgain())
             while case .read(let upTo) = step, source.hasRoom {
                 logger.debug(
                     "reading a range of the backlog",
@@ -135,12 +141,7 @@ struct BacklogReader {
                 try source.submit(upTo: upTo)
                 reads += 1
                 planned = upTo
-                step = plan.next(
-                    position: planned,
-                    decodable: now,
-                    end: end,
-                    restart: source.readsAhead ? restart : nil
-                )
+                step = plan.next(position: planned, decodable: now, end: end, decodedAgain: decodedAgain())
             }
             if !source.hasPending {
                 switch step {
@@ -157,6 +158,7 @@ struct BacklogReader {
                 }
             }
             let health = context.health
+            let waitStarted = ContinuousClock.now
             let read = try source.next(shouldStop: { stop.isStopped }, alive: { health.progressed() })
             switch read {
             case .range(let range):
@@ -165,20 +167,32 @@ struct BacklogReader {
                     outcome = .stopped
                     break reading
                 }
-                let finished = try process(range, into: &session, stop: stop)
-                if source.readsAhead {
-                    restart = max(restart, range.restart)
-                    // Advancing the slot decodes from its restart position too: worth it when
-                    // that position can move (a running-transactions record was passed), so
-                    // that the server may recycle the WAL behind it; otherwise at the end.
-                    if restart > restartAtLastAdvance {
-                        try advanceSlot(to: session.processor.committedLSN)
-                        restartAtLastAdvance = restart
-                    }
-                } else {
+                let processStarted = ContinuousClock.now
+                // Reading in turn, the next read starts where the slot stands, so each range is
+                // settled (in the sink, the slot moved there) before the next. Reading ahead,
+                // only when the slot is to move: advancing it decodes from its restart
+                // position too, worth it when that position can move (a running-transactions
+                // record was passed) so that the server may recycle the WAL behind it;
+                // otherwise the slot moves once, at the end.
+                restart = max(restart, range.restart)
+                lastReadEnd = range.end
+                let moveSlot = !source.readsAhead || range.restart > restartAtLastAdvance
+                let finished = try process(range, into: &session, settle: moveSlot, stop: stop)
+                settledEnd = finished ? range.end : nil
+                logger.debug(
+                    "a range of the backlog is processed",
+                    metadata: [
+                        LogKey.lsn: "\(range.end)", "daybook.messages": "\(range.messages)",
+                        "daybook.bytes": "\(range.byteCount)", "daybook.restart": "\(range.restart)",
+                        "daybook.waited_seconds": "\(Self.seconds(since: waitStarted, until: processStarted))",
+                        "daybook.processed_seconds": "\(Self.seconds(since: processStarted))",
+                    ]
+                )
+                if moveSlot, finished {
                     try advanceSlot(to: session.processor.committedLSN)
-                    planned = max(position, session.processor.committedLSN)
+                    restartAtLastAdvance = max(restartAtLastAdvance, range.restart)
                 }
+                if !source.readsAhead { planned = max(position, session.processor.committedLSN) }
                 position = max(position, session.processor.committedLSN)
                 metrics.position(
                     serverWALEnd: now,
@@ -197,19 +211,19 @@ struct BacklogReader {
                 outcome = .stopped
                 break reading
             case .unavailable(let reason):
-                try finish(&session, source: source)
+                try finish(&session, source: source, settling: settledEnd)
                 return fellBack(reason)
             }
         }
-        try finish(&session, source: source)
+        try finish(&session, source: source, settling: settledEnd)
         position = max(position, session.processor.committedLSN)
         session.backlogRead(upTo: position)
-        let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
+        let seconds = Self.seconds(since: started)
         logger.info(
             outcome == .stream ? "backlog read; the replication stream takes over" : "backlog read",
             metadata: [
                 LogKey.lsn: "\(position)", "daybook.messages": "\(messages)", "daybook.reads": "\(reads)",
-                "daybook.seconds": "\(String(format: "%.2f", seconds))",
+                "daybook.seconds": "\(seconds)",
             ]
         )
         return outcome
@@ -246,6 +260,14 @@ struct BacklogReader {
         }
     }
 
+    /// Seconds between two instants, to the hundredth, for the log.
+    private static func seconds(
+        since start: ContinuousClock.Instant,
+        until end: ContinuousClock.Instant = .now
+    ) -> String {
+        String(format: "%.2f", Double((end - start).nanoseconds) / 1e9)
+    }
+
     private func fellBack(_ reason: String) -> Outcome {
         logger.notice("backlog mode unavailable; streaming the backlog instead", metadata: [LogKey.why: "\(reason)"])
         return .stream
@@ -277,9 +299,14 @@ struct BacklogReader {
     /// Ends a range's processing for a stop signal.
     private struct StoppedReading: Error {}
 
-    /// Processes one range read and commits it to the sink; false when a stop request ended
-    /// it between two transactions.
-    private func process(_ range: DecodedRange, into session: inout StreamSession, stop: StopSignal) throws -> Bool {
+    /// Processes one range read; with `settle`, also waits until it is in the sink. False when
+    /// a stop request ended it between two transactions.
+    private func process(
+        _ range: DecodedRange,
+        into session: inout StreamSession,
+        settle: Bool,
+        stop: StopSignal
+    ) throws -> Bool {
         let health = context.health
         var stopped = false
         do {
@@ -297,16 +324,21 @@ struct BacklogReader {
         } catch is StoppedReading {
             stopped = true
         }
+        if settle || stopped { try Self.settle(&session, upTo: stopped ? nil : range.end) }
+        return !stopped
+    }
+
+    /// Puts everything processed in the sink and, given the end of the last range processed
+    /// whole, moves the checkpoint there: every transaction committing up to it has been read
+    /// and is in the sink (none is open: a read returns whole transactions). The slot follows
+    /// the checkpoint, never passing it (SinkGap).
+    private static func settle(_ session: inout StreamSession, upTo end: LSN?) throws {
         try session.checkpointIfDue(force: true)
         try session.finishWrites()
-        // Every transaction committing up to the range's end has been read and is in the sink
-        // (none is open: a read returns whole transactions), so the checkpoint may move to the
-        // end itself (the slot follows it, never passing it: SinkGap).
-        if !stopped {
-            try session.advanceCheckpointIfIdle(to: range.end)
+        if let end {
+            try session.advanceCheckpointIfIdle(to: end)
             try session.finishWrites()
         }
-        return !stopped
     }
 
     /// Moves the slot to `target`, what the sink has committed, if that is past where it is.
@@ -318,12 +350,14 @@ struct BacklogReader {
         }
     }
 
-    /// Ends the reads (dropping what was read ahead: a later run or the stream reads it again)
-    /// and moves the slot to what the sink holds, unless the read in turn on the catalog's
+    /// Ends the reads (dropping what was read ahead: a later run or the stream reads it again),
+    /// settles what was processed (up to `settledEnd`, the end of the last range processed
+    /// whole) and moves the slot to what the sink holds, unless a read in turn on the catalog's
     /// connection was abandoned mid-way and left that connection unusable.
-    private mutating func finish(_ session: inout StreamSession, source: RangeSource) throws {
+    private mutating func finish(_ session: inout StreamSession, source: RangeSource, settling settledEnd: LSN?) throws
+    {
         source.close()
-        try session.finishWrites()
+        try Self.settle(&session, upTo: settledEnd)
         guard !source.catalogUnusable else { return }
         try advanceSlot(to: session.processor.committedLSN)
     }
