@@ -157,10 +157,12 @@ struct RunCommand: AsyncParsableCommand {
             "Read a backlog through SQL decoding, at the server's decoding speed, before streaming.",
             discussion:
                 "A run that starts at least --backlog-threshold behind, and every --until-caught-up or --until-lsn run, "
-                + "reads the backlog with pg_logical_slot_peek_binary_changes over COPY in ranges of --backlog-chunk of WAL, "
-                + "advancing the slot only to what the sink has committed, then streams the live tail. Needs EXECUTE on "
-                + "pg_logical_slot_peek_binary_changes and pg_replication_slot_advance (without it, one line says so and the "
-                + "stream reads everything)."
+                + "reads the backlog through SQL decoding over COPY in ranges of WAL, advancing the slot only to what the "
+                + "sink has committed, then streams the live tail. The server decodes the next ranges on a temporary copy "
+                + "of the slot while Daybook processes the current one; without a second connection or a free "
+                + "replication slot, one line says so and the ranges are read in turn. Needs EXECUTE on "
+                + "pg_logical_slot_peek_binary_changes and pg_replication_slot_advance (without it, one line says so and "
+                + "the stream reads everything)."
         )
     )
     var backlogMode = true
@@ -177,16 +179,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "WAL covered by one backlog read, in MiB.",
+            "The most WAL one backlog read covers, in MiB.",
             discussion:
-                "The server keeps one read's decoded changes in temporary files until they are sent (about as large "
-                + "as the WAL, often smaller), so this bounds that space; it is capped at half of the server's temp_file_limit. "
-                + "Each read decodes again from the slot's restart position, which moves only every 15 s of the original "
-                + "writes: reads much smaller than 15 s of WAL decode the same WAL again and again.",
+                "The server keeps one read's decoded changes in temporary files until they are sent (about half the WAL "
+                + "for narrow rows, more for large values), so this bounds that space; it is capped at half of the "
+                + "server's temp_file_limit. Reads are 16 MiB while the slot's restart position follows them (a backlog "
+                + "written over hours: the server moves it every 15 s of the original writes) and grow up to this "
+                + "while it stays behind (a bulk load), since each read decodes again from it: a lower value makes "
+                + "such a backlog cost the server more.",
             valueName: "MiB"
         )
     )
-    var backlogChunk: Int = 256
+    var backlogChunk: Int = 1024
 
     @Option(name: .long, help: "Also inject a heartbeat this often (e.g. 5m), for deployments without cron.")
     var heartbeatEvery: String?

@@ -369,6 +369,26 @@ struct BacklogModeTests {
         return run.stderr
     }
 
+    /// A catch-up run as `source` (the sink as the test server's superuser) that reads its
+    /// backlog in turn, not ahead, saying so in exactly one line naming `reason`, in backlog
+    /// mode to the end; then every window closed and the results compared.
+    private static func catchUpReadingInTurn(_ database: TestDatabase, source: String, because reason: String) throws {
+        let run = try DaybookProcess.run(
+            Workload.runArguments(
+                database,
+                extra: ["--until-caught-up", "--sink", database.connectionString] + smallReads
+            ),
+            environment: ["DAYBOOK_DATABASE": source]
+        )
+        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
+        let notices = run.stderr.split(separator: "\n").filter { $0.contains("reading the backlog without overlap") }
+        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
+        #expect(notices.first?.contains(reason) == true, "\(notices)")
+        #expect(!run.stderr.contains("backlog mode unavailable"))
+        #expect(reads(in: run.stderr) >= 4)
+        try closeEveryWindowAndCompare(database)
+    }
+
     /// A service with heartbeats until every window is closed, then the independent count.
     private static func closeEveryWindowAndCompare(_ database: TestDatabase, values: Bool = false) throws {
         let service = try DaybookProcess(Workload.runArguments(database), environment: environment(database))
@@ -384,15 +404,7 @@ struct BacklogModeTests {
     @Test func aSinkOutageWhileTheNextRangeIsDecodedLosesAndDoublesNothing() throws {
         let database = try TestDatabase("backlogsinkdown")
         try Self.prepareWithPairsAtValues(database)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let cluster = try Cluster(
-            name: "backlog-sink",
-            script: root.appendingPathComponent("scripts/throwaway-postgres").path,
-            workDirectory: NSTemporaryDirectory(),
-            extraConfiguration: "",
-            prefix: "daybook-test"
-        )
+        let cluster = try Cluster.forTest("backlog-sink")
         defer { cluster.remove() }
         let sinkString = cluster.database("postgres")
         let migrated = try DaybookProcess.run(["migrate"], environment: ["DAYBOOK_DATABASE": sinkString])
@@ -442,20 +454,7 @@ struct BacklogModeTests {
         try Workload.prepare(database)
         let source = try Self.sourceRole(database, "onecon", setup: ["ALTER ROLE {role} CONNECTION LIMIT 1"])
         try Self.writeBacklog(database, seed: 91, keysFrom: 100_000)
-        let run = try DaybookProcess.run(
-            Workload.runArguments(
-                database,
-                extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads
-            ),
-            environment: ["DAYBOOK_DATABASE": source]
-        )
-        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
-        let notices = run.stderr.split(separator: "\n").filter { $0.contains("reading the backlog without overlap") }
-        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
-        #expect(notices.first?.contains("too many connections") == true, "\(notices)")
-        #expect(!run.stderr.contains("backlog mode unavailable"))
-        #expect(Self.reads(in: run.stderr) >= 4)
-        try Self.closeEveryWindowAndCompare(database)
+        try Self.catchUpReadingInTurn(database, source: source, because: "too many connections")
     }
 
     /// A role that may peek at its slot but not read a copy of it (`EXECUTE` on
@@ -469,19 +468,7 @@ struct BacklogModeTests {
         )
         let source = try Self.sourceRole(database, "noget")
         try Self.writeBacklog(database, seed: 95, keysFrom: 100_000)
-        let run = try DaybookProcess.run(
-            Workload.runArguments(
-                database,
-                extra: ["--until-caught-up", "--sink", database.connectionString] + Self.smallReads
-            ),
-            environment: ["DAYBOOK_DATABASE": source]
-        )
-        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
-        let notices = run.stderr.split(separator: "\n").filter { $0.contains("reading the backlog without overlap") }
-        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
-        #expect(notices.first?.contains("pg_logical_slot_get_binary_changes") == true, "\(notices)")
-        #expect(Self.reads(in: run.stderr) >= 4)
-        try Self.closeEveryWindowAndCompare(database)
+        try Self.catchUpReadingInTurn(database, source: source, because: "pg_logical_slot_get_binary_changes")
     }
 
     /// While a backlog is read through SQL, `daybook status` and the metrics say so; once the

@@ -123,15 +123,7 @@ struct DashboardTests {
     }
 
     @Test func thePageSaysWhenTheSinkIsDownAndRecoversWithoutAReload() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let cluster = try Cluster(
-            name: "dashboard-sink",
-            script: root.appendingPathComponent("scripts/throwaway-postgres").path,
-            workDirectory: NSTemporaryDirectory(),
-            extraConfiguration: "",
-            prefix: "daybook-test"
-        )
+        let cluster = try Cluster.forTest("dashboard-sink")
         defer { cluster.remove() }
         let sink = cluster.database("postgres")
         let environment = ["DAYBOOK_DATABASE": sink]

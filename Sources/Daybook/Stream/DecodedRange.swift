@@ -23,7 +23,7 @@ final class DecodedRange: @unchecked Sendable {
     // BlockingWorker's lock) to the one thread that reads it; never shared while written.
 
     /// Bytes kept in memory before the rest goes to a file.
-    static let memoryLimit = 8 << 20
+    static let memoryLimit = 1 << 20
 
     /// The end of the WAL range these messages were read up to.
     let end: LSN
@@ -91,7 +91,7 @@ final class DecodedRange: @unchecked Sendable {
     /// only during the call.
     func forEachMessage(_ body: (LSN, UnsafeRawBufferPointer) throws -> Void) throws {
         if file >= 0 {
-            var block = [UInt8](repeating: 0, count: 4 << 20)
+            var block = [UInt8](repeating: 0, count: 1 << 20)
             var filled = 0
             var offset = 0
             while offset < fileBytes || filled > 0 {
