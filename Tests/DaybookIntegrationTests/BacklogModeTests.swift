@@ -124,6 +124,14 @@ struct BacklogModeTests {
             service.stderr.contains("the replication stream takes over")
         }
         #expect(Self.reads(in: service.stderr) >= 4)
+        #expect(service.stderr.contains("daybook.read_ahead=true"), "the ranges were read ahead")
+        // The temporary copy read ahead is gone with its connection once the stream took over.
+        try waitUntil("the copy of the slot is dropped", log: service) {
+            try database.scalar(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1 || '\\_ahead\\_%'",
+                [database.name]
+            ) == "0"
+        }
         var random = SeededRandom(seed: 23)
         for _ in 0..<100 { try Workload.randomTransaction(database.connection, random: &random) }
         try database.heartbeatUntilEveryWindowCloses("every window closes", service: service)

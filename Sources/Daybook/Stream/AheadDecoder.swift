@@ -1,6 +1,7 @@
 import DaybookCore
 import Foundation
 import PostgresReplication
+import Synchronization
 import WAL
 
 /// Has the server decode the backlog's next range while Daybook processes the current one:
@@ -15,8 +16,9 @@ import WAL
 ///
 /// Why not two reads at once on two copies: each read decodes from its slot's restart
 /// position, so a second reader would decode the first one's WAL again; the server would do
-/// twice the work for the same output. One read ahead keeps the server's decoding at one pass
-/// and the two processes on two cores.
+/// up to twice the work for the same output. One reader, a range or two ahead, keeps the
+/// server decoding on one core while Daybook processes on another, and what it decodes again
+/// is only what lies behind each read's start (see ``BacklogPlan/rangeBytes(decodedAgain:)``).
 final class AheadDecoder {
     private let worker: BlockingWorker<SQLDecodingReader, LSN, RangeRead>
     /// Ranges submitted and not yet taken, oldest first.
@@ -61,12 +63,23 @@ final class AheadDecoder {
             reading: .consume
         )
         let health = context.health
+        let ended = EndedReading()
         worker = BlockingWorker(name: "daybook-decode", owning: reader, queueLimit: Self.depth) {
             reader,
             end,
             isClosing throws(DaybookError) in
-            try reader.collect(upTo: end, shouldStop: isClosing, alive: { health.progressed() })
+            // A read that ended in an error also dropped the copy (the server drops a session's
+            // temporary slots at any error): the ranges asked for after it get the same answer.
+            if let reason = ended.reason.withLock({ $0 }) { return .unavailable(reason: reason) }
+            let read = try reader.collect(upTo: end, shouldStop: isClosing, alive: { health.progressed() })
+            if case .unavailable(let reason) = read { ended.reason.withLock { $0 = reason } }
+            return read
         }
+    }
+
+    /// Why reading ahead ended, once it has: read and written on the worker's thread only.
+    private final class EndedReading: Sendable {
+        let reason = Mutex<String?>(nil)
     }
 
     deinit { worker.close() }
