@@ -363,24 +363,32 @@ struct BacklogModeTests {
         source: String,
         because reason: String
     ) throws -> String {
-        let run = try DaybookProcess.run(
-            Workload.runArguments(
-                database,
-                extra: ["--until-caught-up", "--sink", database.connectionString] + smallReads
-            ),
-            environment: ["DAYBOOK_DATABASE": source]
-        )
-        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
-        let notices = run.stderr.split(separator: "\n").filter { $0.contains("backlog mode unavailable") }
-        #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
-        #expect(notices.first?.contains(reason) == true)
-        return run.stderr
+        try catchUp(database, source: source, sayingOnce: "backlog mode unavailable", because: reason)
     }
 
     /// A catch-up run as `source` (the sink as the test server's superuser) that reads its
     /// backlog in turn, not ahead, saying so in exactly one line naming `reason`, in backlog
     /// mode to the end; then every window closed and the results compared.
     private static func catchUpReadingInTurn(_ database: TestDatabase, source: String, because reason: String) throws {
+        let log = try catchUp(
+            database,
+            source: source,
+            sayingOnce: "reading the backlog without overlap",
+            because: reason
+        )
+        #expect(!log.contains("backlog mode unavailable"))
+        #expect(reads(in: log) >= 4)
+        try closeEveryWindowAndCompare(database)
+    }
+
+    /// A catch-up run as `source` (the sink as the test server's superuser) that finishes and
+    /// logs exactly one line containing `line`, naming `reason`; returns its log.
+    private static func catchUp(
+        _ database: TestDatabase,
+        source: String,
+        sayingOnce line: String,
+        because reason: String
+    ) throws -> String {
         let run = try DaybookProcess.run(
             Workload.runArguments(
                 database,
@@ -389,12 +397,10 @@ struct BacklogModeTests {
             environment: ["DAYBOOK_DATABASE": source]
         )
         #expect(run.status == 0, "\(run.stderr.suffix(3000))")
-        let notices = run.stderr.split(separator: "\n").filter { $0.contains("reading the backlog without overlap") }
+        let notices = run.stderr.split(separator: "\n").filter { $0.contains(line) }
         #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
         #expect(notices.first?.contains(reason) == true, "\(notices)")
-        #expect(!run.stderr.contains("backlog mode unavailable"))
-        #expect(reads(in: run.stderr) >= 4)
-        try closeEveryWindowAndCompare(database)
+        return run.stderr
     }
 
     /// A service with heartbeats until every window is closed, then the independent count.
