@@ -1,3 +1,5 @@
+import PostgresReplication
+
 /// The benchmark's tables and the server-side generator of its backlogs.
 ///
 /// Four tables with four key shapes (bigint, composite, text, uuid). The generator runs
@@ -101,4 +103,31 @@ enum BenchmarkSchema {
             COMMIT;
         END $$;
         """
+
+    /// Records the rule `daybook capture` would for every table at `level`, from the start of
+    /// `slot` (nothing at `keys`, the default): at `values`, with `hashed` columns per table kept
+    /// as keyed hashes under `keyFile`.
+    static func recordCapture(
+        level: String,
+        slot: String,
+        sink: String,
+        hashed: [String: [String]] = [:],
+        keyFile: (path: String, id: String)? = nil
+    ) throws {
+        guard level != "keys" else { return }
+        let connection = try PostgresConnection(ConnectionString(sink))
+        for table in tables {
+            let columns = hashed[table] ?? []
+            try connection.query(
+                """
+                INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn, hashed_columns, key_file, key_id)
+                VALUES ($1, $2, $3, '0/0', $4::text[], $5, $6)
+                """,
+                [
+                    slot, table, level, "{\(columns.joined(separator: ","))}",
+                    columns.isEmpty ? nil : keyFile?.path, columns.isEmpty ? nil : keyFile?.id,
+                ]
+            )
+        }
+    }
 }

@@ -190,23 +190,13 @@ struct CatchUpBenchmark {
         let sinkName = "\(backlog.database)_sink_\(run)"
         let sink = try environment.createSinkDatabase(sinkName, daybook: tools.daybook)
         defer { environment.dropDatabase(sinkName) }
-        if level != "keys" {
-            // The rule `daybook capture` records, from the start of the slot.
-            let connection = try PostgresConnection(ConnectionString(sink))
-            for table in BenchmarkSchema.tables {
-                let columns = hashed[table] ?? []
-                try connection.query(
-                    """
-                    INSERT INTO daybook.capture (slot_name, table_name, level, since_lsn, hashed_columns, key_file, key_id)
-                    VALUES ($1, $2, $3, '0/0', $4::text[], $5, $6)
-                    """,
-                    [
-                        slot, table, level, "{\(columns.joined(separator: ","))}",
-                        columns.isEmpty ? nil : keyFile?.path, columns.isEmpty ? nil : keyFile?.id,
-                    ]
-                )
-            }
-        }
+        try BenchmarkSchema.recordCapture(
+            level: level,
+            slot: slot,
+            sink: sink,
+            hashed: hashed,
+            keyFile: keyFile
+        )
         let log = "\(tools.logDirectory)/\(slot).log"
         let measurement = try MeasuredProcess.run(
             tools.daybook,

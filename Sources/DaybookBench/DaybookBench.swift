@@ -23,7 +23,8 @@ struct DaybookBench: ParsableCommand {
             root after `swift build -c release`; `scripts/bench` does both.
             """,
         subcommands: [
-            CatchUp.self, Memory.self, Close.self, Lag.self, Scale.self, LargeTransaction.self, AttributionCost.self,
+            CatchUp.self, Memory.self, Close.self, Lag.self, Knee.self, Scale.self, LargeTransaction.self,
+            AttributionCost.self,
             DigestScale.self, ForgetScale.self, All.self,
         ],
         defaultSubcommand: All.self
@@ -387,6 +388,58 @@ struct Lag: ParsableCommand {
             checkpointEvery: checkpointEvery,
             closingKeys: closingKeys
         )
+    }
+}
+
+struct Knee: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "knee",
+        abstract: "The live limit: the highest steady rate one slot carries with its client's lag p99 under a second.",
+        discussion: """
+            For each client, a fresh slot per step under pgbench at one rate (updates of prefilled keys): \
+            the rate doubles from --start-rate while the client keeps up, then --refinements halvings between \
+            the last rate kept up with and the first one not. Daybook is judged by the slot's confirmed \
+            position (what the sink committed); pg_recvlogical by what the walsender sent it, since it \
+            confirms only once per --status-interval (whole seconds). pg_recvlogical's stream is the same at \
+            every level, so --level changes only Daybook's capture.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Daybook's capture level of every table: keys, or values.") var level = "keys"
+    @Option(parsing: .upToNextOption, help: "Clients to measure: daybook, pg_recvlogical.") var clients: [String] = [
+        "daybook", "pg_recvlogical",
+    ]
+    @Option(help: "Changes per second of the first step.") var startRate = 10_000
+    @Option(help: "Changes per second no step goes beyond.") var maxRate = 1_280_000
+    @Option(help: "Seconds of load per step (the first 5 are not sampled).") var stepSeconds = 30
+    @Option(help: "Halvings of the interval around the knee.") var refinements = 2
+    @Option(help: "Changes per source transaction.") var transactionSize = 10
+
+    func validate() throws {
+        guard ["keys", "values"].contains(level) else { throw ValidationError("--level is keys or values") }
+        for client in clients where KneeBenchmark.Client(rawValue: client) == nil {
+            throw ValidationError("--clients are daybook and pg_recvlogical, not \(client)")
+        }
+        guard stepSeconds > 10 else { throw ValidationError("--step-seconds must be more than 10") }
+        guard (1...100_000).contains(transactionSize) else {
+            throw ValidationError("--transaction-size is between 1 and 100,000")
+        }
+    }
+
+    func run() throws {
+        try common.withEnvironment { environment, tools in
+            var benchmark = KneeBenchmark(environment: environment, tools: tools)
+            benchmark.level = level
+            benchmark.stepSeconds = stepSeconds
+            benchmark.transactionSize = transactionSize
+            try benchmark.run(
+                clients: clients.compactMap(KneeBenchmark.Client.init(rawValue:)),
+                startRate: startRate,
+                maxRate: maxRate,
+                refinements: refinements
+            )
+        }
     }
 }
 
