@@ -12,10 +12,12 @@ struct CatchUpBenchmark {
         case streaming
     }
 
-    /// One client's run: its own accounting and what the source server spent meanwhile.
+    /// One client's run: its own accounting and what the source server spent meanwhile, and
+    /// the sink server (Daybook's writes; nothing for the other clients).
     struct Run {
         var client: Measurement
         var server: ServerUsage
+        var sink: ServerUsage
     }
 
     /// One run of pg_recvlogical, of the server's SQL decoding alone and of Daybook in each mode
@@ -64,8 +66,8 @@ struct CatchUpBenchmark {
                     : ", hashing \(hashed.sorted { $0.key < $1.key }.map { "\($0.key).\($0.value.joined(separator: ","))" }.joined(separator: " "))")
         )
         say(
-            "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | wall ratio | cpu ratio "
-                + "| wall / server decoding"
+            "run | client | wall s | cpu s | changes/s | peak MB | server cpu s | server temp MB | sink cpu s | wall ratio "
+                + "| cpu ratio | wall / server decoding"
         )
         var rounds: [Round] = []
         let clients: [Client] = [.receiver, .serverDecoding] + modes.map { .daybook($0) }
@@ -76,9 +78,9 @@ struct CatchUpBenchmark {
             let first = (run - 1) % clients.count
             for client in clients[first...] + clients[..<first] {
                 switch client {
-                case .receiver: receiver = try measured(backlog) { try runReceiver(backlog, run: run) }
+                case .receiver: receiver = try measured(backlog) { (try runReceiver(backlog, run: run), .zero) }
                 case .serverDecoding:
-                    serverDecoding = try measured(backlog) { try runServerDecoding(backlog, run: run) }
+                    serverDecoding = try measured(backlog) { (try runServerDecoding(backlog, run: run), .zero) }
                 case .daybook(let mode):
                     daybook[mode] = try measured(backlog) { try runDaybook(backlog, run: run, mode: mode) }
                 }
@@ -90,7 +92,8 @@ struct CatchUpBenchmark {
                 let m = measured.client
                 say(
                     "\(run) | \(name) | \(format(m.wall)) | \(format(m.cpu)) | \(Int(Double(backlog.changes) / m.wall).formatted()) | "
-                        + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | \(ratios)"
+                        + "\(m.peakResidentBytes >> 20) | \(format(measured.server.cpuSeconds)) | \(measured.server.tempBytes >> 20) | "
+                        + "\(format(measured.sink.cpuSeconds)) | \(ratios)"
                 )
             }
             line("pg_recvlogical", receiver, ratios: "| |")
@@ -125,7 +128,8 @@ struct CatchUpBenchmark {
                     + "(to the server's SQL decoding \(format(median(rounds.map { $0.decodingRatio(mode) })))), "
                     + "median CPU ratio \(format(median(rounds.map { $0.cpuRatio(mode) }))); median wall "
                     + "\(format(median(runs.map(\.client.wall)))) s, CPU per million changes \(format(median(runs.map(\.client.cpu)) * perMillion)) s, "
-                    + "server CPU \(format(median(runs.map(\.server.cpuSeconds)))) s, server temp files "
+                    + "server CPU \(format(median(runs.map(\.server.cpuSeconds)))) s, sink server CPU "
+                    + "\(format(median(runs.map(\.sink.cpuSeconds)))) s, server temp files "
                     + "\(Int(median(runs.map { Double($0.server.tempBytes) })) >> 20) MB, peak \(runs.map(\.client.peakResidentBytes).max().map { $0 >> 20 } ?? 0) MB"
             )
         }
@@ -134,11 +138,11 @@ struct CatchUpBenchmark {
 
     /// Runs `body` and reads the source server's usage around it; the server reaps the
     /// client's backends a moment after the client exits, so the second reading waits for that.
-    private func measured(_ backlog: Backlog, _ body: () throws -> Measurement) throws -> Run {
+    private func measured(_ backlog: Backlog, _ body: () throws -> (Measurement, sink: ServerUsage)) throws -> Run {
         let before = try ServerUsage.read(backlog.connectionString)
-        let client = try body()
+        let (client, sink) = try body()
         Thread.sleep(forTimeInterval: 0.5)
-        return Run(client: client, server: try ServerUsage.read(backlog.connectionString) - before)
+        return Run(client: client, server: try ServerUsage.read(backlog.connectionString) - before, sink: sink)
     }
 
     private func runReceiver(_ backlog: Backlog, run: Int) throws -> Measurement {
@@ -183,7 +187,9 @@ struct CatchUpBenchmark {
         return measurement
     }
 
-    private func runDaybook(_ backlog: Backlog, run: Int, mode: Mode) throws -> Measurement {
+    /// Daybook's run, and what the sink server spent while it ran (the sink's creation and
+    /// the checks after it not counted).
+    private func runDaybook(_ backlog: Backlog, run: Int, mode: Mode) throws -> (Measurement, sink: ServerUsage) {
         let slot = "\(backlog.database)_\(mode.rawValue)_\(run)"
         try environment.slots.create(slot, on: backlog.connectionString, copying: backlog.baseSlot)
         defer { environment.slots.drop(slot) }
@@ -198,6 +204,7 @@ struct CatchUpBenchmark {
             keyFile: keyFile
         )
         let log = "\(tools.logDirectory)/\(slot).log"
+        let sinkBefore = try ServerUsage.read(sink)
         let measurement = try MeasuredProcess.run(
             tools.daybook,
             [
@@ -209,9 +216,12 @@ struct CatchUpBenchmark {
         guard measurement.status == 0 else {
             throw BenchError("daybook run exited with \(measurement.status); see \(log)")
         }
+        // The sink's backends exit a moment after the client.
+        Thread.sleep(forTimeInterval: 0.5)
+        let sinkUsage = try ServerUsage.read(sink) - sinkBefore
         try verify(sink: sink, slot: slot, changes: backlog.changes)
         try verifyEvents(sink: sink, slot: slot, changes: backlog.changes)
-        return measurement
+        return (measurement, sinkUsage)
     }
 
     /// At `values`, also every change's event.

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresReplication
 
-/// What the source server spent while a client drained a backlog: the CPU of all its
+/// What a server spent while a client drained a backlog: the CPU of all its
 /// processes and the temporary files its backends wrote.
 ///
 /// CPU is read from `/proc` (the server must run on this machine): the postmaster's own time
@@ -12,6 +12,8 @@ import PostgresReplication
 struct ServerUsage {
     var cpuSeconds: Double
     var tempBytes: Int64
+
+    static let zero = ServerUsage(cpuSeconds: 0, tempBytes: 0)
 
     static func - (after: ServerUsage, before: ServerUsage) -> ServerUsage {
         ServerUsage(cpuSeconds: after.cpuSeconds - before.cpuSeconds, tempBytes: after.tempBytes - before.tempBytes)

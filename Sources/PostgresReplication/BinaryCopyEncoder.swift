@@ -39,6 +39,14 @@ public struct BinaryCopyEncoder: Sendable {
         bytes.append(contentsOf: Self.trailer)
     }
 
+    /// Hands the bytes encoded so far to `send` and goes on encoding after them, keeping the
+    /// buffer's capacity: a COPY of many rows can go out while the rest are encoded, so the
+    /// server works on the first rows while this side makes the next.
+    public mutating func flush(to send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try bytes.withUnsafeBytes(send)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     public mutating func beginRow(fieldCount: Int16) {
         appendInt16(fieldCount)
         rowCount += 1

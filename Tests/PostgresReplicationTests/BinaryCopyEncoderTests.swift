@@ -51,4 +51,26 @@ struct BinaryCopyEncoderTests {
         #expect(encoder.bytes == header)
         #expect(encoder.rowCount == 0)
     }
+
+    @Test func flushedBlocksConcatenateToTheWholeStream() {
+        func encodeRows(_ encoder: inout BinaryCopyEncoder, flushingTo sent: inout [UInt8]?) {
+            for row in 0..<100 {
+                encoder.beginRow(fieldCount: 2)
+                encoder.appendText("row \(row)")
+                encoder.appendInt32Field(Int32(row))
+                if sent != nil, row % 7 == 3 { encoder.flush { sent!.append(contentsOf: $0) } }
+            }
+            encoder.finish()
+            if sent != nil { encoder.flush { sent!.append(contentsOf: $0) } }
+        }
+        var whole = BinaryCopyEncoder()
+        var notFlushed: [UInt8]? = nil
+        encodeRows(&whole, flushingTo: &notFlushed)
+        var flushing = BinaryCopyEncoder()
+        var sent: [UInt8]? = []
+        encodeRows(&flushing, flushingTo: &sent)
+        #expect(sent == whole.bytes)
+        #expect(flushing.bytes.isEmpty)
+        #expect(flushing.rowCount == 100)
+    }
 }
