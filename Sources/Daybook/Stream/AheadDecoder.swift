@@ -21,8 +21,8 @@ import WAL
 /// is only what lies behind each read's start (see ``BacklogPlan/rangeBytes(decodedAgain:)``).
 final class AheadDecoder {
     private let worker: BlockingWorker<SQLDecodingReader, LSN, RangeRead>
-    /// Ranges submitted and not yet taken, oldest first.
-    private(set) var pending: [LSN] = []
+    /// Ranges submitted and not yet taken.
+    private(set) var pendingCount = 0
     /// Ranges read and not yet taken, oldest first.
     private var read: [RangeRead] = []
 
@@ -85,20 +85,20 @@ final class AheadDecoder {
     deinit { worker.close() }
 
     /// Whether another range may be asked for now.
-    var hasRoom: Bool { pending.count < Self.depth }
+    var hasRoom: Bool { pendingCount < Self.depth }
 
     /// Asks for the range up to `end`, after the ones pending.
     func submit(upTo end: LSN) throws {
         precondition(hasRoom, "submit() beyond the decoder's depth")
         try worker.submit(end, waiting: {})
-        pending.append(end)
+        pendingCount += 1
     }
 
     /// The oldest pending range, once read; `waiting` is called once a second meanwhile.
     func next(waiting: () throws -> Void) throws -> RangeRead {
-        precondition(!pending.isEmpty, "next() without a pending range")
+        precondition(pendingCount > 0, "next() without a pending range")
         if read.isEmpty { read = try worker.waitForOutputs(waiting: waiting) }
-        pending.removeFirst()
+        pendingCount -= 1
         return read.removeFirst()
     }
 

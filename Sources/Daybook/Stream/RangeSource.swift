@@ -45,7 +45,7 @@ final class RangeSource {
     /// Whether a range was asked for and not yet taken.
     var hasPending: Bool {
         switch kind {
-        case .ahead(let decoder): !decoder.pending.isEmpty
+        case .ahead(let decoder): decoder.pendingCount > 0
         case .inTurn: pendingInTurn != nil
         }
     }
