@@ -107,7 +107,7 @@ struct KneeBenchmark {
         try environment.slots.create(slot, on: live.connectionString)
         defer { environment.slots.drop(slot) }
         let sinkName = "bench_knee_sink"
-        var arguments: [String]
+        let arguments: [String]
         let executable: String
         switch client {
         case .daybook:
