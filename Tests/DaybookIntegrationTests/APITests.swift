@@ -54,7 +54,15 @@ struct APITests {
             }
         }
         func api(_ path: String) throws -> [String: Any] {
-            let answer = try httpGet(port: port, path: path)
+            let answer: HTTPAnswer
+            do {
+                answer = try httpGet(port: port, path: path)
+            } catch {
+                // What the service was doing meanwhile (a request once went unanswered for 30 s
+                // in the version matrix).
+                Issue.record("\(error); the service's log ends: \(service.stderr.suffix(4000))")
+                throw error
+            }
             #expect(answer.status == 200, "\(path): \(answer.body)")
             #expect(answer.headers["Cache-Control"] == "no-store")
             return try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])

@@ -270,7 +270,8 @@ func httpRequest(port: Int, path: String, method: String, token: String? = nil) 
     nonisolated(unsafe) var answer: Result<HTTPAnswer, any Error> = .failure(SupportError("no answer from \(path)"))
     URLSession.shared.dataTask(with: request) { data, response, error in
         if let error {
-            answer = .failure(error)
+            // Which request failed: URLError's own text names neither the path nor the method.
+            answer = .failure(SupportError("\(method) \(path) got no answer: \(error)"))
         } else if let response = response as? HTTPURLResponse {
             var headers: [String: String] = [:]
             for (name, value) in response.allHeaderFields { headers["\(name)"] = "\(value)" }
