@@ -150,11 +150,7 @@ struct KneeBenchmark {
         let measurement = try MeasuredProcess.reap(process, started: started)
         reaped = true
         let achieved =
-            UpdateLoad.achievedChangesPerSecond(
-                logFile: loadLog,
-                transactionSize: transactionSize,
-                seconds: stepSeconds
-            ) ?? 0
+            load.achievedChangesPerSecond(logFile: loadLog) ?? 0
         let step = Step(
             rate: rate,
             achieved: achieved,

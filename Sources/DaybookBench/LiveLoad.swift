@@ -7,12 +7,10 @@ import PostgresReplication
 /// the walsender).
 struct LiveSource {
     static let prefilledKeys = 100_000
-    let name: String
     let connectionString: String
     let connection: PostgresConnection
 
     init(_ name: String, in environment: BenchEnvironment) throws {
-        self.name = name
         connectionString = try environment.createSourceDatabase(name)
         connection = try PostgresConnection(ConnectionString(connectionString))
         try connection.simpleQuery("ALTER DATABASE \(name) SET synchronous_commit = on")
@@ -46,7 +44,8 @@ struct UpdateLoad {
 
     var transactionsPerSecond: Int { max(1, changesPerSecond / transactionSize) }
 
-    /// Starts pgbench against `source`, its report in `logFile`; reap it with ``finish(_:)``.
+    /// Starts pgbench against `source`, its report in `logFile`; reap it with
+    /// ``MeasuredProcess/reap(_:started:)``.
     func start(_ tools: Tools, source: String, logFile: String) throws -> pid_t {
         let script = "\(tools.logDirectory)/update-\(transactionSize).pgbench"
         let highest = LiveSource.prefilledKeys - transactionSize + 1
@@ -66,7 +65,7 @@ struct UpdateLoad {
     }
 
     /// The changes per second pgbench actually wrote, from its report (nil when it printed none).
-    static func achievedChangesPerSecond(logFile: String, transactionSize: Int, seconds: Int) -> Double? {
+    func achievedChangesPerSecond(logFile: String) -> Double? {
         guard let report = try? String(contentsOfFile: logFile, encoding: .utf8),
             let match = report.firstMatch(of: /actually processed: (\d+)/),
             let transactions = Int(match.1)
