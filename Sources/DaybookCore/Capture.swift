@@ -2,16 +2,25 @@ import Windowing
 
 /// How the changes of a table are kept under one capture rule (``CaptureRule``): its level,
 /// at `values` the shape of its row images, and when the rule hashes key columns, how.
-struct Capture: Sendable {
-    var level: CaptureLevel
+///
+/// An immutable class, not a struct: every change looks its table's capture up, and handing
+/// out a reference costs one retain where a struct's copy retained each of its image shape's
+/// arrays (with the table's own copies, about 5 % of the processor's CPU at `values`).
+final class Capture: Sendable {
+    let level: CaptureLevel
     /// At `values`: which columns an image holds, and which as hashes or masks.
-    var image: RowImageShape?
+    let image: RowImageShape?
     /// When the rule hashes key columns: the key is filed under their hashes everywhere.
-    var keyHashing: KeyHashing?
+    let keyHashing: KeyHashing?
 
-    init(level: CaptureLevel) { self.level = level }
+    init(level: CaptureLevel, image: RowImageShape? = nil, keyHashing: KeyHashing? = nil) {
+        self.level = level
+        self.image = image
+        self.keyHashing = keyHashing
+    }
 
-    var parts: (CaptureLevel, RowImageShape?, KeyHashing?) { (level, image, keyHashing) }
+    /// A table without a rule: its keys only. Shared, so that looking it up allocates nothing.
+    static let keysOnly = Capture(level: .keys)
 }
 
 /// Key columns stored as keyed hashes (`capture … --hash` of a key column): the sink files the

@@ -75,25 +75,75 @@ public struct ChangeProcessor: Sendable {
         var statementsByIndex: [Int32: Int32] = [:]
         /// The transaction's origin alone, interned when a change needs it.
         var originOnly: Int32?
+
+        /// Where the next change of the transaction goes.
+        struct Change {
+            let begin: Begin
+            let commitTime: Timestamp
+            /// Its window (or lateness), placed at the transaction's first change.
+            let placement: WindowingEngine.Placement
+            /// Whether the placement was made for this change (the transaction's first).
+            let placedNow: Bool
+            /// Whether it is the transaction's first change with data.
+            let isFirst: Bool
+            let sequence: Int32
+        }
+
+        /// Counts one more change and says where it goes.
+        mutating func nextChange(placing engine: inout WindowingEngine) -> Change {
+            let isFirst = !hasData
+            hasData = true
+            let placedNow = placement == nil
+            let placed = placement ?? engine.place(commitTime)
+            placement = placed
+            unspilledChanges += 1
+            let sequence = nextSequence
+            nextSequence &+= 1
+            return Change(
+                begin: begin,
+                commitTime: commitTime,
+                placement: placed,
+                placedNow: placedNow,
+                isFirst: isFirst,
+                sequence: sequence
+            )
+        }
     }
 
     /// What the processor knows of a table from its Relation message.
-    private struct TableInfo {
+    ///
+    /// Immutable, and a class for the same reason as ``Capture``: every change looks its table
+    /// up, and a reference is one retain. A new rule or Relation message replaces it whole.
+    private final class TableInfo: Sendable {
         enum Role { case counted, heartbeat, sinkOwn }
-        var role: Role
-        var index: Int32
-        var shape: KeyShape
+        let role: Role
+        let index: Int32
+        let shape: KeyShape
         /// The table's capture rules, oldest first, each with how a row is kept under it (or
         /// why it cannot be: a hash key that cannot be read).
-        var captures: [(since: LSN, capture: Capture, problem: String?)] = []
+        let captures: [(since: LSN, capture: Capture, problem: String?)]
+
+        init(role: Role, index: Int32, shape: KeyShape, captures: [(since: LSN, capture: Capture, problem: String?)]) {
+            self.role = role
+            self.index = index
+            self.shape = shape
+            self.captures = captures
+        }
 
         /// How a transaction committed at `lsn` is kept. Without a rule a table is captured at
         /// `keys`. A rule whose hash key cannot be read stops the stream: storing its values
         /// unhashed, or hashed under another key, is never right.
         func capture(forCommitAt lsn: LSN) throws(ProtocolError) -> Capture {
-            guard let rule = captures.last(where: { $0.since < lsn }) else { return Capture(level: .keys) }
-            if let problem = rule.problem { throw ProtocolError(description: problem, isConfiguration: true) }
-            return rule.capture
+            var position = captures.endIndex
+            while position > captures.startIndex {
+                position -= 1
+                guard captures[position].since < lsn else { continue }
+                if let problem = captures[position].problem {
+                    throw ProtocolError(description: problem, isConfiguration: true)
+                }
+                return captures[position].capture
+            }
+            return Capture.keysOnly
         }
     }
 
@@ -198,13 +248,13 @@ public struct ChangeProcessor: Sendable {
         let role: TableInfo.Role =
             name == settings.heartbeatTable
             ? .heartbeat : relation.namespace == settings.sinkSchema ? .sinkOwn : .counted
-        var table = TableInfo(
+        let shape = KeyShape(relation: relation, primaryKey: primaryKey)
+        tables[relation.oid] = TableInfo(
             role: role,
             index: batch.tableIndex(name),
-            shape: KeyShape(relation: relation, primaryKey: primaryKey)
+            shape: shape,
+            captures: captures(of: relation, shape: shape)
         )
-        applyRules(to: &table, relation: relation)
-        tables[relation.oid] = table
         if role == .counted { noteShape(relation) }
     }
 
@@ -234,10 +284,12 @@ public struct ChangeProcessor: Sendable {
         current?.changedShape = true
     }
 
-    /// Recomputes a table's capture levels from its rules.
-    private mutating func applyRules(to table: inout TableInfo, relation: Relation) {
-        let shape = table.shape
-        table.captures = captureRules.rules(for: relation.qualifiedName).map { rule in
+    /// A table's capture levels, from its rules.
+    private mutating func captures(
+        of relation: Relation,
+        shape: KeyShape
+    ) -> [(since: LSN, capture: Capture, problem: String?)] {
+        captureRules.rules(for: relation.qualifiedName).map { rule in
             // A hashed or masked column renamed or dropped since the rule: its new name would be
             // kept as it is. Stop, and let the operator set the rule again.
             let names = Set(relation.columns.map(\.name))
@@ -256,15 +308,15 @@ public struct ChangeProcessor: Sendable {
                 case .failure(let problem): return (rule.sinceLSN, Capture(level: rule.level), problem.message)
                 }
             }
-            var capture = Capture(level: rule.level)
+            var keyHashing: KeyHashing?
             if let key {
                 let hashed = shape.positions.map { rule.hashedColumns.contains(relation.columns[$0].name) }
-                if hashed.contains(true) { capture.keyHashing = KeyHashing(hashed: hashed, key: key) }
+                if hashed.contains(true) { keyHashing = KeyHashing(hashed: hashed, key: key) }
             }
-            if rule.level == .values {
-                capture.image = RowImageShape(relation: relation, keyPositions: shape.positions, rule: rule, key: key)
-            }
-            return (rule.sinceLSN, capture, nil)
+            let image =
+                rule.level == .values
+                ? RowImageShape(relation: relation, keyPositions: shape.positions, rule: rule, key: key) : nil
+            return (rule.sinceLSN, Capture(level: rule.level, image: image, keyHashing: keyHashing), nil)
         }
     }
 
@@ -294,10 +346,14 @@ public struct ChangeProcessor: Sendable {
     private mutating func learn(_ rule: CaptureRule) {
         guard settings.slot.isEmpty || rule.slot == settings.slot, captureRules.add(rule) else { return }
         newRules.append(rule)
-        for (oid, var table) in tables {
+        for (oid, table) in tables {
             guard let relation = relations[oid], relation.qualifiedName == rule.table else { continue }
-            applyRules(to: &table, relation: relation)
-            tables[oid] = table
+            tables[oid] = TableInfo(
+                role: table.role,
+                index: table.index,
+                shape: table.shape,
+                captures: captures(of: relation, shape: table.shape)
+            )
         }
     }
 
@@ -490,35 +546,37 @@ public struct ChangeProcessor: Sendable {
 
     private mutating func recordInsert<Row: RowImage>(_ oid: UInt32, _ new: Row) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image, hashing) = try capture(table).parts
-        let hasKey = level != .counts && table.shape.key(of: new, into: &keyBuffer, hashing: hashing)
-        if hasKey, let image {
-            image.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
+        let capture = try capture(table)
+        let hasKey =
+            capture.level != .counts && table.shape.key(of: new, into: &keyBuffer, hashing: capture.keyHashing)
+        if hasKey {
+            capture.image?.image(of: new, fallback: nil, into: &rowBuffer, unknown: &unknownBuffer)
         }
         try record(
             .insert,
             table: table,
             keys: hasKey ? .one(.insert) : nil,
-            level: level,
-            images: image != nil ? .new : nil
+            level: capture.level,
+            images: capture.image != nil ? .new : nil
         )
     }
 
     private mutating func recordDelete<Row: RowImage>(_ oid: UInt32, _ old: Row, oldIsWhole: Bool) throws(ProtocolError)
     {
         let table = try table(for: oid)
-        let (level, image, hashing) = try capture(table).parts
-        let hasKey = level != .counts && table.shape.key(of: old, into: &keyBuffer, hashing: hashing)
+        let capture = try capture(table)
+        let hasKey =
+            capture.level != .counts && table.shape.key(of: old, into: &keyBuffer, hashing: capture.keyHashing)
         // Only a whole old row (identity FULL) is an image; a key-only one is the key itself.
-        if hasKey, oldIsWhole, let image {
-            image.image(of: old, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
+        if hasKey, oldIsWhole {
+            capture.image?.image(of: old, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
         }
         try record(
             .delete,
             table: table,
             keys: hasKey ? .one(.delete) : nil,
-            level: level,
-            images: image == nil ? nil : oldIsWhole ? .old : EventImages()
+            level: capture.level,
+            images: capture.image == nil ? nil : oldIsWhole ? .old : EventImages()
         )
     }
 
@@ -529,16 +587,19 @@ public struct ChangeProcessor: Sendable {
         new: Row
     ) throws(ProtocolError) {
         let table = try table(for: oid)
-        let (level, image, hashing) = try capture(table).parts
+        let capture = try capture(table)
+        let hashing = capture.keyHashing
         let hasNewKey =
-            level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer, hashing: hashing)
+            capture.level != .counts && table.shape.key(of: new, fallback: old, into: &keyBuffer, hashing: hashing)
         var images: EventImages?
-        if hasNewKey, let image {
+        if hasNewKey, capture.image != nil {
             // Unchanged TOASTed values come from the old row only when it is whole: a key-only
             // old row holds NULL in every other column.
             let whole = oldIsWhole ? old : nil
-            image.image(of: new, fallback: whole, into: &rowBuffer, unknown: &unknownBuffer)
-            if let whole { image.image(of: whole, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer) }
+            capture.image?.image(of: new, fallback: whole, into: &rowBuffer, unknown: &unknownBuffer)
+            if let whole {
+                capture.image?.image(of: whole, fallback: nil, into: &oldRowBuffer, unknown: &oldUnknownBuffer)
+            }
             images = oldIsWhole ? [.new, .old] : .new
         }
         if hasNewKey, let old, table.shape.key(of: old, into: &oldKeyBuffer, hashing: hashing),
@@ -546,9 +607,15 @@ public struct ChangeProcessor: Sendable {
         {
             // The row's identity changed: one update for the table; for keys, the old one is
             // gone and a new one exists.
-            try record(.update, table: table, keys: .moved, level: level, images: images)
+            try record(.update, table: table, keys: .moved, level: capture.level, images: images)
         } else {
-            try record(.update, table: table, keys: hasNewKey ? .one(.update) : nil, level: level, images: images)
+            try record(
+                .update,
+                table: table,
+                keys: hasNewKey ? .one(.update) : nil,
+                level: capture.level,
+                images: images
+            )
         }
     }
 
@@ -577,10 +644,10 @@ public struct ChangeProcessor: Sendable {
         level: CaptureLevel,
         images: EventImages? = nil
     ) throws(ProtocolError) {
-        guard var transaction = current else {
+        guard let skip = current?.skip else {
             throw ProtocolError(description: "a change arrived outside a transaction")
         }
-        if transaction.skip { return }
+        if skip { return }
         switch table.role {
         case .heartbeat:
             current?.sawHeartbeat = true
@@ -590,21 +657,14 @@ public struct ChangeProcessor: Sendable {
         case .counted:
             break
         }
-        if !transaction.hasData {
-            transaction.hasData = true
-            keyTag = KeyTag(lsn: transaction.begin.finalLSN, part: 0)
-        }
-        let placement = transaction.placement ?? engine.place(transaction.commitTime)
-        if transaction.placement == nil {
-            transaction.placement = placement
-            if case .onTime(let window, opened: true) = placement { opened.append(window) }
-        }
-        transaction.unspilledChanges += 1
-        let sequence = transaction.nextSequence
-        transaction.nextSequence &+= 1
-        current = transaction
-        let time = transaction.commitTime
-        switch placement {
+        // In place: a copy of the open transaction per change retained its dictionaries.
+        guard let change = current?.nextChange(placing: &engine) else { return }
+        let transaction = change.begin
+        if change.isFirst { keyTag = KeyTag(lsn: transaction.finalLSN, part: 0) }
+        if change.placedNow, case .onTime(let window, opened: true) = change.placement { opened.append(window) }
+        let sequence = change.sequence
+        let time = change.commitTime
+        switch change.placement {
         case .onTime(let window, _):
             batch.countChange(operation, table: table.index, window: window, at: time, level: level)
             let who = attributionIndex(table: table.index)
@@ -626,7 +686,7 @@ public struct ChangeProcessor: Sendable {
                     table: table.index,
                     window: window,
                     at: time,
-                    lsn: transaction.begin.finalLSN,
+                    lsn: transaction.finalLSN,
                     sequence: sequence,
                     actor: who ?? -1
                 )
@@ -640,8 +700,8 @@ public struct ChangeProcessor: Sendable {
                     key: key,
                     operation: operation,
                     commitTime: time,
-                    lsn: transaction.begin.finalLSN,
-                    xid: transaction.begin.xid
+                    lsn: transaction.finalLSN,
+                    xid: transaction.xid
                 )
             )
         }
@@ -682,20 +742,21 @@ public struct ChangeProcessor: Sendable {
     /// `act_as` declared, else what the statement trigger of its table said, else the
     /// transaction's replication origin; nil: nobody.
     private mutating func attributionIndex(table: Int32) -> Int32? {
-        guard let transaction = current else { return nil }
-        if let declared = transaction.declared { return declared }
-        if transaction.declaredRefused { return nil }
-        if !transaction.statements.isEmpty {
-            if let statement = transaction.statementsByIndex[table] { return statement }
+        // Read in place: a copy of the open transaction per change retained its dictionaries.
+        guard current != nil else { return nil }
+        if let declared = current?.declared { return declared }
+        if current?.declaredRefused == true { return nil }
+        if current?.statements.isEmpty == false {
+            if let statement = current?.statementsByIndex[table] { return statement }
             // A claim names its table; one without a name (an older trigger) covers every table.
-            if let statement = transaction.statements[batch.tableNames[Int(table)]] ?? transaction.statements[""] {
+            if let statement = current?.statements[batch.tableNames[Int(table)]] ?? current?.statements[""] {
                 current?.statementsByIndex[table] = statement
                 return statement
             }
         }
-        guard !transaction.origin.isEmpty else { return nil }
-        if let index = transaction.originOnly { return index }
-        let index = attribution.index(of: Attribution(origin: transaction.origin))
+        guard current?.origin.isEmpty == false, let origin = current?.origin else { return nil }
+        if let index = current?.originOnly { return index }
+        let index = attribution.index(of: Attribution(origin: origin))
         current?.originOnly = index
         return index
     }
