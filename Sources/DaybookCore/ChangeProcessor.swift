@@ -215,7 +215,10 @@ public struct ChangeProcessor: Sendable {
     }
 
     /// Whether a Begin has been seen without its Commit.
-    public var inTransaction: Bool { current != nil }
+    ///
+    /// Asked for every message. It reads one field through the optional: `current != nil`
+    /// copied the whole open transaction, retaining its dictionaries, each time.
+    public var inTransaction: Bool { current?.skip != nil }
 
     /// Changes waiting for the next checkpoint.
     public var pendingChanges: Int { batch.changeCount }
@@ -235,7 +238,7 @@ public struct ChangeProcessor: Sendable {
     /// Whether everything processed is in the sink: nothing open, pending or being written.
     /// Only then may the slot be confirmed beyond the last checkpoint (up to the server's
     /// WAL end, past transactions that carried nothing to count).
-    public var isFullyCommitted: Bool { current == nil && !hasPendingCheckpoint && processedLSN <= committedLSN }
+    public var isFullyCommitted: Bool { !inTransaction && !hasPendingCheckpoint && processedLSN <= committedLSN }
 
     /// Whether windows closed since the last checkpoint (write them promptly).
     public var hasClosedWindows: Bool { !closed.isEmpty }
