@@ -45,12 +45,21 @@ public final class Sink {
     /// The source server's timeline this session reads, stored with each checkpoint (see
     /// ``TimelineCheck``).
     public var sourceTimeline: Int?
+    /// Opens a second sink connection for ``EventsAheadWriter``, or says (logs) why it cannot
+    /// and returns nil; asked once, at the first checkpoint with enough events. Nil: the
+    /// events always go on this sink's connection.
+    public var openEventsConnection: (() -> PostgresConnection?)?
+    private var eventsAhead: EventsAheadWriter?
 
     public init(connection: PostgresConnection, slot: String, settings: WindowSettings) {
         self.connection = connection
         self.slot = slot
         self.slotBytes = Array(slot.utf8)
         self.settings = settings
+    }
+
+    deinit {
+        eventsAhead?.close()
     }
 
     func takeCopyEncoder() -> BinaryCopyEncoder {
@@ -199,7 +208,8 @@ public final class Sink {
         }
     }
 
-    /// Writes one checkpoint in one transaction.
+    /// Writes one checkpoint in one transaction; with many events, those in a transaction of
+    /// their own on a second connection, committed just before it (``EventsAheadWriter``).
     public func write(_ checkpoint: Checkpoint) throws(DaybookError) {
         let keys = encodeKeyChanges(
             checkpoint.batch.keyTable,
@@ -208,13 +218,42 @@ public final class Sink {
         )
         defer { returnCopyEncoder(keys.copy) }
         try ensurePartitions(keys.windows.union(checkpoint.batch.events.windowStarts))
-        try transaction {
-            try writeBody(checkpoint, keys: keys)
-            try refineGaps(firstCommit: checkpoint.firstCommitTime)
-            expectedLSN = checkpoint.lsn
+        let ahead = checkpoint.batch.events.count >= EventsAheadWriter.minimumEvents ? eventsAheadWriter() : nil
+        if let ahead {
+            let job = EventsAheadWriter.Job(
+                events: checkpoint.batch.events,
+                tableNames: checkpoint.batch.tableNames,
+                attributions: checkpoint.attribution.attributions,
+                expectedLSN: expectedLSN ?? 0
+            )
+            do { try ahead.start(job) } catch { throw Self.writeError(error) }
+        }
+        do {
+            // Fenced only once the events are in: their transaction marks the row the fence locks.
+            try transaction(fenced: ahead == nil) {
+                try writeBody(checkpoint, keys: keys, eventsAhead: ahead)
+                try refineGaps(firstCommit: checkpoint.firstCommitTime)
+                expectedLSN = checkpoint.lsn
+            }
+        } catch {
+            // Whatever failed, the events' transaction has ended before the session goes on
+            // (it reloads the checkpoint and deletes what is marked pending after it).
+            try? ahead?.waitUntilCommitted()
+            throw error
         }
         if checkpoint.firstCommitTime != nil { refiningGaps = false }
         for window in checkpoint.closed { forgetKeys(of: window) }
+    }
+
+    /// The second connection's writer, opened at the first checkpoint with enough events;
+    /// nil (events written on the sink's own connection) when it cannot be opened.
+    private func eventsAheadWriter() -> EventsAheadWriter? {
+        if let eventsAhead { return eventsAhead }
+        guard let open = openEventsConnection else { return nil }
+        openEventsConnection = nil
+        guard let connection = open() else { return nil }
+        eventsAhead = EventsAheadWriter(connection: connection, slot: slot)
+        return eventsAhead
     }
 
     /// Moves the checkpoint to `lsn`, and nothing else: the session calls it when everything
@@ -274,16 +313,24 @@ public final class Sink {
                 if fenced { try fence() }
                 try body()
             }
-        } catch let error as DaybookError {
-            throw error
-        } catch let error as PostgresError {
-            var converted = DaybookError.from(error, role: .sink)
-            if !converted.isRetryable, error.code == .connection {
-                converted = DaybookError(.connection, converted.message, retryable: true)
-            }
-            throw converted
         } catch {
-            throw DaybookError(.query, "\(error)")
+            throw Self.writeError(error)
+        }
+    }
+
+    /// A write's failure as a ``DaybookError``: a lost connection is worth a retry.
+    static func writeError(_ error: any Error) -> DaybookError {
+        switch error {
+        case let error as DaybookError:
+            return error
+        case let error as PostgresError:
+            let converted = DaybookError.from(error, role: .sink)
+            if !converted.isRetryable, error.code == .connection {
+                return DaybookError(.connection, converted.message, retryable: true)
+            }
+            return converted
+        default:
+            return DaybookError(.query, "\(error)")
         }
     }
 
@@ -299,7 +346,7 @@ public final class Sink {
         }
     }
 
-    private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges) throws {
+    private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges, eventsAhead: EventsAheadWriter?) throws {
         if !checkpoint.opened.isEmpty {
             try connection.query(
                 """
@@ -317,11 +364,16 @@ public final class Sink {
             try connection.query(SinkSQL.upsertTables, [slot, CheckpointPayload.tables(tables)])
         }
         try appendKeyChanges(keys)
-        try appendValueEvents(
-            batch.events,
-            tableNames: batch.tableNames,
-            attributions: checkpoint.attribution.attributions
-        )
+        if let eventsAhead {
+            try eventsAhead.waitUntilCommitted()
+            try fence()
+        } else {
+            try appendValueEvents(
+                batch.events,
+                tableNames: batch.tableNames,
+                attributions: checkpoint.attribution.attributions
+            )
+        }
         try erasePending()
         if !checkpoint.attribution.isEmpty {
             let attribution = CheckpointPayload.attribution(checkpoint.attribution, tableNames: batch.tableNames)

@@ -82,6 +82,19 @@ public final class ReplicationPipeline {
         let sink = Sink(connection: sinkConnection, slot: slot, settings: windows)
         try sink.requireDurableCommits()
         sink.seenKeysMaximumSlots = SeenKeys.slots(forBytes: configuration.keyMemoryBytes)
+        // A second connection stores large checkpoints' value events beside the rest; without
+        // one (a connection limit), they go on the first, as before.
+        sink.openEventsConnection = { [configuration, logger] in
+            do throws(DaybookError) {
+                return try PostgresConnection.open(configuration.sink, role: .sink)
+            } catch {
+                logger.notice(
+                    "value events are written on the sink's one connection: a second could not be opened",
+                    metadata: [LogKey.why: "\(error.message)"]
+                )
+                return nil
+            }
+        }
 
         let catalog = try PostgresConnection.open(configuration.source, role: .source)
         let stream: ReplicationStream
