@@ -5,7 +5,9 @@ import Windowing
 ///
 /// An immutable class, not a struct: every change looks its table's capture up, and handing
 /// out a reference costs one retain where a struct's copy retained each of its image shape's
-/// arrays (with the table's own copies, about 5 % of the processor's CPU at `values`).
+/// arrays. In a profile at `values` such copies (with the table's own and the open
+/// transaction's) were about 5 % of Daybook's CPU; without them its CPU per million changes
+/// fell by about a tenth.
 final class Capture: Sendable {
     let level: CaptureLevel
     /// At `values`: which columns an image holds, and which as hashes or masks.

@@ -175,6 +175,7 @@ struct FaultRun: ParsableCommand {
         }
         say("daybook exited on its own and was restarted: \(supervisor.restarts)")
         say("sessions that read a backlog through SQL decoding (backlog mode): \(supervisor.backlogReads)")
+        say("sessions that wrote value events ahead on a second sink connection: \(supervisor.eventsAheadSessions)")
         say("transactions committed by the writers: \(load.transactions); late changes: \(late)")
         for line in mismatches.prefix(20) { say("  \(line)") }
         say(

@@ -15,6 +15,8 @@ final class Supervisor {
     private(set) var restarts = 0
     /// Sessions that read a backlog through SQL decoding, counted from the logs.
     private(set) var backlogReads = 0
+    /// Sessions that wrote value events ahead of their checkpoint on a second sink connection.
+    private(set) var eventsAheadSessions = 0
     /// The log of the last process that exited on its own, for the report.
     private(set) var lastLog = ""
 
@@ -42,17 +44,20 @@ final class Supervisor {
 
     func stop() {
         process.stop()
-        countBacklogReads()
+        countSessionKinds()
     }
 
     var pid: Int32 { process.process.processIdentifier }
 
-    private func countBacklogReads() {
-        backlogReads += process.stderr.components(separatedBy: "reading the backlog through SQL decoding").count - 1
+    private func countSessionKinds() {
+        let log = process.stderr
+        backlogReads += log.components(separatedBy: "reading the backlog through SQL decoding").count - 1
+        eventsAheadSessions +=
+            log.components(separatedBy: "value events of large checkpoints go on a second sink connection").count - 1
     }
 
     private func replace() {
-        countBacklogReads()
+        countSessionKinds()
         while true {
             do {
                 let extra = started % 2 == 1 ? Self.backlogModeArguments : []

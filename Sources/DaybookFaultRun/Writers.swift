@@ -17,10 +17,19 @@ final class Writers: Sendable {
             let thread = Thread { [self] in
                 var random = SeededRandom(seed: seed &+ UInt64(writer) &* 0x9E37)
                 var connection: PostgresConnection?
+                var sinceBulk = 0
                 while !stopFlag.load(ordering: .relaxed) {
                     do {
                         if connection == nil { connection = try PostgresConnection(ConnectionString(connectionString)) }
-                        try Workload.randomTransaction(connection!, random: &random)
+                        // Now and then the first writer's transaction is a bulk one, whose
+                        // events the sink is given ahead of their checkpoint, faults included.
+                        sinceBulk += 1
+                        if writer == 0, sinceBulk >= 400 {
+                            sinceBulk = 0
+                            try Workload.bulkTransaction(connection!, random: &random)
+                        } else {
+                            try Workload.randomTransaction(connection!, random: &random)
+                        }
                         committed.add(1, ordering: .relaxed)
                         Thread.sleep(forTimeInterval: Double(random.next(below: 8)) / 1000)
                     } catch {

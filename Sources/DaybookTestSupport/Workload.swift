@@ -57,6 +57,21 @@ public enum Workload {
         }
     }
 
+    /// One transaction of 1,200 upserts of `app.docs`: captured at `values`, its events fill a
+    /// checkpoint past the minimum for which Daybook writes them on a second sink connection,
+    /// ahead of the checkpoint. Four groups of keys, so later ones update what earlier ones
+    /// inserted. Deterministic for a seed.
+    public static func bulkTransaction(_ connection: PostgresConnection, random: inout SeededRandom) throws {
+        try connection.query(
+            """
+            INSERT INTO app.docs SELECT md5('bulk ' || $1 || ' ' || g)::uuid, 'bulk ' || g, NULL
+              FROM generate_series(1, 1200) g
+            ON CONFLICT (id) DO UPDATE SET title = excluded.title || ' again'
+            """,
+            [String(random.next(below: 4))]
+        )
+    }
+
     /// One random transaction over the tables (a tenth of them roll back). Deterministic for
     /// a seed.
     public static func randomTransaction(_ connection: PostgresConnection, random: inout SeededRandom) throws {

@@ -43,6 +43,7 @@ struct EventsAheadTests {
             finished = run.status == 0
         }
         #expect(finished, "\(logs.suffix(4000))")
+        #expect(logs.contains("value events of large checkpoints go on a second sink connection"))
         // The failure came after the events were in: at least the first checkpoint's 4,000.
         let injected = try #require(
             logs.range(of: #"injected failure with (\d+) events ahead"#, options: .regularExpression),
@@ -132,6 +133,7 @@ struct EventsAheadTests {
         }
         #expect(notices.count == 1, "\(run.stderr.suffix(3000))")
         #expect(notices.first?.contains("connections") == true, "\(notices)")
+        #expect(!run.stderr.contains("go on a second sink connection"))
         try Self.expectEveryEventOnce(database)
     }
 }

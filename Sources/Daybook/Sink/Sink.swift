@@ -8,7 +8,9 @@ import Windowing
 /// The PostgreSQL database that holds Daybook's results, open-window state and checkpoint.
 ///
 /// One ``write(_:)`` is one transaction: deltas, late changes, opened and closed windows and
-/// the new checkpoint commit together or not at all. Per-key rows go in with one binary COPY,
+/// the new checkpoint commit together or not at all. (A checkpoint's many value events may go
+/// just before it, in a transaction of their own on a second connection, marked pending until
+/// the checkpoint commits: ``EventsAheadWriter``.) Per-key rows go in with one binary COPY,
 /// everything else with set-based statements over one JSON parameter each, so a checkpoint
 /// costs a handful of round trips however many keys changed.
 ///

@@ -86,7 +86,9 @@ public final class ReplicationPipeline {
         // one (a connection limit), they go on the first, as before.
         sink.openEventsConnection = { [configuration, logger] in
             do throws(DaybookError) {
-                return try PostgresConnection.open(configuration.sink, role: .sink)
+                let connection = try PostgresConnection.open(configuration.sink, role: .sink)
+                logger.info("value events of large checkpoints go on a second sink connection")
+                return connection
             } catch {
                 logger.notice(
                     "value events are written on the sink's one connection: a second could not be opened",
