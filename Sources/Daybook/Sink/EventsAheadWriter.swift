@@ -68,9 +68,13 @@ final class EventsAheadWriter: Sendable {
 
     /// Waits until the events started last are committed.
     ///
+    /// - Returns: how many events were written (taken from the worker, which would otherwise
+    ///   keep every checkpoint's count for as long as the service runs).
     /// - Throws: why they could not be (their transaction rolled back).
-    func waitUntilCommitted() throws {
+    @discardableResult
+    func waitUntilCommitted() throws -> Int {
         try worker.drain()
+        return try worker.takeOutputs().reduce(0, +)
     }
 
     /// Stops the thread once a write in progress has ended, and waits for that.

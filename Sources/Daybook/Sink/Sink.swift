@@ -240,7 +240,7 @@ public final class Sink {
         } catch {
             // Whatever failed, the events' transaction has ended before the session goes on
             // (it reloads the checkpoint and deletes what is marked pending after it).
-            try? ahead?.waitUntilCommitted()
+            _ = try? ahead?.waitUntilCommitted()
             throw error
         }
         if checkpoint.firstCommitTime != nil { refiningGaps = false }
