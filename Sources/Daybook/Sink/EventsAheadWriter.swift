@@ -92,13 +92,7 @@ final class EventsAheadWriter: Sendable {
                     """,
                     [resource.slot, job.expectedLSN.description]
                 ).affectedRows
-                guard marked == 1 else {
-                    throw DaybookError(
-                        .sinkConflict,
-                        "the sink's checkpoint for slot \(resource.slot) moved underneath this process (another daybook "
-                            + "writing the same slot?); stopping without writing"
-                    )
-                }
+                guard marked == 1 else { throw Sink.checkpointMoved(slot: resource.slot) }
                 resource.encoder.reset()
                 try resource.rows.copy(
                     job.events,

@@ -339,13 +339,16 @@ public final class Sink {
     /// Locks this slot's checkpoint row and checks nobody else moved it since we read it.
     private func fence() throws {
         let found = try CheckpointRow.read(slot: slot, on: connection, locking: true)?.lsn
-        guard found == expectedLSN else {
-            throw DaybookError(
-                .sinkConflict,
-                "the sink's checkpoint for slot \(slot) moved underneath this process (another daybook writing the same "
-                    + "slot?); stopping without writing"
-            )
-        }
+        guard found == expectedLSN else { throw Self.checkpointMoved(slot: slot) }
+    }
+
+    /// The sink's checkpoint is not the one this process last wrote: another writer.
+    static func checkpointMoved(slot: String) -> DaybookError {
+        DaybookError(
+            .sinkConflict,
+            "the sink's checkpoint for slot \(slot) moved underneath this process (another daybook writing the same "
+                + "slot?); stopping without writing"
+        )
     }
 
     private func writeBody(_ checkpoint: Checkpoint, keys: EncodedKeyChanges, eventsAhead: EventsAheadWriter?) throws {
